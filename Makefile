@@ -1,0 +1,57 @@
+# PGXS build of the pg_tls_audit extension and the pg_tls_check tool.
+#   make && make install          build and install (PG_CONFIG=... to pick a server)
+#   make installcheck             pg_regress against a running server with the library preloaded
+#   make installcheck REGRESS_TEMP_INSTANCE=DIR
+#                                 the same in a throwaway instance (run as a non-root user)
+# CMakeLists.txt builds the core's unit tests, sanitizer builds and fuzzers.
+
+EXTENSION = pg_tls_audit
+EXTVERSION = 1.0
+MODULE_big = pg_tls_audit
+
+CORE_SRCS = $(sort $(wildcard src/core/*.cpp))
+GLUE_SRCS = $(sort $(wildcard src/pg/*.cpp src/pg/functions/*.cpp))
+OBJS = $(CORE_SRCS:.cpp=.o) $(GLUE_SRCS:.cpp=.o)
+
+# The install script is assembled from one file per SQL-facing area
+# (src/sql/NN_area.sql), in name order.
+SQL_PARTS = $(sort $(wildcard src/sql/*.sql))
+DATA_built = $(EXTENSION)--$(EXTVERSION).sql
+DATA = $(filter-out $(DATA_built),$(wildcard $(EXTENSION)--*--*.sql))
+
+REGRESS = $(patsubst sql/%.sql,%,$(sort $(wildcard sql/*.sql)))
+REGRESS_OPTS = --inputdir=. --load-extension=$(EXTENSION)
+ifdef REGRESS_TEMP_INSTANCE
+REGRESS_OPTS += --temp-instance=$(REGRESS_TEMP_INSTANCE) --temp-config=test/regress.conf
+endif
+
+PG_CONFIG ?= pg_config
+PG_CPPFLAGS += -Isrc/core -Isrc/pg
+PG_CXXFLAGS += -std=c++17 -Wall -Wextra
+SHLIB_LINK += -lstdc++ -lssl -lcrypto
+
+# JIT bitcode is only used to inline SQL-callable C functions into JIT-compiled
+# expressions; ours do I/O-bound or per-row work, so we skip the clang bitcode
+# step (it would need the same C++ flags for clang).
+override with_llvm = no
+
+EXTRA_CLEAN = $(DATA_built) $(CLI_OBJS) pg_tls_check regression.diffs regression.out results
+
+PGXS := $(shell $(PG_CONFIG) --pgxs)
+include $(PGXS)
+
+$(DATA_built): $(SQL_PARTS)
+	cat $(SQL_PARTS) > $@
+
+# --- pg_tls_check: the command-line probe, installed into the server's bindir ---
+CLI_SRCS = $(sort $(wildcard src/cli/*.cpp))
+CLI_OBJS = $(CLI_SRCS:.cpp=.o)
+ifneq ($(CLI_SRCS),)
+all: pg_tls_check
+pg_tls_check: $(CLI_OBJS) $(CORE_SRCS:.cpp=.o)
+	$(CXX) $(CXXFLAGS) $(LDFLAGS) -o $@ $^ -lssl -lcrypto -lpthread
+install: install-pg-tls-check
+install-pg-tls-check: pg_tls_check installdirs
+	$(INSTALL_PROGRAM) pg_tls_check '$(DESTDIR)$(bindir)/pg_tls_check'
+.PHONY: install-pg-tls-check
+endif

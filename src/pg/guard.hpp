@@ -1,0 +1,88 @@
+// The C++/PostgreSQL boundary.
+//
+// PostgreSQL reports errors with longjmp, which skips C++ destructors; C++
+// reports them with exceptions, which PostgreSQL cannot catch. Two helpers
+// keep each mechanism on its own side:
+//
+//  * guarded(body): wraps every SQL-callable entry point. The body runs C++
+//    freely; any exception is turned into ereport(ERROR) with its SQLSTATE
+//    only after every C++ frame of the body is gone.
+//  * call(fn): runs a PostgreSQL function from C++ code. An ereport inside it
+//    longjmps only as far as call()'s own PG_TRY, is copied, and continues as a
+//    PgError exception, so the C++ frames above unwind normally. `fn` itself
+//    must hold only plain data (it is skipped by the longjmp).
+#pragma once
+
+#include <exception>
+#include <type_traits>
+
+#include "error.hpp"
+#include "postgres.hpp"
+
+namespace tls_audit::pg {
+
+// A PostgreSQL error raised inside call(), carried through C++ frames.
+class PgError : public std::exception {
+  public:
+    explicit PgError(ErrorData *edata) : edata_(edata) {}
+    ErrorData *edata() const noexcept { return edata_; }
+    const char *what() const noexcept override;
+
+  private:
+    ErrorData *edata_;  // palloc'd in the memory context current at the call
+};
+
+[[noreturn]] void throw_pg_error(MemoryContext context);
+
+template <class Fn> auto call(Fn &&fn) -> decltype(fn()) {
+    using Result = decltype(fn());
+    MemoryContext context = CurrentMemoryContext;
+    volatile bool failed = false;
+    if constexpr (std::is_void_v<Result>) {
+        PG_TRY();
+        { fn(); }
+        PG_CATCH();
+        { failed = true; }
+        PG_END_TRY();
+        if (failed) throw_pg_error(context);
+    } else {
+        static_assert(std::is_trivially_copyable_v<Result>, "call() returns plain data only");
+        Result result{};
+        Result *volatile out = &result;  // keeps `result` in memory across the longjmp
+        PG_TRY();
+        { *out = fn(); }
+        PG_CATCH();
+        { failed = true; }
+        PG_END_TRY();
+        if (failed) throw_pg_error(context);
+        return result;
+    }
+}
+
+// Report `error` as ereport(ERROR). Takes plain data only.
+[[noreturn]] void report_error(const char *sqlstate, const char *message, const char *detail,
+                               const char *hint);
+
+template <class Body> Datum guarded(Body &&body) {
+    // Only plain data lives in this frame across the ereport below.
+    ErrorData *pg_error = nullptr;
+    char sqlstate[6] = "XX000";
+    char message[1024] = "internal error";
+    char detail[512] = "";
+    char hint[512] = "";
+    try {
+        return body();
+    } catch (const PgError &e) {
+        pg_error = e.edata();
+    } catch (...) {
+        const Error error = describe_current_exception();
+        strlcpy(sqlstate, error.sqlstate.c_str(), sizeof sqlstate);
+        strlcpy(message, error.message.c_str(), sizeof message);
+        strlcpy(detail, error.detail.c_str(), sizeof detail);
+        strlcpy(hint, error.hint.c_str(), sizeof hint);
+    }
+    if (pg_error != nullptr) ReThrowError(pg_error);
+    report_error(sqlstate, message, detail, hint);
+}
+
+}  // namespace tls_audit::pg

@@ -1,0 +1,10 @@
+// What each area of the glue registers at load time (called from _PG_init).
+#pragma once
+
+namespace tls_audit::pg {
+
+// True while _PG_init runs from shared_preload_libraries, and afterwards in
+// every backend of a server that preloaded us (hooks and shared memory exist).
+bool loaded_at_startup();
+
+}  // namespace tls_audit::pg

@@ -1,0 +1,64 @@
+// Building result rows from C++ values. Every conversion that allocates in
+// PostgreSQL runs inside pg::call, so a failure becomes a C++ exception.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "postgres.hpp"
+
+namespace tls_audit {
+struct CertInfo;
+}
+
+namespace tls_audit::pg {
+
+class Row {
+  public:
+    explicit Row(TupleDesc desc);
+
+    int columns() const { return static_cast<int>(values_.size()); }
+    void null(int col);
+    void text(int col, std::string_view value);
+    void text_or_null(int col, std::string_view value);  // NULL when empty
+    void text_opt(int col, const std::optional<std::string> &value);  // NULL when nullopt
+    void text_array(int col, const std::vector<std::string> &values);
+    void int4(int col, std::int64_t value);
+    void int8(int col, std::int64_t value);
+    void boolean(int col, bool value);
+    void float8(int col, double value);
+    // Seconds since the Unix epoch as timestamptz.
+    void timestamptz(int col, std::int64_t epoch_seconds);
+    void datum(int col, Datum value);
+
+    // The certificate columns shared by certificate_info() and the views:
+    // subject, issuer, serial, not_before, not_after, days_left, key_type,
+    // key_bits, signature_algorithm, sha256, san, is_ca, self_signed,
+    // starting at column `first`. Returns the next free column.
+    int certificate(int first, const CertInfo &cert, std::int64_t now);
+
+    // Append to the set-returning function's tuplestore.
+    void put(ReturnSetInfo *rsinfo);
+    // Form one composite value.
+    Datum as_composite();
+
+  private:
+    TupleDesc desc_;
+    std::vector<Datum> values_;
+    std::vector<bool> nulls_;  // converted to bool[] when forming
+};
+
+// Set up a materialized SRF (InitMaterializedSRF) under pg::call.
+ReturnSetInfo *materialize(FunctionCallInfo fcinfo);
+
+// Tuple descriptor of a function returning a composite (RETURNS record/OUT args).
+TupleDesc result_descriptor(FunctionCallInfo fcinfo);
+
+// The current time as seconds since the epoch (the transaction's start time,
+// so that one query sees one "now").
+std::int64_t now_epoch();
+
+}  // namespace tls_audit::pg
