@@ -126,11 +126,12 @@ Expected<std::vector<X509Ptr>> parse_der(std::string_view input) {
     X509Ptr cert(d2i_X509(nullptr, &p, static_cast<long>(input.size())));
     if (!cert) {
         std::string why = take_openssl_error("not a DER certificate");
-        return bad_input("invalid certificate: " + why,
+        return bad_input("input is neither PEM nor a DER certificate (" + why + ")",
                          "Pass DER bytes of one certificate, or PEM text with -----BEGIN CERTIFICATE----- blocks.");
     }
     if (static_cast<std::size_t>(p - start) != input.size())
-        return bad_input("invalid certificate: trailing data after the DER certificate");
+        return bad_input("invalid certificate: trailing data after the DER certificate",
+                         "Pass exactly one DER certificate, or PEM text.");
     std::vector<X509Ptr> out;
     out.push_back(std::move(cert));
     return out;

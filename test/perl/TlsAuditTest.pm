@@ -1,0 +1,192 @@
+# Shared helpers for pg_tls_audit's TAP tests.
+#
+# Builds on PostgreSQL::Test::Cluster: a TLS-enabled node with the library
+# preloaded and the extension created, certificates generated for this test
+# run, and libpq connection strings for a chosen protocol range and client
+# certificate. The server accepts TLSv1 through TLSv1.3 so that old clients
+# can be simulated; clients below TLSv1.2 get an OpenSSL configuration that
+# lowers their own security level (Debian's default refuses them).
+package TlsAuditTest;
+
+use strict;
+use warnings;
+
+use Exporter 'import';
+use File::Basename qw(dirname);
+use File::Copy qw(copy);
+use PostgreSQL::Test::Cluster;
+use PostgreSQL::Test::Utils;
+use Test::More;
+
+our @EXPORT = qw(certs_dir cert_path client_key new_tls_node tls_connstr
+  legacy_openssl_conf tls_psql tls_query openssl_field);
+
+my $certs;
+
+# Directory of generated certificates: $TLS_AUDIT_TEST_CERTS, or made once
+# per test file with test/certs/make-certs.sh.
+sub certs_dir
+{
+	return $certs if defined $certs;
+	if ($ENV{TLS_AUDIT_TEST_CERTS} && -f "$ENV{TLS_AUDIT_TEST_CERTS}/server.crt")
+	{
+		$certs = $ENV{TLS_AUDIT_TEST_CERTS};
+		return $certs;
+	}
+	my $script = dirname(__FILE__) . '/../certs/make-certs.sh';
+	$certs = PostgreSQL::Test::Utils::tempdir('certs');
+	system_or_bail('bash', $script, $certs);
+	return $certs;
+}
+
+sub cert_path { return certs_dir() . '/' . shift; }
+
+# libpq refuses client keys readable by others: hand out a private copy.
+sub client_key
+{
+	my ($name) = @_;
+	my $dir = PostgreSQL::Test::Utils::tempdir('keys');
+	my $copy = "$dir/$name";
+	copy(cert_path($name), $copy) or die "copy $name: $!";
+	chmod 0600, $copy;
+	return $copy;
+}
+
+# An OpenSSL configuration for clients that must speak TLSv1 or TLSv1.1.
+sub legacy_openssl_conf
+{
+	my $file = PostgreSQL::Test::Utils::tempdir('openssl') . '/legacy.cnf';
+	open my $fh, '>', $file or die "$file: $!";
+	print $fh <<'CNF';
+openssl_conf = openssl_init
+[openssl_init]
+ssl_conf = ssl_sect
+[ssl_sect]
+system_default = system_default_sect
+[system_default_sect]
+MinProtocol = TLSv1
+CipherString = ALL:@SECLEVEL=0
+CNF
+	close $fh;
+	return $file;
+}
+
+# A started TLS node named $name with the extension created.
+#   cert => 'server-chain.crt', key => 'server.key', ca => 'ca-bundle.crt',
+#   preload => 1, conf => "extra postgresql.conf lines",
+#   hba => "extra pg_hba.conf lines (put before the defaults)",
+#   allows_streaming => 0|1, server_openssl_conf => 1 (lower the server's level)
+sub new_tls_node
+{
+	my ($name, %opt) = @_;
+	my $cert = $opt{cert} // 'server-chain.crt';
+	my $key = $opt{key} // 'server.key';
+	my $ca = exists $opt{ca} ? $opt{ca} : 'ca-bundle.crt';
+	my $preload = $opt{preload} // 1;
+
+	my $node = PostgreSQL::Test::Cluster->new($name);
+	$node->init(allows_streaming => $opt{allows_streaming} // 0);
+	my $pgdata = $node->data_dir;
+	copy(cert_path($cert), "$pgdata/server.crt") or die "copy $cert: $!";
+	copy(cert_path($key), "$pgdata/server.key") or die "copy $key: $!";
+	chmod 0600, "$pgdata/server.key";
+	my $ca_line = '';
+	if (defined $ca)
+	{
+		copy(cert_path($ca), "$pgdata/root.crt") or die "copy $ca: $!";
+		$ca_line = "ssl_ca_file = 'root.crt'";
+	}
+	my $preload_line = $preload ? "shared_preload_libraries = 'pg_tls_audit'" : '';
+	$node->append_conf(
+		'postgresql.conf', <<"CONF");
+listen_addresses = '127.0.0.1'
+ssl = on
+ssl_cert_file = 'server.crt'
+ssl_key_file = 'server.key'
+$ca_line
+ssl_min_protocol_version = 'TLSv1'
+ssl_ciphers = 'ALL:\@SECLEVEL=0'
+$preload_line
+@{[ $opt{conf} // '' ]}
+CONF
+
+	# Our lines first: pg_hba uses the first match.
+	my $hba = "$pgdata/pg_hba.conf";
+	my $old = PostgreSQL::Test::Utils::slurp_file($hba);
+	open my $fh, '>', $hba or die "$hba: $!";
+	print $fh ($opt{hba} // '') . "\n"
+	  . "local all all trust\n"
+	  . "hostssl all all 127.0.0.1/32 trust\n"
+	  . "hostnossl all all 127.0.0.1/32 trust\n"
+	  . ($opt{allows_streaming} ? "hostssl replication all 127.0.0.1/32 trust\n" : '')
+	  . $old;
+	close $fh;
+
+	if ($opt{server_openssl_conf})
+	{
+		# Let the server load weak certificates (RSA-1024, SHA-1).
+		local $ENV{OPENSSL_CONF} = legacy_openssl_conf();
+		$node->start;
+	}
+	else
+	{
+		$node->start;
+	}
+	$node->safe_psql('postgres', 'CREATE EXTENSION pg_tls_audit');
+	return $node;
+}
+
+# A libpq connection string for a TLS connection to $node.
+#   min => 'TLSv1', max => 'TLSv1.3', cert => 'client.crt', key => 'client.key',
+#   host => '127.0.0.1' (use 'localhost' to send SNI), sslmode => 'require',
+#   user => ..., dbname => 'postgres', extra => '...'
+sub tls_connstr
+{
+	my ($node, %opt) = @_;
+	my $host = $opt{host} // '127.0.0.1';
+	my $s = "host=$host port=" . $node->port
+	  . " dbname=" . ($opt{dbname} // 'postgres')
+	  . " sslmode=" . ($opt{sslmode} // 'require');
+	$s .= " user=$opt{user}" if $opt{user};
+	$s .= " ssl_min_protocol_version=$opt{min}" if $opt{min};
+	$s .= " ssl_max_protocol_version=$opt{max}" if $opt{max};
+	$s .= " sslcert=" . cert_path($opt{cert}) if $opt{cert};
+	$s .= " sslkey=" . client_key($opt{key}) if $opt{key};
+	$s .= " application_name=$opt{application_name}" if $opt{application_name};
+	$s .= " $opt{extra}" if $opt{extra};
+	return $s;
+}
+
+# Run $sql over a TLS connection; returns (exit code, stdout, stderr).
+# Clients below TLSv1.2 run with the legacy OpenSSL configuration.
+sub tls_psql
+{
+	my ($node, $sql, %opt) = @_;
+	my $connstr = tls_connstr($node, %opt);
+	my $legacy = ($opt{min} // '') =~ /^TLSv1(\.1)?$/ || ($opt{max} // '') =~ /^TLSv1(\.1)?$/;
+	local $ENV{OPENSSL_CONF} = $legacy ? legacy_openssl_conf() : $ENV{OPENSSL_CONF};
+	my ($stdout, $stderr);
+	my $rc = $node->psql('postgres', $sql, connstr => $connstr, stdout => \$stdout, stderr => \$stderr);
+	return ($rc, $stdout, $stderr);
+}
+
+# Like tls_psql, but fails the test on error and returns stdout.
+sub tls_query
+{
+	my ($node, $sql, %opt) = @_;
+	my ($rc, $stdout, $stderr) = tls_psql($node, $sql, %opt);
+	is($rc, 0, "query over TLS succeeded: $sql") or diag($stderr);
+	return $stdout;
+}
+
+# `openssl x509 -noout -<field>` of a generated certificate, without the "field=" prefix.
+sub openssl_field
+{
+	my ($cert, $field, @extra) = @_;
+	my $out = `openssl x509 -in @{[cert_path($cert)]} -noout -$field @extra`;
+	chomp $out;
+	$out =~ s/^[^=]*=//;
+	return $out;
+}
+
+1;

@@ -1,0 +1,137 @@
+// Certificate field extraction over the certificates make-certs.sh generates.
+#include <gtest/gtest.h>
+
+#include <ctime>
+
+#include "test_certs.hpp"
+#include "x509.hpp"
+
+using namespace tls_audit;
+using tls_audit::test::read_cert_file;
+
+namespace {
+CertInfo only(const std::string &file) {
+    auto infos = certificate_infos(read_cert_file(file));
+    if (!infos.ok()) {
+        ADD_FAILURE() << file << ": " << infos.error().message;
+        return {};
+    }
+    EXPECT_EQ(infos.value().size(), 1u) << file;
+    return infos.value().front();
+}
+std::int64_t now() { return static_cast<std::int64_t>(std::time(nullptr)); }
+}  // namespace
+
+TEST(X509Test, ServerCertificateFields) {
+    CertInfo c = only("server.crt");
+    EXPECT_EQ(c.subject, "O=pg_tls_audit tests,CN=localhost");
+    EXPECT_EQ(c.issuer, "O=pg_tls_audit tests,CN=pg_tls_audit Test Intermediate CA");
+    EXPECT_EQ(c.key_type, "RSA");
+    EXPECT_EQ(c.key_bits, 2048);
+    EXPECT_EQ(c.signature_algorithm, "sha256WithRSAEncryption");
+    EXPECT_EQ(c.sha256.size(), 64u);
+    EXPECT_FALSE(c.is_ca);
+    EXPECT_FALSE(c.self_signed);
+    EXPECT_EQ(c.san, (std::vector<std::string>{"DNS:localhost", "IP:127.0.0.1", "IP:::1"}));
+    EXPECT_FALSE(c.serial.empty());
+    EXPECT_EQ(c.serial.find_first_not_of("0123456789ABCDEF"), std::string::npos);
+    // Issued yesterday for a year.
+    EXPECT_LT(c.not_before, now());
+    EXPECT_GE(days_left(c.not_after, now()), 363);
+    EXPECT_LE(days_left(c.not_after, now()), 365);
+}
+
+TEST(X509Test, ChainKeepsFileOrder) {
+    auto infos = certificate_infos(read_cert_file("server-chain.crt"));
+    ASSERT_TRUE(infos.ok());
+    ASSERT_EQ(infos.value().size(), 2u);
+    EXPECT_EQ(infos.value()[0].subject, "O=pg_tls_audit tests,CN=localhost");
+    EXPECT_EQ(infos.value()[1].subject, "O=pg_tls_audit tests,CN=pg_tls_audit Test Intermediate CA");
+    EXPECT_TRUE(infos.value()[1].is_ca);
+    EXPECT_EQ(infos.value()[0].issuer, infos.value()[1].subject);
+}
+
+TEST(X509Test, KeyKinds) {
+    EXPECT_EQ(only("rsa1024.crt").key_bits, 1024);
+    CertInfo p384 = only("p384.crt");
+    EXPECT_EQ(p384.key_type, "EC");
+    EXPECT_EQ(p384.key_bits, 384);
+    EXPECT_EQ(p384.key_curve, "secp384r1");
+    EXPECT_EQ(only("ed25519.crt").key_type, "Ed25519");
+}
+
+TEST(X509Test, SignatureAndSelfSigned) {
+    EXPECT_EQ(only("sha1.crt").signature_algorithm, "sha1WithRSAEncryption");
+    EXPECT_TRUE(only("selfsigned.crt").self_signed);
+    CertInfo root = only("root.crt");
+    EXPECT_TRUE(root.self_signed);
+    EXPECT_TRUE(root.is_ca);
+}
+
+TEST(X509Test, ExpiryDays) {
+    EXPECT_LT(days_left(only("expired.crt").not_after, now()), 0);
+    const auto d = days_left(only("expiring-3d.crt").not_after, now());
+    EXPECT_GE(d, 2);
+    EXPECT_LE(d, 3);
+}
+
+TEST(X509Test, DaysLeftRoundsDown) {
+    EXPECT_EQ(days_left(1000 + 86400 * 2, 1000), 2);
+    EXPECT_EQ(days_left(1000 + 86400 * 2 - 1, 1000), 1);
+    EXPECT_EQ(days_left(1000, 1000), 0);
+    EXPECT_EQ(days_left(999, 1000), -1);
+    EXPECT_EQ(days_left(1000 - 86400, 1000), -1);
+    EXPECT_EQ(days_left(1000 - 86401, 1000), -2);
+}
+
+TEST(X509Test, DerAndPemGiveTheSameCertificate) {
+    auto pem = parse_certificates(read_cert_file("server.crt"));
+    ASSERT_TRUE(pem.ok());
+    unsigned char *der = nullptr;
+    int len = i2d_X509(pem.value()[0].get(), &der);
+    ASSERT_GT(len, 0);
+    std::string der_bytes(reinterpret_cast<char *>(der), static_cast<std::size_t>(len));
+    OPENSSL_free(der);
+    auto from_der = certificate_infos(der_bytes);
+    ASSERT_TRUE(from_der.ok());
+    EXPECT_EQ(from_der.value()[0].sha256, only("server.crt").sha256);
+    // Trailing bytes after a DER certificate are refused.
+    auto trailing = certificate_infos(der_bytes + "x");
+    ASSERT_FALSE(trailing.ok());
+    EXPECT_EQ(trailing.error().sqlstate, "22023");
+}
+
+TEST(X509Test, KeysAreSkippedNotParsed) {
+    auto infos = certificate_infos(read_cert_file("server.key") + read_cert_file("server.crt"));
+    ASSERT_TRUE(infos.ok());
+    EXPECT_EQ(infos.value().size(), 1u);
+}
+
+TEST(X509Test, BadInputsGiveErrors) {
+    struct Case {
+        std::string input;
+        const char *sqlstate;
+        const char *message_part;
+    };
+    const Case cases[] = {
+        {"", "22023", "empty"},
+        {"garbage", "22023", "neither PEM nor a DER"},
+        {read_cert_file("truncated.pem"), "22023", "invalid PEM input in block 1"},
+        {read_cert_file("server.key"), "22023", "no certificate found"},
+        {"-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n", "22023", "invalid certificate in PEM block 1"},
+        {std::string(kMaxCertificateInput + 1, 'A'), "54000", "too large"},
+        {std::string("\x30\x82\xff\xff", 4), "22023", "neither PEM nor a DER"},
+    };
+    for (const auto &c : cases) {
+        auto r = certificate_infos(c.input);
+        ASSERT_FALSE(r.ok()) << c.message_part;
+        EXPECT_EQ(r.error().sqlstate, c.sqlstate) << c.message_part;
+        EXPECT_NE(r.error().message.find(c.message_part), std::string::npos) << r.error().message;
+    }
+}
+
+TEST(X509Test, EveryPrefixOfAValidPemIsHandled) {
+    // Truncation at every length must give a value or an error, never a crash.
+    const std::string pem = read_cert_file("server-chain.crt");
+    for (std::size_t n = 0; n < pem.size(); n += 7) (void)certificate_infos(pem.substr(0, n));
+}
