@@ -21,7 +21,9 @@ bool loaded_at_startup() { return preloaded; }
 
 extern "C" void _PG_init(void) {
     tls_audit::pg::preloaded = process_shared_preload_libraries_in_progress;
-    // Areas register their GUCs and hooks here, each in its own file.
+    // Each area registers its GUCs, hooks and shared memory in its own file;
+    // one call per area, in this order.
+    // @areas (keep this marker: one line per area is added below it)
 
     MarkGUCPrefixReserved("tls_audit");
 }

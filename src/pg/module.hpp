@@ -7,4 +7,8 @@ namespace tls_audit::pg {
 // every backend of a server that preloaded us (hooks and shared memory exist).
 bool loaded_at_startup();
 
+// Per-area initialisers called from _PG_init (one per area, defined in that
+// area's file).
+// @area-declarations (keep this marker: one line per area is added below it)
+
 }  // namespace tls_audit::pg
