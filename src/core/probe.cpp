@@ -1,0 +1,256 @@
+#include "probe.hpp"
+
+#include <fcntl.h>
+
+#include <atomic>
+#include <condition_variable>
+#include <functional>
+#include <mutex>
+
+#include <openssl/err.h>
+
+#include "probe_sslrequest.hpp"
+#include "probe_tls.hpp"
+#include "session.hpp"
+
+namespace tls_audit {
+
+std::optional<Error> validate_target(const ProbeTarget &t) {
+    auto bad = [](std::string msg) { return make_error(sqlstate::kInvalidParameter, std::move(msg)); };
+    if (t.host.empty()) return bad("host must not be empty");
+    if (t.host.size() > kMaxHostLength)
+        return bad("host is too long (" + std::to_string(t.host.size()) + " bytes, at most " +
+                   std::to_string(kMaxHostLength) + ")");
+    if (t.host.find('\0') != std::string::npos || t.sni.find('\0') != std::string::npos ||
+        t.ca_file.find('\0') != std::string::npos)
+        return bad("host, sni and ca_file must not contain NUL bytes");
+    if (t.sni.size() > kMaxHostLength) return bad("sni is too long");
+    if (t.port < 1 || t.port > 65535)
+        return bad("port " + std::to_string(t.port) + " is out of range (1..65535)");
+    if (t.timeout_ms < 1 || t.timeout_ms > kMaxProbeTimeoutMs)
+        return bad("timeout_ms " + std::to_string(t.timeout_ms) + " is out of range (1.." +
+                   std::to_string(kMaxProbeTimeoutMs) + ")");
+    return std::nullopt;
+}
+
+std::string server_name(const ProbeTarget &t) { return t.sni.empty() ? t.host : t.sni; }
+
+namespace {
+
+bool is_timeout(const Error &e) { return e.message.rfind("timed out after ", 0) == 0; }
+
+// Errors that leave the answer unknown, as opposed to the server refusing TLS.
+bool is_inconclusive(const Error &e) { return e.sqlstate == sqlstate::kQueryCanceled || is_timeout(e); }
+
+ProbeContext context_for(const ProbeTarget &t, const CancelCheck &cancel) {
+    return ProbeContext(format_host_port(t.host, t.port), t.timeout_ms, cancel);
+}
+
+struct Handshake {
+    SslPtr ssl;          // null when the server refused the handshake
+    std::string refusal; // then: why
+};
+
+// SSLRequest then the handshake over fd. Errors are those that leave the
+// answer unknown; a refused handshake is a Handshake without ssl.
+Expected<Handshake> starttls(int fd, SSL_CTX *ssl_ctx, const std::string &sni, const ProbeContext &pctx) {
+    int flags = fcntl(fd, F_GETFL);
+    if (flags < 0 || fcntl(fd, F_SETFL, flags | O_NONBLOCK) < 0)
+        return make_error(sqlstate::kInvalidParameter, "the probe socket is not usable");
+    if (auto err = negotiate_ssl_request(fd, pctx)) return *err;
+    auto ssl = tls_handshake(fd, ssl_ctx, sni, pctx);
+    if (ssl) {
+        tls_goodbye(fd, ssl.value().get());
+        return Handshake{std::move(ssl).value(), {}};
+    }
+    if (is_inconclusive(ssl.error())) return ssl.error();
+    return Handshake{nullptr, ssl.error().message};
+}
+
+ChainReport describe_chain(SSL *ssl, X509_STORE *store, const std::string &name) {
+    ChainReport r;
+    r.protocol = SSL_get_version(ssl);
+    if (const SSL_CIPHER *c = SSL_get_current_cipher(ssl)) r.cipher = SSL_CIPHER_get_name(c);
+    r.key_exchange_group = group_name(ssl);
+    if (STACK_OF(X509) *chain = SSL_get_peer_cert_chain(ssl))
+        for (int i = 0; i < sk_X509_num(chain); ++i) r.certificates.push_back(describe_certificate(sk_X509_value(chain, i)));
+    r.server_name = name;
+    PeerVerification v = verify_peer(ssl, store, name);
+    r.verified = v.verified;
+    r.verify_error = std::move(v.verify_error);
+    r.hostname_match = v.hostname_match;
+    ERR_clear_error();
+    return r;
+}
+
+// Result of the chain handshake: a report, or the refusal text.
+struct ChainOutcome {
+    std::optional<ChainReport> report;
+    std::string refusal;
+};
+
+Expected<ChainOutcome> chain_on_fd(int fd, const ProbeTarget &t, X509_STORE *store, const ProbeContext &pctx) {
+    auto ctx = make_probe_context(std::nullopt);
+    if (!ctx) return ctx.error();
+    std::string name = server_name(t);
+    auto hs = starttls(fd, ctx.value().get(), name, pctx);
+    if (!hs) return hs.error();
+    if (!hs.value().ssl) return ChainOutcome{std::nullopt, hs.value().refusal};
+    return ChainOutcome{describe_chain(hs.value().ssl.get(), store, name), {}};
+}
+
+Expected<ProtocolReport> protocol_on_fd(int fd, const ProbeTarget &t, Protocol p, const ProbeContext &pctx) {
+    auto ctx = make_probe_context(p);
+    if (!ctx) return ctx.error();
+    auto hs = starttls(fd, ctx.value().get(), server_name(t), pctx);
+    if (!hs) return hs.error();
+    ProtocolReport r;
+    r.protocol = p;
+    if (!hs.value().ssl) {
+        r.error = hs.value().refusal;
+        return r;
+    }
+    r.accepted = true;
+    if (const SSL_CIPHER *c = SSL_get_current_cipher(hs.value().ssl.get())) r.cipher = SSL_CIPHER_get_name(c);
+    return r;
+}
+
+Expected<ChainOutcome> chain_connect(const ProbeTarget &t, X509_STORE *store, const CancelCheck &cancel) {
+    ProbeContext pctx = context_for(t, cancel);
+    auto fd = connect_tcp(t.host, t.port, pctx);
+    if (!fd) return fd.error();
+    return chain_on_fd(fd.value().get(), t, store, pctx);
+}
+
+Expected<ProtocolReport> protocol_connect(const ProbeTarget &t, Protocol p, const CancelCheck &cancel) {
+    ProbeContext pctx = context_for(t, cancel);
+    auto fd = connect_tcp(t.host, t.port, pctx);
+    if (!fd) return fd.error();
+    return protocol_on_fd(fd.value().get(), t, p, pctx);
+}
+
+// Run tasks on quiet threads; the calling thread alone asks `cancel` and
+// passes the answer on through a flag the tasks poll. Returns whether the
+// caller canceled. All threads are joined before returning.
+bool run_parallel(const std::vector<std::function<void(const CancelCheck &)>> &tasks, const CancelCheck &cancel) {
+    std::atomic<bool> stop{false};
+    std::mutex mu;
+    std::condition_variable cv;
+    std::size_t finished = 0;
+    CancelCheck worker_cancel = [&stop] { return stop.load(std::memory_order_relaxed); };
+    std::vector<std::thread> threads;
+    threads.reserve(tasks.size());
+    for (const auto &task : tasks) {
+        threads.push_back(start_quiet_thread([&, task] {
+            try {
+                task(worker_cancel);
+            } catch (...) {
+                // Tasks report through their own results; never let an exception end the process.
+            }
+            std::lock_guard<std::mutex> lock(mu);
+            ++finished;
+            cv.notify_all();
+        }));
+    }
+    bool canceled = false;
+    {
+        std::unique_lock<std::mutex> lock(mu);
+        while (finished < tasks.size()) {
+            cv.wait_for(lock, std::chrono::milliseconds(kCancelPollMs));
+            if (!canceled && cancel) {
+                lock.unlock();
+                canceled = cancel();
+                lock.lock();
+                if (canceled) stop = true;
+            }
+        }
+    }
+    for (auto &t : threads) t.join();
+    return canceled;
+}
+
+// First inconclusive error in version order, cancel first.
+std::optional<Error> first_error(const std::vector<std::optional<Expected<ProtocolReport>>> &results) {
+    std::optional<Error> first;
+    for (const auto &r : results) {
+        if (!r) return make_error(sqlstate::kInternal, "a protocol probe did not finish");
+        if (r->ok()) continue;
+        if (r->error().sqlstate == sqlstate::kQueryCanceled) return r->error();
+        if (!first) first = r->error();
+    }
+    return first;
+}
+
+}  // namespace
+
+Expected<ChainReport> probe_chain(const ProbeTarget &target, const CancelCheck &cancel) {
+    if (auto err = validate_target(target)) return *err;
+    auto store = load_trust_store(target.ca_file);
+    if (!store) return store.error();
+    auto out = chain_connect(target, store.value().get(), cancel);
+    if (!out) return out.error();
+    if (!out.value().report) return make_error(sqlstate::kConnectionFailure, out.value().refusal);
+    return std::move(*out.value().report);
+}
+
+Expected<ChainReport> probe_chain_on_fd(int fd, const ProbeTarget &target, const CancelCheck &cancel) {
+    auto store = load_trust_store(target.ca_file);
+    if (!store) return store.error();
+    ProbeContext pctx = context_for(target, cancel);
+    auto out = chain_on_fd(fd, target, store.value().get(), pctx);
+    if (!out) return out.error();
+    if (!out.value().report) return make_error(sqlstate::kConnectionFailure, out.value().refusal);
+    return std::move(*out.value().report);
+}
+
+Expected<ProtocolReport> probe_protocol_on_fd(int fd, const ProbeTarget &target, Protocol protocol,
+                                              const CancelCheck &cancel) {
+    ProbeContext pctx = context_for(target, cancel);
+    return protocol_on_fd(fd, target, protocol, pctx);
+}
+
+namespace {
+
+// The four version probes plus, when `store` is given, the chain probe.
+Expected<TargetReport> run_target(const ProbeTarget &target, X509_STORE *store, const CancelCheck &cancel) {
+    constexpr std::size_t kVersions = std::size(kProbedProtocols);
+    std::vector<std::optional<Expected<ProtocolReport>>> versions(kVersions);
+    std::optional<Expected<ChainOutcome>> chain;
+    std::vector<std::function<void(const CancelCheck &)>> tasks;
+    for (std::size_t i = 0; i < kVersions; ++i)
+        tasks.emplace_back([&, i](const CancelCheck &c) {
+            versions[i] = protocol_connect(target, kProbedProtocols[i], c);
+        });
+    if (store != nullptr)
+        tasks.emplace_back([&](const CancelCheck &c) { chain = chain_connect(target, store, c); });
+    if (run_parallel(tasks, cancel)) return canceled_error();
+
+    if (auto err = first_error(versions)) return *err;
+    TargetReport report;
+    for (auto &v : versions) report.protocols.push_back(std::move(*v).value());
+    if (store != nullptr) {
+        if (!chain) return make_error(sqlstate::kInternal, "the chain probe did not finish");
+        if (!chain->ok()) return chain->error();
+        report.chain = std::move(chain->value().report);
+        report.chain_error = std::move(chain->value().refusal);
+    }
+    return report;
+}
+
+}  // namespace
+
+Expected<std::vector<ProtocolReport>> probe_protocols(const ProbeTarget &target, const CancelCheck &cancel) {
+    if (auto err = validate_target(target)) return *err;
+    auto report = run_target(target, nullptr, cancel);
+    if (!report) return report.error();
+    return std::move(report.value().protocols);
+}
+
+Expected<TargetReport> probe_target(const ProbeTarget &target, const CancelCheck &cancel) {
+    if (auto err = validate_target(target)) return *err;
+    auto store = load_trust_store(target.ca_file);
+    if (!store) return store.error();
+    return run_target(target, store.value().get(), cancel);
+}
+
+}  // namespace tls_audit

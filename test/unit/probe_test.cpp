@@ -1,0 +1,646 @@
+// The STARTTLS probe against in-process loopback servers that answer
+// SSLRequest in every way a real or broken server might.
+#include <gtest/gtest.h>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstring>
+#include <functional>
+#include <mutex>
+#include <set>
+#include <string>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+
+#include "openssl_ptr.hpp"
+#include "probe.hpp"
+#include "probe_io.hpp"
+#include "probe_sslrequest.hpp"
+#include "test_certs.hpp"
+#include "x509.hpp"
+
+using namespace tls_audit;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+long elapsed_ms(Clock::time_point start) {
+    return static_cast<long>(
+        std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - start).count());
+}
+
+bool read_exact(int fd, unsigned char *buf, std::size_t n) {
+    while (n > 0) {
+        ssize_t r = ::recv(fd, buf, n, 0);
+        if (r <= 0) return false;
+        buf += r;
+        n -= static_cast<std::size_t>(r);
+    }
+    return true;
+}
+
+// Reads the client's SSLRequest; false when it is not exactly the 8 bytes.
+bool read_ssl_request(int fd) {
+    unsigned char buf[8];
+    return read_exact(fd, buf, sizeof buf) && std::memcmp(buf, kSslRequest, sizeof buf) == 0;
+}
+
+void send_text(int fd, const std::string &s) { (void)::send(fd, s.data(), s.size(), MSG_NOSIGNAL); }
+
+// A TLS server context over the generated certificates.
+SslCtxPtr server_context(const std::string &chain, const std::string &key, int min_version, int max_version) {
+    SslCtxPtr ctx(SSL_CTX_new(TLS_server_method()));
+    std::string dir = test::cert_dir();
+    SSL_CTX_set_security_level(ctx.get(), 0);
+    SSL_CTX_set_cipher_list(ctx.get(), "ALL:@SECLEVEL=0");
+    SSL_CTX_set_min_proto_version(ctx.get(), min_version);
+    SSL_CTX_set_max_proto_version(ctx.get(), max_version);
+    EXPECT_EQ(SSL_CTX_use_certificate_chain_file(ctx.get(), (dir + "/" + chain).c_str()), 1);
+    EXPECT_EQ(SSL_CTX_use_PrivateKey_file(ctx.get(), (dir + "/" + key).c_str(), SSL_FILETYPE_PEM), 1);
+    return ctx;
+}
+
+// A loopback listener whose every connection runs `behaviour(fd)` on its own
+// thread. Connections are closed when the behaviour returns; the destructor
+// stops everything, including behaviours waiting on stopping().
+class FakeServer {
+  public:
+    using Behaviour = std::function<void(int fd, FakeServer &)>;
+
+    explicit FakeServer(Behaviour b, int backlog = 16) : behaviour_(std::move(b)) {
+        // The server side writes through plain sockets (SSL_set_fd); a client
+        // that hangs up must not kill the test binary.
+        signal(SIGPIPE, SIG_IGN);
+        listen_fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
+        sockaddr_in addr{};
+        addr.sin_family = AF_INET;
+        addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        EXPECT_EQ(::bind(listen_fd_, reinterpret_cast<sockaddr *>(&addr), sizeof addr), 0);
+        EXPECT_EQ(::listen(listen_fd_, backlog), 0);
+        socklen_t len = sizeof addr;
+        getsockname(listen_fd_, reinterpret_cast<sockaddr *>(&addr), &len);
+        port_ = ntohs(addr.sin_port);
+        acceptor_ = std::thread([this] { accept_loop(); });
+    }
+    ~FakeServer() {
+        stop_ = true;
+        ::shutdown(listen_fd_, SHUT_RDWR);
+        acceptor_.join();
+        for (auto &t : connections_) t.join();
+        ::close(listen_fd_);
+    }
+    int port() const { return port_; }
+    bool stopping() const { return stop_; }
+    // Block until the server stops (a peer that never answers).
+    void hold(int fd) {
+        while (!stop_) {
+            pollfd p{fd, POLLIN, 0};
+            if (::poll(&p, 1, 20) > 0) {
+                char buf[256];
+                if (::recv(fd, buf, sizeof buf, 0) <= 0) return;
+            }
+        }
+    }
+    void record(std::string what) {
+        std::lock_guard<std::mutex> lock(mu_);
+        log_.insert(std::move(what));
+    }
+    // The records, once there are `n` of them (or after 2 s): the client may
+    // finish its handshake before the server thread gets to record().
+    std::set<std::string> log(std::size_t n = 0) {
+        auto until = Clock::now() + std::chrono::seconds(2);
+        for (;;) {
+            {
+                std::lock_guard<std::mutex> lock(mu_);
+                if (log_.size() >= n || Clock::now() > until) return log_;
+            }
+            std::this_thread::sleep_for(std::chrono::milliseconds(5));
+        }
+    }
+    int accepted() const { return accepted_; }
+
+  private:
+    void accept_loop() {
+        for (;;) {
+            int fd = ::accept(listen_fd_, nullptr, nullptr);
+            if (fd < 0) return;
+            if (stop_) {
+                ::close(fd);
+                return;
+            }
+            ++accepted_;
+            connections_.emplace_back([this, fd] {
+                timeval tv{10, 0};  // a stuck test must not hang forever
+                setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+                behaviour_(fd, *this);
+                ::close(fd);
+            });
+        }
+    }
+
+    Behaviour behaviour_;
+    int listen_fd_ = -1;
+    int port_ = 0;
+    std::atomic<bool> stop_{false};
+    std::atomic<int> accepted_{0};
+    std::thread acceptor_;
+    std::vector<std::thread> connections_;
+    std::mutex mu_;
+    std::set<std::string> log_;
+};
+
+// A server that answers 'S' and completes a TLS handshake, recording
+// "<version> <cipher>" for each success.
+FakeServer::Behaviour tls_server(int min_version = TLS1_VERSION, int max_version = TLS1_3_VERSION,
+                                 std::string chain = "server-chain.crt", std::string key = "server.key") {
+    return [=](int fd, FakeServer &server) {
+        if (!read_ssl_request(fd)) return;
+        send_text(fd, "S");
+        SslCtxPtr ctx = server_context(chain, key, min_version, max_version);
+        SslPtr ssl(SSL_new(ctx.get()));
+        SSL_set_fd(ssl.get(), fd);
+        if (SSL_accept(ssl.get()) == 1) {
+            server.record(std::string(SSL_get_version(ssl.get())) + " " +
+                          SSL_CIPHER_get_name(SSL_get_current_cipher(ssl.get())));
+            char buf[64];
+            while (SSL_read(ssl.get(), buf, sizeof buf) > 0) {
+            }
+        }
+        ERR_clear_error();
+    };
+}
+
+FakeServer::Behaviour answer(std::string bytes) {
+    return [bytes](int fd, FakeServer &) {
+        if (read_ssl_request(fd)) send_text(fd, bytes);
+    };
+}
+
+ProbeTarget local(int port, int timeout_ms = 3000) {
+    ProbeTarget t;
+    t.host = "127.0.0.1";
+    t.port = port;
+    t.timeout_ms = timeout_ms;
+    return t;
+}
+
+std::string cert_path(const char *name) { return test::cert_dir() + "/" + name; }
+
+// A port on which nothing listens: bound (so nobody else takes it) but not listening.
+struct ClosedPort {
+    int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    int port = 0;
+    ClosedPort() {
+        sockaddr_in addr{};
+        addr.sin_family = AF_INET;
+        addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        EXPECT_EQ(::bind(fd, reinterpret_cast<sockaddr *>(&addr), sizeof addr), 0);
+        socklen_t len = sizeof addr;
+        getsockname(fd, reinterpret_cast<sockaddr *>(&addr), &len);
+        port = ntohs(addr.sin_port);
+    }
+    ~ClosedPort() { ::close(fd); }
+};
+
+std::string error_response(const std::string &message) {
+    std::string fields = std::string("SFATAL") + '\0' + "C0A000" + '\0' + "M" + message + '\0' + '\0';
+    std::uint32_t len = static_cast<std::uint32_t>(fields.size() + 4);
+    std::string out = "E";
+    for (int shift : {24, 16, 8, 0}) out += static_cast<char>((len >> shift) & 0xff);
+    return out + fields;
+}
+
+}  // namespace
+
+// --- the pure SSLRequest reply interpretation ---
+
+TEST(ProbeReplyTest, EachRefusalHasItsOwnMessage) {
+    Error n = ssl_refusal_error('N', {}, "h:1");
+    EXPECT_EQ(n.message, "server does not support SSL");
+    EXPECT_EQ(n.sqlstate, sqlstate::kCannotConnect);
+
+    Error h = ssl_refusal_error('H', {}, "h:1");
+    EXPECT_EQ(h.message, "not a PostgreSQL server or it refused SSLRequest: got byte 0x48 ('H')");
+    EXPECT_EQ(h.sqlstate, sqlstate::kConnectionFailure);
+
+    Error ctl = ssl_refusal_error(0x01, {}, "h:1");
+    EXPECT_EQ(ctl.message, "not a PostgreSQL server or it refused SSLRequest: got byte 0x01");
+
+    std::string body = error_response("unsupported frontend protocol 1234.5679").substr(1);
+    Error e = ssl_refusal_error('E', body, "h:1");
+    EXPECT_EQ(e.message, "server refused SSLRequest with an error: unsupported frontend protocol 1234.5679");
+    Error bare = ssl_refusal_error('E', "xx", "h:1");
+    EXPECT_NE(bare.message, e.message);
+    EXPECT_NE(bare.message.find("0x45"), std::string::npos);
+}
+
+TEST(ProbeReplyTest, ErrorResponseParsingIsBounded) {
+    std::string good = error_response("hello").substr(1);
+    EXPECT_EQ(error_response_message(good), "hello");
+    // Truncated anywhere: no message, no crash.
+    for (std::size_t n = 0; n < good.size() - 2; ++n)
+        EXPECT_EQ(error_response_message(good.substr(0, n)), "") << n;
+    // Non-printable bytes are replaced, long text is cut.
+    std::string raw = error_response(std::string("a\x01\x7f") + std::string(500, 'x')).substr(1);
+    std::string msg = error_response_message(raw);
+    EXPECT_EQ(msg.substr(0, 3), "a??");
+    EXPECT_EQ(msg.size(), 203u);
+    // A length beyond the limit is refused.
+    std::string huge = "\x7f\xff\xff\xff" "Mhi";
+    EXPECT_EQ(error_response_message(huge), "");
+}
+
+// --- argument checks ---
+
+TEST(ProbeArgsTest, RejectsBadTargets) {
+    ProbeTarget t = local(5432);
+    EXPECT_FALSE(validate_target(t));
+    t.port = 0;
+    EXPECT_EQ(validate_target(t)->sqlstate, sqlstate::kInvalidParameter);
+    t.port = 65536;
+    EXPECT_TRUE(validate_target(t));
+    t = local(5432);
+    t.host.clear();
+    EXPECT_EQ(validate_target(t)->message, "host must not be empty");
+    t = local(5432, 0);
+    EXPECT_TRUE(validate_target(t));
+    t = local(5432);
+    t.host = std::string("a\0b", 3);
+    EXPECT_TRUE(validate_target(t));
+    auto r = probe_chain(local(5432, -1));
+    ASSERT_FALSE(r.ok());
+    EXPECT_EQ(r.error().sqlstate, sqlstate::kInvalidParameter);
+}
+
+TEST(ProbeArgsTest, UnreadableCaFileIsABadArgument) {
+    FakeServer server(tls_server());
+    ProbeTarget t = local(server.port());
+    t.ca_file = cert_path("garbage.txt");
+    auto r = probe_chain(t);
+    ASSERT_FALSE(r.ok());
+    EXPECT_EQ(r.error().sqlstate, sqlstate::kInvalidParameter);
+    EXPECT_NE(r.error().message.find("could not load CA file"), std::string::npos);
+    EXPECT_EQ(server.accepted(), 0);  // checked before connecting
+}
+
+// --- connection-level errors, each distinct ---
+
+TEST(ProbeErrorTest, ClosedPortIsConnectionRefused) {
+    ClosedPort closed;
+    auto start = Clock::now();
+    auto r = probe_chain(local(closed.port));
+    ASSERT_FALSE(r.ok());
+    EXPECT_EQ(r.error().sqlstate, sqlstate::kCannotConnect);
+    EXPECT_NE(r.error().message.find("connection refused"), std::string::npos) << r.error().message;
+    EXPECT_LT(elapsed_ms(start), 1000);
+    auto all = probe_target(local(closed.port));
+    ASSERT_FALSE(all.ok());
+    EXPECT_NE(all.error().message.find("connection refused"), std::string::npos);
+}
+
+TEST(ProbeErrorTest, NoSslAnswer) {
+    FakeServer server(answer("N"));
+    auto r = probe_chain(local(server.port()));
+    ASSERT_FALSE(r.ok());
+    EXPECT_EQ(r.error().message, "server does not support SSL");
+    auto versions = probe_protocols(local(server.port()));
+    ASSERT_FALSE(versions.ok());
+    EXPECT_EQ(versions.error().message, "server does not support SSL");
+}
+
+TEST(ProbeErrorTest, GarbageAnswer) {
+    FakeServer server(answer("HTTP/1.1 400 Bad Request\r\n\r\n"));
+    auto r = probe_chain(local(server.port()));
+    ASSERT_FALSE(r.ok());
+    EXPECT_EQ(r.error().message, "not a PostgreSQL server or it refused SSLRequest: got byte 0x48 ('H')");
+}
+
+TEST(ProbeErrorTest, ErrorResponseAnswer) {
+    FakeServer server(answer(error_response("unsupported frontend protocol 1234.5679")));
+    auto r = probe_chain(local(server.port()));
+    ASSERT_FALSE(r.ok());
+    EXPECT_EQ(r.error().message, "server refused SSLRequest with an error: unsupported frontend protocol 1234.5679");
+}
+
+TEST(ProbeErrorTest, ClosedWithoutAnswer) {
+    FakeServer server([](int fd, FakeServer &) { read_ssl_request(fd); });
+    auto r = probe_chain(local(server.port()));
+    ASSERT_FALSE(r.ok());
+    EXPECT_EQ(r.error().message, "server closed the connection before answering SSLRequest");
+}
+
+TEST(ProbeErrorTest, SilentServerTimesOutWaitingForTheAnswer) {
+    FakeServer server([](int fd, FakeServer &s) { s.hold(fd); });
+    auto start = Clock::now();
+    auto r = probe_chain(local(server.port(), 300));
+    long took = elapsed_ms(start);
+    ASSERT_FALSE(r.ok());
+    EXPECT_EQ(r.error().message, "timed out after 300 ms while waiting for the answer to SSLRequest");
+    EXPECT_GE(took, 290);
+    EXPECT_LT(took, 900);
+}
+
+TEST(ProbeErrorTest, StalledHandshakeTimesOut) {
+    // 'S', then nothing: the ClientHello goes unanswered.
+    FakeServer server([](int fd, FakeServer &s) {
+        if (!read_ssl_request(fd)) return;
+        send_text(fd, "S");
+        s.hold(fd);
+    });
+    auto r = probe_chain(local(server.port(), 300));
+    ASSERT_FALSE(r.ok());
+    EXPECT_EQ(r.error().message, "timed out after 300 ms while handshaking");
+    EXPECT_EQ(r.error().sqlstate, sqlstate::kConnectionFailure);
+    // Inconclusive, so the enumeration as a whole fails rather than saying "not accepted".
+    auto v = probe_protocols(local(server.port(), 300));
+    ASSERT_FALSE(v.ok());
+    EXPECT_EQ(v.error().message, "timed out after 300 ms while handshaking");
+}
+
+TEST(ProbeErrorTest, TlsGarbageAfterSIsARefusedHandshake) {
+    FakeServer server(answer("Shello, this is not TLS at all........"));
+    auto r = probe_chain(local(server.port()));
+    ASSERT_FALSE(r.ok());
+    EXPECT_EQ(r.error().message.rfind("TLS handshake failed: ", 0), 0u) << r.error().message;
+}
+
+TEST(ProbeErrorTest, FullBacklogTimesOutWhileConnecting) {
+    // A listener that never accepts: once its queue is full the kernel drops
+    // further SYNs, as a firewall black hole does.
+    int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ASSERT_EQ(::bind(fd, reinterpret_cast<sockaddr *>(&addr), sizeof addr), 0);
+    ASSERT_EQ(::listen(fd, 0), 0);
+    socklen_t len = sizeof addr;
+    getsockname(fd, reinterpret_cast<sockaddr *>(&addr), &len);
+    std::vector<int> fillers;
+    for (int i = 0; i < 4; ++i) {
+        int c = ::socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+        (void)::connect(c, reinterpret_cast<sockaddr *>(&addr), sizeof addr);
+        fillers.push_back(c);
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    auto start = Clock::now();
+    auto r = probe_chain(local(ntohs(addr.sin_port), 300));
+    long took = elapsed_ms(start);
+    for (int c : fillers) ::close(c);
+    ::close(fd);
+    ASSERT_FALSE(r.ok());
+    EXPECT_EQ(r.error().message, "timed out after 300 ms while connecting to 127.0.0.1:" +
+                                     std::to_string(ntohs(addr.sin_port)));
+    EXPECT_EQ(r.error().sqlstate, sqlstate::kCannotConnect);
+    EXPECT_LT(took, 900);
+}
+
+TEST(ProbeErrorTest, UnresolvableNameHasItsOwnError) {
+    ProbeTarget t = local(5432);
+    t.host = "no-such-host.invalid";  // RFC 6761: never resolves
+    auto r = probe_chain(t);
+    ASSERT_FALSE(r.ok());
+    EXPECT_EQ(r.error().sqlstate, sqlstate::kCannotConnect);
+    EXPECT_EQ(r.error().message.rfind("could not resolve host \"no-such-host.invalid\"", 0), 0u)
+        << r.error().message;
+}
+
+// --- cancel ---
+
+TEST(ProbeCancelTest, CancelStopsAWaitingProbe) {
+    FakeServer server([](int fd, FakeServer &s) { s.hold(fd); });
+    for (bool whole : {false, true}) {
+        auto start = Clock::now();
+        int calls = 0;
+        CancelCheck cancel = [&] {
+            ++calls;
+            return elapsed_ms(start) >= 200;
+        };
+        Error err;
+        if (whole) {
+            auto r = probe_target(local(server.port(), 10000), cancel);
+            ASSERT_FALSE(r.ok());
+            err = r.error();
+        } else {
+            auto r = probe_chain(local(server.port(), 10000), cancel);
+            ASSERT_FALSE(r.ok());
+            err = r.error();
+        }
+        long took = elapsed_ms(start);
+        EXPECT_EQ(err.sqlstate, sqlstate::kQueryCanceled) << err.message;
+        EXPECT_GE(took, 200);
+        EXPECT_LT(took, 400) << (whole ? "probe_target" : "probe_chain");
+        EXPECT_GE(calls, 2);  // asked repeatedly while waiting
+    }
+}
+
+TEST(ProbeCancelTest, CancelIsCalledOnlyOnTheCallingThread) {
+    FakeServer server([](int fd, FakeServer &s) { s.hold(fd); });
+    auto caller = std::this_thread::get_id();
+    std::atomic<bool> other_thread{false};
+    auto start = Clock::now();
+    auto r = probe_target(local(server.port(), 10000), [&] {
+        if (std::this_thread::get_id() != caller) other_thread = true;
+        return elapsed_ms(start) >= 150;
+    });
+    ASSERT_FALSE(r.ok());
+    EXPECT_FALSE(other_thread);
+}
+
+// --- a real handshake: chain and verification ---
+
+TEST(ProbeChainTest, ReportsChainAndVerifiesAgainstTheBundle) {
+    FakeServer server(tls_server());
+    ProbeTarget t = local(server.port());
+    t.ca_file = cert_path("ca-bundle.crt");
+    auto r = probe_chain(t);
+    ASSERT_TRUE(r.ok()) << r.error().message;
+    const ChainReport &c = r.value();
+    auto presented = parse_certificates(test::read_cert_file("server-chain.crt"));
+    ASSERT_TRUE(presented.ok());
+    ASSERT_EQ(c.certificates.size(), presented.value().size());
+    for (std::size_t i = 0; i < presented.value().size(); ++i)
+        EXPECT_EQ(c.certificates[i].sha256, sha256_hex(presented.value()[i].get())) << i;
+    EXPECT_TRUE(c.verified) << c.verify_error;
+    EXPECT_EQ(c.verify_error, "");
+    EXPECT_TRUE(c.hostname_match);  // SAN IP:127.0.0.1
+    EXPECT_EQ(c.server_name, "127.0.0.1");
+    EXPECT_EQ(server.log(1), (std::set<std::string>{c.protocol + " " + c.cipher}));
+    EXPECT_FALSE(c.key_exchange_group.empty());
+}
+
+TEST(ProbeChainTest, RootAloneVerifiesThroughThePresentedIntermediate) {
+    FakeServer server(tls_server());
+    ProbeTarget t = local(server.port());
+    t.ca_file = cert_path("root.crt");
+    auto r = probe_chain(t);
+    ASSERT_TRUE(r.ok()) << r.error().message;
+    EXPECT_TRUE(r.value().verified) << r.value().verify_error;
+}
+
+TEST(ProbeChainTest, UnknownCaFailsVerificationButKeepsTheChain) {
+    FakeServer server(tls_server());
+    ProbeTarget t = local(server.port());
+    t.ca_file = cert_path("selfsigned.crt");
+    auto r = probe_chain(t);
+    ASSERT_TRUE(r.ok()) << r.error().message;
+    EXPECT_FALSE(r.value().verified);
+    EXPECT_EQ(r.value().verify_error, "unable to get local issuer certificate");
+    EXPECT_EQ(r.value().certificates.size(), 2u);
+    EXPECT_TRUE(r.value().hostname_match);  // the name is fine, the issuer is not
+}
+
+TEST(ProbeChainTest, ExpiredLeafFailsVerification) {
+    FakeServer server(tls_server(TLS1_VERSION, TLS1_3_VERSION, "expired-chain.crt", "expired.key"));
+    ProbeTarget t = local(server.port());
+    t.ca_file = cert_path("ca-bundle.crt");
+    auto r = probe_chain(t);
+    ASSERT_TRUE(r.ok()) << r.error().message;
+    EXPECT_FALSE(r.value().verified);
+    EXPECT_EQ(r.value().verify_error, "certificate has expired");
+    EXPECT_LT(r.value().certificates[0].not_after, static_cast<std::int64_t>(time(nullptr)));
+}
+
+TEST(ProbeChainTest, HostnameMismatchIsReportedSeparately) {
+    FakeServer server(tls_server());
+    ProbeTarget t = local(server.port());
+    t.ca_file = cert_path("ca-bundle.crt");
+    t.sni = "wrong.example";
+    auto r = probe_chain(t);
+    ASSERT_TRUE(r.ok()) << r.error().message;
+    EXPECT_TRUE(r.value().verified);
+    EXPECT_FALSE(r.value().hostname_match);
+    t.sni = "localhost";
+    r = probe_chain(t);
+    ASSERT_TRUE(r.ok());
+    EXPECT_TRUE(r.value().hostname_match);
+}
+
+TEST(ProbeChainTest, SniReachesTheServer) {
+    FakeServer server([](int fd, FakeServer &s) {
+        if (!read_ssl_request(fd)) return;
+        send_text(fd, "S");
+        SslCtxPtr ctx = server_context("server-chain.crt", "server.key", TLS1_2_VERSION, TLS1_3_VERSION);
+        SslPtr ssl(SSL_new(ctx.get()));
+        SSL_set_fd(ssl.get(), fd);
+        if (SSL_accept(ssl.get()) == 1) {
+            const char *name = SSL_get_servername(ssl.get(), TLSEXT_NAMETYPE_host_name);
+            s.record(std::string("sni ") + (name != nullptr ? name : "(none)"));
+        }
+        ERR_clear_error();
+    });
+    ProbeTarget t = local(server.port());
+    t.sni = "db.example";
+    ASSERT_TRUE(probe_chain(t).ok());
+    EXPECT_EQ(server.log(1), (std::set<std::string>{"sni db.example"}));
+    // No SNI for an IP literal (RFC 6066).
+    ASSERT_TRUE(probe_chain(local(server.port())).ok());
+    EXPECT_EQ(server.log(2), (std::set<std::string>{"sni db.example", "sni (none)"}));
+}
+
+// --- per-version enumeration ---
+
+TEST(ProbeProtocolsTest, FloorTls12RefusesOlderVersions) {
+    FakeServer server(tls_server(TLS1_2_VERSION, TLS1_3_VERSION));
+    auto r = probe_protocols(local(server.port()));
+    ASSERT_TRUE(r.ok()) << r.error().message;
+    const auto &v = r.value();
+    ASSERT_EQ(v.size(), 4u);
+    std::set<std::string> client_side;
+    for (std::size_t i = 0; i < v.size(); ++i) {
+        EXPECT_EQ(v[i].protocol, kProbedProtocols[i]);
+        bool expect = v[i].protocol >= Protocol::TLSv1_2;
+        EXPECT_EQ(v[i].accepted, expect) << protocol_name(v[i].protocol) << ": " << v[i].error;
+        if (v[i].accepted) {
+            EXPECT_FALSE(v[i].cipher.empty());
+            EXPECT_EQ(v[i].error, "");
+            client_side.insert(std::string(protocol_name(v[i].protocol)) + " " + v[i].cipher);
+        } else {
+            EXPECT_EQ(v[i].cipher, "");
+            EXPECT_EQ(v[i].error.rfind("TLS handshake failed: ", 0), 0u) << v[i].error;
+        }
+    }
+    // What the server negotiated, version by version.
+    EXPECT_EQ(client_side, server.log(client_side.size()));
+}
+
+TEST(ProbeProtocolsTest, AllVersionsWhenTheServerAllowsThem) {
+    FakeServer server(tls_server(TLS1_VERSION, TLS1_3_VERSION));
+    auto r = probe_protocols(local(server.port()));
+    ASSERT_TRUE(r.ok()) << r.error().message;
+    std::set<std::string> client_side;
+    for (const auto &p : r.value()) {
+        EXPECT_TRUE(p.accepted) << protocol_name(p.protocol) << ": " << p.error;
+        client_side.insert(std::string(protocol_name(p.protocol)) + " " + p.cipher);
+    }
+    EXPECT_EQ(client_side, server.log(client_side.size()));
+}
+
+TEST(ProbeProtocolsTest, TargetCombinesChainAndVersions) {
+    FakeServer server(tls_server(TLS1_1_VERSION, TLS1_2_VERSION));
+    ProbeTarget t = local(server.port());
+    t.ca_file = cert_path("ca-bundle.crt");
+    auto r = probe_target(t);
+    ASSERT_TRUE(r.ok()) << r.error().message;
+    ASSERT_TRUE(r.value().chain);
+    EXPECT_EQ(r.value().chain->protocol, "TLSv1.2");  // the server's best
+    EXPECT_TRUE(r.value().chain->verified);
+    std::vector<bool> accepted;
+    for (const auto &p : r.value().protocols) accepted.push_back(p.accepted);
+    EXPECT_EQ(accepted, (std::vector<bool>{false, true, true, false}));
+    EXPECT_EQ(server.accepted(), 5);
+}
+
+// --- the same code driven over a socketpair, as a fuzzer will ---
+
+TEST(ProbeOnFdTest, SocketPairWithTlsServer) {
+    int sv[2];
+    ASSERT_EQ(::socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+    FakeServer unused([](int, FakeServer &) {});
+    std::thread peer([&] {
+        tls_server(TLS1_2_VERSION, TLS1_2_VERSION)(sv[1], unused);
+        ::close(sv[1]);
+    });
+    ProbeTarget t = local(5432);
+    auto r = probe_protocol_on_fd(sv[0], t, Protocol::TLSv1_2);
+    peer.join();
+    ::close(sv[0]);
+    ASSERT_TRUE(r.ok()) << r.error().message;
+    EXPECT_TRUE(r.value().accepted);
+    EXPECT_EQ(unused.log(1), (std::set<std::string>{"TLSv1.2 " + r.value().cipher}));
+}
+
+TEST(ProbeOnFdTest, EveryFirstByteIsHandled) {
+    // Each possible answer byte, followed by the peer closing: never a hang or
+    // a crash, and only 'S' gets as far as TLS.
+    for (int b = 0; b < 256; ++b) {
+        int sv[2];
+        ASSERT_EQ(::socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+        std::thread peer([&] {
+            read_ssl_request(sv[1]);
+            unsigned char c = static_cast<unsigned char>(b);
+            (void)::send(sv[1], &c, 1, MSG_NOSIGNAL);
+            ::close(sv[1]);
+        });
+        auto r = probe_chain_on_fd(sv[0], local(5432, 1000));
+        peer.join();
+        ::close(sv[0]);
+        ASSERT_FALSE(r.ok());
+        if (b == 'S')
+            EXPECT_EQ(r.error().message, "server closed the connection during the TLS handshake");
+        else if (b == 'N')
+            EXPECT_EQ(r.error().message, "server does not support SSL");
+        else
+            EXPECT_NE(r.error().message.find("refused SSLRequest"), std::string::npos) << b;
+    }
+}
