@@ -1,0 +1,89 @@
+#include "registry_record.hpp"
+
+#include <cstring>
+#include <memory>
+
+#include <openssl/bn.h>
+#include <openssl/crypto.h>
+
+#include "openssl_ptr.hpp"
+
+namespace tls_audit {
+
+namespace {
+
+// Largest prefix length <= limit of `value` that does not end inside a UTF-8
+// sequence (continuation bytes are 10xxxxxx).
+std::size_t utf8_prefix(std::string_view value, std::size_t limit) noexcept {
+    if (limit >= value.size()) return value.size();
+    std::size_t len = limit;
+    // value[len] is the first byte left out: back up while it continues a character.
+    while (len > 0 && (static_cast<unsigned char>(value[len]) & 0xC0) == 0x80) --len;
+    return len;
+}
+
+}  // namespace
+
+bool copy_field(char *field, std::size_t capacity, std::string_view value) noexcept {
+    if (capacity == 0) return value.empty();
+    if (value.size() < capacity) {
+        std::memcpy(field, value.data(), value.size());
+        field[value.size()] = '\0';
+        return true;
+    }
+    const std::size_t marker = std::strlen(kTruncationMarker);
+    if (capacity <= marker) {
+        field[0] = '\0';
+        return false;
+    }
+    const std::size_t keep = utf8_prefix(value, capacity - 1 - marker);
+    std::memcpy(field, value.data(), keep);
+    std::memcpy(field + keep, kTruncationMarker, marker);
+    field[keep + marker] = '\0';
+    return false;
+}
+
+void fill_record(RegistryRecord &record, const SessionTls &session) noexcept {
+    std::memset(&record, 0, sizeof record);
+    bool whole = true;
+    whole &= copy_field(record.protocol, session.protocol);
+    whole &= copy_field(record.cipher, session.cipher);
+    whole &= copy_field(record.sni, session.sni);
+    whole &= copy_field(record.key_exchange_group, session.key_exchange_group);
+    record.bits = session.bits;
+    if (session.client) {
+        const CertInfo &c = *session.client;
+        record.has_client = true;
+        whole &= copy_field(record.subject, c.subject);
+        whole &= copy_field(record.issuer, c.issuer);
+        whole &= copy_field(record.serial, c.serial);
+        whole &= copy_field(record.key_type, c.key_type);
+        whole &= copy_field(record.signature_algorithm, c.signature_algorithm);
+        record.not_before = c.not_before;
+        record.not_after = c.not_after;
+        record.key_bits = c.key_bits;
+    }
+    record.truncated = !whole;
+}
+
+std::optional<std::string> decimal_serial_to_hex(std::string_view decimal) {
+    std::string_view digits = decimal;
+    if (!digits.empty() && digits.front() == '-') digits.remove_prefix(1);
+    if (digits.empty() || digits.size() > 200) return std::nullopt;
+    for (char c : digits)
+        if (c < '0' || c > '9') return std::nullopt;
+    const std::string text(decimal);
+    BIGNUM *raw = nullptr;
+    if (BN_dec2bn(&raw, text.c_str()) != static_cast<int>(text.size())) {
+        BN_free(raw);
+        return std::nullopt;
+    }
+    std::unique_ptr<BIGNUM, OpenSslDeleter<BIGNUM, BN_free>> bn(raw);
+    char *hex = BN_bn2hex(bn.get());
+    if (hex == nullptr) return std::nullopt;
+    std::string result(hex);
+    OPENSSL_free(hex);
+    return result;
+}
+
+}  // namespace tls_audit

@@ -1,0 +1,71 @@
+// One backend's TLS details as a fixed-size, trivially copyable record: what
+// the session registry keeps in shared memory for each backend slot (written
+// once by the backend itself after authentication, copied by readers).
+//
+// Texts are NUL-terminated in fixed arrays. They are sized so that real
+// values fit whole (DNs up to 1023 bytes, far beyond pg_stat_ssl's 63); a
+// longer value is cut at a UTF-8 character boundary and ends with
+// kTruncationMarker, so a reader can tell it is not the whole value.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <type_traits>
+
+#include "session.hpp"
+
+namespace tls_audit {
+
+inline constexpr const char *kTruncationMarker = "...";
+
+struct RegistryRecord {
+    char protocol[16];
+    char cipher[64];
+    char sni[256];  // a DNS name is at most 253 bytes
+    char key_exchange_group[32];
+    char subject[1024];  // RFC 2253
+    char issuer[1024];   // RFC 2253
+    char serial[128];    // upper-case hex (RFC 5280 allows 20 octets: 40 digits)
+    char key_type[32];
+    char signature_algorithm[64];
+    std::int64_t not_before;  // seconds since the Unix epoch
+    std::int64_t not_after;
+    std::int32_t bits;
+    std::int32_t key_bits;
+    bool has_client;  // the client sent a certificate: the client fields are set
+    bool truncated;   // at least one text was cut (it ends with kTruncationMarker)
+};
+static_assert(std::is_trivially_copyable_v<RegistryRecord>, "records are copied with memcpy");
+static_assert(std::is_standard_layout_v<RegistryRecord>, "records live in shared memory");
+
+// Copy `value` into a field of `capacity` bytes (including the NUL). Returns
+// false when it had to be cut: then the field holds the longest prefix that
+// ends on a UTF-8 character boundary and leaves room for kTruncationMarker,
+// followed by the marker. `capacity` must be larger than the marker.
+bool copy_field(char *field, std::size_t capacity, std::string_view value) noexcept;
+
+template <std::size_t N> bool copy_field(char (&field)[N], std::string_view value) noexcept {
+    static_assert(N > 4, "field too small for the truncation marker");
+    return copy_field(field, N, value);
+}
+
+// The text of a field (up to its NUL, never past its end).
+template <std::size_t N> std::string_view field_text(const char (&field)[N]) noexcept {
+    std::size_t len = 0;
+    while (len < N && field[len] != '\0') ++len;
+    return std::string_view(field, len);
+}
+
+// A record for a described session. Never throws; the record is zeroed first.
+void fill_record(RegistryRecord &record, const SessionTls &session) noexcept;
+
+// pg_stat_ssl shows a client certificate's serial in decimal; the registry and
+// certificate_info() use upper-case hex (OpenSSL's BN_bn2hex). Converts a
+// decimal serial (optionally with a leading '-') to that form; nullopt for
+// anything that is not a decimal integer of at most 200 digits.
+std::optional<std::string> decimal_serial_to_hex(std::string_view decimal);
+
+}  // namespace tls_audit
