@@ -1,0 +1,132 @@
+#include "census_key.hpp"
+
+#include <cstring>
+
+namespace tls_audit {
+
+namespace {
+struct OutcomeRow {
+    Outcome outcome;
+    const char *name;
+};
+constexpr OutcomeRow kOutcomes[] = {
+    {Outcome::Authenticated, "authenticated"},
+    {Outcome::AuthFailed, "auth_failed"},
+    {Outcome::TlsRejected, "tls_rejected"},
+};
+
+// Length of the longest prefix of s[0..len) that does not end inside a
+// UTF-8 multi-byte sequence.
+std::size_t utf8_boundary(const char *s, std::size_t len) noexcept {
+    std::size_t cut = len;
+    // Step back over continuation bytes (10xxxxxx) to the lead byte.
+    std::size_t i = cut;
+    while (i > 0 && (static_cast<unsigned char>(s[i - 1]) & 0xC0) == 0x80) --i;
+    if (i == 0) return cut;  // not UTF-8 at all: cut bytewise
+    const unsigned char lead = static_cast<unsigned char>(s[i - 1]);
+    std::size_t need = 1;
+    if ((lead & 0xE0) == 0xC0)
+        need = 2;
+    else if ((lead & 0xF0) == 0xE0)
+        need = 3;
+    else if ((lead & 0xF8) == 0xF0)
+        need = 4;
+    if (lead < 0x80) return cut;  // ASCII lead: the continuation bytes were stray
+    const std::size_t have = cut - (i - 1);
+    return have >= need ? cut : i - 1;
+}
+
+bool field_canonical(const char *field, std::size_t capacity) noexcept {
+    const void *nul = std::memchr(field, '\0', capacity);
+    if (nul == nullptr) return false;
+    for (const char *p = static_cast<const char *>(nul); p < field + capacity; ++p)
+        if (*p != '\0') return false;
+    return true;
+}
+}  // namespace
+
+const char *outcome_name(Outcome o) {
+    for (const auto &row : kOutcomes)
+        if (row.outcome == o) return row.name;
+    return "unknown";
+}
+
+std::optional<Outcome> parse_outcome(std::string_view name) {
+    for (const auto &row : kOutcomes)
+        if (name == row.name) return row.outcome;
+    return std::nullopt;
+}
+
+bool valid_outcome(std::uint8_t raw) {
+    for (const auto &row : kOutcomes)
+        if (static_cast<std::uint8_t>(row.outcome) == raw) return true;
+    return false;
+}
+
+bool copy_census_field(char *field, std::size_t capacity, const char *value) noexcept {
+    std::memset(field, 0, capacity);
+    if (value == nullptr || capacity == 0) return false;
+    const std::size_t len = std::strlen(value);
+    std::size_t n = len;
+    bool truncated = false;
+    if (n > capacity - 1) {
+        n = utf8_boundary(value, capacity - 1);
+        truncated = true;
+    }
+    std::memcpy(field, value, n);
+    return truncated;
+}
+
+void make_census_key(CensusKey &key, const CensusKeyFields &f) noexcept {
+    std::memset(&key, 0, sizeof key);
+    copy_census_field(key.usename, sizeof key.usename, f.usename);
+    copy_census_field(key.datname, sizeof key.datname, f.datname);
+    copy_census_field(key.client_addr, sizeof key.client_addr, f.client_addr);
+    copy_census_field(key.application_name, sizeof key.application_name, f.application_name);
+    copy_census_field(key.transport, sizeof key.transport, f.transport);
+    copy_census_field(key.protocol, sizeof key.protocol, f.protocol);
+    copy_census_field(key.cipher, sizeof key.cipher, f.cipher);
+    copy_census_field(key.client_subject, sizeof key.client_subject, f.client_subject);
+    copy_census_field(key.reason, sizeof key.reason, f.reason);
+    key.outcome = static_cast<std::uint8_t>(f.outcome);
+}
+
+bool census_key_canonical(const CensusKey &k) noexcept {
+    if (!valid_outcome(k.outcome)) return false;
+    for (std::uint8_t b : k.padding)
+        if (b != 0) return false;
+    return field_canonical(k.usename, sizeof k.usename) && field_canonical(k.datname, sizeof k.datname) &&
+           field_canonical(k.client_addr, sizeof k.client_addr) &&
+           field_canonical(k.application_name, sizeof k.application_name) &&
+           field_canonical(k.transport, sizeof k.transport) && field_canonical(k.protocol, sizeof k.protocol) &&
+           field_canonical(k.cipher, sizeof k.cipher) &&
+           field_canonical(k.client_subject, sizeof k.client_subject) &&
+           field_canonical(k.reason, sizeof k.reason);
+}
+
+std::optional<std::string> readiness_reason(const CensusKey &key, Protocol floor) {
+    switch (static_cast<Outcome>(key.outcome)) {
+    case Outcome::TlsRejected:
+        return std::string("TLS handshake rejected: ") + (key.reason[0] ? key.reason : "unknown reason");
+    case Outcome::Authenticated:
+        if (key.transport[0] == '\0') return std::nullopt;  // background or unknown: no transport
+        return below_floor_reason(key.transport, key.protocol, floor);
+    case Outcome::AuthFailed:
+        break;
+    }
+    return std::nullopt;
+}
+
+void rejection_reason_from_message(const char *message, char *out, std::size_t capacity) noexcept {
+    if (capacity == 0) return;
+    if (message == nullptr) {
+        std::memset(out, 0, capacity);
+        return;
+    }
+    const char *start = message;
+    for (const char *p = message; *p; ++p)
+        if (p[0] == ':' && p[1] == ' ') start = p + 2;
+    copy_census_field(out, capacity, start);
+}
+
+}  // namespace tls_audit

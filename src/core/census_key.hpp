@@ -1,0 +1,102 @@
+// The connection census key and floor-readiness classification.
+//
+// A census entry is keyed by who connected, from where, over what, and how
+// it ended. The key is a fixed-size, zero-padded plain struct so that the
+// PostgreSQL glue can use it directly as a dynahash HASH_BLOBS key in shared
+// memory and the census file can store it byte for byte: two keys are equal
+// exactly when their bytes are equal, which make_census_key() guarantees by
+// truncating every field (on a UTF-8 character boundary) and zeroing the rest.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <type_traits>
+
+#include "protocol.hpp"
+
+namespace tls_audit {
+
+// How a connection attempt ended.
+enum class Outcome : std::uint8_t {
+    Authenticated = 1,  // ClientAuthentication_hook with STATUS_OK
+    AuthFailed = 2,     // ClientAuthentication_hook with a failing status
+    TlsRejected = 3,    // the server refused the TLS handshake (before authentication)
+};
+
+const char *outcome_name(Outcome o);
+std::optional<Outcome> parse_outcome(std::string_view name);
+bool valid_outcome(std::uint8_t raw);
+
+// Field capacities in bytes, including the terminating NUL. Longer values are
+// cut at a UTF-8 character boundary to capacity - 1 bytes.
+inline constexpr std::size_t kCensusNameLen = 64;       // NAMEDATALEN: role, database
+inline constexpr std::size_t kCensusAddrLen = 48;       // INET6_ADDRSTRLEN + room
+inline constexpr std::size_t kCensusAppLen = 64;        // application_name (NAMEDATALEN)
+inline constexpr std::size_t kCensusTransportLen = 8;   // "unix", "tcp", "tls", "gss"
+inline constexpr std::size_t kCensusProtocolLen = 16;   // "TLSv1.3"
+inline constexpr std::size_t kCensusCipherLen = 64;     // OpenSSL cipher name
+inline constexpr std::size_t kCensusSubjectLen = 512;   // client certificate subject (RFC 2253)
+inline constexpr std::size_t kCensusReasonLen = 128;    // OpenSSL's reason for a rejected handshake
+
+struct CensusKey {
+    char usename[kCensusNameLen];
+    char datname[kCensusNameLen];
+    char client_addr[kCensusAddrLen];
+    char application_name[kCensusAppLen];
+    char transport[kCensusTransportLen];
+    char protocol[kCensusProtocolLen];
+    char cipher[kCensusCipherLen];
+    char client_subject[kCensusSubjectLen];
+    char reason[kCensusReasonLen];
+    std::uint8_t outcome;
+    std::uint8_t padding[7];  // always zero: the key is compared as bytes
+};
+static_assert(std::is_trivially_copyable_v<CensusKey>, "CensusKey is copied as bytes");
+static_assert(std::is_standard_layout_v<CensusKey>, "CensusKey is stored as bytes");
+static_assert(sizeof(CensusKey) % 8 == 0, "CensusKey has no trailing padding");
+
+// The fields of a key as C strings; nullptr and "" both mean "unknown".
+struct CensusKeyFields {
+    const char *usename = nullptr;
+    const char *datname = nullptr;
+    const char *client_addr = nullptr;
+    const char *application_name = nullptr;
+    const char *transport = nullptr;
+    const char *protocol = nullptr;
+    const char *cipher = nullptr;
+    const char *client_subject = nullptr;
+    const char *reason = nullptr;
+    Outcome outcome = Outcome::Authenticated;
+};
+
+// Fill `key` (every byte written) from `fields`. Never allocates or throws,
+// so the connection hooks can call it.
+void make_census_key(CensusKey &key, const CensusKeyFields &fields) noexcept;
+
+// Copy `value` into a zero-padded field of `capacity` bytes, truncating at a
+// UTF-8 boundary. Returns true when the value had to be truncated.
+bool copy_census_field(char *field, std::size_t capacity, const char *value) noexcept;
+
+// True when every string field of `key` is NUL-terminated and zero-padded,
+// the outcome is valid and the padding is zero: the form make_census_key()
+// produces. Used to validate entries read from the census file.
+bool census_key_canonical(const CensusKey &key) noexcept;
+
+// Why clients with this key would be refused at `floor`, or nullopt when
+// they are ready (or the entry does not matter for the floor):
+//   authenticated over tls below the floor  -> "TLSv1.2 < TLSv1.3"
+//   authenticated over tcp/gss without TLS  -> "no TLS"
+//   tls_rejected                            -> "TLS handshake rejected: <reason>"
+//   unix-socket connections, auth_failed    -> nullopt
+std::optional<std::string> readiness_reason(const CensusKey &key, Protocol floor);
+
+// The reason text PostgreSQL put after "could not accept SSL connection: "
+// in a (possibly translated) log message: the part after the last ": ", or
+// the whole message when there is none. Result is at most `capacity` - 1
+// bytes, written into `out` zero-padded.
+void rejection_reason_from_message(const char *message, char *out, std::size_t capacity) noexcept;
+
+}  // namespace tls_audit

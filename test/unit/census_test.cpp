@@ -1,0 +1,229 @@
+#include <gtest/gtest.h>
+
+#include <cstring>
+#include <string>
+
+#include "census_file.hpp"
+#include "census_key.hpp"
+
+using namespace tls_audit;
+
+namespace {
+
+CensusKey key_of(const char *app, const char *transport = "tls", const char *protocol = "TLSv1.3",
+                 Outcome outcome = Outcome::Authenticated, const char *reason = nullptr) {
+    CensusKeyFields f;
+    f.usename = "alice";
+    f.datname = "postgres";
+    f.client_addr = "127.0.0.1";
+    f.application_name = app;
+    f.transport = transport;
+    f.protocol = protocol;
+    f.cipher = "TLS_AES_256_GCM_SHA384";
+    f.reason = reason;
+    f.outcome = outcome;
+    CensusKey k;
+    make_census_key(k, f);
+    return k;
+}
+
+CensusSnapshot sample(int n) {
+    CensusSnapshot s;
+    s.since_reset = 12345;
+    s.evicted = 7;
+    for (int i = 0; i < n; ++i) {
+        CensusRecord r;
+        r.key = key_of(("app" + std::to_string(i)).c_str());
+        r.connections = 10 + i;
+        r.first_seen = 1000 + i;
+        r.last_seen = 2000 + i;
+        s.records.push_back(r);
+    }
+    return s;
+}
+
+}  // namespace
+
+TEST(CensusKeyTest, Crc32cKnownVector) {
+    EXPECT_EQ(crc32c("123456789", 9), 0xE3069283u);
+    EXPECT_EQ(crc32c("", 0), 0u);
+}
+
+TEST(CensusKeyTest, EqualInputsGiveIdenticalBytes) {
+    // Garbage first, so that make_census_key must overwrite every byte.
+    CensusKey a, b;
+    std::memset(&a, 0xAB, sizeof a);
+    std::memset(&b, 0x11, sizeof b);
+    CensusKeyFields f;
+    f.usename = "bob";
+    f.transport = "tcp";
+    make_census_key(a, f);
+    make_census_key(b, f);
+    EXPECT_EQ(std::memcmp(&a, &b, sizeof a), 0);
+    EXPECT_TRUE(census_key_canonical(a));
+    EXPECT_STREQ(a.usename, "bob");
+    EXPECT_STREQ(a.datname, "");
+}
+
+TEST(CensusKeyTest, NullAndEmptyAreTheSame) {
+    CensusKeyFields f1, f2;
+    f2.usename = "";
+    f2.cipher = "";
+    CensusKey a, b;
+    make_census_key(a, f1);
+    make_census_key(b, f2);
+    EXPECT_EQ(std::memcmp(&a, &b, sizeof a), 0);
+}
+
+TEST(CensusKeyTest, TruncatesLongValuesAtUtf8Boundary) {
+    char field[8];
+    // "abcdef" + U+00E9 (2 bytes): 8 bytes, capacity 8 keeps 7 -> drop the half character.
+    EXPECT_TRUE(copy_census_field(field, sizeof field, "abcdef\xC3\xA9"));
+    EXPECT_STREQ(field, "abcdef");
+    // "abcde" + U+00E9 fits in 7 bytes.
+    EXPECT_FALSE(copy_census_field(field, sizeof field, "abcde\xC3\xA9"));
+    EXPECT_STREQ(field, "abcde\xC3\xA9");
+    // A 3-byte character split after its first two bytes.
+    EXPECT_TRUE(copy_census_field(field, sizeof field, "abcde\xE2\x82\xAC"));
+    EXPECT_STREQ(field, "abcde");
+    // Plain ASCII is cut bytewise.
+    EXPECT_TRUE(copy_census_field(field, sizeof field, "0123456789"));
+    EXPECT_STREQ(field, "0123456");
+    std::string long_subject(2000, 'x');
+    CensusKeyFields f;
+    f.client_subject = long_subject.c_str();
+    CensusKey k;
+    make_census_key(k, f);
+    EXPECT_EQ(std::strlen(k.client_subject), kCensusSubjectLen - 1);
+    EXPECT_TRUE(census_key_canonical(k));
+}
+
+TEST(CensusKeyTest, CanonicalRejectsGarbage) {
+    CensusKey k = key_of("x");
+    EXPECT_TRUE(census_key_canonical(k));
+    CensusKey bad = k;
+    bad.outcome = 0;
+    EXPECT_FALSE(census_key_canonical(bad));
+    bad = k;
+    bad.padding[3] = 1;
+    EXPECT_FALSE(census_key_canonical(bad));
+    bad = k;
+    bad.usename[sizeof bad.usename - 1] = 'x';  // after the NUL: not zero-padded
+    EXPECT_FALSE(census_key_canonical(bad));
+    bad = k;
+    std::memset(bad.protocol, 'A', sizeof bad.protocol);  // no NUL at all
+    EXPECT_FALSE(census_key_canonical(bad));
+}
+
+TEST(CensusKeyTest, OutcomeNames) {
+    EXPECT_STREQ(outcome_name(Outcome::Authenticated), "authenticated");
+    EXPECT_STREQ(outcome_name(Outcome::AuthFailed), "auth_failed");
+    EXPECT_STREQ(outcome_name(Outcome::TlsRejected), "tls_rejected");
+    EXPECT_EQ(parse_outcome("tls_rejected"), Outcome::TlsRejected);
+    EXPECT_FALSE(parse_outcome("bogus").has_value());
+    EXPECT_FALSE(valid_outcome(0));
+    EXPECT_FALSE(valid_outcome(4));
+}
+
+TEST(CensusKeyTest, ReadinessReasons) {
+    EXPECT_EQ(readiness_reason(key_of("a", "tls", "TLSv1.2"), Protocol::TLSv1_3), "TLSv1.2 < TLSv1.3");
+    EXPECT_EQ(readiness_reason(key_of("a", "tls", "TLSv1.1"), Protocol::TLSv1_2), "TLSv1.1 < TLSv1.2");
+    EXPECT_FALSE(readiness_reason(key_of("a", "tls", "TLSv1.3"), Protocol::TLSv1_3).has_value());
+    EXPECT_FALSE(readiness_reason(key_of("a", "tls", "TLSv1.2"), Protocol::TLSv1_2).has_value());
+    EXPECT_EQ(readiness_reason(key_of("a", "tcp", ""), Protocol::TLSv1_2), "no TLS");
+    EXPECT_EQ(readiness_reason(key_of("a", "gss", ""), Protocol::TLSv1), "no TLS");
+    EXPECT_FALSE(readiness_reason(key_of("a", "unix", ""), Protocol::TLSv1_3).has_value());
+    EXPECT_FALSE(
+        readiness_reason(key_of("a", "tls", "TLSv1", Outcome::AuthFailed), Protocol::TLSv1_3).has_value());
+    EXPECT_EQ(readiness_reason(key_of("a", "tls", "", Outcome::TlsRejected, "unsupported protocol"),
+                               Protocol::TLSv1_3),
+              "TLS handshake rejected: unsupported protocol");
+    EXPECT_EQ(readiness_reason(key_of("a", "tls", "", Outcome::TlsRejected), Protocol::TLSv1_3),
+              "TLS handshake rejected: unknown reason");
+}
+
+TEST(CensusKeyTest, RejectionReasonFromMessage) {
+    char out[32];
+    rejection_reason_from_message("could not accept SSL connection: unsupported protocol", out, sizeof out);
+    EXPECT_STREQ(out, "unsupported protocol");
+    rejection_reason_from_message("konnte SSL-Verbindung nicht annehmen: no shared cipher", out, sizeof out);
+    EXPECT_STREQ(out, "no shared cipher");
+    rejection_reason_from_message("EOF detected", out, sizeof out);
+    EXPECT_STREQ(out, "EOF detected");
+    rejection_reason_from_message(nullptr, out, sizeof out);
+    EXPECT_STREQ(out, "");
+    rejection_reason_from_message("x: a very long reason that does not fit in the field", out, sizeof out);
+    EXPECT_EQ(std::strlen(out), sizeof out - 1);
+}
+
+TEST(CensusFileTest, RoundTrip) {
+    const CensusSnapshot s = sample(25);
+    const std::string bytes = serialize_census(s);
+    EXPECT_EQ(bytes.size(), kCensusFileHeaderSize + 25 * kCensusRecordSize + 4);
+    auto back = deserialize_census(bytes, 1000);
+    ASSERT_TRUE(back.ok()) << back.error().message;
+    EXPECT_EQ(back.value().since_reset, 12345);
+    EXPECT_EQ(back.value().evicted, 7);
+    ASSERT_EQ(back.value().records.size(), 25u);
+    for (int i = 0; i < 25; ++i) {
+        const auto &r = back.value().records[i];
+        EXPECT_EQ(std::memcmp(&r.key, &s.records[i].key, sizeof r.key), 0);
+        EXPECT_EQ(r.connections, 10 + i);
+        EXPECT_EQ(r.first_seen, 1000 + i);
+        EXPECT_EQ(r.last_seen, 2000 + i);
+    }
+}
+
+TEST(CensusFileTest, EmptyCensusRoundTrips) {
+    auto back = deserialize_census(serialize_census(CensusSnapshot{}), 10);
+    ASSERT_TRUE(back.ok()) << back.error().message;
+    EXPECT_TRUE(back.value().records.empty());
+}
+
+TEST(CensusFileTest, RejectsBadFiles) {
+    const std::string good = serialize_census(sample(3));
+    auto reason = [](const std::string &bytes, std::uint64_t max = 1000) {
+        auto r = deserialize_census(bytes, max);
+        return r.ok() ? std::string("accepted") : r.error().message;
+    };
+    EXPECT_EQ(reason(""), "empty file");
+    EXPECT_EQ(reason("PGTLS"), "bad magic");
+    std::string bytes = good;
+    bytes[0] = 'X';
+    EXPECT_EQ(reason(bytes), "bad magic");
+    EXPECT_NE(reason(good.substr(0, 20)).find("truncated"), std::string::npos);
+    EXPECT_NE(reason(good.substr(0, good.size() - 1)).find("truncated"), std::string::npos);
+    EXPECT_NE(reason(good.substr(0, good.size() - kCensusRecordSize)).find("truncated"), std::string::npos);
+    EXPECT_NE(reason(good + "x").find("truncated"), std::string::npos);
+    bytes = good;
+    bytes[8] = 9;  // version
+    EXPECT_EQ(reason(bytes), "unsupported version 9");
+    bytes = good;
+    bytes[12] ^= 1;  // record size
+    EXPECT_NE(reason(bytes).find("record size"), std::string::npos);
+    // Any flipped bit in the body fails the checksum.
+    for (std::size_t pos : {std::size_t(16), kCensusFileHeaderSize + 5, good.size() - 10, good.size() - 1}) {
+        bytes = good;
+        bytes[pos] ^= 0x20;
+        EXPECT_EQ(reason(bytes), "checksum mismatch") << "byte " << pos;
+    }
+    // A huge count in the header is refused without allocating.
+    bytes = good;
+    const std::uint64_t huge = ~std::uint64_t(0) / 2;
+    std::memcpy(&bytes[32], &huge, sizeof huge);
+    EXPECT_NE(reason(bytes).find("truncated"), std::string::npos);
+    EXPECT_NE(reason(good, 2).find("exceed"), std::string::npos);
+    EXPECT_EQ(reason(good), "accepted");
+}
+
+TEST(CensusFileTest, RejectsMalformedRecordsWithValidChecksum) {
+    CensusSnapshot s = sample(2);
+    s.records[1].key.outcome = 42;
+    EXPECT_NE(deserialize_census(serialize_census(s), 10).error().message.find("malformed key"), std::string::npos);
+    s = sample(2);
+    s.records[0].connections = 0;
+    EXPECT_NE(deserialize_census(serialize_census(s), 10).error().message.find("inconsistent"), std::string::npos);
+    s = sample(2);
+    s.records[0].first_seen = s.records[0].last_seen + 1;
+    EXPECT_NE(deserialize_census(serialize_census(s), 10).error().message.find("inconsistent"), std::string::npos);
+}
