@@ -1,0 +1,50 @@
+// From a probe report to a Nagios-style status with findings: the policy of
+// pg_tls_check, kept apart from probing and printing so it can be tested alone.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "error.hpp"
+#include "options.hpp"
+#include "probe.hpp"
+
+namespace tls_audit::cli {
+
+// Ordered by severity; the values are the exit codes.
+enum class Status { Ok = 0, Warning = 1, Critical = 2, Unknown = 3 };
+
+const char *status_name(Status s);  // "OK", "WARNING", "CRITICAL", "UNKNOWN"
+Status worst(Status a, Status b);
+
+struct Finding {
+    Status severity = Status::Ok;  // Ok: a note that does not change the status
+    std::string code;              // stable identifier, e.g. "protocol_below_minimum"
+    std::string message;           // one line for people
+};
+
+struct Policy {
+    int min_days = 30;
+    int critical_days = 7;
+    Protocol min_protocol = Protocol::TLSv1_2;
+    bool ca_file_given = false;  // verification failures count only then
+};
+
+struct TargetResult {
+    HostPort target;
+    std::optional<TargetReport> report;  // nullopt when the probe failed
+    std::optional<Error> error;          // then: why
+    Status status = Status::Unknown;
+    std::vector<Finding> findings;
+};
+
+// Fill status and findings of `r` from its report or error. `now` is seconds
+// since the epoch.
+void evaluate(TargetResult &r, const Policy &policy, std::int64_t now);
+
+// The worst status over all results (Ok for none).
+Status overall_status(const std::vector<TargetResult> &results);
+
+}  // namespace tls_audit::cli

@@ -1,0 +1,19 @@
+#include "format.hpp"
+
+#include "probe_io.hpp"
+
+namespace tls_audit::cli {
+
+std::string target_label(const HostPort &t) { return format_host_port(t.host, t.port); }
+
+std::string format_report(const ReportInput &in) {
+    switch (in.options.format) {
+    case Format::Text: return format_text(in);
+    case Format::Json: return format_json(in);
+    case Format::Tap: return format_tap(in);
+    case Format::Nagios: return format_nagios(in);
+    }
+    return format_text(in);
+}
+
+}  // namespace tls_audit::cli

@@ -1,0 +1,29 @@
+// The four output formats of pg_tls_check. Each takes the evaluated results in
+// input order and returns the whole output; none does I/O.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "evaluate.hpp"
+#include "options.hpp"
+
+namespace tls_audit::cli {
+
+struct ReportInput {
+    const std::vector<TargetResult> &results;
+    const Options &options;
+    std::int64_t now;  // seconds since the epoch, for days left
+};
+
+std::string format_text(const ReportInput &in);
+std::string format_json(const ReportInput &in);    // documented in doc/pg_tls_check.md
+std::string format_tap(const ReportInput &in);     // TAP version 13, one test per target
+std::string format_nagios(const ReportInput &in);  // plugin output: status line | perfdata
+std::string format_report(const ReportInput &in);  // by in.options.format
+
+// "host:port" with IPv6 literals in brackets.
+std::string target_label(const HostPort &t);
+
+}  // namespace tls_audit::cli

@@ -1,0 +1,126 @@
+// JSON: stable keys, documented in doc/pg_tls_check.md. Unknown values are
+// null, never missing.
+#include "format.hpp"
+#include "json.hpp"
+
+namespace tls_audit::cli {
+
+namespace {
+
+void write_certificate(JsonWriter &w, const CertInfo &c, std::int64_t now) {
+    w.begin_object();
+    w.key("subject").value(c.subject);
+    w.key("issuer").value(c.issuer);
+    w.key("serial").value(c.serial);
+    w.key("not_before").value(iso8601_utc(c.not_before));
+    w.key("not_after").value(iso8601_utc(c.not_after));
+    w.key("days_left").value(days_left(c.not_after, now));
+    w.key("key_type").value(c.key_type);
+    w.key("key_bits").value(c.key_bits);
+    w.key("key_curve").string_or_null(c.key_curve);
+    w.key("signature_algorithm").value(c.signature_algorithm);
+    w.key("sha256").value(c.sha256);
+    w.key("san").begin_array();
+    for (const auto &s : c.san) w.value(s);
+    w.end_array();
+    w.key("is_ca").value(c.is_ca);
+    w.key("self_signed").value(c.self_signed);
+    w.end_object();
+}
+
+void write_target(JsonWriter &w, const TargetResult &r, std::int64_t now) {
+    const TargetReport *rep = r.report ? &*r.report : nullptr;
+    const ChainReport *chain = rep != nullptr && rep->chain ? &*rep->chain : nullptr;
+    w.begin_object();
+    w.key("host").value(r.target.host);
+    w.key("port").value(r.target.port);
+    w.key("status").value(status_name(r.status));
+    if (r.error) {
+        w.key("error").value(r.error->message);
+        w.key("sqlstate").value(r.error->sqlstate);
+    } else {
+        w.key("error").null();
+        w.key("sqlstate").null();
+    }
+    w.key("protocols");
+    if (rep == nullptr) {
+        w.null();
+    } else {
+        w.begin_object();
+        for (const auto &p : rep->protocols) {
+            w.key(protocol_name(p.protocol)).begin_object();
+            w.key("accepted").value(p.accepted);
+            w.key("cipher").string_or_null(p.cipher);
+            w.key("error").string_or_null(p.error);
+            w.end_object();
+        }
+        w.end_object();
+    }
+    w.key("negotiated");
+    if (chain == nullptr) {
+        w.null();
+    } else {
+        w.begin_object();
+        w.key("protocol").value(chain->protocol);
+        w.key("cipher").value(chain->cipher);
+        w.key("group").string_or_null(chain->key_exchange_group);
+        w.end_object();
+    }
+    w.key("handshake_error");
+    if (rep != nullptr && !rep->chain) w.value(rep->chain_error);
+    else w.null();
+    w.key("certificates").begin_array();
+    if (chain != nullptr)
+        for (const auto &c : chain->certificates) write_certificate(w, c, now);
+    w.end_array();
+    w.key("server_name");
+    if (chain != nullptr) w.value(chain->server_name);
+    else w.null();
+    w.key("verified");
+    if (chain != nullptr) w.value(chain->verified);
+    else w.null();
+    w.key("verify_error");
+    if (chain != nullptr) w.string_or_null(chain->verify_error);
+    else w.null();
+    w.key("hostname_match");
+    if (chain != nullptr) w.value(chain->hostname_match);
+    else w.null();
+    w.key("findings").begin_array();
+    for (const auto &f : r.findings) {
+        w.begin_object();
+        w.key("severity").value(f.severity == Status::Ok ? "NOTE" : status_name(f.severity));
+        w.key("code").value(f.code);
+        w.key("message").value(f.message);
+        w.end_object();
+    }
+    w.end_array();
+    w.end_object();
+}
+
+}  // namespace
+
+std::string format_json(const ReportInput &in) {
+    JsonWriter w;
+    Status overall = overall_status(in.results);
+    w.begin_object();
+    w.key("tool").value("pg_tls_check");
+    w.key("version").value(kToolVersion);
+    w.key("checked_at").value(iso8601_utc(in.now));
+    w.key("status").value(status_name(overall));
+    w.key("exit_code").value(static_cast<int>(overall));
+    w.key("policy").begin_object();
+    w.key("min_days").value(in.options.min_days);
+    w.key("critical_days").value(in.options.critical_days);
+    w.key("min_protocol").value(protocol_name(in.options.min_protocol));
+    w.key("ca_file").string_or_null(in.options.ca_file);
+    w.key("sni").string_or_null(in.options.sni);
+    w.key("timeout_ms").value(in.options.timeout_ms);
+    w.end_object();
+    w.key("targets").begin_array();
+    for (const auto &r : in.results) write_target(w, r, in.now);
+    w.end_array();
+    w.end_object();
+    return w.str() + "\n";
+}
+
+}  // namespace tls_audit::cli

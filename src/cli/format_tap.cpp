@@ -1,0 +1,59 @@
+// TAP (version 13): one test per target, "ok" only for status OK, the
+// findings as diagnostics. '#' in a description would start a directive, so
+// it is escaped.
+#include <sstream>
+
+#include "format.hpp"
+
+namespace tls_audit::cli {
+
+namespace {
+
+std::string tap_description(const std::string &s) {
+    std::string out;
+    for (char c : s) {
+        if (c == '#') out += "\\#";
+        else if (c == '\\') out += "\\\\";
+        else if (c == '\n' || c == '\r') out += ' ';
+        else out += c;
+    }
+    return out;
+}
+
+std::string one_line(const std::string &s) {
+    std::string out = s;
+    for (char &c : out)
+        if (c == '\n' || c == '\r') c = ' ';
+    return out;
+}
+
+}  // namespace
+
+std::string format_tap(const ReportInput &in) {
+    std::ostringstream out;
+    out << "TAP version 13\n1.." << in.results.size() << "\n";
+    int n = 0;
+    for (const auto &r : in.results) {
+        ++n;
+        std::string first;
+        for (const auto &f : r.findings)
+            if (f.severity == r.status) {
+                first = f.message;
+                break;
+            }
+        out << (r.status == Status::Ok ? "ok " : "not ok ") << n << " - "
+            << tap_description(target_label(r.target) + " " + status_name(r.status) +
+                               (first.empty() ? "" : ": " + first))
+            << "\n";
+        for (const auto &f : r.findings)
+            out << "# " << (f.severity == Status::Ok ? "NOTE" : status_name(f.severity)) << " " << one_line(f.message)
+                << "\n";
+        if (r.report)
+            for (const auto &p : r.report->protocols)
+                out << "# " << protocol_name(p.protocol) << " "
+                    << (p.accepted ? "accepted " + p.cipher : "refused") << "\n";
+    }
+    return out.str();
+}
+
+}  // namespace tls_audit::cli

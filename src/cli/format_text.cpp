@@ -1,0 +1,78 @@
+// Text for a person: one block per target, the verdict first.
+#include <sstream>
+
+#include "format.hpp"
+#include "json.hpp"
+
+namespace tls_audit::cli {
+
+namespace {
+
+std::string pad(std::string s, std::size_t width) {
+    if (s.size() < width) s.append(width - s.size(), ' ');
+    return s;
+}
+
+void write_protocols(std::ostringstream &out, const TargetReport &rep) {
+    out << "  protocols\n";
+    for (const auto &p : rep.protocols) {
+        out << "    " << pad(protocol_name(p.protocol), 9);
+        if (p.accepted)
+            out << "accepted  " << p.cipher << "\n";
+        else
+            out << "refused   " << p.error << "\n";
+    }
+}
+
+void write_chain(std::ostringstream &out, const ChainReport &c, const ReportInput &in) {
+    out << "  negotiated  " << c.protocol << ", " << c.cipher;
+    if (!c.key_exchange_group.empty()) out << ", " << c.key_exchange_group;
+    out << "\n  chain\n";
+    for (std::size_t i = 0; i < c.certificates.size(); ++i) {
+        const CertInfo &ci = c.certificates[i];
+        std::int64_t left = days_left(ci.not_after, in.now);
+        out << "    " << i << "  " << ci.subject << "\n";
+        out << "       issuer " << ci.issuer << "\n";
+        out << "       " << ci.key_type;
+        if (ci.key_bits > 0) out << " " << ci.key_bits;
+        if (!ci.key_curve.empty()) out << " " << ci.key_curve;
+        out << ", " << ci.signature_algorithm << ", expires " << iso8601_utc(ci.not_after) << " ("
+            << (left < 0 ? std::to_string(-left) + " days ago" : std::to_string(left) + " days left") << ")\n";
+    }
+    std::string store = in.options.ca_file.empty() ? "system CA store" : in.options.ca_file;
+    out << "  verified    " << (c.verified ? "yes" : "no: " + c.verify_error) << " (" << store << ")\n";
+    out << "  host name   \"" << c.server_name << "\" " << (c.hostname_match ? "matches" : "does not match")
+        << "\n";
+}
+
+}  // namespace
+
+std::string format_text(const ReportInput &in) {
+    std::ostringstream out;
+    int counts[4] = {0, 0, 0, 0};
+    for (const auto &r : in.results) {
+        ++counts[static_cast<int>(r.status)];
+        out << target_label(r.target) << "  " << status_name(r.status) << "\n";
+        if (r.report) {
+            write_protocols(out, *r.report);
+            if (r.report->chain) write_chain(out, *r.report->chain, in);
+        } else if (r.error) {
+            out << "  error       " << r.error->message << "\n";
+            if (!r.error->hint.empty()) out << "  hint        " << r.error->hint << "\n";
+        }
+        bool header = false;
+        for (const auto &f : r.findings) {
+            if (!r.report && f.code == "probe_failed") continue;  // already shown as the error
+            if (!header) out << "  findings\n";
+            header = true;
+            out << "    " << pad(f.severity == Status::Ok ? "NOTE" : status_name(f.severity), 10) << f.message
+                << "\n";
+        }
+        out << "\n";
+    }
+    out << in.results.size() << (in.results.size() == 1 ? " target: " : " targets: ") << counts[0] << " OK, "
+        << counts[1] << " WARNING, " << counts[2] << " CRITICAL, " << counts[3] << " UNKNOWN\n";
+    return out.str();
+}
+
+}  // namespace tls_audit::cli

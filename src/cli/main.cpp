@@ -1,0 +1,78 @@
+// pg_tls_check: probe PostgreSQL servers' TLS from the outside and report in
+// the format a person, a script, a TAP harness or Nagios wants.
+#include <csignal>
+#include <ctime>
+#include <fstream>
+#include <iostream>
+#include <sstream>
+
+#include "evaluate.hpp"
+#include "format.hpp"
+#include "options.hpp"
+#include "probe.hpp"
+#include "scan.hpp"
+
+using namespace tls_audit;
+using namespace tls_audit::cli;
+
+namespace {
+
+int usage_failure(const Error &e) {
+    std::cerr << "pg_tls_check: " << e.message << "\n";
+    if (!e.hint.empty()) std::cerr << e.hint << "\n";
+    return static_cast<int>(Status::Unknown);
+}
+
+Expected<std::string> read_file(const std::string &path) {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) return make_error(sqlstate::kInvalidParameter, "could not read targets file \"" + path + "\"");
+    std::ostringstream s;
+    s << in.rdbuf();
+    return s.str();
+}
+
+}  // namespace
+
+int main(int argc, char **argv) {
+    // A server hanging up mid-write must be an error value, not a signal.
+    std::signal(SIGPIPE, SIG_IGN);
+    try {
+        auto parsed = parse_args(std::vector<std::string>(argv + 1, argv + argc));
+        if (!parsed) return usage_failure(parsed.error());
+        Options options = std::move(parsed).value();
+        if (options.help) {
+            std::cout << usage();
+            return 0;
+        }
+        if (options.version) {
+            std::cout << "pg_tls_check (pg_tls_audit) " << kToolVersion << "\n";
+            return 0;
+        }
+        if (!options.targets_file.empty()) {
+            auto text = read_file(options.targets_file);
+            if (!text) return usage_failure(text.error());
+            auto more = parse_targets_file(text.value());
+            if (!more) return usage_failure(more.error());
+            options.targets.insert(options.targets.end(), more.value().begin(), more.value().end());
+            if (options.targets.empty()) return usage_failure(make_error(sqlstate::kInvalidParameter, "no target given"));
+        }
+        if (!options.ca_file.empty()) {
+            // A bad CA file is a usage error, said once rather than per target.
+            std::ifstream probe_file(options.ca_file);
+            if (!probe_file)
+                return usage_failure(make_error(sqlstate::kInvalidParameter,
+                                                "could not read CA file \"" + options.ca_file + "\""));
+        }
+
+        auto results = scan(options, [](const ProbeTarget &t) { return probe_target(t); });
+        Policy policy{options.min_days, options.critical_days, options.min_protocol, !options.ca_file.empty()};
+        std::int64_t now = static_cast<std::int64_t>(std::time(nullptr));
+        for (auto &r : results) evaluate(r, policy, now);
+        std::cout << format_report(ReportInput{results, options, now}) << std::flush;
+        return static_cast<int>(overall_status(results));
+    } catch (...) {
+        Error e = describe_current_exception();
+        std::cerr << "pg_tls_check: " << e.message << "\n";
+        return static_cast<int>(Status::Unknown);
+    }
+}

@@ -1,0 +1,50 @@
+// pg_tls_check's command line: options, targets, and the targets file.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "error.hpp"
+#include "protocol.hpp"
+
+namespace tls_audit::cli {
+
+inline constexpr const char *kToolVersion = "1.0";
+
+enum class Format { Text, Json, Tap, Nagios };
+
+struct HostPort {
+    std::string host;  // without IPv6 brackets
+    int port = 5432;
+};
+
+struct Options {
+    std::vector<HostPort> targets;
+    std::string targets_file;  // --targets; its lines are appended to `targets` by the caller
+    int min_days = 30;
+    int critical_days = 7;
+    Protocol min_protocol = Protocol::TLSv1_2;
+    std::string ca_file;
+    std::string sni;
+    int timeout_ms = 5000;
+    int jobs = 4;
+    Format format = Format::Text;
+    bool help = false;
+    bool version = false;
+};
+
+// Parse argv (without argv[0]). Errors are usage errors (22023).
+Expected<Options> parse_args(const std::vector<std::string> &args);
+
+// "host", "host:port", "[v6]", "[v6]:port" or a bare IPv6 literal.
+Expected<HostPort> parse_host_port(std::string_view text);
+
+// One target per line; '#' starts a comment; blank lines are skipped. Errors
+// name the line.
+Expected<std::vector<HostPort>> parse_targets_file(std::string_view text);
+
+const char *format_name(Format f);
+std::string usage();
+
+}  // namespace tls_audit::cli

@@ -1,0 +1,20 @@
+// Probing many targets with at most `jobs` in flight.
+#pragma once
+
+#include <functional>
+#include <vector>
+
+#include "evaluate.hpp"
+#include "options.hpp"
+#include "probe.hpp"
+
+namespace tls_audit::cli {
+
+using ProbeFn = std::function<Expected<TargetReport>(const ProbeTarget &)>;
+
+// Probe every target (in parallel, `options.jobs` at a time) and return the
+// results in input order, not yet evaluated. `probe` is probe_target in the
+// tool and a stub in tests.
+std::vector<TargetResult> scan(const Options &options, const ProbeFn &probe);
+
+}  // namespace tls_audit::cli
