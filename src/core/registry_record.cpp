@@ -1,12 +1,6 @@
 #include "registry_record.hpp"
 
 #include <cstring>
-#include <memory>
-
-#include <openssl/bn.h>
-#include <openssl/crypto.h>
-
-#include "openssl_ptr.hpp"
 
 namespace tls_audit {
 
@@ -64,26 +58,6 @@ void fill_record(RegistryRecord &record, const SessionTls &session) noexcept {
         record.key_bits = c.key_bits;
     }
     record.truncated = !whole;
-}
-
-std::optional<std::string> decimal_serial_to_hex(std::string_view decimal) {
-    std::string_view digits = decimal;
-    if (!digits.empty() && digits.front() == '-') digits.remove_prefix(1);
-    if (digits.empty() || digits.size() > 200) return std::nullopt;
-    for (char c : digits)
-        if (c < '0' || c > '9') return std::nullopt;
-    const std::string text(decimal);
-    BIGNUM *raw = nullptr;
-    if (BN_dec2bn(&raw, text.c_str()) != static_cast<int>(text.size())) {
-        BN_free(raw);
-        return std::nullopt;
-    }
-    std::unique_ptr<BIGNUM, OpenSslDeleter<BIGNUM, BN_free>> bn(raw);
-    char *hex = BN_bn2hex(bn.get());
-    if (hex == nullptr) return std::nullopt;
-    std::string result(hex);
-    OPENSSL_free(hex);
-    return result;
 }
 
 }  // namespace tls_audit

@@ -10,8 +10,6 @@
 
 #include <cstddef>
 #include <cstdint>
-#include <optional>
-#include <string>
 #include <string_view>
 #include <type_traits>
 
@@ -61,11 +59,5 @@ template <std::size_t N> std::string_view field_text(const char (&field)[N]) noe
 
 // A record for a described session. Never throws; the record is zeroed first.
 void fill_record(RegistryRecord &record, const SessionTls &session) noexcept;
-
-// pg_stat_ssl shows a client certificate's serial in decimal; the registry and
-// certificate_info() use upper-case hex (OpenSSL's BN_bn2hex). Converts a
-// decimal serial (optionally with a leading '-') to that form; nullopt for
-// anything that is not a decimal integer of at most 200 digits.
-std::optional<std::string> decimal_serial_to_hex(std::string_view decimal);
 
 }  // namespace tls_audit

@@ -3,8 +3,6 @@
 #include <gtest/gtest.h>
 
 #include <cstring>
-#include <openssl/bn.h>
-#include <openssl/crypto.h>
 #include <string>
 
 #include "protocol.hpp"
@@ -145,33 +143,6 @@ TEST(RegistryRecordTest, RealClientCertificateFitsWhole) {
     EXPECT_EQ(field_text(r.serial), s.client->serial);
     EXPECT_EQ(r.not_after, s.client->not_after);
     EXPECT_FALSE(r.truncated);
-}
-
-TEST(RegistryRecordTest, DecimalSerialsBecomeHex) {
-    EXPECT_EQ(decimal_serial_to_hex("255"), "FF");
-    EXPECT_EQ(decimal_serial_to_hex("4096"), "1000");
-    // 2^64 + 1
-    EXPECT_EQ(decimal_serial_to_hex("18446744073709551617"), "010000000000000001");
-    EXPECT_EQ(decimal_serial_to_hex("-10"), "-0A");
-    EXPECT_FALSE(decimal_serial_to_hex(""));
-    EXPECT_FALSE(decimal_serial_to_hex("-"));
-    EXPECT_FALSE(decimal_serial_to_hex("12a"));
-    EXPECT_FALSE(decimal_serial_to_hex(" 12"));
-    EXPECT_FALSE(decimal_serial_to_hex(std::string(201, '9')));
-}
-
-TEST(RegistryRecordTest, DecimalSerialMatchesCertificateSerial) {
-    // pg_stat_ssl's decimal form of a real serial converts to certificate_info()'s form.
-    const std::string pem = test::read_cert_file("client.crt");
-    auto infos = certificate_infos(pem);
-    ASSERT_TRUE(infos.ok()) << infos.error().message;
-    const std::string hex = infos.value().front().serial;
-    BIGNUM *bn = nullptr;
-    ASSERT_GT(BN_hex2bn(&bn, hex.c_str()), 0);
-    char *dec = BN_bn2dec(bn);
-    EXPECT_EQ(decimal_serial_to_hex(dec), hex);
-    OPENSSL_free(dec);
-    BN_free(bn);
 }
 
 // Every session/floor combination the view can meet.

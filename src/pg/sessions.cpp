@@ -1,0 +1,248 @@
+// The session registry (shared memory, ClientAuthentication_hook, exit
+// callback) and the GUC tls_audit.min_protocol.
+//
+// Layout: a header and one fixed-size slot per possible backend
+// (MaxBackends), indexed by MyBackendId - 1, so each backend owns exactly one
+// slot and is its only writer. A write is bracketed by two increments of the
+// slot's change counter (odd while writing), with memory barriers, as
+// PostgreSQL does for PgBackendStatus; a reader copies the slot and retries
+// when the counter was odd or changed. Nobody takes a lock. A slot carries
+// the owner's pid and start time, so a reader can reject a slot left by an
+// earlier backend that had the same slot.
+#include "sessions.hpp"
+
+#include <cstring>
+
+#include "module.hpp"
+#include "session.hpp"
+
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wregister"
+extern "C" {
+#include "libpq/auth.h"
+#include "libpq/libpq-be.h"
+#include "port/atomics.h"
+#include "storage/backendid.h"
+#include "storage/ipc.h"
+#include "storage/lwlock.h"
+#include "storage/shmem.h"
+#include "utils/guc.h"
+}
+#pragma GCC diagnostic pop
+
+namespace tls_audit::pg {
+
+namespace {
+
+constexpr std::uint32_t kRegistryMagic = 0x544c5352;  // "TLSR"
+constexpr int kMaxReadAttempts = 1000;
+
+struct Slot {
+    std::uint32_t changecount;  // odd while the owner writes
+    std::int32_t pid;           // 0 when free
+    TimestampTz backend_start;  // the owner's MyStartTimestamp
+    RegistryRecord record;
+};
+
+struct RegistryHeader {
+    std::uint32_t magic;
+    std::int32_t slot_count;
+};
+
+RegistryHeader *registry_header = nullptr;
+Slot *registry_slots = nullptr;
+
+shmem_request_hook_type prev_shmem_request_hook = nullptr;
+shmem_startup_hook_type prev_shmem_startup_hook = nullptr;
+ClientAuthentication_hook_type prev_client_auth_hook = nullptr;
+
+int my_slot = -1;  // the slot this backend wrote, or -1
+bool exit_callback_registered = false;
+
+// tls_audit.min_protocol, as Protocol values.
+int min_protocol_setting = static_cast<int>(Protocol::TLSv1_2);
+const struct config_enum_entry min_protocol_options[] = {
+    {"TLSv1", static_cast<int>(Protocol::TLSv1), false},
+    {"TLSv1.1", static_cast<int>(Protocol::TLSv1_1), false},
+    {"TLSv1.2", static_cast<int>(Protocol::TLSv1_2), false},
+    {"TLSv1.3", static_cast<int>(Protocol::TLSv1_3), false},
+    {nullptr, 0, false},
+};
+
+Size header_size() { return MAXALIGN(sizeof(RegistryHeader)); }
+
+Size registry_size(int slots) { return add_size(header_size(), mul_size(static_cast<Size>(slots), sizeof(Slot))); }
+
+void request_shmem() {
+    if (prev_shmem_request_hook != nullptr) prev_shmem_request_hook();
+    RequestAddinShmemSpace(registry_size(MaxBackends));
+}
+
+void startup_shmem() {
+    if (prev_shmem_startup_hook != nullptr) prev_shmem_startup_hook();
+    bool found = false;
+    LWLockAcquire(AddinShmemInitLock, LW_EXCLUSIVE);
+    char *base = static_cast<char *>(ShmemInitStruct("pg_tls_audit session registry", registry_size(MaxBackends), &found));
+    if (!found) {
+        memset(base, 0, registry_size(MaxBackends));
+        auto *header = reinterpret_cast<RegistryHeader *>(base);
+        header->magic = kRegistryMagic;
+        header->slot_count = MaxBackends;
+    }
+    LWLockRelease(AddinShmemInitLock);
+    registry_header = reinterpret_cast<RegistryHeader *>(base);
+    registry_slots = reinterpret_cast<Slot *>(base + header_size());
+}
+
+// Owner-side writes (only ever by the backend that owns the slot).
+void write_slot(int index, const RegistryRecord &record) {
+    volatile Slot *slot = &registry_slots[index];
+    slot->changecount = slot->changecount + 1;
+    pg_write_barrier();
+    slot->pid = MyProcPid;
+    slot->backend_start = MyStartTimestamp;
+    memcpy(const_cast<RegistryRecord *>(&slot->record), &record, sizeof record);
+    pg_write_barrier();
+    slot->changecount = slot->changecount + 1;
+}
+
+void clear_slot(int index) {
+    volatile Slot *slot = &registry_slots[index];
+    slot->changecount = slot->changecount + 1;
+    pg_write_barrier();
+    slot->pid = 0;
+    slot->backend_start = 0;
+    memset(const_cast<RegistryRecord *>(&slot->record), 0, sizeof(RegistryRecord));
+    pg_write_barrier();
+    slot->changecount = slot->changecount + 1;
+}
+
+void clear_at_exit(int, Datum) {
+    if (my_slot >= 0 && registry_slots != nullptr) clear_slot(my_slot);
+    my_slot = -1;
+}
+
+// A consistent copy of a slot, or false when the owner kept writing.
+bool copy_slot(int index, Slot &out) {
+    const volatile Slot *slot = &registry_slots[index];
+    for (int attempt = 0; attempt < kMaxReadAttempts; ++attempt) {
+        const std::uint32_t before = slot->changecount;
+        pg_read_barrier();
+        memcpy(&out, const_cast<const Slot *>(slot), sizeof out);
+        pg_read_barrier();
+        const std::uint32_t after = slot->changecount;
+        if (before == after && (before & 1u) == 0) return true;
+    }
+    return false;
+}
+
+// The C++ part of the hook: describe the session into `record`. Never throws;
+// on failure leaves a message in `failure`.
+bool describe_into(SSL *ssl, RegistryRecord &record, char *failure, std::size_t failure_size) noexcept {
+    try {
+        const SessionTls session = describe_session(ssl);
+        fill_record(record, session);
+        return true;
+    } catch (...) {
+        const Error error = describe_current_exception();
+        strlcpy(failure, error.message.c_str(), failure_size);
+        return false;
+    }
+}
+
+// Register the exit callback once; a PostgreSQL error here is logged, not raised.
+bool register_exit_callback() {
+    if (exit_callback_registered) return true;
+    MemoryContext context = CurrentMemoryContext;
+    volatile bool ok = true;
+    PG_TRY();
+    {
+        on_shmem_exit(clear_at_exit, 0);
+    }
+    PG_CATCH();
+    {
+        MemoryContextSwitchTo(context);
+        ErrorData *edata = CopyErrorData();
+        FlushErrorState();
+        ereport(LOG, (errmsg("pg_tls_audit: session not recorded: %s", edata->message)));
+        FreeErrorData(edata);
+        ok = false;
+    }
+    PG_END_TRY();
+    exit_callback_registered = ok;
+    return ok;
+}
+
+// ClientAuthentication_hook: fail-open. Whatever happens here, the
+// connection proceeds exactly as it would without the extension.
+void client_auth_hook(Port *port, int status) {
+    if (prev_client_auth_hook != nullptr) prev_client_auth_hook(port, status);
+    // Failed authentications are not sessions (the census counts those).
+    if (status != STATUS_OK || registry_slots == nullptr || port == nullptr) return;
+    if (!port->ssl_in_use || port->ssl == nullptr) return;
+    if (MyBackendId <= 0 || MyBackendId > registry_header->slot_count) return;
+
+    static RegistryRecord record;  // 2.7 kB: keep it off the stack
+    char failure[256] = "";
+    if (!describe_into(static_cast<SSL *>(port->ssl), record, failure, sizeof failure)) {
+        ereport(LOG, (errmsg("pg_tls_audit: session not recorded: %s", failure)));
+        return;
+    }
+    if (!register_exit_callback()) return;
+    my_slot = MyBackendId - 1;
+    write_slot(my_slot, record);
+}
+
+}  // namespace
+
+bool registry_active() { return registry_slots != nullptr; }
+
+Protocol min_protocol() { return static_cast<Protocol>(min_protocol_setting); }
+
+RegistryReader::RegistryReader() {
+    if (registry_slots == nullptr) return;
+    const int count = registry_header->slot_count;
+    // Remember, per pid, the slot with the newest start time: an older slot
+    // with the same pid can only be stale (the pid was reused).
+    std::unordered_map<int, TimestampTz> start_by_pid;
+    for (int i = 0; i < count; ++i) {
+        const volatile Slot *slot = &registry_slots[i];
+        const int pid = slot->pid;
+        if (pid == 0) continue;
+        const TimestampTz start = slot->backend_start;
+        auto it = start_by_pid.find(pid);
+        if (it == start_by_pid.end() || start > it->second) {
+            start_by_pid[pid] = start;
+            slot_by_pid_[pid] = i;
+        }
+    }
+}
+
+bool RegistryReader::find(int pid, TimestampTz backend_start, RegistryRecord &out) const {
+    auto it = slot_by_pid_.find(pid);
+    if (it == slot_by_pid_.end()) return false;
+    static Slot copy;  // one backend, one reader at a time
+    if (!copy_slot(it->second, copy)) return false;
+    if (copy.pid != pid || copy.backend_start != backend_start) return false;
+    memcpy(&out, &copy.record, sizeof out);
+    return true;
+}
+
+void init_sessions() {
+    DefineCustomEnumVariable("tls_audit.min_protocol",
+                             "Oldest TLS protocol version tls_audit.sessions accepts without flagging.",
+                             "Sessions using an older protocol, and TCP sessions without TLS, show "
+                             "below_floor = true. Valid values: TLSv1, TLSv1.1, TLSv1.2, TLSv1.3.",
+                             &min_protocol_setting, static_cast<int>(Protocol::TLSv1_2), min_protocol_options,
+                             PGC_SIGHUP, 0, nullptr, nullptr, nullptr);
+
+    if (!loaded_at_startup()) return;  // no shared memory, no hooks: the registry stays inactive
+    prev_shmem_request_hook = shmem_request_hook;
+    shmem_request_hook = request_shmem;
+    prev_shmem_startup_hook = shmem_startup_hook;
+    shmem_startup_hook = startup_shmem;
+    prev_client_auth_hook = ClientAuthentication_hook;
+    ClientAuthentication_hook = client_auth_hook;
+}
+
+}  // namespace tls_audit::pg

@@ -1,0 +1,40 @@
+// The session registry: per-backend TLS details that pg_stat_ssl does not keep,
+// written by each backend into its own shared-memory slot right after it has
+// authenticated (ClientAuthentication_hook) and cleared when it exits; and the
+// GUC tls_audit.min_protocol. Readers copy a slot without taking a lock
+// (a change counter tells them to retry when they raced the owner's write).
+#pragma once
+
+#include <cstdint>
+#include <unordered_map>
+
+#include "postgres.hpp"
+#include "protocol.hpp"
+#include "registry_record.hpp"
+
+namespace tls_audit::pg {
+
+// True when the registry exists (the library was preloaded and its shared
+// memory attached); false means every registry column reads NULL.
+bool registry_active();
+
+// The current value of tls_audit.min_protocol (read on each call, so a reload
+// applies to the next query).
+Protocol min_protocol();
+
+// A lookup of registry slots by backend, built once per query.
+class RegistryReader {
+  public:
+    // Index the slots that are in use (a no-op when the registry is inactive).
+    RegistryReader();
+
+    // Copy the record of backend `pid` started at `backend_start` into `out`.
+    // False when there is none, or when the slot holds another (earlier or
+    // exited) backend's details: a stale slot is never returned.
+    bool find(int pid, TimestampTz backend_start, RegistryRecord &out) const;
+
+  private:
+    std::unordered_map<int, int> slot_by_pid_;
+};
+
+}  // namespace tls_audit::pg
