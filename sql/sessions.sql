@@ -1,0 +1,67 @@
+-- tls_audit.sessions over pg_regress's unix socket (preloaded library).
+-- TLS sessions, walsenders and the floor over TCP are covered by
+-- test/t/010_sessions.pl.
+SELECT tls_audit.preloaded();
+
+-- This session: a unix-socket client backend, never below the floor.
+SELECT usename = current_user AS usename_ok, datname = current_database() AS datname_ok,
+       application_name, client_addr, client_port, backend_type,
+       backend_start = (SELECT backend_start FROM pg_stat_activity WHERE pid = pg_backend_pid()) AS start_ok,
+       transport, protocol, cipher, bits, client_subject, sni, key_exchange_group,
+       below_floor, floor_reason
+  FROM tls_audit.sessions WHERE pid = pg_backend_pid();
+
+-- One row per client backend and walsender pg_stat_activity shows.
+SELECT (SELECT count(*) FROM tls_audit.sessions) =
+       (SELECT count(*) FROM pg_stat_activity
+         WHERE backend_type IN ('client backend', 'walsender')) AS same_count;
+SELECT count(*) AS other_backend_types
+  FROM tls_audit.sessions WHERE backend_type NOT IN ('client backend', 'walsender');
+
+-- The columns, in order.
+SELECT attnum, attname, format_type(atttypid, atttypmod)
+  FROM pg_attribute WHERE attrelid = 'tls_audit.sessions'::regclass AND attnum > 0
+ ORDER BY attnum;
+
+-- The floor: default, reloadable only, invalid values rejected with the list.
+SHOW tls_audit.min_protocol;
+SELECT context, enumvals, boot_val FROM pg_settings WHERE name = 'tls_audit.min_protocol';
+SET tls_audit.min_protocol = 'TLSv1.3';
+ALTER SYSTEM SET tls_audit.min_protocol = 'SSLv3';
+ALTER SYSTEM SET tls_audit.min_protocol = 'TLSv1.4';
+
+-- Visibility: an ordinary role sees other roles' sessions without details.
+CREATE ROLE regress_sessions_plain;
+CREATE ROLE regress_sessions_stats IN ROLE pg_read_all_stats;
+SET ROLE regress_sessions_plain;
+SELECT pid = pg_backend_pid() AS own_pid, usename = session_user AS usename_ok,
+       datname = current_database() AS datname_ok, application_name,
+       client_port, backend_type, backend_start, transport, below_floor, floor_reason
+  FROM tls_audit.sessions WHERE pid = pg_backend_pid();
+-- The function behind the view applies the same rule.
+SELECT client_port, backend_type, transport FROM tls_audit.session_rows() WHERE pid = pg_backend_pid();
+-- Row by row, details are hidden exactly where pg_stat_activity hides them.
+SELECT count(*) AS rows, count(*) FILTER (WHERE (s.backend_start IS NULL) <> (a.backend_start IS NULL)
+                                  OR (s.client_port IS NULL) <> (a.client_port IS NULL)
+                                  OR (s.backend_type IS NULL) <> (a.backend_type IS NULL)) AS mismatches
+  FROM tls_audit.sessions s JOIN pg_stat_activity a USING (pid);
+RESET ROLE;
+SET ROLE regress_sessions_stats;
+SELECT client_port, backend_type, transport, below_floor
+  FROM tls_audit.sessions WHERE pid = pg_backend_pid();
+-- Row by row, details are hidden exactly where pg_stat_activity hides them.
+SELECT count(*) AS rows, count(*) FILTER (WHERE (s.backend_start IS NULL) <> (a.backend_start IS NULL)
+                                  OR (s.client_port IS NULL) <> (a.client_port IS NULL)
+                                  OR (s.backend_type IS NULL) <> (a.backend_type IS NULL)) AS mismatches
+  FROM tls_audit.sessions s JOIN pg_stat_activity a USING (pid);
+RESET ROLE;
+DROP ROLE regress_sessions_plain;
+DROP ROLE regress_sessions_stats;
+
+-- Privileges and markings.
+SELECT has_table_privilege('public', 'tls_audit.sessions', 'SELECT') AS public_select;
+SELECT proname, provolatile, proparallel, proisstrict, proretset
+  FROM pg_proc
+ WHERE pronamespace = 'tls_audit'::regnamespace AND proname IN ('session_rows', 'preloaded')
+ ORDER BY proname;
+SELECT obj_description('tls_audit.sessions'::regclass, 'pg_class') IS NOT NULL AS view_commented;
