@@ -1,0 +1,596 @@
+// The connection census: a bounded dynahash in shared memory counting
+// connection attempts per (user, database, address, application, transport,
+// protocol, cipher, client subject, outcome), persisted across clean
+// restarts. Modelled on contrib/pg_stat_statements.
+//
+// Writers:
+//  * ClientAuthentication_hook (every connection, after the TLS handshake
+//    and the client certificate checks): shared LWLock + per-entry spinlock
+//    to bump an existing entry; exclusive LWLock to insert (and evict).
+//  * emit_log_hook, for PostgreSQL's "could not accept SSL connection"
+//    COMMERROR: the backend has no PGPROC yet, so it must not wait on an
+//    LWLock. It records into a small spinlock-protected pending ring that
+//    the next exclusive-lock holder (a connection, a reader, the shutdown
+//    dump) merges into the hash.
+// Both hooks are fail-open: nothing here can refuse or break a connection.
+#include "census.hpp"
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "census_key.hpp"
+#include "guard.hpp"
+#include "module.hpp"
+
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wregister"
+extern "C" {
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "common/ip.h"
+#include "libpq/auth.h"
+#include "libpq/libpq-be.h"
+#include "port/atomics.h"
+#include "storage/fd.h"
+#include "storage/ipc.h"
+#include "storage/lwlock.h"
+#include "storage/shmem.h"
+#include "storage/spin.h"
+#include "utils/guc.h"
+#include "utils/hsearch.h"
+}
+#pragma GCC diagnostic pop
+
+namespace tls_audit::pg {
+
+namespace {
+
+constexpr const char *kTranche = "pg_tls_audit_census";
+constexpr const char *kTmpFile = "pg_stat/pg_tls_audit_census.tmp";
+// The untranslated format strings of be-secure-openssl.c all start so.
+constexpr char kRejectPrefix[] = "could not accept SSL connection";
+constexpr int kRingSize = 64;
+constexpr int kEvictPercent = 5;
+
+struct Entry {
+    CensusKey key;  // hash key: must be first
+    slock_t mutex;  // protects the counters below
+    int64 connections;
+    TimestampTz first_seen;
+    TimestampTz last_seen;
+};
+
+struct PendingRejection {
+    char client_addr[kCensusAddrLen];
+    char reason[kCensusReasonLen];
+    int64 count;
+    TimestampTz first_seen;
+    TimestampTz last_seen;
+};
+
+struct Shared {
+    LWLock *lock;
+    // Changed under the exclusive lock (or by the postmaster alone).
+    int64 evicted;
+    TimestampTz since_reset;
+    bool file_loaded;
+    int64 loaded_entries;
+    char file_status[256];
+    // Pending tls_rejected events, under ring_mutex.
+    slock_t ring_mutex;
+    pg_atomic_uint32 ring_used;  // also read without the spinlock, as a hint
+    int64 rejections_dropped;
+    PendingRejection ring[kRingSize];
+};
+
+Shared *shared = nullptr;
+HTAB *table = nullptr;
+int census_max = 5000;
+
+shmem_request_hook_type prev_shmem_request_hook = nullptr;
+shmem_startup_hook_type prev_shmem_startup_hook = nullptr;
+ClientAuthentication_hook_type prev_client_auth_hook = nullptr;
+emit_log_hook_type prev_emit_log_hook = nullptr;
+
+Size shmem_size() {
+    return add_size(MAXALIGN(sizeof(Shared)), hash_estimate_size(census_max, sizeof(Entry)));
+}
+
+// The client's address as text, numeric (never a DNS lookup); "" when unknown.
+void client_address(const Port *port, char *out, std::size_t size) {
+    out[0] = '\0';
+    if (port == nullptr || port->raddr.addr.ss_family == AF_UNIX) return;
+    if (pg_getnameinfo_all(&port->raddr.addr, port->raddr.salen, out, static_cast<int>(size), nullptr, 0,
+                           NI_NUMERICHOST) != 0)
+        out[0] = '\0';
+}
+
+// ---------------------------------------------------------------------------
+// The hash (callers hold the LWLock as stated, or are the postmaster alone)
+// ---------------------------------------------------------------------------
+
+struct Victim {
+    TimestampTz last_seen;
+    Entry *entry;
+};
+
+// Remove the least recently seen kEvictPercent of the entries (at least one).
+// Exclusive lock held.
+void evict_locked() {
+    const long n = hash_get_num_entries(table);
+    if (n <= 0) return;
+    auto *victims = static_cast<Victim *>(palloc(sizeof(Victim) * n));
+    long count = 0;
+    HASH_SEQ_STATUS seq;
+    hash_seq_init(&seq, table);
+    Entry *e;
+    while ((e = static_cast<Entry *>(hash_seq_search(&seq))) != nullptr) {
+        if (count < n) victims[count++] = Victim{e->last_seen, e};
+    }
+    const long drop = std::min<long>(count, std::max<long>(1, static_cast<long>(census_max) * kEvictPercent / 100));
+    std::nth_element(victims, victims + (drop - 1), victims + count,
+                     [](const Victim &a, const Victim &b) { return a.last_seen < b.last_seen; });
+    for (long i = 0; i < drop; ++i) hash_search(table, &victims[i].entry->key, HASH_REMOVE, nullptr);
+    shared->evicted += drop;
+    pfree(victims);
+}
+
+// Add `count` connections seen between `first` and `last` to `key`'s entry,
+// creating it (evicting when full). Exclusive lock held.
+void add_locked(const CensusKey &key, int64 count, TimestampTz first, TimestampTz last) {
+    auto *e = static_cast<Entry *>(hash_search(table, &key, HASH_FIND, nullptr));
+    if (e == nullptr) {
+        if (hash_get_num_entries(table) >= census_max) evict_locked();
+        bool found = false;
+        e = static_cast<Entry *>(hash_search(table, &key, HASH_ENTER_NULL, &found));
+        if (e == nullptr) {  // out of shared memory: the event is lost, say so in evicted
+            shared->evicted++;
+            return;
+        }
+        if (!found) {
+            SpinLockInit(&e->mutex);
+            e->connections = 0;
+            e->first_seen = first;
+            e->last_seen = last;
+        }
+    }
+    SpinLockAcquire(&e->mutex);
+    e->connections += count;
+    if (first < e->first_seen) e->first_seen = first;
+    if (last > e->last_seen) e->last_seen = last;
+    SpinLockRelease(&e->mutex);
+}
+
+// Move the pending tls_rejected events into the hash. Exclusive lock held.
+void merge_pending_locked() {
+    if (pg_atomic_read_u32(&shared->ring_used) == 0) return;
+    static PendingRejection local[kRingSize];
+    SpinLockAcquire(&shared->ring_mutex);
+    const uint32 n = std::min<uint32>(pg_atomic_read_u32(&shared->ring_used), kRingSize);
+    memcpy(local, shared->ring, sizeof(PendingRejection) * n);
+    pg_atomic_write_u32(&shared->ring_used, 0);
+    SpinLockRelease(&shared->ring_mutex);
+    static CensusKey key;
+    for (uint32 i = 0; i < n; ++i) {
+        CensusKeyFields f;
+        f.client_addr = local[i].client_addr;
+        f.transport = "tls";
+        f.reason = local[i].reason;
+        f.outcome = Outcome::TlsRejected;
+        make_census_key(key, f);
+        add_locked(key, local[i].count, local[i].first_seen, local[i].last_seen);
+    }
+}
+
+// Log a PostgreSQL error caught by fail-open code at LOG and forget it.
+void log_caught(const char *what) noexcept {
+    try {
+        throw;
+    } catch (const PgError &e) {
+        ereport(LOG, (errmsg("pg_tls_audit: %s: %s", what, e.what())));
+    } catch (...) {
+        const Error error = describe_current_exception();
+        ereport(LOG, (errmsg("pg_tls_audit: %s: %s", what, error.message.c_str())));
+    }
+}
+
+void release_if_held() {
+    if (shared != nullptr && LWLockHeldByMe(shared->lock)) LWLockRelease(shared->lock);
+}
+
+// ---------------------------------------------------------------------------
+// Hooks
+// ---------------------------------------------------------------------------
+
+void fill_key(Port *port, int status, CensusKey &key) {
+    char addr[kCensusAddrLen];
+    client_address(port, addr, sizeof addr);
+    CensusKeyFields f;
+    f.usename = port->user_name;
+    f.datname = port->database_name;
+    f.application_name = port->application_name;
+    f.client_addr = addr;
+    f.outcome = status == STATUS_OK ? Outcome::Authenticated : Outcome::AuthFailed;
+    if (port->raddr.addr.ss_family == AF_UNIX) {
+        f.transport = "unix";
+    } else if (port->ssl_in_use && port->ssl != nullptr) {
+        SSL *ssl = static_cast<SSL *>(port->ssl);
+        f.transport = "tls";
+        f.protocol = SSL_get_version(ssl);
+        f.cipher = SSL_get_cipher_name(ssl);
+        f.client_subject = port->peer_dn;
+    } else if (be_gssapi_get_enc(port)) {
+        f.transport = "gss";
+    } else {
+        f.transport = "tcp";
+    }
+    make_census_key(key, f);
+}
+
+void count_connection(const CensusKey &key, TimestampTz now) {
+    LWLockAcquire(shared->lock, LW_SHARED);
+    bool done = false;
+    if (pg_atomic_read_u32(&shared->ring_used) == 0) {
+        auto *e = static_cast<Entry *>(hash_search(table, &key, HASH_FIND, nullptr));
+        if (e != nullptr) {
+            SpinLockAcquire(&e->mutex);
+            e->connections++;
+            if (now > e->last_seen) e->last_seen = now;
+            SpinLockRelease(&e->mutex);
+            done = true;
+        }
+    }
+    LWLockRelease(shared->lock);
+    if (done) return;
+    LWLockAcquire(shared->lock, LW_EXCLUSIVE);
+    merge_pending_locked();
+    add_locked(key, 1, now, now);
+    LWLockRelease(shared->lock);
+}
+
+// ClientAuthentication_hook: fail-open. STATUS_EOF (the client hung up
+// during authentication, as psql does before prompting for a password) is
+// not a connection attempt worth counting.
+void client_auth_hook(Port *port, int status) {
+    if (prev_client_auth_hook != nullptr) prev_client_auth_hook(port, status);
+    if (shared == nullptr || table == nullptr || port == nullptr || status == STATUS_EOF) return;
+    static CensusKey key;  // ~1 kB: keep it off the stack
+    try {
+        fill_key(port, status, key);
+        const TimestampTz now = GetCurrentTimestamp();
+        call([&] { count_connection(key, now); });
+    } catch (...) {
+        release_if_held();
+        log_caught("connection not counted in the census");
+    }
+}
+
+// emit_log_hook: a refused TLS handshake. Only a spinlock: this backend
+// has no PGPROC yet and must not wait on an LWLock. Cheap for every other
+// message: one pointer test and one byte compare before the strncmp.
+void emit_log(ErrorData *edata) {
+    if (prev_emit_log_hook != nullptr) prev_emit_log_hook(edata);
+    if (shared == nullptr || edata == nullptr) return;
+    const char *id = edata->message_id;
+    if (id == nullptr || id[0] != 'c' || strncmp(id, kRejectPrefix, sizeof kRejectPrefix - 1) != 0) return;
+    if (MyProcPort == nullptr) return;
+
+    char addr[kCensusAddrLen];
+    client_address(MyProcPort, addr, sizeof addr);
+    char reason[kCensusReasonLen];
+    rejection_reason_from_message(edata->message, reason, sizeof reason);
+    const TimestampTz now = GetCurrentTimestamp();
+
+    SpinLockAcquire(&shared->ring_mutex);
+    const uint32 used = pg_atomic_read_u32(&shared->ring_used);
+    bool merged = false;
+    for (uint32 i = 0; i < used && !merged; ++i) {
+        PendingRejection &p = shared->ring[i];
+        if (strcmp(p.client_addr, addr) == 0 && strcmp(p.reason, reason) == 0) {
+            p.count++;
+            p.last_seen = now;
+            merged = true;
+        }
+    }
+    if (!merged) {
+        if (used < static_cast<uint32>(kRingSize)) {
+            PendingRejection &p = shared->ring[used];
+            memcpy(p.client_addr, addr, sizeof p.client_addr);
+            memcpy(p.reason, reason, sizeof p.reason);
+            p.count = 1;
+            p.first_seen = now;
+            p.last_seen = now;
+            pg_atomic_write_u32(&shared->ring_used, used + 1);
+        } else {
+            shared->rejections_dropped++;
+        }
+    }
+    SpinLockRelease(&shared->ring_mutex);
+}
+
+// ---------------------------------------------------------------------------
+// Persistence
+// ---------------------------------------------------------------------------
+
+void set_status(const std::string &status) { strlcpy(shared->file_status, status.c_str(), sizeof shared->file_status); }
+
+// Read the whole census file; false (and a status) when it cannot be read.
+bool read_file(std::string &bytes) {
+    const int fd = open(census::kCensusFile, O_RDONLY | PG_BINARY, 0);
+    if (fd < 0) {
+        const int saved_errno = errno;
+        if (saved_errno == ENOENT) {
+            set_status("no census file");
+        } else {
+            set_status(std::string("could not open census file: ") + strerror(saved_errno));
+            ereport(LOG, (errmsg("pg_tls_audit: could not open census file \"%s\": %s", census::kCensusFile,
+                                 strerror(saved_errno))));
+        }
+        return false;
+    }
+    struct stat st;
+    const std::uint64_t limit = kCensusFileHeaderSize + 4 +
+                                std::uint64_t(std::max(4 * census_max, 100000)) * kCensusRecordSize;
+    if (fstat(fd, &st) != 0 || static_cast<std::uint64_t>(st.st_size) > limit) {
+        close(fd);
+        set_status("census file ignored: too large");
+        ereport(LOG, (errmsg("pg_tls_audit: census file \"%s\" ignored: too large", census::kCensusFile)));
+        return false;
+    }
+    bytes.resize(static_cast<std::size_t>(st.st_size));
+    std::size_t done = 0;
+    while (done < bytes.size()) {
+        const ssize_t r = read(fd, &bytes[done], bytes.size() - done);
+        if (r < 0 && errno == EINTR) continue;
+        if (r <= 0) break;
+        done += static_cast<std::size_t>(r);
+    }
+    close(fd);
+    bytes.resize(done);
+    return true;
+}
+
+// At startup, in the postmaster, when the shared memory is new.
+void load_file() {
+    try {
+        std::string bytes;
+        if (!read_file(bytes)) return;
+        auto parsed = deserialize_census(bytes, std::uint64_t(std::max(4 * census_max, 100000)));
+        if (!parsed.ok()) {
+            set_status("census file ignored: " + parsed.error().message);
+            ereport(LOG, (errmsg("pg_tls_audit: census file \"%s\" ignored: %s", census::kCensusFile,
+                                 parsed.error().message.c_str()),
+                          errdetail("The census starts empty.")));
+            return;
+        }
+        CensusSnapshot &s = parsed.value();
+        // Keep the newest census_max entries when the file holds more.
+        std::int64_t dropped = 0;
+        if (s.records.size() > static_cast<std::size_t>(census_max)) {
+            std::sort(s.records.begin(), s.records.end(),
+                      [](const CensusRecord &a, const CensusRecord &b) { return a.last_seen > b.last_seen; });
+            dropped = static_cast<std::int64_t>(s.records.size()) - census_max;
+            s.records.resize(census_max);
+        }
+        const CensusRecord *records = s.records.data();
+        const std::size_t count = s.records.size();
+        call([&] {
+            for (std::size_t i = 0; i < count; ++i)
+                add_locked(records[i].key, records[i].connections, records[i].first_seen, records[i].last_seen);
+        });
+        shared->evicted = s.evicted + dropped;
+        if (s.since_reset != 0) shared->since_reset = s.since_reset;
+        shared->file_loaded = true;
+        shared->loaded_entries = static_cast<int64>(count);
+        set_status("loaded " + std::to_string(count) + " entries");
+    } catch (...) {
+        log_caught("census file not loaded");
+    }
+}
+
+bool write_all(int fd, const std::string &bytes) {
+    std::size_t done = 0;
+    while (done < bytes.size()) {
+        const ssize_t w = write(fd, bytes.data() + done, bytes.size() - done);
+        if (w < 0 && errno == EINTR) continue;
+        if (w <= 0) return false;
+        done += static_cast<std::size_t>(w);
+    }
+    return true;
+}
+
+// on_shmem_exit in the postmaster: write the census on a clean shutdown.
+void dump_file(int code, Datum) {
+    if (code != 0 || shared == nullptr || table == nullptr) return;  // no dump after a crash
+    try {
+        call([] { merge_pending_locked(); });
+        CensusSnapshot s;
+        s.since_reset = shared->since_reset;
+        s.evicted = shared->evicted;
+        s.records.reserve(static_cast<std::size_t>(hash_get_num_entries(table)));
+        HASH_SEQ_STATUS seq;
+        hash_seq_init(&seq, table);
+        Entry *e;
+        while ((e = static_cast<Entry *>(hash_seq_search(&seq))) != nullptr) {
+            CensusRecord r;
+            r.key = e->key;
+            r.connections = e->connections;
+            r.first_seen = e->first_seen;
+            r.last_seen = e->last_seen;
+            s.records.push_back(r);
+        }
+        const std::string bytes = serialize_census(s);
+        const int fd = open(kTmpFile, O_WRONLY | O_CREAT | O_TRUNC | PG_BINARY, S_IRUSR | S_IWUSR);
+        if (fd < 0) {
+            const int saved_errno = errno;
+            ereport(LOG, (errmsg("pg_tls_audit: could not write census file \"%s\": %s", kTmpFile,
+                                 strerror(saved_errno))));
+            return;
+        }
+        const bool ok = write_all(fd, bytes) && fsync(fd) == 0;
+        const int saved_errno = errno;
+        close(fd);
+        if (!ok) {
+            ereport(LOG, (errmsg("pg_tls_audit: could not write census file \"%s\": %s", kTmpFile,
+                                 strerror(saved_errno))));
+            unlink(kTmpFile);
+            return;
+        }
+        if (durable_rename(kTmpFile, census::kCensusFile, LOG) != 0) unlink(kTmpFile);
+    } catch (...) {
+        log_caught("census file not written");
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Shared memory
+// ---------------------------------------------------------------------------
+
+void request_shmem() {
+    if (prev_shmem_request_hook != nullptr) prev_shmem_request_hook();
+    RequestAddinShmemSpace(shmem_size());
+    RequestNamedLWLockTranche(kTranche, 1);
+}
+
+void startup_shmem() {
+    if (prev_shmem_startup_hook != nullptr) prev_shmem_startup_hook();
+    shared = nullptr;
+    table = nullptr;
+    LWLockAcquire(AddinShmemInitLock, LW_EXCLUSIVE);
+    bool found = false;
+    auto *s = static_cast<Shared *>(ShmemInitStruct("pg_tls_audit census", sizeof(Shared), &found));
+    if (!found) {
+        memset(s, 0, sizeof *s);
+        s->lock = &(GetNamedLWLockTranche(kTranche))->lock;
+        s->since_reset = GetCurrentTimestamp();
+        SpinLockInit(&s->ring_mutex);
+        pg_atomic_init_u32(&s->ring_used, 0);
+    }
+    HASHCTL info;
+    memset(&info, 0, sizeof info);
+    info.keysize = sizeof(CensusKey);
+    info.entrysize = sizeof(Entry);
+    HTAB *h = ShmemInitHash("pg_tls_audit census hash", census_max, census_max, &info, HASH_ELEM | HASH_BLOBS);
+    LWLockRelease(AddinShmemInitLock);
+    shared = s;
+    table = h;
+    if (!IsUnderPostmaster) on_shmem_exit(dump_file, 0);
+    if (!found) load_file();
+}
+
+}  // namespace
+
+namespace census {
+
+void require() {
+    if (shared == nullptr || table == nullptr)
+        throw CoreError(make_error("55000", "pg_tls_audit must be loaded via shared_preload_libraries",
+                                   "Add pg_tls_audit to shared_preload_libraries in postgresql.conf and restart "
+                                   "the server."));
+}
+
+Snapshot snapshot() {
+    require();
+    return call([] {
+        if (pg_atomic_read_u32(&shared->ring_used) != 0) {
+            LWLockAcquire(shared->lock, LW_EXCLUSIVE);
+            merge_pending_locked();
+            LWLockRelease(shared->lock);
+        }
+        LWLockAcquire(shared->lock, LW_SHARED);
+        const long n = hash_get_num_entries(table);
+        auto *out = static_cast<CensusRecord *>(palloc(sizeof(CensusRecord) * std::max<long>(n, 1)));
+        std::size_t count = 0;
+        HASH_SEQ_STATUS seq;
+        hash_seq_init(&seq, table);
+        Entry *e;
+        while ((e = static_cast<Entry *>(hash_seq_search(&seq))) != nullptr) {
+            if (count >= static_cast<std::size_t>(n)) {
+                hash_seq_term(&seq);
+                break;
+            }
+            CensusRecord &r = out[count++];
+            memcpy(&r.key, &e->key, sizeof r.key);
+            SpinLockAcquire(&e->mutex);
+            r.connections = e->connections;
+            r.first_seen = e->first_seen;
+            r.last_seen = e->last_seen;
+            SpinLockRelease(&e->mutex);
+        }
+        LWLockRelease(shared->lock);
+        Snapshot s;
+        s.records = out;
+        s.count = count;
+        return s;
+    });
+}
+
+Info info() {
+    require();
+    return call([] {
+        Info i;
+        LWLockAcquire(shared->lock, LW_SHARED);
+        i.entries = hash_get_num_entries(table);
+        i.max_entries = census_max;
+        i.evicted = shared->evicted;
+        i.since_reset = shared->since_reset;
+        i.file_loaded = shared->file_loaded;
+        i.loaded_entries = shared->loaded_entries;
+        strlcpy(i.file_status, shared->file_status, sizeof i.file_status);
+        LWLockRelease(shared->lock);
+        SpinLockAcquire(&shared->ring_mutex);
+        i.rejections_dropped = shared->rejections_dropped;
+        // Pending events are not entries yet; count them as such already.
+        i.entries += pg_atomic_read_u32(&shared->ring_used);
+        SpinLockRelease(&shared->ring_mutex);
+        return i;
+    });
+}
+
+void reset() {
+    require();
+    call([] {
+        LWLockAcquire(shared->lock, LW_EXCLUSIVE);
+        HASH_SEQ_STATUS seq;
+        hash_seq_init(&seq, table);
+        Entry *e;
+        while ((e = static_cast<Entry *>(hash_seq_search(&seq))) != nullptr)
+            hash_search(table, &e->key, HASH_REMOVE, nullptr);
+        SpinLockAcquire(&shared->ring_mutex);
+        pg_atomic_write_u32(&shared->ring_used, 0);
+        shared->rejections_dropped = 0;
+        SpinLockRelease(&shared->ring_mutex);
+        shared->evicted = 0;
+        shared->since_reset = GetCurrentTimestamp();
+        LWLockRelease(shared->lock);
+        if (unlink(census::kCensusFile) != 0 && errno != ENOENT)
+            ereport(WARNING, (errcode_for_file_access(),
+                              errmsg("could not remove census file \"%s\": %m", census::kCensusFile)));
+    });
+}
+
+}  // namespace census
+
+void init_census() {
+    DefineCustomIntVariable("tls_audit.census_max",
+                            "Maximum number of distinct connection keys kept by the connection census.",
+                            "When full, the least recently seen entries are evicted (5% at a time).",
+                            &census_max, 5000, 10, 1000000, PGC_POSTMASTER, 0, nullptr, nullptr, nullptr);
+    if (!loaded_at_startup()) return;  // no shared memory, no hooks: census functions say so
+    prev_shmem_request_hook = shmem_request_hook;
+    shmem_request_hook = request_shmem;
+    prev_shmem_startup_hook = shmem_startup_hook;
+    shmem_startup_hook = startup_shmem;
+    prev_client_auth_hook = ClientAuthentication_hook;
+    ClientAuthentication_hook = client_auth_hook;
+    prev_emit_log_hook = emit_log_hook;
+    emit_log_hook = emit_log;
+}
+
+}  // namespace tls_audit::pg

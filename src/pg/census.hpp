@@ -1,0 +1,46 @@
+// The connection census in shared memory: what the SQL functions may ask of it.
+//
+// Every function here is for SQL-callable code running inside pg::guarded;
+// they throw CoreError / PgError, never longjmp.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+#include "census_file.hpp"
+
+namespace tls_audit::pg::census {
+
+// Where the census is persisted, relative to the data directory.
+inline constexpr const char *kCensusFile = "pg_stat/pg_tls_audit_census";
+
+struct Info {
+    std::int64_t entries = 0;
+    int max_entries = 0;
+    std::int64_t evicted = 0;
+    std::int64_t rejections_dropped = 0;  // tls_rejected events lost because the pending ring was full
+    std::int64_t since_reset = 0;         // TimestampTz
+    bool file_loaded = false;
+    std::int64_t loaded_entries = 0;
+    char file_status[256] = "";  // what happened to the census file at start
+};
+
+// Throw the "must be loaded via shared_preload_libraries" error (55000)
+// unless the census shared memory is attached.
+void require();
+
+// A copy of every entry (palloc'd in the current memory context; released
+// with it). Merges pending tls_rejected events first.
+struct Snapshot {
+    const CensusRecord *records = nullptr;
+    std::size_t count = 0;
+};
+Snapshot snapshot();
+
+Info info();
+
+// Empty the census, zero the eviction count, start a new since_reset and
+// remove the census file.
+void reset();
+
+}  // namespace tls_audit::pg::census

@@ -1,0 +1,308 @@
+// The connection census as SQL: census_entries() (behind the tls_audit.census
+// view), census_info(), census_reset(), floor_readiness() and
+// floor_readiness_summary().
+//
+// Visibility: members of pg_read_all_stats (and superusers) see every entry;
+// everyone else sees only entries recorded under their own role name, so
+// tls_rejected entries (no role is known yet) are visible to the former only.
+#include <algorithm>
+#include <cstring>
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+#include <tuple>
+#include <vector>
+
+#include "census.hpp"
+#include "census_key.hpp"
+#include "guard.hpp"
+#include "protocol.hpp"
+#include "row.hpp"
+
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wregister"
+extern "C" {
+#include "access/xact.h"
+#include "catalog/pg_authid.h"
+#include "utils/acl.h"
+PG_FUNCTION_INFO_V1(tls_audit_census_entries);
+PG_FUNCTION_INFO_V1(tls_audit_census_info);
+PG_FUNCTION_INFO_V1(tls_audit_census_reset);
+PG_FUNCTION_INFO_V1(tls_audit_floor_readiness);
+PG_FUNCTION_INFO_V1(tls_audit_floor_readiness_summary);
+}
+#pragma GCC diagnostic pop
+
+using namespace tls_audit;
+
+namespace {
+
+// Which entries the caller may see.
+struct Visibility {
+    bool all = false;
+    std::string own;  // the caller's role name
+
+    static Visibility current() {
+        Visibility v;
+        const Oid user = GetUserId();
+        v.all = pg::call([&] { return has_privs_of_role(user, ROLE_PG_READ_ALL_STATS); });
+        const char *name = pg::call([&] { return static_cast<const char *>(GetUserNameFromId(user, true)); });
+        if (name != nullptr) v.own = name;
+        return v;
+    }
+    bool sees(const CensusKey &key) const { return all || (!own.empty() && own == key.usename); }
+};
+
+void timestamptz(pg::Row &row, int col, std::int64_t ts) { row.datum(col, TimestampTzGetDatum(ts)); }
+
+// A text column holding an address, as inet; NULL when empty.
+void inet_or_null(pg::Row &row, int col, const char *addr) {
+    if (addr[0] == '\0') {
+        row.null(col);
+        return;
+    }
+    row.datum(col, pg::call([&] { return DirectFunctionCall1(inet_in, CStringGetDatum(addr)); }));
+}
+
+std::string text_arg(FunctionCallInfo fcinfo, int n) {
+    const char *s = pg::call([&] { return static_cast<const char *>(text_to_cstring(PG_GETARG_TEXT_PP(n))); });
+    return s;
+}
+
+Protocol target_arg(FunctionCallInfo fcinfo) {
+    if (PG_ARGISNULL(0))
+        throw CoreError(make_error(sqlstate::kInvalidParameter, "target protocol must not be NULL",
+                                   std::string("Valid names: ") + valid_floor_names() + "."));
+    const std::string name = text_arg(fcinfo, 0);
+    const auto parsed = parse_protocol(name);
+    if (!parsed || *parsed == Protocol::SSLv3)
+        throw CoreError(make_error(sqlstate::kInvalidParameter,
+                                   "unknown TLS protocol version \"" + name.substr(0, 64) + "\"",
+                                   std::string("Valid names: ") + valid_floor_names() + "."));
+    return *parsed;
+}
+
+// Entries seen at or after this time (NULL interval: no limit).
+std::optional<std::int64_t> since_arg(FunctionCallInfo fcinfo) {
+    if (PG_NARGS() < 2 || PG_ARGISNULL(1)) return std::nullopt;
+    const Datum interval = PG_GETARG_DATUM(1);
+    const TimestampTz now = GetCurrentTransactionStartTimestamp();
+    return pg::call([&] {
+        return DatumGetTimestampTz(DirectFunctionCall2(timestamptz_mi_interval, TimestampTzGetDatum(now), interval));
+    });
+}
+
+// The visible census entries, optionally only those seen since `cutoff`.
+std::vector<const CensusRecord *> visible_records(const pg::census::Snapshot &snap, const Visibility &v,
+                                                  std::optional<std::int64_t> cutoff) {
+    std::vector<const CensusRecord *> out;
+    out.reserve(snap.count);
+    for (std::size_t i = 0; i < snap.count; ++i) {
+        const CensusRecord &r = snap.records[i];
+        if (!v.sees(r.key)) continue;
+        if (cutoff && r.last_seen < *cutoff) continue;
+        out.push_back(&r);
+    }
+    return out;
+}
+
+enum CensusColumn {
+    kUsename,
+    kDatname,
+    kClientAddr,
+    kApplicationName,
+    kTransport,
+    kProtocol,
+    kCipher,
+    kClientSubject,
+    kOutcome,
+    kRejectionReason,
+    kConnections,
+    kFirstSeen,
+    kLastSeen,
+    kCensusColumns
+};
+
+enum InfoColumn {
+    kInfoEntries,
+    kInfoMaxEntries,
+    kInfoEvicted,
+    kInfoRejectionsDropped,
+    kInfoSinceReset,
+    kInfoFileLoaded,
+    kInfoLoadedEntries,
+    kInfoFileStatus,
+    kInfoColumns
+};
+
+enum ReadinessColumn {
+    kRUsename,
+    kRDatname,
+    kRClientAddr,
+    kRApplicationName,
+    kRProtocol,
+    kRConnections,
+    kRLastSeen,
+    kRReason,
+    kReadinessColumns
+};
+
+enum SummaryColumn {
+    kSTarget,
+    kSTotal,
+    kSReady,
+    kSShare,
+    kSClientsNotReady,
+    kSRejected,
+    kSummaryColumns
+};
+
+void check_columns(const pg::Row &row, int expected, const char *function) {
+    if (row.columns() != expected)
+        throw CoreError(make_error(sqlstate::kInternal, std::string(function) + ": unexpected result columns",
+                                   "The installed SQL script does not match the library; run ALTER EXTENSION "
+                                   "pg_tls_audit UPDATE."));
+}
+
+}  // namespace
+
+extern "C" Datum tls_audit_census_entries(PG_FUNCTION_ARGS) {
+    return pg::guarded([&]() -> Datum {
+        pg::census::require();
+        ReturnSetInfo *rsinfo = pg::materialize(fcinfo);
+        const Visibility v = Visibility::current();
+        const auto snap = pg::census::snapshot();
+        for (const CensusRecord *r : visible_records(snap, v, std::nullopt)) {
+            const CensusKey &k = r->key;
+            pg::Row row(rsinfo->setDesc);
+            check_columns(row, kCensusColumns, "tls_audit.census_entries()");
+            row.text_or_null(kUsename, k.usename);
+            row.text_or_null(kDatname, k.datname);
+            inet_or_null(row, kClientAddr, k.client_addr);
+            row.text_or_null(kApplicationName, k.application_name);
+            row.text_or_null(kTransport, k.transport);
+            row.text_or_null(kProtocol, k.protocol);
+            row.text_or_null(kCipher, k.cipher);
+            row.text_or_null(kClientSubject, k.client_subject);
+            row.text(kOutcome, outcome_name(static_cast<Outcome>(k.outcome)));
+            row.text_or_null(kRejectionReason, k.reason);
+            row.int8(kConnections, r->connections);
+            timestamptz(row, kFirstSeen, r->first_seen);
+            timestamptz(row, kLastSeen, r->last_seen);
+            row.put(rsinfo);
+        }
+        return Datum(0);
+    });
+}
+
+extern "C" Datum tls_audit_census_info(PG_FUNCTION_ARGS) {
+    return pg::guarded([&]() -> Datum {
+        pg::census::require();
+        pg::Row row(pg::result_descriptor(fcinfo));
+        check_columns(row, kInfoColumns, "tls_audit.census_info()");
+        const pg::census::Info i = pg::census::info();
+        row.int8(kInfoEntries, i.entries);
+        row.int4(kInfoMaxEntries, i.max_entries);
+        row.int8(kInfoEvicted, i.evicted);
+        row.int8(kInfoRejectionsDropped, i.rejections_dropped);
+        timestamptz(row, kInfoSinceReset, i.since_reset);
+        row.boolean(kInfoFileLoaded, i.file_loaded);
+        row.int8(kInfoLoadedEntries, i.loaded_entries);
+        row.text_or_null(kInfoFileStatus, i.file_status);
+        return row.as_composite();
+    });
+}
+
+extern "C" Datum tls_audit_census_reset(PG_FUNCTION_ARGS) {
+    (void)fcinfo;
+    return pg::guarded([&]() -> Datum {
+        pg::census::reset();
+        return Datum(0);
+    });
+}
+
+extern "C" Datum tls_audit_floor_readiness(PG_FUNCTION_ARGS) {
+    return pg::guarded([&]() -> Datum {
+        pg::census::require();
+        const Protocol floor = target_arg(fcinfo);
+        const auto cutoff = since_arg(fcinfo);
+        ReturnSetInfo *rsinfo = pg::materialize(fcinfo);
+        const Visibility v = Visibility::current();
+        const auto snap = pg::census::snapshot();
+
+        // One row per client and reason: entries that differ only in cipher,
+        // transport details or client subject are added up.
+        using Group = std::tuple<std::string, std::string, std::string, std::string, std::string, std::string>;
+        struct Sum {
+            std::int64_t connections = 0;
+            std::int64_t last_seen = 0;
+        };
+        std::map<Group, Sum> groups;
+        for (const CensusRecord *r : visible_records(snap, v, cutoff)) {
+            auto reason = readiness_reason(r->key, floor);
+            if (!reason) continue;
+            const CensusKey &k = r->key;
+            Sum &s = groups[Group{k.usename, k.datname, k.client_addr, k.application_name, k.protocol, *reason}];
+            s.connections += r->connections;
+            s.last_seen = std::max(s.last_seen, r->last_seen);
+        }
+        std::vector<std::pair<const Group *, const Sum *>> rows;
+        for (const auto &g : groups) rows.emplace_back(&g.first, &g.second);
+        std::stable_sort(rows.begin(), rows.end(),
+                         [](const auto &a, const auto &b) { return a.second->connections > b.second->connections; });
+        for (const auto &[group, sum] : rows) {
+            pg::Row row(rsinfo->setDesc);
+            check_columns(row, kReadinessColumns, "tls_audit.floor_readiness()");
+            row.text_or_null(kRUsename, std::get<0>(*group));
+            row.text_or_null(kRDatname, std::get<1>(*group));
+            inet_or_null(row, kRClientAddr, std::get<2>(*group).c_str());
+            row.text_or_null(kRApplicationName, std::get<3>(*group));
+            row.text_or_null(kRProtocol, std::get<4>(*group));
+            row.int8(kRConnections, sum->connections);
+            timestamptz(row, kRLastSeen, sum->last_seen);
+            row.text(kRReason, std::get<5>(*group));
+            row.put(rsinfo);
+        }
+        return Datum(0);
+    });
+}
+
+extern "C" Datum tls_audit_floor_readiness_summary(PG_FUNCTION_ARGS) {
+    return pg::guarded([&]() -> Datum {
+        pg::census::require();
+        const Protocol floor = target_arg(fcinfo);
+        const auto cutoff = since_arg(fcinfo);
+        pg::Row row(pg::result_descriptor(fcinfo));
+        check_columns(row, kSummaryColumns, "tls_audit.floor_readiness_summary()");
+        const Visibility v = Visibility::current();
+        const auto snap = pg::census::snapshot();
+
+        std::int64_t total = 0, ready = 0, rejected = 0;
+        std::set<std::tuple<std::string, std::string, std::string, std::string>> not_ready;
+        for (const CensusRecord *r : visible_records(snap, v, cutoff)) {
+            const CensusKey &k = r->key;
+            const auto outcome = static_cast<Outcome>(k.outcome);
+            if (outcome == Outcome::TlsRejected) {
+                rejected += r->connections;
+                continue;
+            }
+            if (outcome != Outcome::Authenticated) continue;
+            total += r->connections;
+            if (readiness_reason(k, floor))
+                not_ready.emplace(k.usename, k.datname, k.client_addr, k.application_name);
+            else
+                ready += r->connections;
+        }
+        row.text(kSTarget, protocol_name(floor));
+        row.int8(kSTotal, total);
+        row.int8(kSReady, ready);
+        if (total > 0)
+            row.float8(kSShare, static_cast<double>(ready) / static_cast<double>(total));
+        else
+            row.null(kSShare);
+        row.int8(kSClientsNotReady, static_cast<std::int64_t>(not_ready.size()));
+        row.int8(kSRejected, rejected);
+        return row.as_composite();
+    });
+}

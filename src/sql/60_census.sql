@@ -1,0 +1,91 @@
+-- ---------------------------------------------------------------------------
+-- Connection census and floor readiness (needs shared_preload_libraries).
+-- ---------------------------------------------------------------------------
+
+CREATE FUNCTION tls_audit.census_entries(
+    OUT usename text,
+    OUT datname text,
+    OUT client_addr inet,
+    OUT application_name text,
+    OUT transport text,
+    OUT protocol text,
+    OUT cipher text,
+    OUT client_subject text,
+    OUT outcome text,
+    OUT rejection_reason text,
+    OUT connections bigint,
+    OUT first_seen timestamptz,
+    OUT last_seen timestamptz)
+RETURNS SETOF record
+AS 'MODULE_PATHNAME', 'tls_audit_census_entries'
+-- Reads shared memory that changes with every connection.
+LANGUAGE C VOLATILE STRICT PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp;
+COMMENT ON FUNCTION tls_audit.census_entries() IS
+  'Connection census entries (all of them for pg_read_all_stats, otherwise only the caller''s own role)';
+
+CREATE VIEW tls_audit.census AS
+  SELECT * FROM tls_audit.census_entries();
+COMMENT ON VIEW tls_audit.census IS
+  'Connection attempts counted since the last census_reset(), per user, database, address, application, transport, protocol, cipher, client certificate subject and outcome (authenticated, auth_failed, tls_rejected)';
+GRANT SELECT ON tls_audit.census TO PUBLIC;
+
+CREATE FUNCTION tls_audit.census_info(
+    OUT entries bigint,
+    OUT max_entries integer,
+    OUT evicted bigint,
+    OUT rejections_dropped bigint,
+    OUT since_reset timestamptz,
+    OUT file_loaded boolean,
+    OUT loaded_entries bigint,
+    OUT file_status text)
+RETURNS record
+AS 'MODULE_PATHNAME', 'tls_audit_census_info'
+LANGUAGE C VOLATILE STRICT PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp;
+COMMENT ON FUNCTION tls_audit.census_info() IS
+  'State of the connection census: entries, tls_audit.census_max, evictions and dropped rejections since the last reset, and what happened to the census file at server start';
+
+CREATE FUNCTION tls_audit.census_reset()
+RETURNS void
+AS 'MODULE_PATHNAME', 'tls_audit_census_reset'
+LANGUAGE C VOLATILE STRICT PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp;
+COMMENT ON FUNCTION tls_audit.census_reset() IS
+  'Empty the connection census, zero its eviction count and remove the census file';
+REVOKE ALL ON FUNCTION tls_audit.census_reset() FROM PUBLIC;
+
+CREATE FUNCTION tls_audit.floor_readiness(
+    target text DEFAULT 'TLSv1.3',
+    since interval DEFAULT NULL,
+    OUT usename text,
+    OUT datname text,
+    OUT client_addr inet,
+    OUT application_name text,
+    OUT protocol text,
+    OUT connections bigint,
+    OUT last_seen timestamptz,
+    OUT reason text)
+RETURNS SETOF record
+AS 'MODULE_PATHNAME', 'tls_audit_floor_readiness'
+-- Not STRICT: a NULL since means "the whole census"; a NULL target is an error.
+LANGUAGE C VOLATILE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp;
+COMMENT ON FUNCTION tls_audit.floor_readiness(text, interval) IS
+  'Clients in the census that would be refused if ssl_min_protocol_version were raised to target (or TLS were required), and handshakes already rejected, optionally only those seen within the last since';
+
+CREATE FUNCTION tls_audit.floor_readiness_summary(
+    target text DEFAULT 'TLSv1.3',
+    since interval DEFAULT NULL,
+    OUT target text,
+    OUT connections_total bigint,
+    OUT connections_ready bigint,
+    OUT ready_share double precision,
+    OUT clients_not_ready bigint,
+    OUT connections_rejected bigint)
+RETURNS record
+AS 'MODULE_PATHNAME', 'tls_audit_floor_readiness_summary'
+LANGUAGE C VOLATILE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp;
+COMMENT ON FUNCTION tls_audit.floor_readiness_summary(text, interval) IS
+  'One row: authenticated connections in the census, how many would still be accepted at floor target, their share, the number of distinct clients that would not, and handshakes already rejected';
