@@ -55,6 +55,11 @@ SELECT count(*) AS rows, count(*) FILTER (WHERE (s.backend_start IS NULL) <> (a.
                                   OR (s.backend_type IS NULL) <> (a.backend_type IS NULL)) AS mismatches
   FROM tls_audit.sessions s JOIN pg_stat_activity a USING (pid);
 RESET ROLE;
+-- The raw registry slots are for monitoring roles only.
+SELECT has_function_privilege('regress_sessions_plain', 'tls_audit.registry_slots()', 'EXECUTE') AS plain_slots,
+       has_function_privilege('regress_sessions_stats', 'tls_audit.registry_slots()', 'EXECUTE') AS stats_slots;
+-- No TLS session here, so no slot in use.
+SELECT count(*) AS slots_in_use FROM tls_audit.registry_slots();
 DROP ROLE regress_sessions_plain;
 DROP ROLE regress_sessions_stats;
 
@@ -62,6 +67,6 @@ DROP ROLE regress_sessions_stats;
 SELECT has_table_privilege('public', 'tls_audit.sessions', 'SELECT') AS public_select;
 SELECT proname, provolatile, proparallel, proisstrict, proretset
   FROM pg_proc
- WHERE pronamespace = 'tls_audit'::regnamespace AND proname IN ('session_rows', 'preloaded')
+ WHERE pronamespace = 'tls_audit'::regnamespace AND proname IN ('session_rows', 'preloaded', 'registry_slots')
  ORDER BY proname;
 SELECT obj_description('tls_audit.sessions'::regclass, 'pg_class') IS NOT NULL AS view_commented;

@@ -199,6 +199,17 @@ bool registry_active() { return registry_slots != nullptr; }
 
 Protocol min_protocol() { return static_cast<Protocol>(min_protocol_setting); }
 
+int registry_slot_count() { return registry_header != nullptr ? registry_header->slot_count : 0; }
+
+bool registry_slot_owner(int index, int &pid, TimestampTz &backend_start) {
+    if (index < 0 || index >= registry_slot_count()) return false;
+    static Slot copy;
+    if (!copy_slot(index, copy) || copy.pid == 0) return false;
+    pid = copy.pid;
+    backend_start = copy.backend_start;
+    return true;
+}
+
 RegistryReader::RegistryReader() {
     if (registry_slots == nullptr) return;
     const int count = registry_header->slot_count;

@@ -22,6 +22,11 @@ bool registry_active();
 // applies to the next query).
 Protocol min_protocol();
 
+// Raw slot access for diagnostics: the number of slots (0 when inactive), and
+// a consistent copy of slot `index`'s owner; false when the slot is free.
+int registry_slot_count();
+bool registry_slot_owner(int index, int &pid, TimestampTz &backend_start);
+
 // A lookup of registry slots by backend, built once per query.
 class RegistryReader {
   public:

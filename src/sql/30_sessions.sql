@@ -83,3 +83,17 @@ CREATE VIEW tls_audit.sessions AS
 COMMENT ON VIEW tls_audit.sessions IS
   'One row per client backend and walsender: transport (unix, tcp, tls), protocol, cipher, client certificate details, SNI, key exchange group, and whether the session is below tls_audit.min_protocol';
 GRANT SELECT ON tls_audit.sessions TO PUBLIC;
+
+CREATE FUNCTION tls_audit.registry_slots(
+    OUT slot integer,
+    OUT pid integer,
+    OUT backend_start timestamptz)
+RETURNS SETOF record
+AS 'MODULE_PATHNAME', 'tls_audit_registry_slots'
+LANGUAGE C VOLATILE PARALLEL RESTRICTED
+SET search_path = pg_catalog, pg_temp;
+COMMENT ON FUNCTION tls_audit.registry_slots() IS
+  'Diagnostics: the session registry''s slots in use (slot number, owner pid and backend start); each should match a live backend in pg_stat_activity';
+-- Shows every role's pids: for monitoring roles only.
+REVOKE ALL ON FUNCTION tls_audit.registry_slots() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION tls_audit.registry_slots() TO pg_read_all_stats;

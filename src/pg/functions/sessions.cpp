@@ -26,6 +26,7 @@ extern "C" {
 #include "utils/backend_status.h"
 PG_FUNCTION_INFO_V1(tls_audit_session_rows);
 PG_FUNCTION_INFO_V1(tls_audit_preloaded);
+PG_FUNCTION_INFO_V1(tls_audit_registry_slots);
 }
 #pragma GCC diagnostic pop
 
@@ -213,4 +214,29 @@ extern "C" Datum tls_audit_session_rows(PG_FUNCTION_ARGS) {
 extern "C" Datum tls_audit_preloaded(PG_FUNCTION_ARGS) {
     (void)fcinfo;
     return pg::guarded([]() -> Datum { return BoolGetDatum(pg::loaded_at_startup() && pg::registry_active()); });
+}
+
+// Diagnostics: the registry slots in use, live or not. Every slot should
+// belong to a live backend (pg_stat_activity has the same pid and
+// backend_start); a slot that does not is stale and is never shown by
+// tls_audit.sessions.
+extern "C" Datum tls_audit_registry_slots(PG_FUNCTION_ARGS) {
+    return pg::guarded([&]() -> Datum {
+        ReturnSetInfo *rsinfo = pg::materialize(fcinfo);
+        if (rsinfo->setDesc->natts != 3)
+            throw CoreError(make_error(sqlstate::kInternal, "tls_audit.registry_slots(): unexpected result columns",
+                                       "The installed SQL script does not match the library; run ALTER EXTENSION pg_tls_audit UPDATE."));
+        const int count = pg::registry_slot_count();
+        for (int i = 0; i < count; ++i) {
+            int pid = 0;
+            TimestampTz start = 0;
+            if (!pg::registry_slot_owner(i, pid, start)) continue;
+            pg::Row row(rsinfo->setDesc);
+            row.int4(0, i + 1);
+            row.int4(1, pid);
+            row.datum(2, TimestampTzGetDatum(start));
+            row.put(rsinfo);
+        }
+        return Datum(0);
+    });
 }
