@@ -1,0 +1,134 @@
+// tls_audit.probe() and tls_audit.probe_certificates(): the core's STARTTLS
+// probe, callable from SQL. The probe polls PostgreSQL's InterruptPending
+// flag (a plain read) so that cancel and statement_timeout stop it; the
+// interrupt itself is then serviced after every C++ frame is gone.
+#include <string>
+
+#include "guard.hpp"
+#include "probe.hpp"
+#include "probe_settings.hpp"
+#include "row.hpp"
+#include "target_policy.hpp"
+
+extern "C" {
+#include "catalog/pg_authid.h"
+#include "utils/acl.h"
+PG_FUNCTION_INFO_V1(tls_audit_probe);
+PG_FUNCTION_INFO_V1(tls_audit_probe_certificates);
+}
+
+using namespace tls_audit;
+
+namespace {
+
+std::string text_arg(FunctionCallInfo fcinfo, int n) {
+    const text *t = pg::call([&] { return PG_GETARG_TEXT_PP(n); });
+    return std::string(VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t));
+}
+
+[[noreturn]] void null_argument(const char *name) {
+    throw CoreError(make_error("22004", std::string(name) + " must not be NULL"));
+}
+
+// The target from (host, port, sni, timeout_ms[, ca_file]), checked against
+// tls_audit.probe_allowed_hosts and the caller's right to read server files.
+ProbeTarget read_target(FunctionCallInfo fcinfo, bool with_ca_file) {
+    ProbeTarget target;
+    if (PG_ARGISNULL(0)) null_argument("host");
+    if (PG_ARGISNULL(1)) null_argument("port");
+    if (PG_ARGISNULL(3)) null_argument("timeout_ms");
+    target.host = text_arg(fcinfo, 0);
+    target.port = PG_GETARG_INT32(1);
+    if (!PG_ARGISNULL(2)) target.sni = text_arg(fcinfo, 2);
+    target.timeout_ms = PG_GETARG_INT32(3);
+    if (with_ca_file && !PG_ARGISNULL(4)) {
+        target.ca_file = text_arg(fcinfo, 4);
+        // The file is opened by the server process: same rule as pg_read_file().
+        const bool may_read = pg::call([] { return has_privs_of_role(GetUserId(), ROLE_PG_READ_SERVER_FILES); });
+        if (!may_read)
+            throw CoreError(make_error(sqlstate::kInsufficientPrivilege,
+                                       "permission denied to read ca_file \"" + target.ca_file + "\"",
+                                       "Only superusers and members of pg_read_server_files may name a server file."));
+    }
+    if (auto invalid = validate_target(target)) throw CoreError(*invalid);
+
+    auto allowed = parse_allowed_hosts(pg::probe_allowed_hosts()).take();
+    if (!host_allowed(target.host, allowed))
+        throw CoreError(make_error(sqlstate::kInsufficientPrivilege,
+                                   "probe target \"" + target.host + "\" is not allowed by tls_audit.probe_allowed_hosts",
+                                   "Add the host to tls_audit.probe_allowed_hosts, or leave the setting empty."));
+    return target;
+}
+
+const CancelCheck kInterruptCheck = [] { return InterruptPending != 0; };
+
+bool is_cancel(const Error &e) { return e.sqlstate == sqlstate::kQueryCanceled; }
+
+// After a probe stopped for an interrupt: let PostgreSQL service it (cancel,
+// statement_timeout, termination) with its own message. Plain data only here.
+void service_interrupt() {
+    CHECK_FOR_INTERRUPTS();
+    ereport(ERROR, (errcode(ERRCODE_QUERY_CANCELED), errmsg("probe canceled")));
+}
+
+}  // namespace
+
+extern "C" Datum tls_audit_probe(PG_FUNCTION_ARGS) {
+    bool interrupted = false;
+    Datum result = pg::guarded([&]() -> Datum {
+        const ProbeTarget target = read_target(fcinfo, false);
+        auto reports = probe_protocols(target, kInterruptCheck);
+        if (!reports.ok()) {
+            if (is_cancel(reports.error())) {
+                interrupted = true;
+                return Datum(0);
+            }
+            throw CoreError(reports.error());
+        }
+        ReturnSetInfo *rsinfo = pg::materialize(fcinfo);
+        for (const ProtocolReport &r : reports.value()) {
+            pg::Row row(rsinfo->setDesc);
+            row.text(0, protocol_name(r.protocol));
+            row.boolean(1, r.accepted);
+            row.text_or_null(2, r.cipher);
+            row.text_or_null(3, r.error);
+            row.put(rsinfo);
+        }
+        return Datum(0);
+    });
+    if (interrupted) service_interrupt();
+    return result;
+}
+
+extern "C" Datum tls_audit_probe_certificates(PG_FUNCTION_ARGS) {
+    bool interrupted = false;
+    Datum result = pg::guarded([&]() -> Datum {
+        const ProbeTarget target = read_target(fcinfo, true);
+        auto chain = probe_chain(target, kInterruptCheck);
+        if (!chain.ok()) {
+            if (is_cancel(chain.error())) {
+                interrupted = true;
+                return Datum(0);
+            }
+            throw CoreError(chain.error());
+        }
+        const ChainReport &report = chain.value();
+        ReturnSetInfo *rsinfo = pg::materialize(fcinfo);
+        const std::int64_t now = pg::now_epoch();
+        int position = 0;
+        for (const CertInfo &cert : report.certificates) {
+            pg::Row row(rsinfo->setDesc);
+            row.int4(0, position++);
+            int c = row.certificate(1, cert, now);
+            row.boolean(c++, report.verified);
+            row.text_or_null(c++, report.verify_error);
+            row.boolean(c++, report.hostname_match);
+            row.text_or_null(c++, report.protocol);
+            row.text_or_null(c++, report.cipher);
+            row.put(rsinfo);
+        }
+        return Datum(0);
+    });
+    if (interrupted) service_interrupt();
+    return result;
+}

@@ -1,0 +1,57 @@
+-- ---------------------------------------------------------------------------
+-- Remote STARTTLS probe of a PostgreSQL server.
+-- Not executable by PUBLIC: it makes the server open outbound connections.
+-- tls_audit.probe_allowed_hosts (superuser-set) can restrict the targets.
+-- ---------------------------------------------------------------------------
+
+CREATE FUNCTION tls_audit.probe(
+    host text,
+    port integer DEFAULT 5432,
+    sni text DEFAULT NULL,
+    timeout_ms integer DEFAULT 5000,
+    OUT protocol text,
+    OUT accepted boolean,
+    OUT cipher text,
+    OUT error text)
+RETURNS SETOF record
+AS 'MODULE_PATHNAME', 'tls_audit_probe'
+-- Not STRICT: sni may be NULL; a NULL host/port/timeout is an error.
+LANGUAGE C VOLATILE PARALLEL RESTRICTED
+SET search_path = pg_catalog, pg_temp;
+COMMENT ON FUNCTION tls_audit.probe(text, integer, text, integer) IS
+  'Which TLS versions a PostgreSQL server accepts (one STARTTLS handshake per version), with the cipher chosen for each';
+
+CREATE FUNCTION tls_audit.probe_certificates(
+    host text,
+    port integer DEFAULT 5432,
+    sni text DEFAULT NULL,
+    timeout_ms integer DEFAULT 5000,
+    ca_file text DEFAULT NULL,
+    OUT "position" integer,
+    OUT subject text,
+    OUT issuer text,
+    OUT serial text,
+    OUT not_before timestamptz,
+    OUT not_after timestamptz,
+    OUT days_left integer,
+    OUT key_type text,
+    OUT key_bits integer,
+    OUT signature_algorithm text,
+    OUT sha256 text,
+    OUT san text[],
+    OUT is_ca boolean,
+    OUT self_signed boolean,
+    OUT verified boolean,
+    OUT verify_error text,
+    OUT hostname_match boolean,
+    OUT protocol text,
+    OUT cipher text)
+RETURNS SETOF record
+AS 'MODULE_PATHNAME', 'tls_audit_probe_certificates'
+LANGUAGE C VOLATILE PARALLEL RESTRICTED
+SET search_path = pg_catalog, pg_temp;
+COMMENT ON FUNCTION tls_audit.probe_certificates(text, integer, text, integer, text) IS
+  'The certificate chain a PostgreSQL server presents over STARTTLS, verified against ca_file (or the system store) and the host name';
+
+REVOKE EXECUTE ON FUNCTION tls_audit.probe(text, integer, text, integer) FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION tls_audit.probe_certificates(text, integer, text, integer, text) FROM PUBLIC;
