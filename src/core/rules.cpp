@@ -1,0 +1,675 @@
+#include "rules.hpp"
+
+#include <algorithm>
+#include <cctype>
+#include <cstdio>
+#include <ctime>
+#include <map>
+#include <set>
+#include <tuple>
+
+#include <openssl/err.h>
+#include <openssl/objects.h>
+
+namespace tls_audit {
+
+namespace {
+
+constexpr std::int64_t kDay = 86400;
+
+Finding make(std::string_view check, Severity severity, std::string object, std::string message,
+             std::string hint = {}) {
+    return Finding{std::string(check), severity, std::move(object), std::move(message), std::move(hint)};
+}
+
+std::vector<Finding> ok(std::string_view check, std::string message) {
+    return {make(check, Severity::Ok, {}, std::move(message))};
+}
+
+// `found` when it has rows, else one 'ok' row.
+std::vector<Finding> or_ok(std::vector<Finding> found, std::string_view check, std::string ok_message) {
+    if (found.empty()) return ok(check, std::move(ok_message));
+    return found;
+}
+
+std::string lower(std::string_view s) {
+    std::string out(s);
+    for (char &c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    return out;
+}
+
+bool contains(std::string_view haystack, std::string_view needle) {
+    return haystack.find(needle) != std::string_view::npos;
+}
+
+std::string plural(std::int64_t n, const char *unit) {
+    return std::to_string(n) + " " + unit + (n == 1 ? "" : "s");
+}
+
+// Join at most `limit` items, then "and N more".
+std::string join_limited(const std::vector<std::string> &items, std::size_t limit = 10) {
+    std::string out;
+    for (std::size_t i = 0; i < items.size() && i < limit; ++i) {
+        if (i > 0) out += ", ";
+        out += items[i];
+    }
+    if (items.size() > limit) out += " and " + std::to_string(items.size() - limit) + " more";
+    return out;
+}
+
+// Expiry of something valid from not_before (0 = unknown) until not_after.
+struct ExpiryVerdict {
+    Severity severity;
+    std::string text;
+};
+
+std::optional<ExpiryVerdict> expiry_verdict(std::int64_t not_before, std::int64_t not_after,
+                                            const Thresholds &t, std::int64_t now) {
+    const std::int64_t left = not_after - now;
+    if (left <= 0) {
+        const std::int64_t ago = (now - not_after) / kDay;
+        return ExpiryVerdict{Severity::Critical,
+                             "expired " + (ago < 1 ? std::string("less than a day ago") : plural(ago, "day") + " ago") +
+                                 " (" + format_utc(not_after) + ")"};
+    }
+    if (not_before != 0 && not_before > now)
+        return ExpiryVerdict{Severity::Critical, "is not valid before " + format_utc(not_before)};
+    const std::string when = "expires in " + plural(days_left(not_after, now), "day") + " (" +
+                             format_utc(not_after) + ")";
+    if (left < static_cast<std::int64_t>(t.critical_days) * kDay) return ExpiryVerdict{Severity::Critical, when};
+    if (left < static_cast<std::int64_t>(t.warning_days) * kDay) return ExpiryVerdict{Severity::Warning, when};
+    return std::nullopt;
+}
+
+std::string window_text(const Thresholds &t) {
+    return "within " + plural(std::max(t.warning_days, t.critical_days), "day");
+}
+
+bool is_tcp_rule(const HbaRule &r) {
+    return r.type == "host" || r.type == "hostssl" || r.type == "hostnossl" || r.type == "hostgssenc" ||
+           r.type == "hostnogssenc";
+}
+
+std::string hba_object(const HbaRule &r) { return "pg_hba.conf line " + std::to_string(r.line_number); }
+
+std::string hba_line_text(const HbaRule &r) {
+    std::string text = r.type + " " + r.database + " " + r.user_name;
+    if (!r.address.empty()) text += " " + r.address;
+    if (!r.netmask.empty()) text += " " + r.netmask;
+    return text + " " + r.auth_method;
+}
+
+std::string cert_where(const SeenCertificate &c) {
+    std::string where = c.position == 0 ? "leaf" : "chain position " + std::to_string(c.position);
+    if (c.served && c.in_file) return where + ", served and in ssl_cert_file";
+    if (c.served) return where + ", served (no longer in ssl_cert_file)";
+    return where + ", in ssl_cert_file (not served yet)";
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------------------
+
+const char *severity_name(Severity s) {
+    switch (s) {
+    case Severity::Ok: return "ok";
+    case Severity::Info: return "info";
+    case Severity::Warning: return "warning";
+    case Severity::Critical: return "critical";
+    }
+    return "unknown";
+}
+
+std::optional<Severity> parse_severity(std::string_view name) {
+    for (Severity s : {Severity::Ok, Severity::Info, Severity::Warning, Severity::Critical})
+        if (name == severity_name(s)) return s;
+    return std::nullopt;
+}
+
+const std::vector<std::string> &check_names() {
+    static const std::vector<std::string> names = {
+        "ssl_enabled",          "min_protocol",          "max_protocol",
+        "weak_ciphers",         "server_cert_expiry",    "server_cert_key_strength",
+        "server_cert_signature", "server_cert_self_signed", "server_cert_chain",
+        "server_key_permissions", "server_cert_reload_pending", "ca_file_expiry",
+        "crl_expiry",           "hba_hostnossl",         "hba_host_without_ssl",
+        "hba_weak_auth",        "password_encryption",   "md5_passwords",
+        "sessions_below_floor", "client_cert_expiry",
+    };
+    return names;
+}
+
+Severity worst_severity(const std::vector<Finding> &findings) {
+    Severity worst = Severity::Ok;
+    for (const auto &f : findings) worst = std::max(worst, f.severity);
+    return worst;
+}
+
+Finding not_available(std::string_view check, std::string_view why) {
+    return make(check, Severity::Info, {}, "not available: " + std::string(why));
+}
+
+std::string format_utc(std::int64_t epoch_seconds) {
+    const std::time_t t = static_cast<std::time_t>(epoch_seconds);
+    struct tm tm {};
+    if (gmtime_r(&t, &tm) == nullptr) return std::to_string(epoch_seconds);
+    char buf[64];
+    std::strftime(buf, sizeof buf, "%Y-%m-%d %H:%M:%S UTC", &tm);
+    return buf;
+}
+
+// ---------------------------------------------------------------------------
+// Server settings
+
+std::vector<Finding> check_ssl_enabled(const ServerSettings &s) {
+    constexpr std::string_view check = "ssl_enabled";
+    if (s.ssl) return ok(check, "ssl is on");
+    if (s.listen_addresses.empty())
+        return {make(check, Severity::Info, "ssl",
+                     "ssl is off, but listen_addresses is empty: only unix-socket connections are accepted",
+                     "Set ssl = on (with ssl_cert_file and ssl_key_file) before enabling TCP connections.")};
+    return {make(check, Severity::Critical, "ssl",
+                 "ssl is off: every TCP connection (listen_addresses = '" + s.listen_addresses +
+                     "') is unencrypted",
+                 "Install a certificate and key, set ssl = on, ssl_cert_file and ssl_key_file, and reload "
+                 "(https://www.postgresql.org/docs/15/ssl-tcp.html).")};
+}
+
+std::vector<Finding> check_min_protocol(const ServerSettings &s, Protocol floor) {
+    constexpr std::string_view check = "min_protocol";
+    const std::string floor_name = protocol_name(floor);
+    const std::string hint = "Set ssl_min_protocol_version = '" + floor_name +
+                             "' (or newer) and reload "
+                             "(https://www.postgresql.org/docs/15/runtime-config-connection.html"
+                             "#GUC-SSL-MIN-PROTOCOL-VERSION).";
+    std::optional<Protocol> min;
+    if (!s.min_protocol.empty()) {
+        min = parse_protocol(s.min_protocol);
+        if (!min)
+            return {make(check, Severity::Warning, "ssl_min_protocol_version",
+                         "unknown ssl_min_protocol_version '" + s.min_protocol + "'", hint)};
+    }
+    if (min && *min >= floor)
+        return ok(check, "ssl_min_protocol_version " + s.min_protocol + " is not below the floor " + floor_name +
+                             " (tls_audit.min_protocol)");
+    const std::string shown = min ? protocol_name(*min) : std::string("any version (empty)");
+    // TLSv1 and TLSv1.1 are deprecated outright (RFC 8996).
+    const bool deprecated = !min || *min < Protocol::TLSv1_2;
+    return {make(check, deprecated ? Severity::Critical : Severity::Warning, "ssl_min_protocol_version",
+                 "ssl_min_protocol_version allows " + shown + ", below the floor " + floor_name +
+                     " (tls_audit.min_protocol)" +
+                     (deprecated ? "; TLSv1 and TLSv1.1 are deprecated (RFC 8996)" : ""),
+                 hint)};
+}
+
+std::vector<Finding> check_max_protocol(const ServerSettings &s) {
+    constexpr std::string_view check = "max_protocol";
+    if (s.max_protocol.empty()) return ok(check, "ssl_max_protocol_version is not set: TLSv1.3 is allowed");
+    auto max = parse_protocol(s.max_protocol);
+    if (max && *max >= Protocol::TLSv1_3)
+        return ok(check, "ssl_max_protocol_version " + s.max_protocol + " allows TLSv1.3");
+    return {make(check, Severity::Warning, "ssl_max_protocol_version",
+                 "ssl_max_protocol_version = '" + s.max_protocol + "' disables TLSv1.3",
+                 "Reset ssl_max_protocol_version (leave it empty) and reload "
+                 "(https://www.postgresql.org/docs/15/runtime-config-connection.html"
+                 "#GUC-SSL-MAX-PROTOCOL-VERSION).")};
+}
+
+std::vector<Finding> check_password_encryption(const ServerSettings &s) {
+    constexpr std::string_view check = "password_encryption";
+    if (lower(s.password_encryption) == "scram-sha-256") return ok(check, "password_encryption is scram-sha-256");
+    return {make(check, Severity::Warning, "password_encryption",
+                 "password_encryption = '" + s.password_encryption +
+                     "': new and changed passwords are stored as MD5 hashes",
+                 "Set password_encryption = 'scram-sha-256' and reload "
+                 "(https://www.postgresql.org/docs/15/runtime-config-connection.html#GUC-PASSWORD-ENCRYPTION); "
+                 "then have each md5 role set its password again.")};
+}
+
+// ---------------------------------------------------------------------------
+// Ciphers
+
+std::vector<CipherWeakness> cipher_weaknesses(const CipherFacts &c) {
+    std::vector<CipherWeakness> out;
+    const std::string name = c.name;
+    if (c.cipher_nid == NID_undef || contains(name, "NULL-") || name.rfind("NULL", 0) == 0)
+        out.push_back({"NULL encryption (eNULL)", Severity::Critical});
+    if (c.auth_nid == NID_auth_null) out.push_back({"no authentication (aNULL)", Severity::Critical});
+    if (contains(name, "EXP")) out.push_back({"EXPORT grade", Severity::Critical});
+    if (c.cipher_nid == NID_rc4 || c.cipher_nid == NID_rc4_40 || contains(name, "RC4"))
+        out.push_back({"RC4", Severity::Critical});
+    if (c.cipher_nid == NID_des_ede3_cbc || contains(name, "DES-CBC3") || contains(name, "3DES"))
+        out.push_back({"3DES (64-bit block, Sweet32)", Severity::Warning});
+    else if (c.cipher_nid == NID_des_cbc || contains(name, "DES-CBC"))
+        out.push_back({"single DES", Severity::Critical});
+    if (c.digest_nid == NID_md5 || contains(name, "MD5")) out.push_back({"MD5 MAC", Severity::Critical});
+    if (c.kx_nid == NID_kx_rsa || c.kx_nid == NID_kx_rsa_psk || c.kx_nid == NID_kx_psk)
+        out.push_back({"no forward secrecy (static RSA/PSK key exchange)", Severity::Warning});
+    return out;
+}
+
+CipherFacts describe_cipher(const SSL_CIPHER *cipher) {
+    CipherFacts f;
+    const char *name = SSL_CIPHER_get_name(cipher);
+    const char *standard = SSL_CIPHER_standard_name(cipher);
+    const char *version = SSL_CIPHER_get_version(cipher);
+    f.name = name != nullptr ? name : "";
+    f.standard_name = standard != nullptr ? standard : "";
+    f.min_version = version != nullptr ? version : "";
+    f.kx_nid = SSL_CIPHER_get_kx_nid(cipher);
+    f.auth_nid = SSL_CIPHER_get_auth_nid(cipher);
+    f.cipher_nid = SSL_CIPHER_get_cipher_nid(cipher);
+    f.digest_nid = SSL_CIPHER_get_digest_nid(cipher);
+    f.bits = SSL_CIPHER_get_bits(cipher, nullptr);
+    return f;
+}
+
+Expected<std::vector<CipherFacts>> enabled_ciphers(std::string_view cipher_list, std::string_view min_protocol,
+                                                   std::string_view max_protocol) {
+    if (cipher_list.size() > 8192)
+        return make_error(sqlstate::kProgramLimit, "cipher list too long", "The limit is 8192 bytes.");
+    if (cipher_list.find('\0') != std::string_view::npos)
+        return make_error(sqlstate::kInvalidParameter, "cipher list contains a zero byte");
+    ERR_clear_error();
+    // PostgreSQL: SSL_CTX_new(SSLv23_method()) = TLS_method(), then the
+    // protocol range, then SSL_CTX_set_cipher_list(ssl_ciphers).
+    SslCtxPtr ctx(SSL_CTX_new(TLS_server_method()));
+    if (!ctx) throw std::bad_alloc();
+    auto set_version = [&](std::string_view name, bool is_min) -> std::optional<Error> {
+        if (name.empty()) return std::nullopt;
+        auto p = parse_protocol(name);
+        if (!p)
+            return make_error(sqlstate::kInvalidParameter, "unknown protocol version \"" + std::string(name) + "\"",
+                              std::string("Valid versions: ") + valid_floor_names() + ".");
+        const int v = protocol_to_openssl(*p);
+        const int rc = is_min ? SSL_CTX_set_min_proto_version(ctx.get(), v)
+                              : SSL_CTX_set_max_proto_version(ctx.get(), v);
+        if (rc != 1)
+            return make_error(sqlstate::kInvalidParameter,
+                              "OpenSSL does not support protocol version " + std::string(name));
+        return std::nullopt;
+    };
+    if (auto e = set_version(min_protocol, true)) return *e;
+    if (auto e = set_version(max_protocol, false)) return *e;
+    const std::string list(cipher_list);
+    if (SSL_CTX_set_cipher_list(ctx.get(), list.c_str()) != 1)
+        return make_error(sqlstate::kInvalidParameter,
+                          "OpenSSL enables no cipher for \"" + list + "\": " +
+                              take_openssl_error("no cipher match"),
+                          "PostgreSQL refuses to load such an ssl_ciphers setting.");
+    SslPtr ssl(SSL_new(ctx.get()));
+    if (!ssl) throw std::bad_alloc();
+    std::vector<CipherFacts> out;
+    // Filtered by protocol range and security level, unlike SSL_get_ciphers.
+    STACK_OF(SSL_CIPHER) *supported = SSL_get1_supported_ciphers(ssl.get());
+    if (supported == nullptr) {
+        ERR_clear_error();
+        return out;  // nothing can be negotiated (e.g. an empty protocol range)
+    }
+    for (int i = 0; i < sk_SSL_CIPHER_num(supported); ++i) {
+        try {
+            out.push_back(describe_cipher(sk_SSL_CIPHER_value(supported, i)));
+        } catch (...) {
+            sk_SSL_CIPHER_free(supported);
+            throw;
+        }
+    }
+    sk_SSL_CIPHER_free(supported);
+    return out;
+}
+
+std::vector<Finding> check_weak_ciphers(const std::vector<CipherFacts> &enabled) {
+    constexpr std::string_view check = "weak_ciphers";
+    std::vector<Finding> found;
+    for (const auto &c : enabled) {
+        auto weaknesses = cipher_weaknesses(c);
+        if (weaknesses.empty()) continue;
+        Severity severity = Severity::Ok;
+        std::vector<std::string> labels;
+        for (const auto &w : weaknesses) {
+            severity = std::max(severity, w.severity);
+            labels.push_back(w.label);
+        }
+        found.push_back(make(check, severity, c.name,
+                             "ssl_ciphers enables " + c.name +
+                                 (c.standard_name.empty() ? "" : " (" + c.standard_name + ")") + ": " +
+                                 join_limited(labels, labels.size()),
+                             "Exclude it in ssl_ciphers, e.g. 'HIGH:!aNULL:!eNULL:!kRSA:!MD5:!3DES:!RC4', and "
+                             "reload (https://www.postgresql.org/docs/15/runtime-config-connection.html"
+                             "#GUC-SSL-CIPHERS)."));
+    }
+    return or_ok(std::move(found), check,
+                 "none of the " + std::to_string(enabled.size()) + " enabled cipher suites is weak");
+}
+
+// ---------------------------------------------------------------------------
+// Server certificates
+
+void add_seen_certificate(std::vector<SeenCertificate> &chain, const CertInfo &cert, int position, bool served) {
+    for (auto &seen : chain) {
+        if (!cert.sha256.empty() && seen.cert.sha256 == cert.sha256) {
+            (served ? seen.served : seen.in_file) = true;
+            return;
+        }
+    }
+    SeenCertificate s;
+    s.cert = cert;
+    s.position = position;
+    s.served = served;
+    s.in_file = !served;
+    chain.push_back(std::move(s));
+}
+
+std::vector<Finding> check_server_cert_expiry(const ServerCertFacts &f, const Thresholds &t, std::int64_t now) {
+    constexpr std::string_view check = "server_cert_expiry";
+    if (f.chain.empty()) return {not_available(check, "no server certificate could be read")};
+    std::vector<Finding> found;
+    for (const auto &c : f.chain) {
+        // A self-signed root in the chain file is not validated by clients against its own dates
+        // in the same way, but an expired one still breaks many clients: report it too.
+        auto verdict = expiry_verdict(c.cert.not_before, c.cert.not_after, t, now);
+        if (!verdict) continue;
+        found.push_back(make(check, verdict->severity, c.cert.subject,
+                             "server certificate " + verdict->text + " (" + cert_where(c) + ")",
+                             c.served && !c.in_file
+                                 ? "A renewed certificate is on disk: run SELECT pg_reload_conf()."
+                                 : "Renew the certificate, install it as ssl_cert_file (" + f.cert_file +
+                                       ") and run SELECT pg_reload_conf() "
+                                       "(https://www.postgresql.org/docs/15/ssl-tcp.html#SSL-SERVER-FILES)."));
+    }
+    return or_ok(std::move(found), check,
+                 "no server certificate expires " + window_text(t) + " (" + plural(static_cast<std::int64_t>(f.chain.size()), "certificate") + " checked)");
+}
+
+std::optional<std::string> weak_key_reason(const CertInfo &cert) {
+    const std::string &type = cert.key_type;
+    if (type == "RSA" || type == "RSA-PSS" || type == "DSA" || type == "DH") {
+        if (cert.key_bits > 0 && cert.key_bits < 2048)
+            return type + " key of " + std::to_string(cert.key_bits) + " bits (minimum 2048)";
+    } else if (type == "EC") {
+        if (cert.key_bits > 0 && cert.key_bits < 256)
+            return "EC key of " + std::to_string(cert.key_bits) + " bits (minimum 256)";
+    }
+    return std::nullopt;
+}
+
+std::vector<Finding> check_server_cert_key_strength(const ServerCertFacts &f) {
+    constexpr std::string_view check = "server_cert_key_strength";
+    if (f.chain.empty()) return {not_available(check, "no server certificate could be read")};
+    std::vector<Finding> found;
+    for (const auto &c : f.chain) {
+        auto reason = weak_key_reason(c.cert);
+        if (!reason) continue;
+        found.push_back(make(check, Severity::Critical, c.cert.subject,
+                             "server certificate has a weak " + *reason + " (" + cert_where(c) + ")",
+                             "Issue a new certificate with an RSA key of at least 2048 bits or an EC key of at "
+                             "least 256 bits (P-256, P-384) or Ed25519."));
+    }
+    return or_ok(std::move(found), check, "every server certificate key is strong enough");
+}
+
+std::optional<CipherWeakness> weak_signature(const CertInfo &cert) {
+    const std::string alg = lower(cert.signature_algorithm);
+    if (contains(alg, "md5") || contains(alg, "md4") || contains(alg, "md2"))
+        return CipherWeakness{cert.signature_algorithm, Severity::Critical};
+    if (contains(alg, "sha1") || alg == "dsawithsha1" || contains(alg, "sha-1") || contains(alg, "shawithrsa"))
+        return CipherWeakness{cert.signature_algorithm, Severity::Warning};
+    return std::nullopt;
+}
+
+std::vector<Finding> check_server_cert_signature(const ServerCertFacts &f) {
+    constexpr std::string_view check = "server_cert_signature";
+    if (f.chain.empty()) return {not_available(check, "no server certificate could be read")};
+    std::vector<Finding> found;
+    for (const auto &c : f.chain) {
+        // The signature on a trust anchor (a self-signed CA) is never checked by clients.
+        if (c.position > 0 && c.cert.self_signed) continue;
+        auto weak = weak_signature(c.cert);
+        if (!weak) continue;
+        found.push_back(make(check, weak->severity, c.cert.subject,
+                             "server certificate is signed with " + weak->label + " (" + cert_where(c) + ")",
+                             "Have the certificate re-issued with a SHA-256 (or stronger) signature."));
+    }
+    return or_ok(std::move(found), check, "every server certificate has a strong signature");
+}
+
+std::vector<Finding> check_server_cert_self_signed(const ServerCertFacts &f) {
+    constexpr std::string_view check = "server_cert_self_signed";
+    if (f.chain.empty()) return {not_available(check, "no server certificate could be read")};
+    std::vector<Finding> found;
+    for (const auto &c : f.chain) {
+        if (c.position != 0 || !c.cert.self_signed) continue;
+        found.push_back(make(check, Severity::Warning, c.cert.subject,
+                             "the server certificate is self-signed (" + cert_where(c) +
+                                 "): clients using sslmode=verify-ca or verify-full must trust this very "
+                                 "certificate",
+                             "Use a certificate issued by a CA your clients trust (sslrootcert) "
+                             "(https://www.postgresql.org/docs/15/libpq-ssl.html)."));
+    }
+    return or_ok(std::move(found), check, "the server certificate is issued by a CA");
+}
+
+std::vector<Finding> check_server_cert_chain(const ServerCertFacts &f) {
+    constexpr std::string_view check = "server_cert_chain";
+    if (!f.chain_complete && !f.key_matches_cert)
+        return {not_available(check, "chain and key facts could not be read")};
+    std::vector<Finding> found;
+    if (f.key_matches_cert && !*f.key_matches_cert)
+        found.push_back(make(check, Severity::Critical, f.key_file,
+                             "ssl_key_file does not belong to the certificate in ssl_cert_file: the next reload "
+                             "or restart will fail to load them",
+                             "Install the private key that was issued with " + f.cert_file +
+                                 " (a renewed certificate usually comes with a new key)."));
+    if (f.chain_complete && !*f.chain_complete)
+        found.push_back(make(check, Severity::Warning, f.cert_file,
+                             "the certificate chain in ssl_cert_file is incomplete" +
+                                 (f.chain_error.empty() ? std::string() : ": " + f.chain_error),
+                             "Append the intermediate CA certificate(s) to ssl_cert_file (leaf first), so that "
+                             "clients that only trust the root can verify the server."));
+    return or_ok(std::move(found), check, "the certificate chain is complete and the key matches the certificate");
+}
+
+std::vector<Finding> check_server_key_permissions(const ServerCertFacts &f) {
+    constexpr std::string_view check = "server_key_permissions";
+    if (!f.key_permissions_ok) return {not_available(check, "the key file's permissions could not be read")};
+    if (*f.key_permissions_ok)
+        return ok(check, "ssl_key_file permissions " + f.key_file_mode + " (owner " + f.key_file_owner + ") are safe");
+    return {make(check, Severity::Critical, f.key_file,
+                 "ssl_key_file has mode " + f.key_file_mode + " (owner " + f.key_file_owner +
+                     "): the private key is readable by others, and PostgreSQL will refuse to load it at the "
+                     "next reload",
+                 "chmod 0600 the key file and make the server's OS user its owner (or mode 0640 owned by root) "
+                 "(https://www.postgresql.org/docs/15/ssl-tcp.html#SSL-SERVER-FILES).")};
+}
+
+std::vector<Finding> check_server_cert_reload_pending(const ServerCertFacts &f) {
+    constexpr std::string_view check = "server_cert_reload_pending";
+    if (!f.reload_pending) return {not_available(check, "the served certificate is not known")};
+    if (!*f.reload_pending) return ok(check, "the served certificate is the one in ssl_cert_file");
+    return {make(check, Severity::Warning, f.cert_file,
+                 "ssl_cert_file on disk (sha256 " + f.file_sha256.substr(0, 16) +
+                     "...) differs from the certificate the server presents (sha256 " +
+                     f.served_sha256.substr(0, 16) + "...): it has not been reloaded",
+                 "Run SELECT pg_reload_conf() (or pg_ctl reload) so that new connections get the new "
+                 "certificate.")};
+}
+
+std::vector<Finding> check_ca_file_expiry(std::string_view ca_file, const std::vector<CertInfo> &ca,
+                                          const Thresholds &t, std::int64_t now) {
+    constexpr std::string_view check = "ca_file_expiry";
+    if (ca_file.empty()) return ok(check, "ssl_ca_file is not set: client certificates are not verified");
+    std::vector<Finding> found;
+    for (const auto &c : ca) {
+        auto verdict = expiry_verdict(c.not_before, c.not_after, t, now);
+        if (!verdict) continue;
+        found.push_back(make(check, verdict->severity, c.subject,
+                             "CA certificate in ssl_ca_file " + verdict->text,
+                             "Replace it in " + std::string(ca_file) +
+                                 " with the CA's renewed certificate and run SELECT pg_reload_conf(); client "
+                                 "certificates issued by it stop verifying when it expires."));
+    }
+    return or_ok(std::move(found), check,
+                 "no certificate in ssl_ca_file expires " + window_text(t) + " (" +
+                     plural(static_cast<std::int64_t>(ca.size()), "certificate") + " checked)");
+}
+
+std::vector<Finding> check_crl_expiry(std::string_view crl_file, const std::vector<CrlFacts> &crls,
+                                      const Thresholds &t, std::int64_t now) {
+    constexpr std::string_view check = "crl_expiry";
+    if (crl_file.empty()) return ok(check, "ssl_crl_file is not set");
+    std::vector<Finding> found;
+    for (const auto &crl : crls) {
+        if (!crl.next_update) continue;
+        auto verdict = expiry_verdict(0, *crl.next_update, t, now);
+        if (!verdict) continue;
+        std::string text = verdict->text;
+        // "expired ... ago" / "expires in ..." of a CRL means its next update.
+        found.push_back(make(check, verdict->severity, crl.source.empty() ? std::string(crl_file) : crl.source,
+                             "CRL of " + crl.issuer + ": next update " + text +
+                                 (verdict->severity == Severity::Critical && *crl.next_update <= now
+                                      ? "; client certificates issued by this CA fail verification"
+                                      : ""),
+                             "Fetch a fresh CRL from the CA, install it as ssl_crl_file and run SELECT "
+                             "pg_reload_conf() (https://www.postgresql.org/docs/15/runtime-config-connection.html"
+                             "#GUC-SSL-CRL-FILE)."));
+    }
+    return or_ok(std::move(found), check,
+                 "no CRL is due for an update " + window_text(t) + " (" +
+                     plural(static_cast<std::int64_t>(crls.size()), "CRL") + " checked)");
+}
+
+// ---------------------------------------------------------------------------
+// pg_hba.conf
+
+bool is_loopback_rule(const HbaRule &r) {
+    if (r.address == "localhost") return true;
+    if (r.address == "::1") return r.netmask.empty() || r.netmask == "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff";
+    if (r.address.rfind("127.", 0) == 0) return r.netmask.rfind("255.", 0) == 0;
+    return false;
+}
+
+std::vector<Finding> check_hba_hostnossl(const std::vector<HbaRule> &rules) {
+    constexpr std::string_view check = "hba_hostnossl";
+    std::vector<Finding> found;
+    for (const auto &r : rules) {
+        if (r.type != "hostnossl" || r.auth_method == "reject") continue;
+        const bool loopback = is_loopback_rule(r);
+        found.push_back(make(check, loopback ? Severity::Info : Severity::Warning, hba_object(r),
+                             "\"" + hba_line_text(r) + "\" accepts only unencrypted TCP connections" +
+                                 (loopback ? " (loopback only)" : ""),
+                             "Change the line to hostssl, or make it \"hostnossl ... reject\" to refuse "
+                             "unencrypted connections (https://www.postgresql.org/docs/15/auth-pg-hba-conf.html)."));
+    }
+    return or_ok(std::move(found), check, "no hostnossl line accepts connections");
+}
+
+std::vector<Finding> check_hba_host_without_ssl(const std::vector<HbaRule> &rules, bool ssl) {
+    constexpr std::string_view check = "hba_host_without_ssl";
+    std::vector<Finding> found;
+    for (const auto &r : rules) {
+        if ((r.type != "host" && r.type != "hostnogssenc") || r.auth_method == "reject") continue;
+        const bool loopback = is_loopback_rule(r);
+        found.push_back(make(check, loopback ? Severity::Info : Severity::Warning, hba_object(r),
+                             "\"" + hba_line_text(r) + "\" accepts TCP connections with or without TLS" +
+                                 (ssl ? "" : " (and ssl is off)") + (loopback ? " (loopback only)" : ""),
+                             "Use hostssl instead of host so that only TLS connections match "
+                             "(https://www.postgresql.org/docs/15/auth-pg-hba-conf.html)."));
+    }
+    return or_ok(std::move(found), check, "no host line accepts TCP connections without TLS");
+}
+
+std::vector<Finding> check_hba_weak_auth(const std::vector<HbaRule> &rules) {
+    constexpr std::string_view check = "hba_weak_auth";
+    std::vector<Finding> found;
+    for (const auto &r : rules) {
+        if (!is_tcp_rule(r)) continue;
+        const bool tls_only = r.type == "hostssl";
+        Severity severity;
+        std::string why;
+        if (r.auth_method == "trust") {
+            severity = Severity::Critical;
+            why = "trust lets anyone who can reach the port connect as any matching role without a password";
+        } else if (r.auth_method == "password") {
+            severity = tls_only ? Severity::Warning : Severity::Critical;
+            why = tls_only ? "password sends the password in clear text inside TLS"
+                           : "password sends the password in clear text, possibly without TLS";
+        } else if (r.auth_method == "md5") {
+            severity = Severity::Warning;
+            why = "md5 is a weak challenge-response (the stored hash is enough to log in)";
+        } else {
+            continue;
+        }
+        found.push_back(make(check, severity, hba_object(r), "\"" + hba_line_text(r) + "\": " + why,
+                             "Use scram-sha-256 (or cert) on TCP lines "
+                             "(https://www.postgresql.org/docs/15/auth-password.html)."));
+    }
+    return or_ok(std::move(found), check, "no TCP line uses trust, password or md5");
+}
+
+std::vector<Finding> check_md5_passwords(const std::vector<std::string> &md5_roles) {
+    constexpr std::string_view check = "md5_passwords";
+    if (md5_roles.empty()) return ok(check, "no role has an MD5 password hash");
+    return {make(check, Severity::Warning, "pg_authid",
+                 plural(static_cast<std::int64_t>(md5_roles.size()), "role") +
+                     " with an MD5 password hash: " + join_limited(md5_roles),
+                 "With password_encryption = 'scram-sha-256', have each role set its password again "
+                 "(\\password in psql), then use scram-sha-256 in pg_hba.conf.")};
+}
+
+// ---------------------------------------------------------------------------
+// Sessions
+
+std::vector<Finding> check_sessions_below_floor(const std::vector<SessionFacts> &sessions) {
+    constexpr std::string_view check = "sessions_below_floor";
+    // Grouped by who connects from where for which reason, so that a pool of
+    // connections gives one row.
+    std::map<std::tuple<std::string, std::string, std::string, std::string>, std::vector<std::string>> groups;
+    for (const auto &s : sessions) {
+        if (!s.below_floor) continue;
+        groups[{s.usename, s.datname, s.client_addr, s.floor_reason}].push_back(std::to_string(s.pid));
+    }
+    std::vector<Finding> found;
+    for (const auto &[key, pids] : groups) {
+        const auto &[user, db, addr, reason] = key;
+        const std::string object = (user.empty() ? "?" : user) + "@" + (db.empty() ? "?" : db) +
+                                   (addr.empty() ? "" : " from " + addr);
+        found.push_back(make(check, Severity::Warning, object,
+                             plural(static_cast<std::int64_t>(pids.size()), "session") + " below the floor (" +
+                                 (reason.empty() ? "below floor" : reason) + "): pid " + join_limited(pids),
+                             reason == "no TLS"
+                                 ? "Connect with sslmode=require (or verify-full) and use hostssl lines."
+                                 : "Upgrade the client's TLS library, or raise its ssl_min_protocol_version."));
+    }
+    return or_ok(std::move(found), check,
+                 "no session below the floor (" + plural(static_cast<std::int64_t>(sessions.size()), "session") +
+                     " visible)");
+}
+
+std::vector<Finding> check_client_cert_expiry(const std::vector<SessionFacts> &sessions, const Thresholds &t,
+                                              std::int64_t now) {
+    constexpr std::string_view check = "client_cert_expiry";
+    struct Group {
+        std::int64_t not_after = 0;
+        std::vector<std::string> pids;
+    };
+    std::map<std::string, Group> groups;  // by subject
+    for (const auto &s : sessions) {
+        if (!s.client_not_after) continue;
+        auto &g = groups[s.client_subject];
+        g.not_after = *s.client_not_after;
+        g.pids.push_back(std::to_string(s.pid));
+    }
+    std::vector<Finding> found;
+    for (const auto &[subject, g] : groups) {
+        auto verdict = expiry_verdict(0, g.not_after, t, now);
+        if (!verdict) continue;
+        found.push_back(make(check, verdict->severity, subject.empty() ? "(unknown subject)" : subject,
+                             "client certificate " + verdict->text + ", in use by pid " + join_limited(g.pids),
+                             "Issue the client a renewed certificate (sslcert/sslkey) before it expires."));
+    }
+    return or_ok(std::move(found), check,
+                 "no connected client certificate expires " + window_text(t) + " (" +
+                     plural(static_cast<std::int64_t>(groups.size()), "certificate") + " seen)");
+}
+
+}  // namespace tls_audit

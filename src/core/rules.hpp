@@ -1,0 +1,218 @@
+// The checks behind tls_audit.run_checks(): plain facts in, findings out.
+//
+// Every check_* function returns at least one Finding: the problems it found,
+// or a single 'ok' row saying what was checked. A check whose input could not
+// be gathered reports one 'info' row instead (see not_available()). Nothing
+// here reads files, settings or catalogs: the PostgreSQL glue gathers the
+// facts and passes them in, so every rule is unit-tested on its own.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <openssl/ssl.h>
+
+#include "error.hpp"
+#include "protocol.hpp"
+#include "x509.hpp"
+
+namespace tls_audit {
+
+// Ordered from harmless to worst, so that max() is "the worst".
+enum class Severity { Ok = 0, Info = 1, Warning = 2, Critical = 3 };
+
+const char *severity_name(Severity s);  // "ok", "info", "warning", "critical"
+std::optional<Severity> parse_severity(std::string_view name);
+
+struct Finding {
+    std::string check;     // one of check_names()
+    Severity severity = Severity::Ok;
+    std::string object;    // what the finding is about; empty for 'ok' rows
+    std::string message;
+    std::string hint;      // how to fix it; empty when there is nothing to do
+};
+
+// The stable check names, in the order run_checks() reports them.
+const std::vector<std::string> &check_names();
+
+// The worst severity of a set of findings (Ok for none).
+Severity worst_severity(const std::vector<Finding> &findings);
+
+// One 'info' row for a check whose input is missing ("not available: why").
+Finding not_available(std::string_view check, std::string_view why);
+
+// Certificate and CRL expiry windows, in days (tls_audit.expiry_*_days).
+struct Thresholds {
+    int warning_days = 30;
+    int critical_days = 7;
+};
+
+// ---------------------------------------------------------------------------
+// Server settings
+// ---------------------------------------------------------------------------
+
+// The server's own settings, as SHOW prints them.
+struct ServerSettings {
+    bool ssl = false;
+    std::string listen_addresses;
+    std::string min_protocol;  // ssl_min_protocol_version ('' = any)
+    std::string max_protocol;  // ssl_max_protocol_version ('' = no limit)
+    std::string ciphers;       // ssl_ciphers
+    std::string password_encryption;
+};
+
+std::vector<Finding> check_ssl_enabled(const ServerSettings &s);
+// `floor` is tls_audit.min_protocol.
+std::vector<Finding> check_min_protocol(const ServerSettings &s, Protocol floor);
+std::vector<Finding> check_max_protocol(const ServerSettings &s);
+std::vector<Finding> check_password_encryption(const ServerSettings &s);
+
+// ---------------------------------------------------------------------------
+// Ciphers
+// ---------------------------------------------------------------------------
+
+// One cipher suite as OpenSSL describes it.
+struct CipherFacts {
+    std::string name;           // OpenSSL name, e.g. ECDHE-RSA-AES128-GCM-SHA256
+    std::string standard_name;  // IANA name, e.g. TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256
+    std::string min_version;    // oldest protocol it is defined for ("TLSv1", "TLSv1.3", ...)
+    int kx_nid = 0;             // SSL_CIPHER_get_kx_nid
+    int auth_nid = 0;           // SSL_CIPHER_get_auth_nid
+    int cipher_nid = 0;         // SSL_CIPHER_get_cipher_nid (NID_undef: no encryption)
+    int digest_nid = 0;         // SSL_CIPHER_get_digest_nid (NID_undef for AEAD)
+    int bits = 0;               // symmetric strength in bits
+};
+
+// Why a cipher suite is weak: NULL encryption, anonymous (aNULL), EXPORT,
+// RC4, DES, 3DES, MD5 MAC, RSA key exchange (no forward secrecy). Empty when
+// it is fine.
+struct CipherWeakness {
+    std::string label;  // e.g. "3DES", "no forward secrecy"
+    Severity severity = Severity::Warning;
+};
+std::vector<CipherWeakness> cipher_weaknesses(const CipherFacts &c);
+
+CipherFacts describe_cipher(const SSL_CIPHER *cipher);
+
+// The cipher suites a server really enables for `cipher_list` (ssl_ciphers)
+// between `min_protocol` and `max_protocol` (names as in postgresql.conf; ''
+// leaves OpenSSL's default), after OpenSSL's security level and the protocol
+// range have removed what cannot be negotiated. Built the way PostgreSQL
+// builds its own SSL_CTX, in the calling process (so the process's OpenSSL
+// configuration applies). A list OpenSSL refuses gives an Error.
+Expected<std::vector<CipherFacts>> enabled_ciphers(std::string_view cipher_list,
+                                                   std::string_view min_protocol,
+                                                   std::string_view max_protocol);
+
+std::vector<Finding> check_weak_ciphers(const std::vector<CipherFacts> &enabled);
+
+// ---------------------------------------------------------------------------
+// Server certificate files
+// ---------------------------------------------------------------------------
+
+// A certificate and where it was seen.
+struct SeenCertificate {
+    CertInfo cert;
+    int position = 0;     // 0 = leaf
+    bool served = false;  // presented by the running server
+    bool in_file = false; // read from ssl_cert_file
+};
+
+// What tls_audit.server_tls() and tls_audit.server_certificates say.
+struct ServerCertFacts {
+    std::string cert_file, key_file, ca_file, crl_file;
+    // The served chain and the chain in ssl_cert_file, merged by fingerprint.
+    std::vector<SeenCertificate> chain;
+    std::optional<bool> key_matches_cert;
+    std::optional<bool> key_permissions_ok;
+    std::string key_file_mode;   // e.g. "0644"
+    std::string key_file_owner;
+    std::optional<bool> chain_complete;
+    std::string chain_error;
+    std::optional<bool> reload_pending;
+    std::string served_sha256, file_sha256;
+};
+
+// Merge a certificate into `chain`, de-duplicating by SHA-256.
+void add_seen_certificate(std::vector<SeenCertificate> &chain, const CertInfo &cert, int position,
+                          bool served);
+
+std::vector<Finding> check_server_cert_expiry(const ServerCertFacts &f, const Thresholds &t,
+                                              std::int64_t now);
+std::vector<Finding> check_server_cert_key_strength(const ServerCertFacts &f);
+std::vector<Finding> check_server_cert_signature(const ServerCertFacts &f);
+std::vector<Finding> check_server_cert_self_signed(const ServerCertFacts &f);
+std::vector<Finding> check_server_cert_chain(const ServerCertFacts &f);
+std::vector<Finding> check_server_key_permissions(const ServerCertFacts &f);
+std::vector<Finding> check_server_cert_reload_pending(const ServerCertFacts &f);
+
+// The certificates of ssl_ca_file.
+std::vector<Finding> check_ca_file_expiry(std::string_view ca_file, const std::vector<CertInfo> &ca,
+                                          const Thresholds &t, std::int64_t now);
+
+// One CRL of ssl_crl_file (or of ssl_crl_dir).
+struct CrlFacts {
+    std::string source;  // file name
+    std::string issuer;
+    std::optional<std::int64_t> next_update;  // epoch seconds; nullopt when the CRL has none
+};
+std::vector<Finding> check_crl_expiry(std::string_view crl_file, const std::vector<CrlFacts> &crls,
+                                      const Thresholds &t, std::int64_t now);
+
+// Key strength of one certificate: the weakness, or nullopt when strong enough.
+// RSA/DSA/DH below 2048 bits and EC below 256 bits are weak.
+std::optional<std::string> weak_key_reason(const CertInfo &cert);
+// SHA-1 (warning) or MD5/MD4/MD2 (critical) signatures; nullopt otherwise.
+std::optional<CipherWeakness> weak_signature(const CertInfo &cert);
+
+// ---------------------------------------------------------------------------
+// pg_hba.conf (rows of pg_hba_file_rules) and passwords
+// ---------------------------------------------------------------------------
+
+struct HbaRule {
+    int line_number = 0;
+    std::string type;         // local, host, hostssl, hostnossl, hostgssenc, hostnogssenc
+    std::string database;     // as pg_hba_file_rules prints the array, e.g. {all}
+    std::string user_name;
+    std::string address;      // IP, host name, all, samehost, samenet; empty for local
+    std::string netmask;
+    std::string auth_method;  // trust, md5, scram-sha-256, reject, ...
+    std::string error;        // non-empty for a line PostgreSQL could not parse
+};
+
+// True for an address/netmask pair that only covers loopback addresses.
+bool is_loopback_rule(const HbaRule &rule);
+
+std::vector<Finding> check_hba_hostnossl(const std::vector<HbaRule> &rules);
+std::vector<Finding> check_hba_host_without_ssl(const std::vector<HbaRule> &rules, bool ssl);
+std::vector<Finding> check_hba_weak_auth(const std::vector<HbaRule> &rules);
+
+// Roles whose password is stored as an MD5 hash (names, sorted).
+std::vector<Finding> check_md5_passwords(const std::vector<std::string> &md5_roles);
+
+// ---------------------------------------------------------------------------
+// Sessions (rows of tls_audit.sessions)
+// ---------------------------------------------------------------------------
+
+struct SessionFacts {
+    int pid = 0;
+    std::string usename, datname, client_addr;
+    std::string transport;  // unix, tcp, tls
+    std::string protocol;
+    bool below_floor = false;
+    std::string floor_reason;
+    std::string client_subject;
+    std::optional<std::int64_t> client_not_after;
+};
+
+std::vector<Finding> check_sessions_below_floor(const std::vector<SessionFacts> &sessions);
+std::vector<Finding> check_client_cert_expiry(const std::vector<SessionFacts> &sessions,
+                                              const Thresholds &t, std::int64_t now);
+
+// "2026-11-30 12:00:00 UTC"
+std::string format_utc(std::int64_t epoch_seconds);
+
+}  // namespace tls_audit
