@@ -12,7 +12,24 @@ const char *status_name(Status s) {
     return "UNKNOWN";
 }
 
-Status worst(Status a, Status b) { return static_cast<int>(a) >= static_cast<int>(b) ? a : b; }
+namespace {
+
+// Severity order OK < WARNING < UNKNOWN < CRITICAL (as Icinga ranks states):
+// a certain problem on one server must not be hidden by another that did not
+// answer.
+int rank(Status s) {
+    switch (s) {
+    case Status::Ok: return 0;
+    case Status::Warning: return 1;
+    case Status::Unknown: return 2;
+    case Status::Critical: return 3;
+    }
+    return 2;
+}
+
+}  // namespace
+
+Status worst(Status a, Status b) { return rank(a) >= rank(b) ? a : b; }
 
 namespace {
 

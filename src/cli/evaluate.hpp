@@ -13,7 +13,8 @@
 
 namespace tls_audit::cli {
 
-// Ordered by severity; the values are the exit codes.
+// The values are the exit codes. Severity, for worst(), is
+// OK < WARNING < UNKNOWN < CRITICAL.
 enum class Status { Ok = 0, Warning = 1, Critical = 2, Unknown = 3 };
 
 const char *status_name(Status s);  // "OK", "WARNING", "CRITICAL", "UNKNOWN"
@@ -44,7 +45,7 @@ struct TargetResult {
 // since the epoch.
 void evaluate(TargetResult &r, const Policy &policy, std::int64_t now);
 
-// The worst status over all results (Ok for none).
+// The worst status over all results (Ok for none); the tool's exit code.
 Status overall_status(const std::vector<TargetResult> &results);
 
 }  // namespace tls_audit::cli

@@ -216,7 +216,8 @@ Options:
   -V, --version            show the version and exit
 
 Exit status (the worst over all targets):
-  0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN (unreachable, no answer, bad usage)
+  0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN (unreachable, no answer, bad usage);
+  CRITICAL on any target outranks UNKNOWN on another
 )";
 }
 

@@ -96,6 +96,15 @@ Expected<ChainOutcome> chain_on_fd(int fd, const ProbeTarget &t, X509_STORE *sto
     auto hs = starttls(fd, ctx.value().get(), name, pctx);
     if (!hs) return hs.error();
     if (!hs.value().ssl) return ChainOutcome{std::nullopt, hs.value().refusal};
+    X509StorePtr system;
+    if (store == nullptr) {
+        // The system store is loaded only now, on the probe's own thread: its
+        // first load is slow and must not delay connecting or cancel checks.
+        auto loaded = load_trust_store({});
+        if (!loaded) return loaded.error();
+        system = std::move(loaded).value();
+        store = system.get();
+    }
     return ChainOutcome{describe_chain(hs.value().ssl.get(), store, name), {}};
 }
 
@@ -183,9 +192,20 @@ std::optional<Error> first_error(const std::vector<std::optional<Expected<Protoc
 
 }  // namespace
 
+namespace {
+
+// The CA file's store, loaded before connecting so that a bad file fails
+// fast; null (the system store, loaded later) when there is no file.
+Expected<X509StorePtr> ca_file_store(const ProbeTarget &target) {
+    if (target.ca_file.empty()) return X509StorePtr();
+    return load_trust_store(target.ca_file);
+}
+
+}  // namespace
+
 Expected<ChainReport> probe_chain(const ProbeTarget &target, const CancelCheck &cancel) {
     if (auto err = validate_target(target)) return *err;
-    auto store = load_trust_store(target.ca_file);
+    auto store = ca_file_store(target);
     if (!store) return store.error();
     auto out = chain_connect(target, store.value().get(), cancel);
     if (!out) return out.error();
@@ -194,7 +214,7 @@ Expected<ChainReport> probe_chain(const ProbeTarget &target, const CancelCheck &
 }
 
 Expected<ChainReport> probe_chain_on_fd(int fd, const ProbeTarget &target, const CancelCheck &cancel) {
-    auto store = load_trust_store(target.ca_file);
+    auto store = ca_file_store(target);
     if (!store) return store.error();
     ProbeContext pctx = context_for(target, cancel);
     auto out = chain_on_fd(fd, target, store.value().get(), pctx);
@@ -211,8 +231,10 @@ Expected<ProtocolReport> probe_protocol_on_fd(int fd, const ProbeTarget &target,
 
 namespace {
 
-// The four version probes plus, when `store` is given, the chain probe.
-Expected<TargetReport> run_target(const ProbeTarget &target, X509_STORE *store, const CancelCheck &cancel) {
+// The four version probes plus, when `with_chain`, the chain probe (against
+// `store`, or the system store when null).
+Expected<TargetReport> run_target(const ProbeTarget &target, bool with_chain, X509_STORE *store,
+                                  const CancelCheck &cancel) {
     constexpr std::size_t kVersions = std::size(kProbedProtocols);
     std::vector<std::optional<Expected<ProtocolReport>>> versions(kVersions);
     std::optional<Expected<ChainOutcome>> chain;
@@ -221,14 +243,14 @@ Expected<TargetReport> run_target(const ProbeTarget &target, X509_STORE *store, 
         tasks.emplace_back([&, i](const CancelCheck &c) {
             versions[i] = protocol_connect(target, kProbedProtocols[i], c);
         });
-    if (store != nullptr)
+    if (with_chain)
         tasks.emplace_back([&](const CancelCheck &c) { chain = chain_connect(target, store, c); });
     if (run_parallel(tasks, cancel)) return canceled_error();
 
     if (auto err = first_error(versions)) return *err;
     TargetReport report;
     for (auto &v : versions) report.protocols.push_back(std::move(*v).value());
-    if (store != nullptr) {
+    if (with_chain) {
         if (!chain) return make_error(sqlstate::kInternal, "the chain probe did not finish");
         if (!chain->ok()) return chain->error();
         report.chain = std::move(chain->value().report);
@@ -241,16 +263,16 @@ Expected<TargetReport> run_target(const ProbeTarget &target, X509_STORE *store, 
 
 Expected<std::vector<ProtocolReport>> probe_protocols(const ProbeTarget &target, const CancelCheck &cancel) {
     if (auto err = validate_target(target)) return *err;
-    auto report = run_target(target, nullptr, cancel);
+    auto report = run_target(target, false, nullptr, cancel);
     if (!report) return report.error();
     return std::move(report.value().protocols);
 }
 
 Expected<TargetReport> probe_target(const ProbeTarget &target, const CancelCheck &cancel) {
     if (auto err = validate_target(target)) return *err;
-    auto store = load_trust_store(target.ca_file);
+    auto store = ca_file_store(target);
     if (!store) return store.error();
-    return run_target(target, store.value().get(), cancel);
+    return run_target(target, true, store.value().get(), cancel);
 }
 
 }  // namespace tls_audit

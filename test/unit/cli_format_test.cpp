@@ -1,0 +1,185 @@
+// pg_tls_check's output formats and JSON writer; no network.
+// (The CLI sources are compiled into this test; see cli_options_test.cpp.)
+#include "../../src/cli/format.cpp"
+#include "../../src/cli/format_json.cpp"
+#include "../../src/cli/format_nagios.cpp"
+#include "../../src/cli/format_tap.cpp"
+#include "../../src/cli/format_text.cpp"
+#include "../../src/cli/json.cpp"
+
+#include <gtest/gtest.h>
+
+#include <regex>
+#include <sstream>
+
+using namespace tls_audit;
+using namespace tls_audit::cli;
+
+namespace {
+
+constexpr std::int64_t kNow = 1'800'000'000;
+
+std::vector<std::string> lines(const std::string &s) {
+    std::vector<std::string> out;
+    std::istringstream in(s);
+    for (std::string l; std::getline(in, l);) out.push_back(l);
+    return out;
+}
+
+TargetResult ok_target() {
+    TargetResult r;
+    r.target = {"db.example", 5432};
+    TargetReport rep;
+    for (Protocol p : kProbedProtocols) {
+        ProtocolReport pr;
+        pr.protocol = p;
+        pr.accepted = p >= Protocol::TLSv1_2;
+        pr.cipher = pr.accepted ? std::string("CIPHER-") + protocol_name(p) : "";
+        pr.error = pr.accepted ? "" : "TLS handshake failed: tlsv1 alert protocol version";
+        rep.protocols.push_back(pr);
+    }
+    ChainReport c;
+    c.protocol = "TLSv1.3";
+    c.cipher = "TLS_AES_256_GCM_SHA384";
+    c.key_exchange_group = "x25519";
+    CertInfo leaf;
+    leaf.subject = "CN=db.example";
+    leaf.issuer = "CN=CA \"quoted\" \\ back";
+    leaf.not_before = kNow - 86400;
+    leaf.not_after = kNow + 100 * 86400;
+    leaf.key_type = "RSA";
+    leaf.key_bits = 2048;
+    leaf.san = {"DNS:db.example"};
+    c.certificates = {leaf};
+    c.server_name = "db.example";
+    c.verified = true;
+    c.hostname_match = true;
+    rep.chain = c;
+    r.report = rep;
+    r.status = Status::Ok;
+    return r;
+}
+
+TargetResult failed_target() {
+    TargetResult r;
+    r.target = {"::1", 1};
+    r.error = make_error(sqlstate::kCannotConnect, "could not connect to [::1]:1: connection refused");
+    r.status = Status::Unknown;
+    r.findings.push_back({Status::Unknown, "probe_failed", r.error->message});
+    return r;
+}
+
+TargetResult critical_target() {
+    TargetResult r = ok_target();
+    r.target = {"10.0.0.1", 6432};
+    r.report->protocols[0].accepted = true;
+    r.status = Status::Critical;
+    r.findings.push_back({Status::Critical, "protocol_below_minimum", "accepts TLSv1 # (older)"});
+    r.findings.push_back({Status::Ok, "chain_not_verified", "chain does not verify"});
+    return r;
+}
+
+}  // namespace
+
+TEST(CliJsonTest, QuotesAndRepairsStrings) {
+    EXPECT_EQ(json_quote("plain"), "\"plain\"");
+    EXPECT_EQ(json_quote("a\"b\\c"), "\"a\\\"b\\\\c\"");
+    EXPECT_EQ(json_quote("l1\nl2\t\x01"), "\"l1\\nl2\\t\\u0001\"");
+    EXPECT_EQ(json_quote("caf\xc3\xa9"), "\"caf\xc3\xa9\"");           // valid UTF-8 kept
+    EXPECT_EQ(json_quote("bad\xff\xc3"), "\"bad\\ufffd\\ufffd\"");      // invalid bytes replaced
+    EXPECT_EQ(json_quote("\xc0\xaf"), "\"\\ufffd\\ufffd\"");            // overlong '/'
+    EXPECT_EQ(json_quote("\xed\xa0\x80"), "\"\\ufffd\\ufffd\\ufffd\"");  // a surrogate
+    EXPECT_EQ(json_quote(std::string("nul\0x", 5)), "\"nul\\u0000x\"");
+}
+
+TEST(CliJsonTest, WriterPlacesCommas) {
+    JsonWriter w;
+    w.begin_object().key("a").value(1).key("b").begin_array().value("x").null().value(true).end_array();
+    w.key("c").begin_object().end_object().key("d").string_or_null("").end_object();
+    EXPECT_EQ(w.str(), "{\"a\":1,\"b\":[\"x\",null,true],\"c\":{},\"d\":null}");
+    EXPECT_EQ(iso8601_utc(0), "1970-01-01T00:00:00Z");
+    EXPECT_EQ(iso8601_utc(1'800'000'000), "2027-01-15T08:00:00Z");
+}
+
+TEST(CliFormatTest, JsonHasTheDocumentedShape) {
+    Options o;
+    std::vector<TargetResult> rs = {ok_target(), failed_target()};
+    std::string json = format_json({rs, o, kNow});
+    for (const char *needle :
+         {"\"tool\":\"pg_tls_check\"", "\"status\":\"UNKNOWN\"", "\"exit_code\":3", "\"min_protocol\":\"TLSv1.2\"",
+          "\"ca_file\":null", "\"host\":\"db.example\"", "\"port\":5432",
+          "\"TLSv1\":{\"accepted\":false,\"cipher\":null,\"error\":\"TLS handshake failed: tlsv1 alert protocol version\"}",
+          "\"TLSv1.3\":{\"accepted\":true,\"cipher\":\"CIPHER-TLSv1.3\",\"error\":null}",
+          "\"negotiated\":{\"protocol\":\"TLSv1.3\",\"cipher\":\"TLS_AES_256_GCM_SHA384\",\"group\":\"x25519\"}",
+          "\"issuer\":\"CN=CA \\\"quoted\\\" \\\\ back\"", "\"days_left\":100", "\"san\":[\"DNS:db.example\"]",
+          "\"verified\":true,\"verify_error\":null,\"hostname_match\":true", "\"findings\":[]",
+          // the failed target: same keys, unknown values null
+          "\"host\":\"::1\",\"port\":1,\"status\":\"UNKNOWN\",\"error\":\"could not connect to [::1]:1: connection refused\","
+          "\"sqlstate\":\"08001\",\"protocols\":null,\"negotiated\":null,\"handshake_error\":null,\"certificates\":[],"
+          "\"server_name\":null,\"verified\":null,\"verify_error\":null,\"hostname_match\":null",
+          "{\"severity\":\"UNKNOWN\",\"code\":\"probe_failed\""})
+        EXPECT_NE(json.find(needle), std::string::npos) << needle << "\nin: " << json;
+    EXPECT_EQ(json.back(), '\n');
+    EXPECT_EQ(std::count(json.begin(), json.end(), '\n'), 1);  // one line: easy to stream
+}
+
+TEST(CliFormatTest, TapIsWellFormed) {
+    Options o;
+    std::vector<TargetResult> rs = {ok_target(), critical_target(), failed_target()};
+    auto l = lines(format_tap({rs, o, kNow}));
+    ASSERT_GE(l.size(), 4u);
+    EXPECT_EQ(l[0], "TAP version 13");
+    EXPECT_EQ(l[1], "1..3");
+    // Every other line is a test line numbered in order or a diagnostic.
+    std::regex test_line(R"(^(ok|not ok) (\d+) - [^#]*(\\#[^#]*)*$)");
+    int expected = 1;
+    std::vector<std::string> verdicts;
+    for (std::size_t i = 2; i < l.size(); ++i) {
+        if (l[i].rfind("# ", 0) == 0) continue;
+        std::smatch m;
+        ASSERT_TRUE(std::regex_match(l[i], m, test_line)) << l[i];
+        EXPECT_EQ(std::stoi(m[2]), expected++);
+        verdicts.push_back(m[1]);
+    }
+    EXPECT_EQ(verdicts, (std::vector<std::string>{"ok", "not ok", "not ok"}));
+    EXPECT_EQ(l[2], "ok 1 - db.example:5432 OK");
+}
+
+TEST(CliFormatTest, NagiosStatusLineAndPerfdata) {
+    Options o;
+    std::vector<TargetResult> rs = {ok_target(), critical_target(), failed_target()};
+    auto l = lines(format_nagios({rs, o, kNow}));
+    ASSERT_EQ(l.size(), 4u);
+    EXPECT_EQ(l[0],
+              "PG_TLS CRITICAL - 10.0.0.1:6432 CRITICAL: accepts TLSv1 # (older) | ok=1 warning=0 critical=1 "
+              "unknown=1 'db.example:5432_days'=100;30:;7: '10.0.0.1:6432_days'=100;30:;7:");
+    EXPECT_EQ(l[3], "[::1]:1 UNKNOWN: could not connect to [::1]:1: connection refused");
+    std::vector<TargetResult> fine = {ok_target()};
+    EXPECT_EQ(lines(format_nagios({fine, o, kNow}))[0].rfind("PG_TLS OK - 1 target OK | ok=1 ", 0), 0u);
+}
+
+TEST(CliFormatTest, TextShowsEachBlockAndASummary) {
+    Options o;
+    std::vector<TargetResult> rs = {ok_target(), critical_target(), failed_target()};
+    std::string text = format_text({rs, o, kNow});
+    for (const char *needle :
+         {"db.example:5432  OK\n", "    TLSv1    refused   TLS handshake failed: tlsv1 alert protocol version\n",
+          "    TLSv1.3  accepted  CIPHER-TLSv1.3\n", "  negotiated  TLSv1.3, TLS_AES_256_GCM_SHA384, x25519\n",
+          "(100 days left)", "  verified    yes (system CA store)\n", "  host name   \"db.example\" matches\n",
+          "10.0.0.1:6432  CRITICAL\n", "    CRITICAL  accepts TLSv1 # (older)\n", "    NOTE      chain does not verify\n",
+          "[::1]:1  UNKNOWN\n  error       could not connect to [::1]:1: connection refused\n",
+          "3 targets: 1 OK, 0 WARNING, 1 CRITICAL, 1 UNKNOWN\n"})
+        EXPECT_NE(text.find(needle), std::string::npos) << needle << "\nin:\n" << text;
+}
+
+TEST(CliFormatTest, ReportPicksTheFormat) {
+    std::vector<TargetResult> rs = {ok_target()};
+    Options o;
+    o.format = Format::Json;
+    EXPECT_EQ(format_report({rs, o, kNow})[0], '{');
+    o.format = Format::Tap;
+    EXPECT_EQ(format_report({rs, o, kNow}).rfind("TAP version 13\n", 0), 0u);
+    o.format = Format::Nagios;
+    EXPECT_EQ(format_report({rs, o, kNow}).rfind("PG_TLS OK", 0), 0u);
+    EXPECT_EQ(target_label({"::1", 5}), "[::1]:5");
+}
