@@ -1,0 +1,113 @@
+-- ---------------------------------------------------------------------------
+-- The server's own TLS configuration: its certificate, key, CA and CRL files
+-- as on disk, and the certificate it actually serves (captured from TLS
+-- handshakes since the last reload, else a loopback self-probe).
+-- These read server files: not for PUBLIC; granted to pg_monitor.
+-- ---------------------------------------------------------------------------
+
+CREATE FUNCTION tls_audit.server_tls(
+    OUT ssl_enabled boolean,
+    OUT cert_file text,
+    OUT key_file text,
+    OUT ca_file text,
+    OUT crl_file text,
+    OUT leaf_subject text,
+    OUT not_after timestamptz,
+    OUT days_left integer,
+    OUT key_matches_cert boolean,
+    OUT key_file_mode text,
+    OUT key_file_owner text,
+    OUT key_file_permissions_ok boolean,
+    OUT chain_complete boolean,
+    OUT chain_error text,
+    OUT served_sha256 text,
+    OUT file_sha256 text,
+    OUT reload_pending boolean,
+    OUT min_protocol text,
+    OUT max_protocol text,
+    OUT ciphers text,
+    OUT served_source text,
+    OUT served_at timestamptz,
+    OUT served_not_after timestamptz,
+    OUT served_days_left integer,
+    OUT served_error text,
+    OUT crl_next_update timestamptz,
+    OUT file_errors text[])
+RETURNS record
+AS 'MODULE_PATHNAME', 'tls_audit_server_tls'
+-- VOLATILE: reads files, shared memory and may connect to this server.
+-- PARALLEL RESTRICTED: the per-backend caches and the self-probe belong to the leader.
+LANGUAGE C VOLATILE PARALLEL RESTRICTED
+SET search_path = pg_catalog, pg_temp;
+COMMENT ON FUNCTION tls_audit.server_tls() IS
+  'The server''s TLS configuration in one row: certificate expiry, key match and key file permissions, chain completeness, served versus on-disk certificate (reload_pending), protocol range, ciphers. Never shows key material.';
+REVOKE ALL ON FUNCTION tls_audit.server_tls() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION tls_audit.server_tls() TO pg_monitor;
+
+CREATE FUNCTION tls_audit.server_certificates(
+    OUT source text,
+    OUT "position" integer,
+    OUT subject text,
+    OUT issuer text,
+    OUT serial text,
+    OUT not_before timestamptz,
+    OUT not_after timestamptz,
+    OUT days_left integer,
+    OUT key_type text,
+    OUT key_bits integer,
+    OUT signature_algorithm text,
+    OUT sha256 text,
+    OUT san text[],
+    OUT is_ca boolean,
+    OUT self_signed boolean)
+RETURNS SETOF record
+AS 'MODULE_PATHNAME', 'tls_audit_server_certificates'
+LANGUAGE C VOLATILE PARALLEL RESTRICTED
+SET search_path = pg_catalog, pg_temp;
+COMMENT ON FUNCTION tls_audit.server_certificates() IS
+  'The rows of tls_audit.server_certificates';
+REVOKE ALL ON FUNCTION tls_audit.server_certificates() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION tls_audit.server_certificates() TO pg_monitor;
+
+CREATE VIEW tls_audit.server_certificates AS
+    SELECT source, "position", subject, issuer, serial, not_before, not_after, days_left,
+           key_type, key_bits, signature_algorithm, sha256, san, is_ca, self_signed
+      FROM tls_audit.server_certificates();
+COMMENT ON VIEW tls_audit.server_certificates IS
+  'Each certificate of the server''s chain, as read from ssl_cert_file (source = file) and as served to TLS clients (source = served); position 0 is the leaf';
+REVOKE ALL ON tls_audit.server_certificates FROM PUBLIC;
+GRANT SELECT ON tls_audit.server_certificates TO pg_monitor;
+
+CREATE FUNCTION tls_audit.ca_certificates(
+    OUT "position" integer,
+    OUT subject text,
+    OUT issuer text,
+    OUT serial text,
+    OUT not_before timestamptz,
+    OUT not_after timestamptz,
+    OUT days_left integer,
+    OUT key_type text,
+    OUT key_bits integer,
+    OUT signature_algorithm text,
+    OUT sha256 text,
+    OUT san text[],
+    OUT is_ca boolean,
+    OUT self_signed boolean,
+    OUT crl_next_update timestamptz)
+RETURNS SETOF record
+AS 'MODULE_PATHNAME', 'tls_audit_ca_certificates'
+LANGUAGE C VOLATILE PARALLEL RESTRICTED
+SET search_path = pg_catalog, pg_temp;
+COMMENT ON FUNCTION tls_audit.ca_certificates() IS
+  'The rows of tls_audit.ca_certificates';
+REVOKE ALL ON FUNCTION tls_audit.ca_certificates() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION tls_audit.ca_certificates() TO pg_monitor;
+
+CREATE VIEW tls_audit.ca_certificates AS
+    SELECT "position", subject, issuer, serial, not_before, not_after, days_left,
+           key_type, key_bits, signature_algorithm, sha256, san, is_ca, self_signed, crl_next_update
+      FROM tls_audit.ca_certificates();
+COMMENT ON VIEW tls_audit.ca_certificates IS
+  'The certificates in ssl_ca_file (trusted for client certificates) with their expiry, and the next update of the CRL in ssl_crl_file that each one issued';
+REVOKE ALL ON tls_audit.ca_certificates FROM PUBLIC;
+GRANT SELECT ON tls_audit.ca_certificates TO pg_monitor;
