@@ -35,13 +35,21 @@ SHLIB_LINK += -lstdc++ -lssl -lcrypto
 # step (it would need the same C++ flags for clang).
 override with_llvm = no
 
-EXTRA_CLEAN = $(DATA_built) $(CLI_OBJS) pg_tls_check regression.diffs regression.out results
+EXTRA_CLEAN = $(DATA_built) $(CLI_OBJS) pg_tls_check regression.diffs regression.out results tmp_certs
 
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
 
 $(DATA_built): $(SQL_PARTS)
 	cat $(SQL_PARTS) > $@
+
+# The regression tests read generated certificates (psql backticks use
+# $TLS_AUDIT_TEST_CERTS); make them when none were given.
+TLS_AUDIT_TEST_CERTS ?= $(CURDIR)/tmp_certs
+export TLS_AUDIT_TEST_CERTS
+installcheck: $(TLS_AUDIT_TEST_CERTS)/server.crt
+$(TLS_AUDIT_TEST_CERTS)/server.crt:
+	bash test/certs/make-certs.sh $(TLS_AUDIT_TEST_CERTS) >/dev/null
 
 # --- pg_tls_check: the command-line probe, installed into the server's bindir ---
 CLI_SRCS = $(sort $(wildcard src/cli/*.cpp))

@@ -13,9 +13,10 @@ repo=$(cd "$(dirname "$0")/.." && pwd)
 suites=${TLS_AUDIT_SUITES:-"unit regress tap cli"}
 export PG_CONFIG=${PG_CONFIG:-/usr/lib/postgresql/15/bin/pg_config}
 failures=()
+ran=()
 
 section() { printf '\n===== %s =====\n' "$*"; }
-want() { [[ " $suites " == *" $1 "* ]]; }
+want() { [[ " $suites " == *" $1 "* ]] && ran+=("$1"); }
 
 section "dependencies"
 bash "$repo/test/deps.sh" || { echo "dependency installation failed"; exit 1; }
@@ -70,6 +71,27 @@ if want regress; then
         cat "$work/regression.diffs" 2>/dev/null | head -200
         failures+=("regress")
     fi
+
+    # The same tests as PGXS users run them: `make installcheck` against a
+    # server started outside the harness, with the library preloaded.
+    section "pg_regress against a running server (make installcheck)"
+    ic_data="$work/installcheck-data"
+    ic_port=$(( 30000 + RANDOM % 20000 ))
+    if as_tester initdb -D "$ic_data" -A trust >/dev/null &&
+        printf "%s\n" "shared_preload_libraries = 'pg_tls_audit'" "port = $ic_port" \
+            "listen_addresses = ''" "unix_socket_directories = '$work'" |
+        as_tester tee -a "$ic_data/postgresql.conf" >/dev/null &&
+        as_tester pg_ctl -D "$ic_data" -l "$work/installcheck-server.log" -w start >/dev/null; then
+        if ! as_tester env PGHOST="$work" PGPORT="$ic_port" TLS_AUDIT_TEST_CERTS="$TLS_AUDIT_TEST_CERTS" \
+            make -C "$work" -s installcheck PG_CONFIG="$PG_CONFIG"; then
+            cat "$work/regression.diffs" 2>/dev/null | head -200
+            failures+=("installcheck")
+        fi
+        as_tester pg_ctl -D "$ic_data" -m fast stop >/dev/null
+    else
+        echo "could not start a server for installcheck"
+        failures+=("installcheck")
+    fi
 fi
 
 if want tap; then
@@ -92,7 +114,7 @@ fi
 
 section "summary"
 if [ ${#failures[@]} -eq 0 ]; then
-    echo "all suites passed: $suites"
+    echo "all suites passed: ${ran[*]}"
     exit 0
 fi
 echo "FAILED suites: ${failures[*]}"
