@@ -578,11 +578,13 @@ void reset() {
 }  // namespace census
 
 void init_census() {
+    // PGC_POSTMASTER variables can only be defined while preloading; without
+    // preloading there is no census to size (its functions say so).
+    if (!loaded_at_startup()) return;
     DefineCustomIntVariable("tls_audit.census_max",
                             "Maximum number of distinct connection keys kept by the connection census.",
                             "When full, the least recently seen entries are evicted (5% at a time).",
                             &census_max, 5000, 10, 1000000, PGC_POSTMASTER, 0, nullptr, nullptr, nullptr);
-    if (!loaded_at_startup()) return;  // no shared memory, no hooks: census functions say so
     prev_shmem_request_hook = shmem_request_hook;
     shmem_request_hook = request_shmem;
     prev_shmem_startup_hook = shmem_startup_hook;
