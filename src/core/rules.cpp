@@ -231,20 +231,24 @@ std::vector<Finding> check_password_encryption(const ServerSettings &s) {
 
 std::vector<CipherWeakness> cipher_weaknesses(const CipherFacts &c) {
     std::vector<CipherWeakness> out;
-    const std::string name = c.name;
+    const std::string &name = c.name;
     if (c.cipher_nid == NID_undef || contains(name, "NULL-") || name.rfind("NULL", 0) == 0)
-        out.push_back({"NULL encryption (eNULL)", Severity::Critical});
-    if (c.auth_nid == NID_auth_null) out.push_back({"no authentication (aNULL)", Severity::Critical});
-    if (contains(name, "EXP")) out.push_back({"EXPORT grade", Severity::Critical});
+        out.push_back({"NULL encryption", Severity::Critical, "eNULL"});
+    if (c.auth_nid == NID_auth_null) out.push_back({"no authentication (anonymous)", Severity::Critical, "aNULL"});
+    if (contains(name, "EXP")) out.push_back({"EXPORT grade", Severity::Critical, "EXP"});
     if (c.cipher_nid == NID_rc4 || c.cipher_nid == NID_rc4_40 || contains(name, "RC4"))
-        out.push_back({"RC4", Severity::Critical});
+        out.push_back({"RC4", Severity::Critical, "RC4"});
     if (c.cipher_nid == NID_des_ede3_cbc || contains(name, "DES-CBC3") || contains(name, "3DES"))
-        out.push_back({"3DES (64-bit block, Sweet32)", Severity::Warning});
+        out.push_back({"3DES (64-bit block, Sweet32)", Severity::Warning, "3DES"});
     else if (c.cipher_nid == NID_des_cbc || contains(name, "DES-CBC"))
-        out.push_back({"single DES", Severity::Critical});
-    if (c.digest_nid == NID_md5 || contains(name, "MD5")) out.push_back({"MD5 MAC", Severity::Critical});
-    if (c.kx_nid == NID_kx_rsa || c.kx_nid == NID_kx_rsa_psk || c.kx_nid == NID_kx_psk)
-        out.push_back({"no forward secrecy (static RSA/PSK key exchange)", Severity::Warning});
+        out.push_back({"single DES", Severity::Critical, "DES"});
+    if (c.digest_nid == NID_md5 || contains(name, "MD5")) out.push_back({"MD5 MAC", Severity::Critical, "MD5"});
+    if (c.kx_nid == NID_kx_rsa)
+        out.push_back({"no forward secrecy (RSA key exchange)", Severity::Warning, "kRSA"});
+    else if (c.kx_nid == NID_kx_rsa_psk)
+        out.push_back({"no forward secrecy (RSA-PSK key exchange)", Severity::Warning, "kRSAPSK"});
+    else if (c.kx_nid == NID_kx_psk)
+        out.push_back({"no forward secrecy (PSK key exchange)", Severity::Warning, "kPSK"});
     return out;
 }
 
@@ -320,23 +324,34 @@ Expected<std::vector<CipherFacts>> enabled_ciphers(std::string_view cipher_list,
 
 std::vector<Finding> check_weak_ciphers(const std::vector<CipherFacts> &enabled) {
     constexpr std::string_view check = "weak_ciphers";
-    std::vector<Finding> found;
-    for (const auto &c : enabled) {
-        auto weaknesses = cipher_weaknesses(c);
-        if (weaknesses.empty()) continue;
+    struct Group {
+        std::string label;
         Severity severity = Severity::Ok;
-        std::vector<std::string> labels;
-        for (const auto &w : weaknesses) {
-            severity = std::max(severity, w.severity);
-            labels.push_back(w.label);
+        std::vector<std::string> ciphers;
+    };
+    std::vector<std::string> order;  // tokens in order of first appearance
+    std::map<std::string, Group> groups;
+    for (const auto &c : enabled) {
+        for (const auto &w : cipher_weaknesses(c)) {
+            auto [it, inserted] = groups.try_emplace(w.token);
+            if (inserted) {
+                order.push_back(w.token);
+                it->second.label = w.label;
+            }
+            it->second.severity = std::max(it->second.severity, w.severity);
+            it->second.ciphers.push_back(c.name);
         }
-        found.push_back(make(check, severity, c.name,
-                             "ssl_ciphers enables " + c.name +
-                                 (c.standard_name.empty() ? "" : " (" + c.standard_name + ")") + ": " +
-                                 join_limited(labels, labels.size()),
-                             "Exclude it in ssl_ciphers, e.g. 'HIGH:!aNULL:!eNULL:!kRSA:!MD5:!3DES:!RC4', and "
-                             "reload (https://www.postgresql.org/docs/15/runtime-config-connection.html"
-                             "#GUC-SSL-CIPHERS)."));
+    }
+    std::vector<Finding> found;
+    for (const auto &token : order) {
+        const Group &g = groups[token];
+        found.push_back(make(check, g.severity, token,
+                             "ssl_ciphers enables " + plural(static_cast<std::int64_t>(g.ciphers.size()), "cipher suite") +
+                                 " with " + g.label + ": " + join_limited(g.ciphers),
+                             "Append :!" + token +
+                                 " to ssl_ciphers (a clean list: 'HIGH:!aNULL:!eNULL:!kRSA') and reload "
+                                 "(https://www.postgresql.org/docs/15/runtime-config-connection.html"
+                                 "#GUC-SSL-CIPHERS)."));
     }
     return or_ok(std::move(found), check,
                  "none of the " + std::to_string(enabled.size()) + " enabled cipher suites is weak");
@@ -411,9 +426,9 @@ std::vector<Finding> check_server_cert_key_strength(const ServerCertFacts &f) {
 std::optional<CipherWeakness> weak_signature(const CertInfo &cert) {
     const std::string alg = lower(cert.signature_algorithm);
     if (contains(alg, "md5") || contains(alg, "md4") || contains(alg, "md2"))
-        return CipherWeakness{cert.signature_algorithm, Severity::Critical};
+        return CipherWeakness{cert.signature_algorithm, Severity::Critical, {}};
     if (contains(alg, "sha1") || alg == "dsawithsha1" || contains(alg, "sha-1") || contains(alg, "shawithrsa"))
-        return CipherWeakness{cert.signature_algorithm, Severity::Warning};
+        return CipherWeakness{cert.signature_algorithm, Severity::Warning, {}};
     return std::nullopt;
 }
 
@@ -670,6 +685,85 @@ std::vector<Finding> check_client_cert_expiry(const std::vector<SessionFacts> &s
     return or_ok(std::move(found), check,
                  "no connected client certificate expires " + window_text(t) + " (" +
                      plural(static_cast<std::int64_t>(groups.size()), "certificate") + " seen)");
+}
+
+// ---------------------------------------------------------------------------
+// All checks
+
+std::vector<Finding> evaluate(const AuditFacts &f) {
+    std::vector<Finding> out;
+    auto add = [&](std::vector<Finding> found) {
+        for (auto &x : found) out.push_back(std::move(x));
+    };
+    const bool ssl = f.settings.ssl;
+    // Checks of the server's own TLS configuration mean nothing with ssl off.
+    auto tls_check = [&](std::string_view check, auto &&run) {
+        if (!ssl) {
+            out.push_back(make(check, Severity::Info, {}, "not applicable: ssl is off"));
+            return;
+        }
+        add(run());
+    };
+    auto missing = [&](std::string_view check, const std::string &why) { out.push_back(not_available(check, why)); };
+
+    add(check_ssl_enabled(f.settings));
+    tls_check("min_protocol", [&] { return check_min_protocol(f.settings, f.floor); });
+    tls_check("max_protocol", [&] { return check_max_protocol(f.settings); });
+    tls_check("weak_ciphers", [&] {
+        if (!f.ciphers.value) return std::vector<Finding>{not_available("weak_ciphers", f.ciphers.missing)};
+        return check_weak_ciphers(*f.ciphers.value);
+    });
+
+    using ServerRule = std::vector<Finding> (*)(const ServerCertFacts &);
+    auto server_check = [&](std::string_view check, auto &&run) {
+        tls_check(check, [&] {
+            if (!f.server.value) return std::vector<Finding>{not_available(check, f.server.missing)};
+            return run(*f.server.value);
+        });
+    };
+    server_check("server_cert_expiry",
+                 [&](const ServerCertFacts &s) { return check_server_cert_expiry(s, f.thresholds, f.now); });
+    for (auto [check, rule] : {std::pair<std::string_view, ServerRule>{"server_cert_key_strength",
+                                                                        check_server_cert_key_strength},
+                               {"server_cert_signature", check_server_cert_signature},
+                               {"server_cert_self_signed", check_server_cert_self_signed},
+                               {"server_cert_chain", check_server_cert_chain},
+                               {"server_key_permissions", check_server_key_permissions},
+                               {"server_cert_reload_pending", check_server_cert_reload_pending}})
+        server_check(check, rule);
+    tls_check("ca_file_expiry", [&] {
+        if (f.ca_file.empty()) return check_ca_file_expiry("", {}, f.thresholds, f.now);
+        if (!f.ca_certificates.value)
+            return std::vector<Finding>{not_available("ca_file_expiry", f.ca_certificates.missing)};
+        return check_ca_file_expiry(f.ca_file, *f.ca_certificates.value, f.thresholds, f.now);
+    });
+    tls_check("crl_expiry", [&] {
+        if (f.crl_file.empty()) return check_crl_expiry("", {}, f.thresholds, f.now);
+        if (!f.crls.value) return std::vector<Finding>{not_available("crl_expiry", f.crls.missing)};
+        return check_crl_expiry(f.crl_file, *f.crls.value, f.thresholds, f.now);
+    });
+
+    if (f.hba.value) {
+        add(check_hba_hostnossl(*f.hba.value));
+        add(check_hba_host_without_ssl(*f.hba.value, ssl));
+        add(check_hba_weak_auth(*f.hba.value));
+    } else {
+        for (const char *check : {"hba_hostnossl", "hba_host_without_ssl", "hba_weak_auth"})
+            missing(check, f.hba.missing);
+    }
+    add(check_password_encryption(f.settings));
+    if (f.md5_roles.value)
+        add(check_md5_passwords(*f.md5_roles.value));
+    else
+        missing("md5_passwords", f.md5_roles.missing);
+    if (f.sessions.value) {
+        add(check_sessions_below_floor(*f.sessions.value));
+        add(check_client_cert_expiry(*f.sessions.value, f.thresholds, f.now));
+    } else {
+        missing("sessions_below_floor", f.sessions.missing);
+        missing("client_cert_expiry", f.sessions.missing);
+    }
+    return out;
 }
 
 }  // namespace tls_audit

@@ -90,8 +90,9 @@ struct CipherFacts {
 // RC4, DES, 3DES, MD5 MAC, RSA key exchange (no forward secrecy). Empty when
 // it is fine.
 struct CipherWeakness {
-    std::string label;  // e.g. "3DES", "no forward secrecy"
+    std::string label;  // e.g. "3DES (64-bit block, Sweet32)"
     Severity severity = Severity::Warning;
+    std::string token;  // the OpenSSL cipher-string keyword that selects it, e.g. "3DES", "kRSA"
 };
 std::vector<CipherWeakness> cipher_weaknesses(const CipherFacts &c);
 
@@ -107,6 +108,8 @@ Expected<std::vector<CipherFacts>> enabled_ciphers(std::string_view cipher_list,
                                                    std::string_view min_protocol,
                                                    std::string_view max_protocol);
 
+// One finding per weakness (object: the OpenSSL keyword to exclude, e.g.
+// "kRSA"), listing the enabled suites that have it.
 std::vector<Finding> check_weak_ciphers(const std::vector<CipherFacts> &enabled);
 
 // ---------------------------------------------------------------------------
@@ -211,6 +214,40 @@ struct SessionFacts {
 std::vector<Finding> check_sessions_below_floor(const std::vector<SessionFacts> &sessions);
 std::vector<Finding> check_client_cert_expiry(const std::vector<SessionFacts> &sessions,
                                               const Thresholds &t, std::int64_t now);
+
+// ---------------------------------------------------------------------------
+// All checks at once
+// ---------------------------------------------------------------------------
+
+// One gathered input: its value, or why it could not be gathered.
+template <class T> struct Input {
+    std::optional<T> value;
+    std::string missing;  // e.g. "permission denied for view pg_hba_file_rules"
+
+    static Input of(T v) { return Input{std::move(v), {}}; }
+    static Input none(std::string why) { return Input{std::nullopt, std::move(why)}; }
+};
+
+struct AuditFacts {
+    ServerSettings settings;
+    std::string ca_file;   // ssl_ca_file
+    std::string crl_file;  // ssl_crl_file
+    Protocol floor = Protocol::TLSv1_2;  // tls_audit.min_protocol
+    Thresholds thresholds;
+    std::int64_t now = 0;
+    Input<std::vector<CipherFacts>> ciphers;     // enabled_ciphers() of the settings
+    Input<ServerCertFacts> server;               // server_tls() + server_certificates
+    Input<std::vector<CertInfo>> ca_certificates;  // ca_certificates
+    Input<std::vector<CrlFacts>> crls;           // the CRLs of ssl_crl_file
+    Input<std::vector<HbaRule>> hba;             // pg_hba_file_rules
+    Input<std::vector<std::string>> md5_roles;   // roles with MD5 hashes (superuser only)
+    Input<std::vector<SessionFacts>> sessions;   // tls_audit.sessions
+};
+
+// Every check of check_names(), in that order: the findings of each, or its
+// 'ok' row, or one 'info' row when its input is missing. With ssl off, the
+// checks of the server's TLS configuration report 'info' (not applicable).
+std::vector<Finding> evaluate(const AuditFacts &facts);
 
 // "2026-11-30 12:00:00 UTC"
 std::string format_utc(std::int64_t epoch_seconds);

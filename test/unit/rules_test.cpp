@@ -227,21 +227,33 @@ TEST(RulesTest, WeakCipherListIsFlagged) {
     EXPECT_TRUE(names.count("AES128-GCM-SHA256"));
     EXPECT_TRUE(names.count("ADH-AES128-GCM-SHA256"));
     auto findings = check_weak_ciphers(list);
-    EXPECT_TRUE(has_object(findings, "NULL-MD5"));
-    EXPECT_TRUE(has_object(findings, "ADH-AES128-GCM-SHA256"));
-    EXPECT_TRUE(has_object(findings, "AES128-GCM-SHA256"));
-    EXPECT_FALSE(has_object(findings, "ECDHE-RSA-AES128-GCM-SHA256"));
-    EXPECT_FALSE(has_object(findings, "TLS_AES_128_GCM_SHA256"));
+    // One row per weakness, named by the keyword that excludes it.
+    EXPECT_TRUE(has_object(findings, "eNULL"));
+    EXPECT_TRUE(has_object(findings, "aNULL"));
+    EXPECT_TRUE(has_object(findings, "MD5"));
+    EXPECT_TRUE(has_object(findings, "kRSA"));
+    EXPECT_FALSE(has_object(findings, "3DES"));  // this OpenSSL has none to enable
     for (const auto &f : findings) {
-        if (f.object == "NULL-MD5") {
+        EXPECT_EQ(f.hint.find("Append :!" + f.object), 0u) << f.hint;
+        EXPECT_EQ(f.message.find("ECDHE-RSA-AES128-GCM-SHA256"), std::string::npos) << f.message;
+        EXPECT_EQ(f.message.find("TLS_AES_128_GCM_SHA256"), std::string::npos) << f.message;
+        if (f.object == "MD5") {
             EXPECT_EQ(f.severity, Severity::Critical);
-            EXPECT_NE(f.message.find("MD5"), std::string::npos);
-            EXPECT_NE(f.message.find("NULL"), std::string::npos);
+            EXPECT_NE(f.message.find("NULL-MD5"), std::string::npos) << f.message;
         }
-        if (f.object == "AES128-GCM-SHA256") {
+        if (f.object == "kRSA") {
             EXPECT_EQ(f.severity, Severity::Warning);
+            EXPECT_NE(f.message.find("AES128-GCM-SHA256"), std::string::npos) << f.message;
         }
     }
+    // Ten names at most, then a count.
+    std::vector<CipherFacts> many;
+    for (int i = 0; i < 14; ++i)
+        many.push_back(cipher("RSA-" + std::to_string(i), NID_kx_rsa, NID_auth_rsa, NID_aes_128_gcm, NID_undef));
+    auto grouped = check_weak_ciphers(many);
+    ASSERT_EQ(grouped.size(), 1u);
+    EXPECT_NE(grouped[0].message.find("14 cipher suites"), std::string::npos);
+    EXPECT_NE(grouped[0].message.find("and 4 more"), std::string::npos);
 }
 
 TEST(RulesTest, SecurityLevelRemovesWhatCannotBeNegotiated) {
@@ -632,4 +644,85 @@ TEST(RulesTest, ClientCertExpiry) {
     EXPECT_EQ(f[1].severity, Severity::Critical);
     EXPECT_TRUE(all_ok(check_client_cert_expiry({sessions[2]}, Thresholds{}, n)));
     EXPECT_TRUE(all_ok(check_client_cert_expiry({}, Thresholds{}, n)));
+}
+
+// --- evaluate() -----------------------------------------------------------------
+
+namespace {
+
+AuditFacts clean_facts() {
+    AuditFacts f;
+    f.now = now();
+    f.settings.ssl = true;
+    f.settings.listen_addresses = "*";
+    f.settings.min_protocol = "TLSv1.2";
+    f.settings.ciphers = "HIGH:!aNULL:!eNULL:!kRSA";
+    f.settings.password_encryption = "scram-sha-256";
+    f.ciphers = Input<std::vector<CipherFacts>>::of(enabled("HIGH:!aNULL:!eNULL:!kRSA", "TLSv1.2", ""));
+    ServerCertFacts s = facts_for("server-chain.crt");
+    s.key_matches_cert = true;
+    s.key_permissions_ok = true;
+    s.key_file_mode = "0600";
+    s.key_file_owner = "postgres";
+    s.chain_complete = true;
+    s.reload_pending = false;
+    f.server = Input<ServerCertFacts>::of(s);
+    f.ca_file = "root.crt";
+    f.ca_certificates = Input<std::vector<CertInfo>>::of({cert_from("root.crt")});
+    f.hba = Input<std::vector<HbaRule>>::of({rule(1, "hostssl", "all", "", "scram-sha-256")});
+    f.md5_roles = Input<std::vector<std::string>>::of({});
+    f.sessions = Input<std::vector<SessionFacts>>::of({});
+    return f;
+}
+
+std::vector<std::string> checks_in(const std::vector<Finding> &findings) {
+    std::vector<std::string> out;
+    for (const auto &f : findings)
+        if (out.empty() || out.back() != f.check) out.push_back(f.check);
+    return out;
+}
+
+}  // namespace
+
+TEST(RulesTest, EvaluateCleanServerIsAllOk) {
+    auto findings = evaluate(clean_facts());
+    EXPECT_EQ(checks_in(findings), check_names());
+    EXPECT_EQ(findings.size(), check_names().size());
+    for (const auto &f : findings) EXPECT_EQ(f.severity, Severity::Ok) << f.check << ": " << f.message;
+}
+
+TEST(RulesTest, EvaluateWithSslOff) {
+    AuditFacts f = clean_facts();
+    f.settings.ssl = false;
+    auto findings = evaluate(f);
+    EXPECT_EQ(checks_in(findings), check_names());
+    EXPECT_EQ(findings[0].check, "ssl_enabled");
+    EXPECT_EQ(findings[0].severity, Severity::Critical);
+    for (const auto &x : findings) {
+        if (x.check.rfind("server_", 0) == 0 || x.check == "weak_ciphers" || x.check == "min_protocol") {
+            EXPECT_EQ(x.severity, Severity::Info) << x.check;
+            EXPECT_EQ(x.message, "not applicable: ssl is off");
+        }
+    }
+}
+
+TEST(RulesTest, EvaluateWithMissingInputs) {
+    AuditFacts f = clean_facts();
+    f.server = Input<ServerCertFacts>::none("function tls_audit.server_tls() does not exist");
+    f.hba = Input<std::vector<HbaRule>>::none("permission denied for view pg_hba_file_rules");
+    f.md5_roles = Input<std::vector<std::string>>::none("only superusers can read pg_authid");
+    f.sessions = Input<std::vector<SessionFacts>>::none("no sessions view");
+    f.ciphers = Input<std::vector<CipherFacts>>::none("bad list");
+    f.ca_certificates = Input<std::vector<CertInfo>>::none("no CA view");
+    auto findings = evaluate(f);
+    EXPECT_EQ(checks_in(findings), check_names());
+    int info = 0;
+    for (const auto &x : findings) {
+        if (x.severity == Severity::Info) {
+            ++info;
+            EXPECT_EQ(x.message.rfind("not available: ", 0), 0u) << x.message;
+        }
+    }
+    // 7 server checks, weak_ciphers, ca_file_expiry, 3 hba, md5, 2 session checks.
+    EXPECT_EQ(info, 15);
 }
