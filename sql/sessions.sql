@@ -70,3 +70,7 @@ SELECT proname, provolatile, proparallel, proisstrict, proretset
  WHERE pronamespace = 'tls_audit'::regnamespace AND proname IN ('session_rows', 'preloaded', 'registry_slots')
  ORDER BY proname;
 SELECT obj_description('tls_audit.sessions'::regclass, 'pg_class') IS NOT NULL AS view_commented;
+SELECT count(*) AS uncommented_columns
+  FROM pg_attribute
+ WHERE attrelid = 'tls_audit.sessions'::regclass AND attnum > 0
+   AND col_description(attrelid, attnum) IS NULL;

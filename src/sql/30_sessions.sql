@@ -82,6 +82,31 @@ CREATE VIEW tls_audit.sessions AS
         LEFT JOIN pg_catalog.pg_authid AS u ON (s.usesysid = u.oid);
 COMMENT ON VIEW tls_audit.sessions IS
   'One row per client backend and walsender: transport (unix, tcp, tls), protocol, cipher, client certificate details, SNI, key exchange group, and whether the session is below tls_audit.min_protocol';
+COMMENT ON COLUMN tls_audit.sessions.pid IS 'Process ID of the backend';
+COMMENT ON COLUMN tls_audit.sessions.usename IS 'Login role of the session';
+COMMENT ON COLUMN tls_audit.sessions.datname IS 'Database of the session (NULL for a physical walsender)';
+COMMENT ON COLUMN tls_audit.sessions.application_name IS 'application_name the client set';
+COMMENT ON COLUMN tls_audit.sessions.client_addr IS 'Client IP address; NULL for unix sockets and for sessions the caller may not see';
+COMMENT ON COLUMN tls_audit.sessions.client_port IS 'Client TCP port; -1 for unix sockets';
+COMMENT ON COLUMN tls_audit.sessions.backend_type IS 'client backend or walsender';
+COMMENT ON COLUMN tls_audit.sessions.backend_start IS 'When the backend started (with pid, identifies the session)';
+COMMENT ON COLUMN tls_audit.sessions.transport IS 'unix (unix-domain socket), tcp (TCP without TLS) or tls';
+COMMENT ON COLUMN tls_audit.sessions.protocol IS 'Negotiated TLS protocol version (TLS sessions)';
+COMMENT ON COLUMN tls_audit.sessions.cipher IS 'Negotiated cipher suite (TLS sessions)';
+COMMENT ON COLUMN tls_audit.sessions.bits IS 'Symmetric key bits of the cipher (TLS sessions)';
+COMMENT ON COLUMN tls_audit.sessions.client_subject IS 'Client certificate subject, RFC 2253, not cut at 63 bytes (registry; needs shared_preload_libraries)';
+COMMENT ON COLUMN tls_audit.sessions.client_issuer IS 'Client certificate issuer, RFC 2253 (registry)';
+COMMENT ON COLUMN tls_audit.sessions.client_serial IS 'Client certificate serial number, upper-case hex (registry)';
+COMMENT ON COLUMN tls_audit.sessions.client_not_before IS 'Client certificate validity start (registry)';
+COMMENT ON COLUMN tls_audit.sessions.client_not_after IS 'Client certificate validity end (registry)';
+COMMENT ON COLUMN tls_audit.sessions.client_days_left IS 'Whole days from the transaction start until client_not_after; negative once expired (registry)';
+COMMENT ON COLUMN tls_audit.sessions.client_key_type IS 'Client certificate key type: RSA, EC, Ed25519, ... (registry)';
+COMMENT ON COLUMN tls_audit.sessions.client_key_bits IS 'Client certificate key size in bits (registry)';
+COMMENT ON COLUMN tls_audit.sessions.client_signature_algorithm IS 'Signature algorithm of the client certificate (registry)';
+COMMENT ON COLUMN tls_audit.sessions.sni IS 'Server name the client asked for (TLS SNI); NULL when none was sent (registry)';
+COMMENT ON COLUMN tls_audit.sessions.key_exchange_group IS 'Negotiated key exchange group, e.g. x25519 (registry)';
+COMMENT ON COLUMN tls_audit.sessions.below_floor IS 'True for TLS sessions older than tls_audit.min_protocol and for TCP sessions without TLS; false for unix sockets';
+COMMENT ON COLUMN tls_audit.sessions.floor_reason IS 'Why the session is below the floor, e.g. TLSv1.1 < TLSv1.2 or no TLS; NULL when it is not';
 GRANT SELECT ON tls_audit.sessions TO PUBLIC;
 
 CREATE FUNCTION tls_audit.registry_slots(

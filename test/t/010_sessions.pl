@@ -165,10 +165,11 @@ ok( $node->poll_query_until(
 		WHERE backend_type = 'walsender' AND application_name = 'standby_tls'}),
 	'walsender appears');
 is( $node->safe_psql(
-		'postgres', q{SELECT s.transport, s.protocol, s.below_floor, s.pid = r.pid
+		'postgres', q{SELECT s.transport, s.protocol, s.below_floor, s.usename = r.usename,
+		s.key_exchange_group IS NOT NULL
 		FROM tls_audit.sessions s JOIN pg_stat_replication r USING (pid)
 		WHERE s.backend_type = 'walsender'}),
-	'tls|TLSv1.3|f|t', 'walsender over TLS: transport, protocol, floor');
+	'tls|TLSv1.3|f|t|t', 'walsender over TLS: transport, protocol, floor, registry details');
 $standby->stop;
 
 # --- no stale rows after many connections -------------------------------------
