@@ -243,18 +243,20 @@ Input<std::vector<CertInfo>> gather_ca_certificates() {
     return Input<std::vector<CertInfo>>::of(std::move(certs));
 }
 
+// The next update of each CRL in ssl_crl_file: per issuing CA from
+// ca_certificates, else the earliest one server_tls() knows.
 Input<std::vector<CrlFacts>> gather_crls(const std::string &crl_file) {
-    auto rows = query("SELECT crl_next_update_epoch FROM (SELECT extract(epoch FROM crl_next_update)::bigint "
-                      "AS crl_next_update_epoch FROM tls_audit.server_tls()) s",
-                      1);
+    auto rows = query("SELECT subject, extract(epoch FROM crl_next_update)::bigint FROM tls_audit.ca_certificates "
+                      "WHERE crl_next_update IS NOT NULL ORDER BY position",
+                      2);
     if (!rows.ok()) return Input<std::vector<CrlFacts>>::none(rows.error().message);
     std::vector<CrlFacts> crls;
-    for (const auto &r : rows.value()) {
-        CrlFacts crl;
-        crl.source = crl_file;
-        crl.issuer = "ssl_crl_file";
-        crl.next_update = integer_opt(r, 0);
-        crls.push_back(std::move(crl));
+    for (const auto &r : rows.value()) crls.push_back(CrlFacts{crl_file, text(r, 0), integer_opt(r, 1)});
+    if (crls.empty()) {
+        auto earliest = query("SELECT extract(epoch FROM crl_next_update)::bigint FROM tls_audit.server_tls()", 1);
+        if (!earliest.ok()) return Input<std::vector<CrlFacts>>::none(earliest.error().message);
+        for (const auto &r : earliest.value())
+            if (r[0]) crls.push_back(CrlFacts{crl_file, "a CA not in ssl_ca_file", integer_opt(r, 0)});
     }
     return Input<std::vector<CrlFacts>>::of(std::move(crls));
 }
