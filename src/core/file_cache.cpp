@@ -56,7 +56,8 @@ Expected<std::string> read_whole_file(const std::string &path, std::size_t max_s
     if (path.empty()) return make_error(sqlstate::kInvalidParameter, "no file name given");
     if (path.find('\0') != std::string::npos)
         return make_error(sqlstate::kInvalidParameter, "file name contains a NUL byte");
-    Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY));
+    // O_NONBLOCK: opening a FIFO must not wait for a writer (regular files ignore it).
+    Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK));
     if (fd.get() < 0) return io_error("open", path, errno);
     struct stat st {};
     if (::fstat(fd.get(), &st) != 0) return io_error("stat", path, errno);

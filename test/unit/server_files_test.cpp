@@ -310,6 +310,11 @@ TEST(FileCache, ReadWholeFileErrors) {
     EXPECT_EQ(read_whole_file(dir.write("big", std::string(11, 'x')), 10).error().sqlstate, "54000");
     EXPECT_EQ(read_whole_file(dir.file(""), 10).error().sqlstate, "58030");  // a directory
     EXPECT_EQ(read_whole_file("", 10).error().sqlstate, "22023");
+    // A FIFO is refused at once instead of waiting for a writer.
+    ASSERT_EQ(mkfifo(dir.file("fifo").c_str(), 0600), 0);
+    auto fifo = read_whole_file(dir.file("fifo"), 10);
+    ASSERT_FALSE(fifo.ok());
+    EXPECT_NE(fifo.error().message.find("not a regular file"), std::string::npos);
     EXPECT_EQ(read_whole_file(dir.write("ok", "0123456789"), 10).value(), "0123456789");
 }
 
