@@ -274,7 +274,12 @@ Expected<std::vector<CipherFacts>> enabled_ciphers(std::string_view cipher_list,
         return make_error(sqlstate::kProgramLimit, "cipher list too long", "The limit is 8192 bytes.");
     if (cipher_list.find('\0') != std::string_view::npos)
         return make_error(sqlstate::kInvalidParameter, "cipher list contains a zero byte");
-    ERR_clear_error();
+    // Leave OpenSSL's per-thread error queue empty on every path: in a
+    // backend, a stale entry would be blamed on the next TLS read or write.
+    struct ClearErrors {
+        ClearErrors() { ERR_clear_error(); }
+        ~ClearErrors() { ERR_clear_error(); }
+    } clear_errors;
     // PostgreSQL: SSL_CTX_new(SSLv23_method()) = TLS_method(), then the
     // protocol range, then SSL_CTX_set_cipher_list(ssl_ciphers).
     SslCtxPtr ctx(SSL_CTX_new(TLS_server_method()));
@@ -306,10 +311,7 @@ Expected<std::vector<CipherFacts>> enabled_ciphers(std::string_view cipher_list,
     std::vector<CipherFacts> out;
     // Filtered by protocol range and security level, unlike SSL_get_ciphers.
     STACK_OF(SSL_CIPHER) *supported = SSL_get1_supported_ciphers(ssl.get());
-    if (supported == nullptr) {
-        ERR_clear_error();
-        return out;  // nothing can be negotiated (e.g. an empty protocol range)
-    }
+    if (supported == nullptr) return out;  // nothing can be negotiated (e.g. an empty protocol range)
     for (int i = 0; i < sk_SSL_CIPHER_num(supported); ++i) {
         try {
             out.push_back(describe_cipher(sk_SSL_CIPHER_value(supported, i)));
@@ -598,16 +600,17 @@ std::vector<Finding> check_hba_weak_auth(const std::vector<HbaRule> &rules) {
     std::vector<Finding> found;
     for (const auto &r : rules) {
         if (!is_tcp_rule(r)) continue;
-        const bool tls_only = r.type == "hostssl";
+        // Only these line types guarantee an encrypted connection.
+        const bool encrypted = r.type == "hostssl" || r.type == "hostgssenc";
         Severity severity;
         std::string why;
         if (r.auth_method == "trust") {
             severity = Severity::Critical;
             why = "trust lets anyone who can reach the port connect as any matching role without a password";
         } else if (r.auth_method == "password") {
-            severity = tls_only ? Severity::Warning : Severity::Critical;
-            why = tls_only ? "password sends the password in clear text inside TLS"
-                           : "password sends the password in clear text, possibly without TLS";
+            severity = encrypted ? Severity::Warning : Severity::Critical;
+            why = encrypted ? "password sends the password in clear text inside the encrypted connection"
+                            : "password sends the password in clear text, possibly without encryption";
         } else if (r.auth_method == "md5") {
             severity = Severity::Warning;
             why = "md5 is a weak challenge-response (the stored hash is enough to log in)";
