@@ -158,6 +158,19 @@ for my $check (qw(server_cert_expiry server_cert_key_strength server_cert_signat
 	is(findings($rows, $check), 'ok:', "$check: ok for the good chain");
 }
 
+# A role that may run the checks but not read the server's files: those
+# checks say so ('info'), the others still run.
+$node->safe_psql('postgres',
+	'CREATE ROLE tap_limited; GRANT EXECUTE ON FUNCTION tls_audit.run_checks() TO tap_limited');
+$rows = checks('SET ROLE tap_limited;');
+is(findings($rows, 'server_cert_expiry'), 'info:', 'without privileges on server_tls(): server_cert_expiry is info');
+like(message_of($rows, 'server_cert_expiry'), qr/^not available: permission denied for function server_tls/,
+	'and says why');
+is(findings($rows, 'hba_weak_auth') . ' ' . findings($rows, 'md5_passwords'), 'info: info:',
+	'hba and md5 checks: info for a non-superuser');
+like(findings($rows, 'weak_ciphers'), qr/critical:eNULL/, 'the settings checks still run');
+like(findings($rows, 'sessions_below_floor'), qr/^ok:$/, 'and another role\'s sessions are not its business');
+
 # The client certificate expires within a widened warning window.
 $rows = checks('SET tls_audit.expiry_warning_days = 400;');
 is(findings($rows, 'client_cert_expiry'),
