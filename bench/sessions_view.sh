@@ -35,8 +35,12 @@ work=$(mktemp -d /tmp/sessions-bench-run.XXXXXX)
 port=$((20000 + RANDOM % 20000))
 holder=
 cleanup() {
-    [ -n "$holder" ] && kill "$holder" 2>/dev/null && wait "$holder" 2>/dev/null
-    pg_ctl -D "$work/data" -m immediate stop >/dev/null 2>&1 || true
+    set +e  # the holder's exit status must not stop the cleanup
+    if [ -n "$holder" ]; then
+        kill "$holder" 2>/dev/null
+        wait "$holder" 2>/dev/null
+    fi
+    [ -d "$work/data" ] && pg_ctl -D "$work/data" -m immediate stop >/dev/null 2>&1
     rm -rf "$work"
 }
 trap cleanup EXIT
@@ -78,7 +82,11 @@ median() { sort -g | awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]
 printf '\n%8s %5s %8s %14s %14s %7s %16s\n' backends tls registry "view ms (med)" "seed ms (med)" ratio "per-round (med)"
 for backends in 100 500; do
     # Idle TLS backends: pgbench clients that connect, then sleep.
-    [ -n "$holder" ] && { kill "$holder" 2>/dev/null; wait "$holder" 2>/dev/null || true; holder=; }
+    if [ -n "$holder" ]; then
+        kill "$holder" 2>/dev/null || true
+        wait "$holder" 2>/dev/null || true
+        holder=
+    fi
     PGSSLMODE=require pgbench -n -h 127.0.0.1 -p "$port" -c "$backends" -j 2 -T 3600 -f "$work/idle.sql" postgres \
         >"$work/holder.log" 2>&1 &
     holder=$!
