@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <system_error>
 #include <thread>
 
 namespace tls_audit::cli {
@@ -31,7 +32,13 @@ std::vector<TargetResult> scan(const Options &options, const ProbeFn &probe) {
     };
     std::size_t n = std::min<std::size_t>(static_cast<std::size_t>(options.jobs), results.size());
     std::vector<std::thread> threads;
-    for (std::size_t k = 1; k < n; ++k) threads.emplace_back(worker);
+    for (std::size_t k = 1; k < n; ++k) {
+        try {
+            threads.emplace_back(worker);
+        } catch (const std::system_error &) {
+            break;  // fewer threads than asked for: the others take up the work
+        }
+    }
     worker();  // the calling thread works too
     for (auto &t : threads) t.join();
     return results;

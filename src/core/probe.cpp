@@ -6,6 +6,7 @@
 #include <condition_variable>
 #include <functional>
 #include <mutex>
+#include <system_error>
 
 #include <openssl/err.h>
 
@@ -149,17 +150,24 @@ bool run_parallel(const std::vector<std::function<void(const CancelCheck &)>> &t
     CancelCheck worker_cancel = [&stop] { return stop.load(std::memory_order_relaxed); };
     std::vector<std::thread> threads;
     threads.reserve(tasks.size());
-    for (const auto &task : tasks) {
-        threads.push_back(start_quiet_thread([&, task] {
-            try {
-                task(worker_cancel);
-            } catch (...) {
-                // Tasks report through their own results; never let an exception end the process.
-            }
-            std::lock_guard<std::mutex> lock(mu);
-            ++finished;
-            cv.notify_all();
-        }));
+    try {
+        for (const auto &task : tasks) {
+            threads.push_back(start_quiet_thread([&, task] {
+                try {
+                    task(worker_cancel);
+                } catch (...) {
+                    // Tasks report through their own results; never let an exception end the process.
+                }
+                std::lock_guard<std::mutex> lock(mu);
+                ++finished;
+                cv.notify_all();
+            }));
+        }
+    } catch (...) {
+        // No thread to spare (EAGAIN): stop the ones started, then report.
+        stop = true;
+        for (auto &t : threads) t.join();
+        throw;
     }
     bool canceled = false;
     {
@@ -245,7 +253,11 @@ Expected<TargetReport> run_target(const ProbeTarget &target, bool with_chain, X5
         });
     if (with_chain)
         tasks.emplace_back([&](const CancelCheck &c) { chain = chain_connect(target, store, c); });
-    if (run_parallel(tasks, cancel)) return canceled_error();
+    try {
+        if (run_parallel(tasks, cancel)) return canceled_error();
+    } catch (const std::system_error &e) {
+        return make_error(sqlstate::kOutOfMemory, std::string("could not start a probe thread: ") + e.what());
+    }
 
     if (auto err = first_error(versions)) return *err;
     TargetReport report;

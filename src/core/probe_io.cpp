@@ -15,6 +15,7 @@
 #include <cstring>
 #include <memory>
 #include <mutex>
+#include <system_error>
 
 namespace tls_audit {
 
@@ -180,15 +181,20 @@ Expected<std::vector<ResolvedAddress>> resolve_host(const std::string &host, int
 
     hints.ai_flags = AI_NUMERICSERV | AI_ADDRCONFIG;
     auto lookup = std::make_shared<Lookup>();
-    std::thread worker = start_quiet_thread([lookup, host, service, hints] {
-        addrinfo *raw = nullptr;
-        int rc = getaddrinfo(host.c_str(), service.c_str(), &hints, &raw);
-        std::lock_guard<std::mutex> lock(lookup->mu);
-        lookup->rc = rc;
-        lookup->result.reset(raw);
-        lookup->done = true;
-        lookup->done_cv.notify_all();
-    });
+    std::thread worker;
+    try {
+        worker = start_quiet_thread([lookup, host, service, hints] {
+            addrinfo *raw = nullptr;
+            int rc = getaddrinfo(host.c_str(), service.c_str(), &hints, &raw);
+            std::lock_guard<std::mutex> lock(lookup->mu);
+            lookup->rc = rc;
+            lookup->result.reset(raw);
+            lookup->done = true;
+            lookup->done_cv.notify_all();
+        });
+    } catch (const std::system_error &e) {
+        return make_error(sqlstate::kOutOfMemory, std::string("could not start a resolver thread: ") + e.what());
+    }
     std::unique_lock<std::mutex> lock(lookup->mu);
     for (;;) {
         if (lookup->done) break;
