@@ -37,6 +37,7 @@ extern "C" {
 #include "libpq/auth.h"
 #include "libpq/libpq-be.h"
 #include "port/atomics.h"
+#include "postmaster/postmaster.h"
 #include "storage/fd.h"
 #include "storage/ipc.h"
 #include "storage/lwlock.h"
@@ -106,6 +107,12 @@ Size shmem_size() {
 void client_address(const Port *port, char *out, std::size_t size) {
     out[0] = '\0';
     if (port == nullptr || port->raddr.addr.ss_family == AF_UNIX) return;
+    // The backend already formatted it numerically, unless log_hostname made
+    // it a host name (getnameinfo costs ~10 us even for numeric output).
+    if (!log_hostname && port->remote_host != nullptr) {
+        strlcpy(out, port->remote_host, size);
+        return;
+    }
     if (pg_getnameinfo_all(&port->raddr.addr, port->raddr.salen, out, static_cast<int>(size), nullptr, 0,
                            NI_NUMERICHOST) != 0)
         out[0] = '\0';
