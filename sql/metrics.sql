@@ -1,0 +1,136 @@
+-- tls_audit.metrics and tls_audit.metrics_text() in the pg_regress instance
+-- (ssl off, unix sockets, library preloaded). Certificates, TLS sessions and
+-- the real prometheus-postgres-exporter: test/t/070_exporter.pl.
+
+-- Column layout.
+SELECT attname, format_type(atttypid, atttypmod)
+  FROM pg_attribute
+ WHERE attrelid = 'tls_audit.metrics'::regclass AND attnum > 0
+ ORDER BY attnum;
+
+-- The families present without TLS, one type and a help text each.
+SELECT metric, min(type) AS type, count(DISTINCT type) AS types,
+       bool_and(help <> '') AS has_help, bool_and(value IS NOT NULL) AS has_values
+  FROM tls_audit.metrics
+ GROUP BY metric
+ ORDER BY metric;
+
+-- ssl is off: no certificate or CRL series, ssl_enabled 0, reload_pending
+-- unknown (absent).
+SELECT metric, labels, value
+  FROM tls_audit.metrics
+ WHERE metric ~ '^tls_audit_(server|ca|crl)_'
+ ORDER BY metric;
+
+-- Label sets are unique per metric (the exporter fails a scrape with
+-- duplicates) and every label value is a string.
+SELECT metric, labels, count(*)
+  FROM tls_audit.metrics
+ GROUP BY metric, labels
+HAVING count(*) > 1;
+SELECT m.metric, l.key, l.value
+  FROM tls_audit.metrics AS m, jsonb_each(m.labels) AS l
+ WHERE jsonb_typeof(l.value) <> 'string';
+SELECT metric, array_agg(DISTINCT k ORDER BY k) AS label_names
+  FROM (SELECT m.metric, jsonb_object_keys(m.labels) AS k FROM tls_audit.metrics AS m) AS s
+ GROUP BY metric
+ ORDER BY metric;
+
+-- Sessions: the same counts as tls_audit.sessions, with this unix session.
+SELECT (SELECT jsonb_object_agg(m.labels::text, m.value)
+          FROM tls_audit.metrics AS m
+         WHERE m.metric = 'tls_audit_sessions')
+     = (SELECT jsonb_object_agg(s.labels::text, s.n)
+          FROM (SELECT jsonb_build_object('transport', transport, 'protocol', coalesce(protocol, ''),
+                                          'cipher', coalesce(cipher, '')) AS labels,
+                       count(*) AS n
+                  FROM tls_audit.sessions
+                 GROUP BY 1) AS s) AS sessions_agree;
+SELECT value >= 1 AS this_session_counted
+  FROM tls_audit.metrics
+ WHERE metric = 'tls_audit_sessions'
+   AND labels = '{"transport": "unix", "protocol": "", "cipher": ""}';
+SELECT value = (SELECT count(*) FROM tls_audit.sessions WHERE below_floor) AS below_floor_agrees
+  FROM tls_audit.metrics
+ WHERE metric = 'tls_audit_sessions_below_floor';
+
+-- Findings: all four severities, counted as in run_checks().
+SELECT m.labels->>'severity' AS severity,
+       m.value = (SELECT count(*) FROM tls_audit.run_checks() AS c
+                   WHERE c.severity = m.labels->>'severity') AS agrees
+  FROM tls_audit.metrics AS m
+ WHERE m.metric = 'tls_audit_findings'
+ ORDER BY 1;
+
+-- Census: sums of tls_audit.census, this connection included.
+SELECT (SELECT jsonb_object_agg(m.labels::text, m.value)
+          FROM tls_audit.metrics AS m
+         WHERE m.metric = 'tls_audit_census_connections_total')
+     = (SELECT jsonb_object_agg(s.labels::text, s.n)
+          FROM (SELECT jsonb_build_object('protocol', coalesce(protocol, ''), 'transport', transport,
+                                          'outcome', outcome) AS labels,
+                       sum(connections) AS n
+                  FROM tls_audit.census
+                 GROUP BY 1) AS s) AS census_agrees;
+SELECT value >= 1 AS this_connection_counted
+  FROM tls_audit.metrics
+ WHERE metric = 'tls_audit_census_connections_total'
+   AND labels = '{"protocol": "", "transport": "unix", "outcome": "authenticated"}';
+SELECT m.metric,
+       m.value = CASE m.metric WHEN 'tls_audit_census_entries' THEN i.entries ELSE i.evicted END AS agrees
+  FROM tls_audit.metrics AS m, tls_audit.census_info() AS i
+ WHERE m.metric IN ('tls_audit_census_entries', 'tls_audit_census_evictions_total')
+ ORDER BY 1;
+
+-- Cheap to poll: asking for one family runs only its source function (the
+-- other branches are planned away or never executed).
+CREATE FUNCTION pg_temp.executed_scans(query text) RETURNS SETOF text
+LANGUAGE plpgsql AS $$
+DECLARE
+    line text;
+BEGIN
+    FOR line IN EXECUTE 'EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF) ' || query LOOP
+        IF line ~ 'Function Scan' AND line !~ 'never executed' THEN
+            RETURN NEXT substring(line FROM 'Function Scan on \S+');
+        END IF;
+    END LOOP;
+END
+$$;
+SELECT pg_temp.executed_scans($$SELECT * FROM tls_audit.metrics WHERE metric = 'tls_audit_sessions'$$);
+SELECT pg_temp.executed_scans($$SELECT * FROM tls_audit.metrics WHERE metric = 'tls_audit_findings'$$);
+SELECT pg_temp.executed_scans($$SELECT * FROM tls_audit.metrics WHERE metric = 'tls_audit_census_entries'$$);
+SELECT pg_temp.executed_scans($$SELECT * FROM tls_audit.metrics WHERE metric = 'tls_audit_server_reload_pending'$$);
+SELECT pg_temp.executed_scans($$SELECT * FROM tls_audit.metrics$$) ORDER BY 1;
+
+-- metrics_text(): the Prometheus text format, one sample line per view row,
+-- ending with a newline.
+SELECT bool_and(line ~ '^(# HELP tls_audit_\w+ \S.*|# TYPE tls_audit_\w+ (gauge|counter)|tls_audit_\w+(\{\w+="([^"\\]|\\.)*"(,\w+="([^"\\]|\\.)*")*\})? -?[0-9][0-9.e+-]*)$') AS well_formed,
+       count(*) FILTER (WHERE line LIKE '# HELP %') AS help_lines,
+       count(*) FILTER (WHERE line LIKE '# TYPE %') AS type_lines,
+       count(*) FILTER (WHERE line NOT LIKE '#%') = (SELECT count(*) FROM tls_audit.metrics) AS one_line_per_row
+  FROM regexp_split_to_table(rtrim(tls_audit.metrics_text(), E'\n'), E'\n') AS line;
+SELECT right(tls_audit.metrics_text(), 1) = E'\n' AS ends_with_newline;
+-- (the findings' values depend on the instance's configuration)
+SELECT regexp_replace(line, '^(tls_audit_findings\S*) \d+$', '\1 <n>') AS line
+  FROM regexp_split_to_table(tls_audit.metrics_text(), E'\n') AS line
+ WHERE line ~ '^(# TYPE|tls_audit_server_ssl_enabled|tls_audit_findings)'
+ ORDER BY line;
+
+-- Privileges: the view reads server files and runs the checks; pg_monitor
+-- only.
+SELECT has_table_privilege('public', 'tls_audit.metrics', 'SELECT') AS public_select,
+       has_table_privilege('pg_monitor', 'tls_audit.metrics', 'SELECT') AS pg_monitor_select,
+       has_function_privilege('public', 'tls_audit.metrics_text()', 'EXECUTE') AS public_text,
+       has_function_privilege('pg_monitor', 'tls_audit.metrics_text()', 'EXECUTE') AS pg_monitor_text;
+CREATE ROLE regress_metrics_nobody;
+CREATE ROLE regress_metrics_monitor IN ROLE pg_monitor;
+SET ROLE regress_metrics_nobody;
+SELECT count(*) FROM tls_audit.metrics;
+SELECT tls_audit.metrics_text() IS NOT NULL;
+RESET ROLE;
+SET ROLE regress_metrics_monitor;
+SELECT metric, count(*) > 0 AS has_rows FROM tls_audit.metrics GROUP BY metric ORDER BY metric;
+SELECT tls_audit.metrics_text() LIKE '%# TYPE tls_audit_findings gauge%' AS text_works;
+RESET ROLE;
+DROP ROLE regress_metrics_nobody;
+DROP ROLE regress_metrics_monitor;
