@@ -277,4 +277,15 @@ $exporter->kill_kill;
 undef $exporter;
 ok(!kill(0, $exporter_pid), 'exporter stopped');
 
+# --- without shared_preload_libraries: the census families are simply absent ----
+my $plain = new_tls_node('exporter_plain', preload => 0);
+$plain->safe_psql('postgres', 'CREATE ROLE regress_prom LOGIN IN ROLE pg_monitor');
+is( $plain->safe_psql('postgres', $as_prom . 'SELECT string_agg(DISTINCT metric, \',\' ORDER BY metric) FROM tls_audit.metrics'),
+	join(',',
+		qw(tls_audit_ca_certificate_expiry_seconds tls_audit_findings
+		  tls_audit_server_certificate_expiry_seconds tls_audit_server_reload_pending tls_audit_server_ssl_enabled
+		  tls_audit_sessions tls_audit_sessions_below_floor)),
+	'not preloaded: every family but the census ones, and no error');
+$plain->stop;
+
 done_testing();
