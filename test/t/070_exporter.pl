@@ -286,6 +286,26 @@ is( $plain->safe_psql('postgres', $as_prom . 'SELECT string_agg(DISTINCT metric,
 		  tls_audit_server_certificate_expiry_seconds tls_audit_server_reload_pending tls_audit_server_ssl_enabled
 		  tls_audit_sessions tls_audit_sessions_below_floor)),
 	'not preloaded: every family but the census ones, and no error');
+
+# metrics_text() escapes label values: a CA whose subject has a quote and a
+# backslash (RFC 2253 escapes them with backslashes too).
+my $odd = $plain->data_dir . '/odd.crt';
+system_or_bail('openssl', 'req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '30',
+	'-keyout', PostgreSQL::Test::Utils::tempdir('oddkey') . '/odd.key', '-out', $odd,
+	'-subj', q{/O=Quote " and \\\\ backslash, comma/CN=odd CA});
+my $odd_subject = `openssl x509 -in $odd -noout -subject -nameopt RFC2253`;
+chomp $odd_subject;
+$odd_subject =~ s/^subject=//;
+like($odd_subject, qr/"/, 'the odd subject has a quote');
+$plain->safe_psql('postgres', "ALTER SYSTEM SET ssl_ca_file = 'odd.crt'");
+$plain->reload;
+$plain->poll_query_until('postgres',
+	q{SELECT count(*) = 1 FROM tls_audit.metrics WHERE metric = 'tls_audit_ca_certificate_expiry_seconds' AND labels->>'subject' LIKE '%odd CA%'})
+  or die 'ssl_ca_file was not reloaded';
+my $text = $plain->safe_psql('postgres', $as_prom . 'SELECT tls_audit.metrics_text()');
+($tm) = parse_metrics($text);
+is_deeply([ keys %{ $tm->{tls_audit_ca_certificate_expiry_seconds} } ], ["position=0,subject=$odd_subject"],
+	'metrics_text(): an escaped label value reads back as the subject openssl prints');
 $plain->stop;
 
 done_testing();
