@@ -77,6 +77,10 @@ start_cluster() {
     exit 2
 }
 
+# make-certs.sh writes keys with mode 0600: they must belong to this user.
+for f in server.key expired.key server-chain.crt; do
+    [[ -r $CERTS/$f ]] || { echo "Bail out! cannot read $CERTS/$f as $(id -un); run make-certs.sh as this user"; exit 2; }
+done
 cp "$CERTS"/{server-chain.crt,server.key,expired-chain.crt,expired.key,ca-bundle.crt,root.crt,selfsigned.crt} "$WORK/"
 chmod 600 "$WORK"/*.key
 tls_conf() {  # CERT KEY MIN_PROTOCOL [CIPHERS]
