@@ -10,7 +10,7 @@
 set -uo pipefail
 
 repo=$(cd "$(dirname "$0")/.." && pwd)
-suites=${TLS_AUDIT_SUITES:-"unit regress tap cli"}
+suites=${TLS_AUDIT_SUITES:-"unit regress tap cli hardening"}
 export PG_CONFIG=${PG_CONFIG:-/usr/lib/postgresql/15/bin/pg_config}
 failures=()
 ran=()
@@ -110,6 +110,13 @@ if want cli && [ -f "$repo/test/cli/run.sh" ]; then
     section "pg_tls_check CLI tests"
     as_tester env TLS_AUDIT_TEST_CERTS="$TLS_AUDIT_TEST_CERTS" bash -c "cd '$work' && bash test/cli/run.sh" ||
         failures+=("cli")
+fi
+
+if want hardening; then
+    section "hardening: sanitizers, fuzzing, valgrind, clang-tidy, cppcheck (doc/hardening.md)"
+    # Runs as root in the repository; its build trees, corpora and logs live in
+    # TLS_AUDIT_HARDENING_DIR (default /tmp/pg_tls_audit-hardening).
+    (cd "$repo" && PG_CONFIG="$PG_CONFIG" bash "$repo/test/hardening.sh") || failures+=("hardening")
 fi
 
 section "summary"
