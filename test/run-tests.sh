@@ -6,11 +6,11 @@
 #
 #   bash test/run-tests.sh            everything
 #   TLS_AUDIT_SKIP_APT=1 ...          skip apt-get (already installed)
-#   TLS_AUDIT_SUITES="unit tap" ...   run only some suites: unit regress tap cli
+#   TLS_AUDIT_SUITES="unit tap" ...   run only some suites: unit regress tap docs cli
 set -uo pipefail
 
 repo=$(cd "$(dirname "$0")/.." && pwd)
-suites=${TLS_AUDIT_SUITES:-"unit regress tap cli hardening"}
+suites=${TLS_AUDIT_SUITES:-"unit regress tap docs cli hardening"}
 export PG_CONFIG=${PG_CONFIG:-/usr/lib/postgresql/15/bin/pg_config}
 failures=()
 ran=()
@@ -104,6 +104,11 @@ if want tap; then
         done
         failures+=("tap")
     fi
+fi
+
+if want docs; then
+    section "README tour is current (doc/tour.sh --check-readme)"
+    bash "$work/doc/tour.sh" --check-readme || failures+=("docs")
 fi
 
 if want cli && [ -f "$repo/test/cli/run.sh" ]; then
