@@ -248,6 +248,7 @@ extern "C" Datum tls_audit_floor_readiness(PG_FUNCTION_ARGS) {
             s.last_seen = std::max(s.last_seen, r->last_seen);
         }
         std::vector<std::pair<const Group *, const Sum *>> rows;
+        rows.reserve(groups.size());
         for (const auto &g : groups) rows.emplace_back(&g.first, &g.second);
         std::stable_sort(rows.begin(), rows.end(),
                          [](const auto &a, const auto &b) { return a.second->connections > b.second->connections; });
