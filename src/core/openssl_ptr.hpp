@@ -30,6 +30,10 @@ inline void free_general_names(GENERAL_NAMES *names) { GENERAL_NAMES_free(names)
 using GeneralNamesPtr =
     std::unique_ptr<GENERAL_NAMES, OpenSslDeleter<GENERAL_NAMES, free_general_names>>;
 
+inline void free_openssl_string(char *p) { OPENSSL_free(p); }
+// A string allocated by OpenSSL (BN_bn2hex, PEM names, ...).
+using OpenSslString = std::unique_ptr<char, OpenSslDeleter<char, free_openssl_string>>;
+
 // Take ownership of a new reference to an X509 owned elsewhere.
 inline X509Ptr share(X509 *cert) {
     if (cert != nullptr) X509_up_ref(cert);

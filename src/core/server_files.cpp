@@ -1,5 +1,7 @@
 #include "server_files.hpp"
 
+#include "pem.hpp"
+
 #include <pwd.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -214,35 +216,19 @@ Expected<std::vector<CrlInfo>> parse_crls(std::string_view input) {
     if (input.size() > kMaxServerFileSize) return make_error(sqlstate::kProgramLimit, "CRL input too large");
     ERR_clear_error();
     std::vector<X509CrlPtr> crls;
-    if (input.find("-----BEGIN ") != std::string_view::npos) {
-        BioPtr bio(BIO_new_mem_buf(input.data(), static_cast<int>(input.size())));
-        if (!bio) throw std::bad_alloc();
-        for (int block = 1;; ++block) {
-            char *name = nullptr;
-            char *header = nullptr;
-            unsigned char *data = nullptr;
-            long len = 0;
-            if (PEM_read_bio(bio.get(), &name, &header, &data, &len) != 1) {
-                unsigned long e = ERR_peek_last_error();
-                const bool at_end = ERR_GET_LIB(e) == ERR_LIB_PEM && ERR_GET_REASON(e) == PEM_R_NO_START_LINE;
-                std::string why = take_openssl_error("unreadable PEM block");
-                if (at_end) break;
-                return bad("invalid PEM input in block " + std::to_string(block) + ": " + why);
-            }
-            const bool is_crl = std::strcmp(name, PEM_STRING_X509_CRL) == 0;
-            X509CrlPtr crl;
-            if (is_crl) {
-                const unsigned char *p = data;
-                crl.reset(d2i_X509_CRL(nullptr, &p, len));
-            }
-            OPENSSL_free(name);
-            OPENSSL_free(header);
-            OPENSSL_clear_free(data, static_cast<std::size_t>(len));
-            if (!is_crl) continue;
-            if (!crl) return bad("invalid CRL in PEM block " + std::to_string(block) + ": " +
-                                 take_openssl_error("not a CRL"));
-            crls.push_back(std::move(crl));
-        }
+    if (looks_like_pem(input)) {
+        auto failed = for_each_pem_block(
+            input, [&](int block, std::string_view label, const unsigned char *der, long len) -> std::optional<Error> {
+                if (label != PEM_STRING_X509_CRL) return std::nullopt;
+                const unsigned char *p = der;
+                X509CrlPtr crl(d2i_X509_CRL(nullptr, &p, len));
+                if (!crl)
+                    return bad("invalid CRL in PEM block " + std::to_string(block) + ": " +
+                               take_openssl_error("not a CRL"));
+                crls.push_back(std::move(crl));
+                return std::nullopt;
+            });
+        if (failed) return *failed;
         if (crls.empty()) return bad("no CRL found in PEM input");
     } else {
         const auto *p = reinterpret_cast<const unsigned char *>(input.data());

@@ -11,6 +11,8 @@
 #include <openssl/err.h>
 #include <openssl/pem.h>
 
+#include "pem.hpp"
+
 namespace tls_audit {
 
 std::string take_openssl_error(const char *fallback) {
@@ -25,8 +27,6 @@ std::string take_openssl_error(const char *fallback) {
 
 namespace {
 
-void free_openssl_string(char *p) { OPENSSL_free(p); }
-using OpenSslString = std::unique_ptr<char, OpenSslDeleter<char, free_openssl_string>>;
 
 std::string bio_text(BIO *bio) {
     char *data = nullptr;
@@ -118,8 +118,6 @@ Error bad_input(std::string message, std::string hint = {}) {
     return make_error(sqlstate::kInvalidParameter, std::move(message), std::move(hint));
 }
 
-bool looks_like_pem(std::string_view input) { return input.find("-----BEGIN ") != std::string_view::npos; }
-
 Expected<std::vector<X509Ptr>> parse_der(std::string_view input) {
     const auto *p = reinterpret_cast<const unsigned char *>(input.data());
     const unsigned char *start = p;
@@ -137,46 +135,25 @@ Expected<std::vector<X509Ptr>> parse_der(std::string_view input) {
     return out;
 }
 
-bool is_certificate_label(const char *name) {
-    return std::strcmp(name, PEM_STRING_X509) == 0 || std::strcmp(name, PEM_STRING_X509_OLD) == 0 ||
-           std::strcmp(name, PEM_STRING_X509_TRUSTED) == 0;
+bool is_certificate_label(std::string_view label) {
+    return label == PEM_STRING_X509 || label == PEM_STRING_X509_OLD || label == PEM_STRING_X509_TRUSTED;
 }
 
 Expected<std::vector<X509Ptr>> parse_pem(std::string_view input) {
-    BioPtr bio(BIO_new_mem_buf(input.data(), static_cast<int>(input.size())));
-    if (!bio) throw std::bad_alloc();
     std::vector<X509Ptr> out;
-    ERR_clear_error();
-    for (int block = 1;; ++block) {
-        char *name = nullptr;
-        char *header = nullptr;
-        unsigned char *data = nullptr;
-        long len = 0;
-        if (PEM_read_bio(bio.get(), &name, &header, &data, &len) != 1) {
-            unsigned long err = ERR_peek_last_error();
-            bool at_end = ERR_GET_LIB(err) == ERR_LIB_PEM && ERR_GET_REASON(err) == PEM_R_NO_START_LINE;
-            std::string why = take_openssl_error("unreadable PEM block");
-            if (at_end) break;
-            return bad_input("invalid PEM input in block " + std::to_string(block) + ": " + why,
-                             "The PEM block is truncated or its base64 is damaged.");
-        }
-        OpenSslString n(name), h(header);
-        const bool is_cert = is_certificate_label(name);
-        X509Ptr cert;
-        if (is_cert) {
-            const unsigned char *p = data;
-            cert.reset(std::strcmp(name, PEM_STRING_X509_TRUSTED) == 0 ? d2i_X509_AUX(nullptr, &p, len)
-                                                                      : d2i_X509(nullptr, &p, len));
-        }
-        // Never keep other blocks' bytes (they may be private keys) around.
-        OPENSSL_clear_free(data, static_cast<std::size_t>(len));
-        if (!is_cert) continue;
-        if (!cert) {
-            std::string why = take_openssl_error("not a certificate");
-            return bad_input("invalid certificate in PEM block " + std::to_string(block) + ": " + why);
-        }
-        out.push_back(std::move(cert));
-    }
+    auto failed = for_each_pem_block(
+        input, [&](int block, std::string_view label, const unsigned char *der, long len) -> std::optional<Error> {
+            if (!is_certificate_label(label)) return std::nullopt;  // keys, CRLs, ...: skipped
+            const unsigned char *p = der;
+            X509Ptr cert(label == PEM_STRING_X509_TRUSTED ? d2i_X509_AUX(nullptr, &p, len)
+                                                          : d2i_X509(nullptr, &p, len));
+            if (!cert)
+                return bad_input("invalid certificate in PEM block " + std::to_string(block) + ": " +
+                                 take_openssl_error("not a certificate"));
+            out.push_back(std::move(cert));
+            return std::nullopt;
+        });
+    if (failed) return *failed;
     if (out.empty())
         return bad_input("no certificate found in PEM input",
                          "Expected at least one -----BEGIN CERTIFICATE----- block.");
