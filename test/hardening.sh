@@ -142,19 +142,36 @@ step_valgrind() {
     cmake --build "$build" -j"$jobs" --target unit_tests >"$dir/plain-build.log" 2>&1 ||
         { tail -50 "$dir/plain-build.log"; return 1; }
     make_certs || { echo "certificate generation failed"; return 1; }
-    # TLS_AUDIT_UNDER_VALGRIND lets timing assertions allow for the slowdown.
+    # Under memcheck everything runs 20-50 times slower, so a unit test that
+    # asserts on timing (deadlines, cancel polling) may fail here and nowhere
+    # else: the verdict of this step is memcheck's (its ERROR SUMMARY counts
+    # invalid accesses, uninitialised values and definite leaks) and that the
+    # test binary ran to its end. Test failures are shown as warnings; the
+    # same tests must pass in the unit suite and in the asan step.
+    # TLS_AUDIT_UNDER_VALGRIND=1 lets tests widen their timing margins.
     TLS_AUDIT_TEST_CERTS=$certs TLS_AUDIT_UNDER_VALGRIND=1 \
         valgrind --error-exitcode=1 --leak-check=full --errors-for-leak-kinds=definite \
         --show-leak-kinds=definite --num-callers=30 --log-file="$dir/valgrind.log" \
         "$build/unit_tests" --gtest_brief=1 >"$dir/valgrind-tests.log" 2>&1
-    local rc=$?
-    tail -5 "$dir/valgrind-tests.log"
+    local rc=$? errors
+    errors=$(sed -n 's/.*ERROR SUMMARY: \([0-9]*\) errors.*/\1/p' "$dir/valgrind.log" | tail -1)
     grep -E 'ERROR SUMMARY|definitely lost' "$dir/valgrind.log"
-    if [ $rc -ne 0 ]; then
-        grep -E '^\[  FAILED' "$dir/valgrind-tests.log" | sort -u
-        grep -B2 -A25 -E 'Invalid|uninitialised|definitely lost in' "$dir/valgrind.log" | head -80
+    grep -E '^\[=+\] [0-9]+ tests? from' "$dir/valgrind-tests.log"
+    if [ "${errors:-x}" != 0 ]; then
+        grep -B2 -A30 -E 'Invalid|uninitialised|definitely lost in|Process terminating' "$dir/valgrind.log" | head -100
+        echo "valgrind: memcheck reported ${errors:-unknown} errors (exit $rc); full log $dir/valgrind.log"
+        return 1
     fi
-    return $rc
+    if ! grep -qE '^\[=+\] [0-9]+ tests? from .* ran' "$dir/valgrind-tests.log"; then
+        tail -20 "$dir/valgrind-tests.log"
+        echo "valgrind: unit_tests did not run to its end (exit $rc)"
+        return 1
+    fi
+    if [ $rc -ne 0 ]; then
+        echo "valgrind: warning: tests failing only under valgrind (timing?):"
+        grep -E '^\[  FAILED  \] [A-Za-z]' "$dir/valgrind-tests.log" | sort -u
+    fi
+    return 0
 }
 
 # --- clang-tidy ---------------------------------------------------------------------
@@ -178,7 +195,7 @@ step_clang_tidy() {
         (cd "$repo" && xargs -r -P"$jobs" -I{} "$clang_tidy" --quiet {} -- \
             -std=c++17 -Isrc/core -Isrc/pg -I"$pg_inc" -D_GNU_SOURCE) >"$dir/clang-tidy-pg.log" 2>&1 || rc=1
     grep -E '(warning|error):' "$dir/clang-tidy-pg.log"
-    [ $rc -eq 0 ] || grep -E 'error:|Error' "$dir"/clang-tidy-*.log | grep -v '^$' | head -5
+    [ $rc -eq 0 ] || echo "clang-tidy: findings above; logs $dir/clang-tidy-core.log, $dir/clang-tidy-pg.log"
     return $rc
 }
 

@@ -159,7 +159,12 @@ capture tls13 0 server.crt server.key "-tls1_3" "-tls1_3"
 capture tls13-ed25519 7 ed25519.crt ed25519.key "-tls1_3" "-tls1_3"
 capture tls13-hello-retry 0 server.crt server.key "-tls1_3 -groups P-384" "-tls1_3"
 capture tls12-cert-request 0 server.crt server.key "-tls1_2 -verify 1" "-tls1_2"
-[ -z "$probe_fuzz" ] || sed -n 's/^probe_fuzz: //p' "$tmp"/client-*.log
+if [ -n "$probe_fuzz" ]; then  # what the probe concluded on each recorded handshake
+    for f in "$tmp"/client-*.log; do
+        n=${f##*/client-}
+        echo "  ${n%.log}: $(sed -n 's/^probe_fuzz: //p' "$f" | head -1)"
+    done
+fi
 if [ "$captured" -eq 0 ]; then
     echo "make-seeds: no TLS handshake could be captured" >&2
     exit 1
