@@ -6,9 +6,10 @@
 #   TLS_AUDIT_FUZZ_SECONDS=600 ...         fuzz longer (default 60 s per fuzzer)
 #   TLS_AUDIT_HARDENING_STEPS="fuzz" ...   only some steps: asan fuzz valgrind clang-tidy cppcheck
 #   TLS_AUDIT_HARDENING_DIR=DIR ...        build trees, corpora and logs (default
-#                                          /tmp/pg_tls_audit-hardening; kept, so reruns
-#                                          build incrementally and fuzzing resumes
-#                                          from the grown corpus)
+#                                          /tmp/pg_tls_audit-hardening.<checksum of the
+#                                          checkout's path>; kept, so reruns build
+#                                          incrementally and fuzzing resumes from the
+#                                          grown corpus)
 #
 # Steps:
 #   asan        ASan+UBSan build (g++) of the core and unit tests, run by ctest
@@ -24,7 +25,8 @@
 set -uo pipefail
 
 repo=$(cd "$(dirname "$0")/.." && pwd)
-dir=${TLS_AUDIT_HARDENING_DIR:-/tmp/pg_tls_audit-hardening}
+# One default directory per checkout, so that clones run side by side.
+dir=${TLS_AUDIT_HARDENING_DIR:-/tmp/pg_tls_audit-hardening.$(printf '%s' "$repo" | cksum | cut -d' ' -f1)}
 fuzz_seconds=${TLS_AUDIT_FUZZ_SECONDS:-60}
 steps=${TLS_AUDIT_HARDENING_STEPS:-"asan fuzz valgrind clang-tidy cppcheck"}
 jobs=$(nproc 2>/dev/null || echo 2)
@@ -36,6 +38,17 @@ dir=$(cd "$dir" && pwd)
 
 passed=()
 failed=()
+# cmake_configure BUILD ARGS...: configure, starting afresh when BUILD was
+# configured for another source tree.
+cmake_configure() {
+    local build=$1
+    shift
+    if [ -f "$build/CMakeCache.txt" ] &&
+        ! grep -qx "CMAKE_HOME_DIRECTORY:INTERNAL=$repo" "$build/CMakeCache.txt"; then
+        rm -rf "$build"
+    fi
+    cmake -S "$repo" -B "$build" "$@"
+}
 section() { printf '\n----- hardening: %s -----\n' "$*"; }
 want() { [[ " $steps " == *" $1 "* ]]; }
 # run_step NAME FUNCTION: runs it, times it, records the outcome.
@@ -65,7 +78,7 @@ make_certs() {
 # --- ASan + UBSan unit tests --------------------------------------------------
 step_asan() {
     local build=$dir/asan
-    cmake -S "$repo" -B "$build" -DTLS_AUDIT_SANITIZE=ON -DTLS_AUDIT_WERROR=ON >"$dir/asan-configure.log" 2>&1 ||
+    cmake_configure "$build" -DTLS_AUDIT_SANITIZE=ON -DTLS_AUDIT_WERROR=ON >"$dir/asan-configure.log" 2>&1 ||
         { cat "$dir/asan-configure.log"; return 1; }
     cmake --build "$build" -j"$jobs" --target unit_tests >"$dir/asan-build.log" 2>&1 ||
         { tail -50 "$dir/asan-build.log"; return 1; }
@@ -92,7 +105,7 @@ step_fuzz() {
     done
     [ ${#targets[@]} -gt 0 ] || { echo "no fuzz targets in test/fuzz"; return 1; }
     command -v "$fuzz_cxx" >/dev/null || { echo "$fuzz_cxx not found (apt-get install clang-14 libclang-rt-14-dev)"; return 1; }
-    CXX=$fuzz_cxx cmake -S "$repo" -B "$build" -DTLS_AUDIT_FUZZ=ON -DTLS_AUDIT_WERROR=ON \
+    CXX=$fuzz_cxx cmake_configure "$build" -DTLS_AUDIT_FUZZ=ON -DTLS_AUDIT_WERROR=ON \
         >"$dir/fuzz-configure.log" 2>&1 || { cat "$dir/fuzz-configure.log"; return 1; }
     cmake --build "$build" -j"$jobs" --target "${targets[@]}" >"$dir/fuzz-build.log" 2>&1 ||
         { tail -50 "$dir/fuzz-build.log"; return 1; }
@@ -137,7 +150,7 @@ step_fuzz() {
 step_valgrind() {
     local build=$dir/plain
     command -v valgrind >/dev/null || { echo "valgrind not found"; return 1; }
-    cmake -S "$repo" -B "$build" -DCMAKE_BUILD_TYPE=Debug -DTLS_AUDIT_WERROR=ON >"$dir/plain-configure.log" 2>&1 ||
+    cmake_configure "$build" -DCMAKE_BUILD_TYPE=Debug -DTLS_AUDIT_WERROR=ON >"$dir/plain-configure.log" 2>&1 ||
         { cat "$dir/plain-configure.log"; return 1; }
     cmake --build "$build" -j"$jobs" --target unit_tests >"$dir/plain-build.log" 2>&1 ||
         { tail -50 "$dir/plain-build.log"; return 1; }
@@ -180,7 +193,7 @@ step_clang_tidy() {
     command -v "$clang_tidy" >/dev/null || { echo "$clang_tidy not found"; return 1; }
     # The same tree valgrind uses; configuring it writes compile_commands.json
     # (the CLI's sources are in it when they exist).
-    cmake -S "$repo" -B "$build" -DCMAKE_BUILD_TYPE=Debug -DTLS_AUDIT_WERROR=ON >"$dir/plain-configure.log" 2>&1 ||
+    cmake_configure "$build" -DCMAKE_BUILD_TYPE=Debug -DTLS_AUDIT_WERROR=ON >"$dir/plain-configure.log" 2>&1 ||
         { cat "$dir/plain-configure.log"; return 1; }
     echo "src/core, src/cli (compile_commands.json of $build)"
     (cd "$repo" && ls src/core/*.cpp src/cli/*.cpp 2>/dev/null) |
