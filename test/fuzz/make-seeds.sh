@@ -4,8 +4,9 @@
 #   test/fuzz/make-seeds.sh CERTDIR OUTDIR [PROBE_FUZZ_BINARY]
 #
 # Writes OUTDIR/x509 (every certificate as PEM and DER, chains, a key mixed
-# with certificates, TRUSTED/old PEM labels, CRL, damaged input),
-# OUTDIR/protocol (protocol names, with the floor/transport byte) and
+# with certificates, TRUSTED/old PEM labels, CRL as PEM and DER, damaged
+# input), OUTDIR/protocol (protocol names with the floor/transport byte, and
+# setting values: host allow-lists, severities, listen_addresses) and
 # OUTDIR/probe (answers to SSLRequest: 'N', 'E' + ErrorResponse, junk, and the
 # real server side of TLS 1.0/1.2/1.3 handshakes captured from openssl s_server
 # through a small relay that plays the PostgreSQL SSLRequest step). With
@@ -36,6 +37,7 @@ done
 cat "$certs/server.key" "$certs/server-chain.crt" >"$x/key-and-chain.pem"
 cat "$certs/server.crt" "$certs/intermediate.crl" "$certs/root.crt" >"$x/cert-crl-cert.pem"
 cp "$certs/intermediate.crl" "$x/crl-only.pem"
+openssl crl -in "$certs/intermediate.crl" -outform DER -out "$x/crl.der"
 openssl x509 -in "$certs/server.crt" -trustout -addtrust serverAuth >"$x/trusted.pem"
 sed -e 's/BEGIN CERTIFICATE/BEGIN X509 CERTIFICATE/' -e 's/END CERTIFICATE/END X509 CERTIFICATE/' \
     "$certs/server.crt" >"$x/old-label.pem"
@@ -52,6 +54,13 @@ for name in SSLv3 TLSv1 TLSv1.1 TLSv1.2 TLSv1.3 tlsv1.2 TLSV1.3 TLSv1.4 TLS1.2 '
         printf "$sel%s" "$name" >"$p/seed-$i"
         i=$((i + 1))
     done
+done
+
+# Setting values: allow-lists, severities, outcomes, listen_addresses.
+for v in 'db.example.com, *.example.org,127.0.0.1' '*.a.b' ' DB.Example.COM ' ',x' '*' 'a b' '::1,fe80::1' \
+    warning critical info ok accepted rejected '*' 'localhost, 10.0.0.1' '0.0.0.0' '::' ''; do
+    printf '%s' "$v" >"$p/seed-$i"
+    i=$((i + 1))
 done
 
 # --- server replies to the probe (first byte: mode, see probe_fuzz.cpp) -------

@@ -1,14 +1,21 @@
-// libFuzzer target: protocol-name parsing (the names GUCs and SQL arguments
-// accept) and the floor comparison built on it.
+// libFuzzer target: the parsers of setting values and names: protocol names
+// (GUCs and SQL arguments) and the floor comparison built on them, the
+// tls_audit.probe_allowed_hosts list and its matching, severity and outcome
+// names, and the self-probe address taken from listen_addresses.
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include <strings.h>
 
+#include "census_key.hpp"
 #include "protocol.hpp"
+#include "rules.hpp"
+#include "server_files.hpp"
+#include "target_policy.hpp"
 
 using namespace tls_audit;
 
@@ -51,5 +58,31 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t *data, std::size_t size
             else require(reason.has_value() == (*p < floor));
         }
     }
+
+    // tls_audit.probe_allowed_hosts: a parsed list is canonical (lower case,
+    // no blank or bare-wildcard entry), parses again to itself, and allows
+    // each of its plain entries.
+    auto hosts = parse_allowed_hosts(input);
+    if (hosts) {
+        std::string joined;
+        for (const auto &h : hosts.value()) {
+            require(!h.empty() && h != "*");
+            for (char c : h) require(!(c >= 'A' && c <= 'Z') && c != ',' && c != ' ');
+            if (h.rfind("*.", 0) != 0) require(host_allowed(h, hosts.value()));
+            joined += (joined.empty() ? "" : ",") + h;
+        }
+        auto again = parse_allowed_hosts(joined);
+        require(again.ok() && again.value() == hosts.value());
+    } else {
+        require(hosts.error().sqlstate.size() == 5 && !hosts.error().message.empty());
+    }
+    // The input as a host against a fixed list, and an empty list allows all.
+    static const std::vector<std::string> kList = {"db.example.com", "*.example.org", "127.0.0.1"};
+    (void)host_allowed(input, kList);
+    require(host_allowed(input, {}));
+
+    if (auto s = parse_severity(input)) require(parse_severity(severity_name(*s)) == s);
+    if (auto o = parse_outcome(input)) require(parse_outcome(outcome_name(*o)) == o);
+    if (auto host = self_probe_host(input)) require(!host->empty());
     return 0;
 }

@@ -1,11 +1,13 @@
 // libFuzzer target: certificate parsing (DER, PEM single and multi-block,
-// other PEM blocks mixed in) through parse_certificates / certificate_infos.
+// other PEM blocks mixed in) through parse_certificates / certificate_infos,
+// and the CRL parser (parse_crls) on the same bytes.
 // Any crash, sanitizer report, leak or broken invariant below is a bug.
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
 #include <string_view>
 
+#include "server_files.hpp"
 #include "x509.hpp"
 
 using namespace tls_audit;
@@ -51,6 +53,15 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t *data, std::size_t size
         require(certs.value().size() == infos.value().size());
         for (std::size_t i = 0; i < certs.value().size(); ++i)
             require(sha256_hex(certs.value()[i].get()) == infos.value()[i].sha256);
+    }
+
+    auto crls = parse_crls(input);
+    if (!crls) {
+        require(crls.error().sqlstate.size() == 5);
+        require(!crls.error().message.empty());
+    } else {
+        require(!crls.value().empty());
+        for (const CrlInfo &crl : crls.value()) require(crl.revoked >= 0);
     }
     return 0;
 }
