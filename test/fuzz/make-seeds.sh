@@ -94,6 +94,7 @@ use IO::Socket::UNIX;
 use IO::Select;
 my ($front, $back, $outfile, $mode) = @ARGV;
 $SIG{ALRM} = sub { die "relay: timed out\n" };
+$SIG{PIPE} = 'IGNORE';  # the client may close first (the probe does right after its handshake)
 alarm 15;
 my $listen = IO::Socket::UNIX->new(Type => SOCK_STREAM(), Local => $front, Listen => 1)
     or die "relay: listen: $!\n";
