@@ -28,6 +28,9 @@ endif
 PG_CONFIG ?= pg_config
 PG_CPPFLAGS += -Isrc/core -Isrc/pg
 PG_CXXFLAGS += -std=c++17 -Wall -Wextra
+# Header dependencies (PGXS tracks none unless the server was configured with
+# --enable-depend): each .o gets a .d beside it, included below.
+PG_CXXFLAGS += -MMD -MP
 SHLIB_LINK += -lstdc++ -lssl -lcrypto
 
 # JIT bitcode is only used to inline SQL-callable C functions into JIT-compiled
@@ -35,7 +38,8 @@ SHLIB_LINK += -lstdc++ -lssl -lcrypto
 # step (it would need the same C++ flags for clang).
 override with_llvm = no
 
-EXTRA_CLEAN = $(DATA_built) $(CLI_OBJS) pg_tls_check regression.diffs regression.out results tmp_certs
+EXTRA_CLEAN = $(DATA_built) $(CLI_OBJS) pg_tls_check regression.diffs regression.out results tmp_certs \
+	$(OBJS:.o=.d) $(CLI_OBJS:.o=.d)
 
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
@@ -63,3 +67,5 @@ install-pg-tls-check: pg_tls_check installdirs
 	$(INSTALL_PROGRAM) pg_tls_check '$(DESTDIR)$(bindir)/pg_tls_check'
 .PHONY: install-pg-tls-check
 endif
+
+-include $(OBJS:.o=.d) $(CLI_OBJS:.o=.d)

@@ -19,7 +19,8 @@ std::string group_name(SSL *ssl) {
 #endif
 }
 
-SessionTls describe_session(SSL *ssl) {
+SessionTls describe_session(SSL *ssl, SessionDetail detail) {
+    const bool full = detail == SessionDetail::kFull;
     SessionTls s;
     s.protocol = SSL_get_version(ssl);
     const SSL_CIPHER *cipher = SSL_get_current_cipher(ssl);
@@ -35,8 +36,8 @@ SessionTls describe_session(SSL *ssl) {
 #else
     X509Ptr peer(SSL_get_peer_certificate(ssl));
 #endif
-    if (peer) s.client = describe_certificate(peer.get());
-    if (X509 *own = SSL_get_certificate(ssl)) s.server_cert_sha256 = sha256_hex(own);
+    if (peer) s.client = full ? describe_certificate(peer.get()) : describe_certificate_brief(peer.get());
+    if (X509 *own = SSL_get_certificate(ssl); own != nullptr && full) s.server_cert_sha256 = sha256_hex(own);
     ERR_clear_error();
     return s;
 }

@@ -21,8 +21,15 @@ struct SessionTls {
     std::string server_cert_sha256;  // fingerprint of the certificate this server presented
 };
 
+// How much describe_session() works out. The connection hook needs no
+// fingerprints, SANs or self-signature check (a public-key verification), so
+// it asks for kForRegistry and keeps the per-connection cost low.
+enum class SessionDetail { kFull, kForRegistry };
+
 // Read the details of a handshaken connection. `ssl` must be non-null.
-SessionTls describe_session(SSL *ssl);
+// With kForRegistry, server_cert_sha256 is empty and the client certificate's
+// sha256, san and self_signed are left at their defaults.
+SessionTls describe_session(SSL *ssl, SessionDetail detail = SessionDetail::kFull);
 
 // Name of a negotiated key-exchange group (OpenSSL NID or TLS group id).
 std::string group_name(SSL *ssl);

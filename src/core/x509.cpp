@@ -184,7 +184,7 @@ std::string sha256_hex(X509 *cert) {
     return out;
 }
 
-CertInfo describe_certificate(X509 *cert) {
+CertInfo describe_certificate_brief(X509 *cert) {
     CertInfo info;
     info.subject = name_to_string(X509_get_subject_name(cert));
     info.issuer = name_to_string(X509_get_issuer_name(cert));
@@ -201,13 +201,18 @@ CertInfo describe_certificate(X509 *cert) {
             info.key_curve.assign(group, glen);
     } else {
         info.key_type = "unknown";
-        ERR_clear_error();
     }
     const char *sig = OBJ_nid2ln(X509_get_signature_nid(cert));
     info.signature_algorithm = sig != nullptr ? sig : "unknown";
+    info.is_ca = (X509_get_extension_flags(cert) & EXFLAG_CA) != 0;
+    ERR_clear_error();
+    return info;
+}
+
+CertInfo describe_certificate(X509 *cert) {
+    CertInfo info = describe_certificate_brief(cert);
     info.sha256 = sha256_hex(cert);
     info.san = subject_alt_names(cert);
-    info.is_ca = (X509_get_extension_flags(cert) & EXFLAG_CA) != 0;
     info.self_signed = is_self_signed(cert);
     ERR_clear_error();
     return info;

@@ -36,6 +36,10 @@ struct CertInfo {
 
 CertInfo describe_certificate(X509 *cert);
 
+// The same without sha256, san and self_signed (no digest, no signature
+// verification): for hot paths that only show names, dates and key facts.
+CertInfo describe_certificate_brief(X509 *cert);
+
 // Whole days from `now` until `not_after`, rounded down (negative once expired).
 std::int64_t days_left(std::int64_t not_after, std::int64_t now);
 

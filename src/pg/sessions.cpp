@@ -140,7 +140,7 @@ bool copy_slot(int index, Slot &out) {
 // on failure leaves a message in `failure`.
 bool describe_into(SSL *ssl, RegistryRecord &record, char *failure, std::size_t failure_size) noexcept {
     try {
-        const SessionTls session = describe_session(ssl);
+        const SessionTls session = describe_session(ssl, SessionDetail::kForRegistry);
         fill_record(record, session);
         return true;
     } catch (...) {

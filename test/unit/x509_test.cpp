@@ -135,3 +135,21 @@ TEST(X509Test, EveryPrefixOfAValidPemIsHandled) {
     const std::string pem = read_cert_file("server-chain.crt");
     for (std::size_t n = 0; n < pem.size(); n += 7) (void)certificate_infos(pem.substr(0, n));
 }
+
+TEST(X509Test, BriefDescriptionLeavesOutOnlyTheCostlyFields) {
+    auto certs = parse_certificates(read_cert_file("selfsigned.crt"));
+    ASSERT_TRUE(certs.ok());
+    const CertInfo full = describe_certificate(certs.value()[0].get());
+    const CertInfo brief = describe_certificate_brief(certs.value()[0].get());
+    EXPECT_EQ(brief.subject, full.subject);
+    EXPECT_EQ(brief.issuer, full.issuer);
+    EXPECT_EQ(brief.serial, full.serial);
+    EXPECT_EQ(brief.not_after, full.not_after);
+    EXPECT_EQ(brief.key_type, full.key_type);
+    EXPECT_EQ(brief.key_bits, full.key_bits);
+    EXPECT_EQ(brief.signature_algorithm, full.signature_algorithm);
+    EXPECT_TRUE(full.self_signed);
+    EXPECT_FALSE(brief.self_signed);
+    EXPECT_TRUE(brief.sha256.empty());
+    EXPECT_TRUE(brief.san.empty());
+}
