@@ -1,8 +1,8 @@
 // pg_tls_check's policy: report -> status and findings; no network.
-// (The CLI source is compiled into this test; see cli_options_test.cpp.)
-#include "../../src/cli/evaluate.cpp"
 
 #include <gtest/gtest.h>
+
+#include "evaluate.hpp"
 
 using namespace tls_audit;
 using namespace tls_audit::cli;

@@ -1,13 +1,10 @@
 // pg_tls_check's output formats and JSON writer; no network.
-// (The CLI sources are compiled into this test; see cli_options_test.cpp.)
-#include "../../src/cli/format.cpp"
-#include "../../src/cli/format_json.cpp"
-#include "../../src/cli/format_nagios.cpp"
-#include "../../src/cli/format_tap.cpp"
-#include "../../src/cli/format_text.cpp"
-#include "../../src/cli/json.cpp"
 
 #include <gtest/gtest.h>
+
+#include "evaluate.hpp"
+#include "format.hpp"
+#include "json.hpp"
 
 #include <regex>
 #include <sstream>

@@ -1,10 +1,8 @@
 // pg_tls_check's argument parsing; no network.
-//
-// unit_tests links only the core library, so the CLI source under test is
-// compiled into this file (each CLI source is included by exactly one test).
-#include "../../src/cli/options.cpp"
 
 #include <gtest/gtest.h>
+
+#include "options.hpp"
 
 using namespace tls_audit;
 using namespace tls_audit::cli;

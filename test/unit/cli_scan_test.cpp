@@ -1,8 +1,8 @@
 // pg_tls_check's bounded parallel scan, with a stub in place of the network.
-// (The CLI source is compiled into this test; see cli_options_test.cpp.)
-#include "../../src/cli/scan.cpp"
 
 #include <gtest/gtest.h>
+
+#include "scan.hpp"
 
 #include <chrono>
 #include <mutex>
