@@ -118,7 +118,7 @@ if want cli && [ -f "$repo/test/cli/run.sh" ]; then
 fi
 
 if want hardening; then
-    section "hardening: sanitizers, fuzzing, valgrind, clang-tidy, cppcheck (doc/hardening.md)"
+    section "hardening: sanitizers, fuzzing, valgrind, clang-tidy, cppcheck (README: Hardening)"
     # Runs as root in the repository; its build trees, corpora and logs live in
     # TLS_AUDIT_HARDENING_DIR (default /tmp/pg_tls_audit-hardening.<checksum of the path>).
     (cd "$repo" && PG_CONFIG="$PG_CONFIG" bash "$repo/test/hardening.sh") || failures+=("hardening")

@@ -1,4 +1,4 @@
-// JSON: stable keys, documented in doc/pg_tls_check.md. Unknown values are
+// JSON: stable keys, documented in README.md (pg_tls_check, JSON output). Unknown values are
 // null, never missing.
 #include "format.hpp"
 #include "json.hpp"
