@@ -1,10 +1,11 @@
 // tls_audit.probe() and tls_audit.probe_certificates(): the core's STARTTLS
-// probe, callable from SQL. The probe polls PostgreSQL's InterruptPending
-// flag (a plain read) so that cancel and statement_timeout stop it; the
+// probe, callable from SQL. The probe polls PostgreSQL's cancel flags
+// (a plain read) so that cancel and statement_timeout stop it; the
 // interrupt itself is then serviced after every C++ frame is gone.
 #include <string>
 
 #include "guard.hpp"
+#include "interrupts.hpp"
 #include "probe.hpp"
 #include "probe_settings.hpp"
 #include "row.hpp"
@@ -60,8 +61,6 @@ ProbeTarget read_target(FunctionCallInfo fcinfo, bool with_ca_file) {
     return target;
 }
 
-const CancelCheck kInterruptCheck = [] { return InterruptPending != 0; };
-
 bool is_cancel(const Error &e) { return e.sqlstate == sqlstate::kQueryCanceled; }
 
 // After a probe stopped for an interrupt: let PostgreSQL service it (cancel,
@@ -77,7 +76,7 @@ extern "C" Datum tls_audit_probe(PG_FUNCTION_ARGS) {
     bool interrupted = false;
     Datum result = pg::guarded([&]() -> Datum {
         const ProbeTarget target = read_target(fcinfo, false);
-        auto reports = probe_protocols(target, kInterruptCheck);
+        auto reports = probe_protocols(target, pg::cancel_requested());
         if (!reports.ok()) {
             if (is_cancel(reports.error())) {
                 interrupted = true;
@@ -104,7 +103,7 @@ extern "C" Datum tls_audit_probe_certificates(PG_FUNCTION_ARGS) {
     bool interrupted = false;
     Datum result = pg::guarded([&]() -> Datum {
         const ProbeTarget target = read_target(fcinfo, true);
-        auto chain = probe_chain(target, kInterruptCheck);
+        auto chain = probe_chain(target, pg::cancel_requested());
         if (!chain.ok()) {
             if (is_cancel(chain.error())) {
                 interrupted = true;

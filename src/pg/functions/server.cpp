@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "guard.hpp"
+#include "interrupts.hpp"
 #include "probe.hpp"
 #include "row.hpp"
 #include "server_capture.hpp"
@@ -81,9 +82,6 @@ struct Served {
     std::string error;
 };
 
-// Cancel and statement_timeout stop the self-probe (plain flag reads).
-const CancelCheck kCancelCheck = [] { return QueryCancelPending || ProcDiePending; };
-
 struct SelfProbeMemo {
     bool valid = false;
     TimestampTz reload_time = 0;
@@ -107,7 +105,7 @@ Served self_probe(bool &interrupted) {
     target.host = *host;
     target.port = PostPortNumber;
     target.timeout_ms = kSelfProbeTimeoutMs;
-    auto chain = probe_chain(target, kCancelCheck);
+    auto chain = probe_chain(target, pg::cancel_requested());
     if (!chain.ok()) {
         if (chain.error().sqlstate == sqlstate::kQueryCanceled) {
             interrupted = true;
