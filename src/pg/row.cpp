@@ -136,9 +136,8 @@ TupleDesc result_descriptor(FunctionCallInfo fcinfo) {
     });
 }
 
-std::int64_t now_epoch() {
-    const TimestampTz now = GetCurrentTransactionStartTimestamp();
-    return now / USECS_PER_SEC + kPgEpochOffsetSeconds;
-}
+std::int64_t timestamptz_to_epoch(TimestampTz ts) { return ts / USECS_PER_SEC + kPgEpochOffsetSeconds; }
+
+std::int64_t now_epoch() { return timestamptz_to_epoch(GetCurrentTransactionStartTimestamp()); }
 
 }  // namespace tls_audit::pg

@@ -57,6 +57,9 @@ ReturnSetInfo *materialize(FunctionCallInfo fcinfo);
 // Tuple descriptor of a function returning a composite (RETURNS record/OUT args).
 TupleDesc result_descriptor(FunctionCallInfo fcinfo);
 
+// A timestamptz as seconds since the Unix epoch (rounded toward zero).
+std::int64_t timestamptz_to_epoch(TimestampTz ts);
+
 // The current time as seconds since the epoch (the transaction's start time,
 // so that one query sees one "now").
 std::int64_t now_epoch();

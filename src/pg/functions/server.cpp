@@ -40,9 +40,6 @@ constexpr int kSelfProbeTimeoutMs = 2000;
 // A self-probe answer is reused by this backend until its configuration is
 // reloaded, and for at most this long.
 constexpr std::int64_t kSelfProbeReuseSeconds = 60;
-constexpr std::int64_t kPgEpochOffsetSeconds = 946684800;
-
-std::int64_t timestamptz_to_epoch(TimestampTz ts) { return ts / USECS_PER_SEC + kPgEpochOffsetSeconds; }
 
 std::string setting(const char *name) {
     const char *value = pg::call([name] { return GetConfigOption(name, true, false); });
@@ -142,7 +139,7 @@ Served served_certificates(bool ssl_enabled, bool &interrupted) {
             }
             if (!served.certs.empty()) {
                 served.source = "handshake";
-                served.at = timestamptz_to_epoch(capture->captured_at);
+                served.at = pg::timestamptz_to_epoch(capture->captured_at);
                 return served;
             }
         }
