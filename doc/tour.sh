@@ -94,28 +94,19 @@ as_pg sed -i '1i host all all 127.0.0.1/32 trust' "$data/pg_hba.conf"
 as_pg "$bindir/pg_ctl" -D "$data" -l "$work/server.log" -w start >/dev/null
 as_pg "$bindir/psql" -X -q -h "$work" -p "$port" -U postgres -c 'CREATE EXTENSION pg_tls_audit'
 
-# Client side: old versions need an OpenSSL configuration that allows them.
-as_pg tee "$work/legacy-openssl.cnf" >/dev/null <<'CNF'
-openssl_conf = openssl_init
-[openssl_init]
-ssl_conf = ssl_sect
-[ssl_sect]
-system_default = system_default_sect
-[system_default_sect]
-MinProtocol = TLSv1
-CipherString = ALL:@SECLEVEL=0
-CNF
 as_pg cp "$work/certs/client.key" "$work/client.key"
 as_pg chmod 600 "$work/client.key"
 tls="host=localhost port=$port user=postgres dbname=postgres sslmode=verify-full sslrootcert=$work/certs/root.crt"
 client_cert="sslcert=$work/certs/client.crt sslkey=$work/client.key"
 
+# Old protocol versions need a client-side OpenSSL configuration that allows
+# them (made by make-certs.sh).
 client() {  # client CONNINFO SQL: run as an application would
-    as_pg env OPENSSL_CONF="$work/legacy-openssl.cnf" "$bindir/psql" -X -q "$1" -c "$2"
+    as_pg env OPENSSL_CONF="$work/certs/legacy-openssl.cnf" "$bindir/psql" -X -q "$1" -c "$2"
 }
 # Applications that stay connected while the DBA looks around.
 background() {  # background APP CONNINFO
-    as_pg env OPENSSL_CONF="$work/legacy-openssl.cnf" "$bindir/psql" -X -q \
+    as_pg env OPENSSL_CONF="$work/certs/legacy-openssl.cnf" "$bindir/psql" -X -q \
         "$2 application_name=$1" -c "SELECT pg_sleep(600)" >/dev/null 2>&1 &
 }
 
@@ -132,7 +123,7 @@ query() {  # query [CONNINFO-LABEL CONNINFO] SQL: show a psql session
     local label="psql (unix socket, as postgres)" conn="host=$work port=$port user=postgres dbname=postgres"
     if [ $# -eq 3 ]; then label=$1; conn=$2; shift 2; fi
     local out
-    out=$(as_pg env OPENSSL_CONF="$work/legacy-openssl.cnf" "$bindir/psql" -X -q "$conn" -c "$1" 2>&1)
+    out=$(as_pg env OPENSSL_CONF="$work/certs/legacy-openssl.cnf" "$bindir/psql" -X -q "$conn" -c "$1" 2>&1)
     if $markdown; then
         printf '```\n-- %s\n=# %s\n%s\n```\n\n' "$label" "$1" "$out"
     else

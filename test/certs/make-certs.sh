@@ -147,8 +147,21 @@ done
 # A CRL from the intermediate (empty, next update in 30 days).
 openssl ca -batch -config ca-db/intermediate.cnf -gencrl -crldays 30 -out intermediate.crl 2>/dev/null
 
+# The OpenSSL configuration a client needs to speak TLSv1 or TLSv1.1 (Debian's
+# default refuses anything below TLSv1.2 and SHA-1 signatures in the handshake).
+cat >legacy-openssl.cnf <<'CNF'
+openssl_conf = openssl_init
+[openssl_init]
+ssl_conf = ssl_sect
+[ssl_sect]
+system_default = system_default_sect
+[system_default_sect]
+MinProtocol = TLSv1
+CipherString = ALL:@SECLEVEL=0
+CNF
+
 # Garbage for the error paths.
 printf 'this is not a certificate\n' >garbage.txt
 head -c 300 server.crt >truncated.pem
-chmod 644 ./*.crt ./*.crl garbage.txt truncated.pem
+chmod 644 ./*.crt ./*.crl garbage.txt truncated.pem legacy-openssl.cnf
 echo "certificates written to $dir"

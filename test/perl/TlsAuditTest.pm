@@ -52,23 +52,11 @@ sub client_key
 	return $copy;
 }
 
-# An OpenSSL configuration for clients that must speak TLSv1 or TLSv1.1.
+# The OpenSSL configuration for clients that must speak TLSv1 or TLSv1.1
+# (written by make-certs.sh next to the certificates).
 sub legacy_openssl_conf
 {
-	my $file = PostgreSQL::Test::Utils::tempdir('openssl') . '/legacy.cnf';
-	open my $fh, '>', $file or die "$file: $!";
-	print $fh <<'CNF';
-openssl_conf = openssl_init
-[openssl_init]
-ssl_conf = ssl_sect
-[ssl_sect]
-system_default = system_default_sect
-[system_default_sect]
-MinProtocol = TLSv1
-CipherString = ALL:@SECLEVEL=0
-CNF
-	close $fh;
-	return $file;
+	return cert_path('legacy-openssl.cnf');
 }
 
 # A started TLS node named $name with the extension created.
