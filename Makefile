@@ -31,6 +31,10 @@ PG_CXXFLAGS += -std=c++17 -Wall -Wextra
 # Header dependencies (PGXS tracks none unless the server was configured with
 # --enable-depend): each .o gets a .d beside it, included below.
 PG_CXXFLAGS += -MMD -MP
+# Calls into PostgreSQL, OpenSSL and libc go through the GOT, which the
+# postmaster already filled at load time (the library is linked -z now),
+# instead of through a PLT page that each new backend would fault in.
+PG_CXXFLAGS += -fno-plt
 SHLIB_LINK += -lstdc++ -lssl -lcrypto
 
 # JIT bitcode is only used to inline SQL-callable C functions into JIT-compiled

@@ -1,4 +1,5 @@
 #include "census_key.hpp"
+#include "hot_path.hpp"
 
 #include <cstring>
 
@@ -17,7 +18,7 @@ constexpr OutcomeRow kOutcomes[] = {
 
 // Length of the longest prefix of s[0..len) that does not end inside a
 // UTF-8 multi-byte sequence.
-std::size_t utf8_boundary(const char *s, std::size_t len) noexcept {
+TLS_AUDIT_HOT std::size_t utf8_boundary(const char *s, std::size_t len) noexcept {
     std::size_t cut = len;
     // Step back over continuation bytes (10xxxxxx) to the lead byte.
     std::size_t i = cut;
@@ -63,7 +64,7 @@ bool valid_outcome(std::uint8_t raw) {
     return false;
 }
 
-bool copy_census_field(char *field, std::size_t capacity, const char *value) noexcept {
+TLS_AUDIT_HOT bool copy_census_field(char *field, std::size_t capacity, const char *value) noexcept {
     std::memset(field, 0, capacity);
     if (value == nullptr || capacity == 0) return false;
     const std::size_t len = std::strlen(value);
@@ -77,7 +78,7 @@ bool copy_census_field(char *field, std::size_t capacity, const char *value) noe
     return truncated;
 }
 
-void make_census_key(CensusKey &key, const CensusKeyFields &f) noexcept {
+TLS_AUDIT_HOT void make_census_key(CensusKey &key, const CensusKeyFields &f) noexcept {
     std::memset(&key, 0, sizeof key);
     copy_census_field(key.usename, sizeof key.usename, f.usename);
     copy_census_field(key.datname, sizeof key.datname, f.datname);

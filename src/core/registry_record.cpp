@@ -1,4 +1,5 @@
 #include "registry_record.hpp"
+#include "hot_path.hpp"
 
 #include <cstring>
 
@@ -8,7 +9,7 @@ namespace {
 
 // Largest prefix length <= limit of `value` that does not end inside a UTF-8
 // sequence (continuation bytes are 10xxxxxx).
-std::size_t utf8_prefix(std::string_view value, std::size_t limit) noexcept {
+TLS_AUDIT_HOT std::size_t utf8_prefix(std::string_view value, std::size_t limit) noexcept {
     if (limit >= value.size()) return value.size();
     std::size_t len = limit;
     // value[len] is the first byte left out: back up while it continues a character.
@@ -18,7 +19,7 @@ std::size_t utf8_prefix(std::string_view value, std::size_t limit) noexcept {
 
 }  // namespace
 
-bool copy_field(char *field, std::size_t capacity, std::string_view value) noexcept {
+TLS_AUDIT_HOT bool copy_field(char *field, std::size_t capacity, std::string_view value) noexcept {
     if (capacity == 0) return value.empty();
     if (value.size() < capacity) {
         std::memcpy(field, value.data(), value.size());
@@ -37,25 +38,24 @@ bool copy_field(char *field, std::size_t capacity, std::string_view value) noexc
     return false;
 }
 
-void fill_record(RegistryRecord &record, const SessionTls &session) noexcept {
+TLS_AUDIT_HOT void fill_record(RegistryRecord &record, const SessionTlsView &tls, const CertInfo *client) noexcept {
     std::memset(&record, 0, sizeof record);
     bool whole = true;
-    whole &= copy_field(record.protocol, session.protocol);
-    whole &= copy_field(record.cipher, session.cipher);
-    whole &= copy_field(record.sni, session.sni);
-    whole &= copy_field(record.key_exchange_group, session.key_exchange_group);
-    record.bits = session.bits;
-    if (session.client) {
-        const CertInfo &c = *session.client;
+    whole &= copy_field(record.protocol, tls.protocol);
+    whole &= copy_field(record.cipher, tls.cipher);
+    whole &= copy_field(record.sni, tls.sni);
+    whole &= copy_field(record.key_exchange_group, tls.key_exchange_group);
+    record.bits = tls.bits;
+    if (client != nullptr) {
         record.has_client = true;
-        whole &= copy_field(record.subject, c.subject);
-        whole &= copy_field(record.issuer, c.issuer);
-        whole &= copy_field(record.serial, c.serial);
-        whole &= copy_field(record.key_type, c.key_type);
-        whole &= copy_field(record.signature_algorithm, c.signature_algorithm);
-        record.not_before = c.not_before;
-        record.not_after = c.not_after;
-        record.key_bits = c.key_bits;
+        whole &= copy_field(record.subject, client->subject);
+        whole &= copy_field(record.issuer, client->issuer);
+        whole &= copy_field(record.serial, client->serial);
+        whole &= copy_field(record.key_type, client->key_type);
+        whole &= copy_field(record.signature_algorithm, client->signature_algorithm);
+        record.not_before = client->not_before;
+        record.not_after = client->not_after;
+        record.key_bits = client->key_bits;
     }
     record.truncated = !whole;
 }

@@ -57,7 +57,9 @@ template <std::size_t N> std::string_view field_text(const char (&field)[N]) noe
     return std::string_view(field, len);
 }
 
-// A record for a described session. Never throws; the record is zeroed first.
-void fill_record(RegistryRecord &record, const SessionTls &session) noexcept;
+// Fill a record from a session's connection-level facts and, when the client
+// sent one, its certificate (nullptr: none). The record is zeroed first.
+// Never throws or allocates, so the hook can write straight into its slot.
+void fill_record(RegistryRecord &record, const SessionTlsView &tls, const CertInfo *client) noexcept;
 
 }  // namespace tls_audit

@@ -1,43 +1,89 @@
 #include "session.hpp"
+#include "hot_path.hpp"
+
+#include <cstdio>
 
 #include <openssl/err.h>
 
+#include "openssl_ptr.hpp"
+
 namespace tls_audit {
 
-std::string group_name(SSL *ssl) {
+namespace {
+
+TLS_AUDIT_HOT std::string_view view(const char *s) noexcept { return s != nullptr ? std::string_view(s) : std::string_view(); }
+
+// The group's name: OpenSSL's static string, or "0x..." written to `buffer`.
+TLS_AUDIT_HOT std::string_view group_name_view(SSL *ssl, GroupNameBuffer &buffer) noexcept {
 #if OPENSSL_VERSION_NUMBER >= 0x30000000L
-    int nid = SSL_get_negotiated_group(ssl);
+    const int nid = SSL_get_negotiated_group(ssl);
     if (nid == 0 || nid == NID_undef) return {};
     // OpenSSL 3 returns a NID, or TLSEXT_nid_unknown | group-id for groups it has no NID for.
-    if ((nid & TLSEXT_nid_unknown) != 0) return "0x" + std::to_string(nid & 0xffff);
+    if ((nid & TLSEXT_nid_unknown) != 0) {
+        std::snprintf(buffer, sizeof buffer, "0x%04x", static_cast<unsigned>(nid & 0xffff));
+        return buffer;
+    }
     const char *name = SSL_group_to_name(ssl, nid);
     if (name == nullptr) name = OBJ_nid2sn(nid);
-    return name != nullptr ? name : std::string();
+    return view(name);
 #else
     (void)ssl;
+    (void)buffer;
     return {};
 #endif
 }
 
-SessionTls describe_session(SSL *ssl, SessionDetail detail) {
-    const bool full = detail == SessionDetail::kFull;
-    SessionTls s;
-    s.protocol = SSL_get_version(ssl);
-    const SSL_CIPHER *cipher = SSL_get_current_cipher(ssl);
-    if (cipher != nullptr) {
-        s.cipher = SSL_CIPHER_get_name(cipher);
-        s.bits = SSL_CIPHER_get_bits(cipher, nullptr);
+}  // namespace
+
+TLS_AUDIT_HOT SessionTlsView view_session(SSL *ssl, GroupNameBuffer &group_buffer) noexcept {
+    SessionTlsView v;
+    v.protocol = view(SSL_get_version(ssl));
+    if (const SSL_CIPHER *cipher = SSL_get_current_cipher(ssl); cipher != nullptr) {
+        v.cipher = view(SSL_CIPHER_get_name(cipher));
+        v.bits = SSL_CIPHER_get_bits(cipher, nullptr);
     }
-    if (const char *sni = SSL_get_servername(ssl, TLSEXT_NAMETYPE_host_name)) s.sni = sni;
-    s.key_exchange_group = group_name(ssl);
-    s.session_reused = SSL_session_reused(ssl) == 1;
+    v.sni = view(SSL_get_servername(ssl, TLSEXT_NAMETYPE_host_name));
+    v.key_exchange_group = group_name_view(ssl, group_buffer);
+    return v;
+}
+
+namespace {
+
+TLS_AUDIT_HOT X509Ptr peer_certificate(SSL *ssl) {
 #if OPENSSL_VERSION_NUMBER >= 0x30000000L
-    X509Ptr peer(SSL_get1_peer_certificate(ssl));
+    return X509Ptr(SSL_get1_peer_certificate(ssl));
 #else
-    X509Ptr peer(SSL_get_peer_certificate(ssl));
+    return X509Ptr(SSL_get_peer_certificate(ssl));
 #endif
-    if (peer) s.client = full ? describe_certificate(peer.get()) : describe_certificate_brief(peer.get());
-    if (X509 *own = SSL_get_certificate(ssl); own != nullptr && full) s.server_cert_sha256 = sha256_hex(own);
+}
+
+}  // namespace
+
+TLS_AUDIT_HOT std::optional<CertInfo> client_certificate_brief(SSL *ssl) {
+    X509Ptr peer = peer_certificate(ssl);
+    if (!peer) return std::nullopt;
+    CertInfo info = describe_certificate_brief(peer.get());
+    ERR_clear_error();
+    return info;
+}
+
+std::string group_name(SSL *ssl) {
+    GroupNameBuffer buffer;
+    return std::string(group_name_view(ssl, buffer));
+}
+
+SessionTls describe_session(SSL *ssl) {
+    GroupNameBuffer group;
+    const SessionTlsView v = view_session(ssl, group);
+    SessionTls s;
+    s.protocol = v.protocol;
+    s.cipher = v.cipher;
+    s.bits = v.bits;
+    s.sni = v.sni;
+    s.key_exchange_group = v.key_exchange_group;
+    s.session_reused = SSL_session_reused(ssl) == 1;
+    if (X509Ptr peer = peer_certificate(ssl)) s.client = describe_certificate(peer.get());
+    if (X509 *own = SSL_get_certificate(ssl); own != nullptr) s.server_cert_sha256 = sha256_hex(own);
     ERR_clear_error();
     return s;
 }

@@ -1,14 +1,41 @@
 // What a live TLS connection (a server-side SSL*) says about itself.
 #pragma once
 
+#include <cstddef>
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include <openssl/ssl.h>
 
 #include "x509.hpp"
 
 namespace tls_audit {
+
+// The connection-level facts of a session as views: into OpenSSL's own
+// strings, which live as long as the SSL object, or into a caller's buffer.
+// Reading them allocates nothing, which is what the connection hook needs: a
+// fresh backend's first heap allocation through libstdc++ costs lazy symbol
+// bindings and page faults on every connection.
+struct SessionTlsView {
+    std::string_view protocol;            // "TLSv1.3"
+    std::string_view cipher;              // OpenSSL name, e.g. TLS_AES_256_GCM_SHA384
+    int bits = 0;                         // symmetric key bits of the cipher
+    std::string_view sni;                 // server name the client asked for; empty when none
+    std::string_view key_exchange_group;  // e.g. x25519, secp256r1; empty when unknown
+};
+
+// Room for a group name that OpenSSL has no name for ("0x" and four hex digits).
+using GroupNameBuffer = char[16];
+
+// The connection-level facts of a handshaken connection (`ssl` non-null).
+// `group_buffer` must outlive the result. Never allocates or throws.
+SessionTlsView view_session(SSL *ssl, GroupNameBuffer &group_buffer) noexcept;
+
+// The client's certificate without the costly parts (sha256, san and
+// self_signed left at their defaults); nullopt when the client sent none.
+// Allocates only when there is a certificate.
+std::optional<CertInfo> client_certificate_brief(SSL *ssl);
 
 struct SessionTls {
     std::string protocol;  // "TLSv1.3"
@@ -21,15 +48,8 @@ struct SessionTls {
     std::string server_cert_sha256;  // fingerprint of the certificate this server presented
 };
 
-// How much describe_session() works out. The connection hook needs no
-// fingerprints, SANs or self-signature check (a public-key verification), so
-// it asks for kForRegistry and keeps the per-connection cost low.
-enum class SessionDetail { kFull, kForRegistry };
-
-// Read the details of a handshaken connection. `ssl` must be non-null.
-// With kForRegistry, server_cert_sha256 is empty and the client certificate's
-// sha256, san and self_signed are left at their defaults.
-SessionTls describe_session(SSL *ssl, SessionDetail detail = SessionDetail::kFull);
+// Read every detail of a handshaken connection. `ssl` must be non-null.
+SessionTls describe_session(SSL *ssl);
 
 // Name of a negotiated key-exchange group (OpenSSL NID or TLS group id).
 std::string group_name(SSL *ssl);

@@ -14,6 +14,7 @@
 //    dump) merges into the hash.
 // Both hooks are fail-open: nothing here can refuse or break a connection.
 #include "census.hpp"
+#include "hot_path.hpp"
 
 #include <algorithm>
 #include <cerrno>
@@ -104,7 +105,7 @@ Size shmem_size() {
 }
 
 // The client's address as text, numeric (never a DNS lookup); "" when unknown.
-void client_address(const Port *port, char *out, std::size_t size) {
+TLS_AUDIT_HOT void client_address(const Port *port, char *out, std::size_t size) {
     out[0] = '\0';
     if (port == nullptr || port->raddr.addr.ss_family == AF_UNIX) return;
     // The backend already formatted it numerically, unless log_hostname made
@@ -215,7 +216,7 @@ void release_if_held() {
 // Hooks
 // ---------------------------------------------------------------------------
 
-void fill_key(Port *port, int status, CensusKey &key) {
+TLS_AUDIT_HOT void fill_key(Port *port, int status, CensusKey &key) {
     char addr[kCensusAddrLen];
     client_address(port, addr, sizeof addr);
     CensusKeyFields f;
@@ -240,7 +241,7 @@ void fill_key(Port *port, int status, CensusKey &key) {
     make_census_key(key, f);
 }
 
-void count_connection(const CensusKey &key, TimestampTz now) {
+TLS_AUDIT_HOT void count_connection(const CensusKey &key, TimestampTz now) {
     LWLockAcquire(shared->lock, LW_SHARED);
     bool done = false;
     if (pg_atomic_read_u32(&shared->ring_used) == 0) {
@@ -264,18 +265,26 @@ void count_connection(const CensusKey &key, TimestampTz now) {
 // ClientAuthentication_hook: fail-open. STATUS_EOF (the client hung up
 // during authentication, as psql does before prompting for a password) is
 // not a connection attempt worth counting.
-void client_auth_hook(Port *port, int status) {
+TLS_AUDIT_HOT void client_auth_hook(Port *port, int status) {
     if (prev_client_auth_hook != nullptr) prev_client_auth_hook(port, status);
     if (shared == nullptr || table == nullptr || port == nullptr || status == STATUS_EOF) return;
-    static CensusKey key;  // ~1 kB: keep it off the stack
-    try {
-        fill_key(port, status, key);
-        const TimestampTz now = GetCurrentTimestamp();
-        call([&] { count_connection(key, now); });
-    } catch (...) {
-        release_if_held();
-        log_caught("connection not counted in the census");
+    // On the stack (1 kB): the handshake has already used these stack pages,
+    // while a static buffer would cost a fresh page in every new backend.
+    // Plain data only from here on, so a PostgreSQL error can unwind it.
+    CensusKey key;
+    fill_key(port, status, key);
+    const TimestampTz now = GetCurrentTimestamp();
+    MemoryContext context = CurrentMemoryContext;
+    PG_TRY();
+    {
+        count_connection(key, now);
     }
+    PG_CATCH();
+    {
+        release_if_held();
+        log_caught_error(context, "connection not counted in the census");
+    }
+    PG_END_TRY();
 }
 
 // emit_log_hook: a refused TLS handshake. Only a spinlock: this backend

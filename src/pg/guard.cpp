@@ -15,6 +15,14 @@ void throw_pg_error(MemoryContext context) {
     throw PgError(edata);
 }
 
+void log_caught_error(MemoryContext context, const char *what) {
+    MemoryContextSwitchTo(context);
+    ErrorData *edata = CopyErrorData();
+    FlushErrorState();
+    ereport(LOG, (errmsg("pg_tls_audit: %s: %s", what, edata->message)));
+    FreeErrorData(edata);
+}
+
 void report_error(const char *sqlstate, const char *message, const char *detail, const char *hint) {
     const bool valid_state = strlen(sqlstate) == 5;
     ereport(ERROR, (errcode(valid_state ? MAKE_SQLSTATE(sqlstate[0], sqlstate[1], sqlstate[2], sqlstate[3],

@@ -11,6 +11,10 @@
 //    longjmps only as far as call()'s own PG_TRY, is copied, and continues as a
 //    PgError exception, so the C++ frames above unwind normally. `fn` itself
 //    must hold only plain data (it is skipped by the longjmp).
+//
+// The connection hooks are fail-open and use neither: they hold only plain
+// data, run PostgreSQL calls in their own PG_TRY, and in PG_CATCH call
+// log_caught_error(), so the connection goes on as if we were not there.
 #pragma once
 
 #include <exception>
@@ -33,6 +37,11 @@ class PgError : public std::exception {
 };
 
 [[noreturn]] void throw_pg_error(MemoryContext context);
+
+// In a PG_CATCH block: log the caught error at LOG as "pg_tls_audit: <what>:
+// <message>" and leave error state. `context` is the memory context that was
+// current at PG_TRY.
+void log_caught_error(MemoryContext context, const char *what);
 
 template <class Fn> auto call(Fn &&fn) -> decltype(fn()) {
     using Result = decltype(fn());

@@ -13,6 +13,7 @@
 // buffer (no allocation); any error is logged at LOG and the connection
 // proceeds untouched.
 #include "server_capture.hpp"
+#include "hot_path.hpp"
 
 #include <cstddef>
 #include <cstring>
@@ -28,6 +29,7 @@
 extern "C" {
 #include "libpq/auth.h"
 #include "libpq/libpq-be.h"
+#include "port/atomics.h"
 #include "storage/ipc.h"
 #include "storage/lwlock.h"
 #include "storage/shmem.h"
@@ -53,7 +55,16 @@ struct SharedServed {
     unsigned char der[kDerCapacity];
 };
 
+// The shared area: the capture (under shared_lock) and, outside the lock,
+// the reload time of the newest complete capture, published after it is
+// written so that a connection can see "already captured" with one atomic read.
+struct SharedArea {
+    pg_atomic_uint64 captured_reload;
+    SharedServed served;
+};
+
 SharedServed *shared = nullptr;
+pg_atomic_uint64 *captured_reload = nullptr;
 LWLock *shared_lock = nullptr;
 
 shmem_request_hook_type prev_shmem_request_hook = nullptr;
@@ -62,7 +73,7 @@ ClientAuthentication_hook_type prev_client_auth_hook = nullptr;
 
 void request_shmem() {
     if (prev_shmem_request_hook != nullptr) prev_shmem_request_hook();
-    RequestAddinShmemSpace(MAXALIGN(sizeof(SharedServed)));
+    RequestAddinShmemSpace(MAXALIGN(sizeof(SharedArea)));
     RequestNamedLWLockTranche(kTrancheName, 1);
 }
 
@@ -70,12 +81,16 @@ void startup_shmem() {
     if (prev_shmem_startup_hook != nullptr) prev_shmem_startup_hook();
     bool found = false;
     LWLockAcquire(AddinShmemInitLock, LW_EXCLUSIVE);
-    auto *base = static_cast<SharedServed *>(ShmemInitStruct("pg_tls_audit served certificate",
-                                                             sizeof(SharedServed), &found));
-    if (!found) memset(base, 0, sizeof(SharedServed));
+    auto *base = static_cast<SharedArea *>(ShmemInitStruct("pg_tls_audit served certificate",
+                                                           sizeof(SharedArea), &found));
+    if (!found) {
+        memset(&base->served, 0, sizeof base->served);
+        pg_atomic_init_u64(&base->captured_reload, 0);
+    }
     shared_lock = &GetNamedLWLockTranche(kTrancheName)->lock;
     LWLockRelease(AddinShmemInitLock);
-    shared = base;
+    captured_reload = &base->captured_reload;
+    shared = &base->served;
 }
 
 // Append one certificate's DER to `out`; false when it does not fit.
@@ -114,8 +129,12 @@ bool capture_is_current(TimestampTz reload_time) {
 
 // Plain C-style work only: nothing here has a destructor, so a PostgreSQL
 // error can unwind it.
-void capture(SSL *ssl) {
+TLS_AUDIT_HOT void capture(SSL *ssl) {
     const TimestampTz my_reload = PgReloadTime;
+    // Every connection but the first after a reload stops here, with one
+    // atomic read and no lock (0: nothing captured yet).
+    const auto published = static_cast<TimestampTz>(pg_atomic_read_u64(captured_reload));
+    if (published != 0 && published >= my_reload) return;
     LWLockAcquire(shared_lock, LW_SHARED);
     const bool current = capture_is_current(my_reload);
     LWLockRelease(shared_lock);
@@ -128,12 +147,16 @@ void capture(SSL *ssl) {
     scratch.captured_at = GetCurrentTimestamp();
 
     LWLockAcquire(shared_lock, LW_EXCLUSIVE);
-    if (!capture_is_current(my_reload)) memcpy(shared, &scratch, offsetof(SharedServed, der) + scratch.used);
+    if (!capture_is_current(my_reload)) {
+        memcpy(shared, &scratch, offsetof(SharedServed, der) + scratch.used);
+        pg_write_barrier();
+        pg_atomic_write_u64(captured_reload, static_cast<uint64>(my_reload));
+    }
     LWLockRelease(shared_lock);
 }
 
 // ClientAuthentication_hook: fail-open.
-void client_auth_hook(Port *port, int status) {
+TLS_AUDIT_HOT void client_auth_hook(Port *port, int status) {
     if (prev_client_auth_hook != nullptr) prev_client_auth_hook(port, status);
     if (shared == nullptr || port == nullptr || !port->ssl_in_use || port->ssl == nullptr) return;
     MemoryContext context = CurrentMemoryContext;
@@ -143,12 +166,8 @@ void client_auth_hook(Port *port, int status) {
     }
     PG_CATCH();
     {
-        MemoryContextSwitchTo(context);
         if (LWLockHeldByMe(shared_lock)) LWLockRelease(shared_lock);
-        ErrorData *edata = CopyErrorData();
-        FlushErrorState();
-        ereport(LOG, (errmsg("pg_tls_audit: served certificate not captured: %s", edata->message)));
-        FreeErrorData(edata);
+        log_caught_error(context, "served certificate not captured");
     }
     PG_END_TRY();
 }

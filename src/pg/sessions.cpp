@@ -10,8 +10,11 @@
 // the owner's pid and start time, so a reader can reject a slot left by an
 // earlier backend that had the same slot.
 #include "sessions.hpp"
+#include "guard.hpp"
+#include "hot_path.hpp"
 
 #include <cstring>
+#include <optional>
 
 #include "module.hpp"
 #include "session.hpp"
@@ -56,8 +59,6 @@ shmem_request_hook_type prev_shmem_request_hook = nullptr;
 shmem_startup_hook_type prev_shmem_startup_hook = nullptr;
 ClientAuthentication_hook_type prev_client_auth_hook = nullptr;
 
-int my_slot = -1;  // the slot this backend wrote, or -1
-bool exit_callback_registered = false;
 
 // tls_audit.min_protocol, as Protocol values.
 int min_protocol_setting = static_cast<int>(Protocol::TLSv1_2);
@@ -94,14 +95,16 @@ void startup_shmem() {
     registry_slots = reinterpret_cast<Slot *>(base + header_size());
 }
 
-// Owner-side writes (only ever by the backend that owns the slot).
-void write_slot(int index, const RegistryRecord &record) {
+// Owner-side writes (only ever by the backend that owns the slot). The
+// record is filled in place, between the two changecount increments: no
+// intermediate copy, so the hook touches no memory beyond its own slot.
+TLS_AUDIT_HOT void write_slot(int index, const SessionTlsView &tls, const CertInfo *client) {
     volatile Slot *slot = &registry_slots[index];
     slot->changecount = slot->changecount + 1;
     pg_write_barrier();
     slot->pid = MyProcPid;
     slot->backend_start = MyStartTimestamp;
-    memcpy(const_cast<RegistryRecord *>(&slot->record), &record, sizeof record);
+    fill_record(const_cast<RegistryRecord &>(slot->record), tls, client);
     pg_write_barrier();
     slot->changecount = slot->changecount + 1;
 }
@@ -117,9 +120,12 @@ void clear_slot(int index) {
     slot->changecount = slot->changecount + 1;
 }
 
-void clear_at_exit(int, Datum) {
-    if (my_slot >= 0 && registry_slots != nullptr) clear_slot(my_slot);
-    my_slot = -1;
+// on_shmem_exit: the slot this backend wrote travels in `slot` rather than in
+// a static, so that the hook writes nothing in this library's data pages
+// (each such page written costs a new backend a copy-on-write fault).
+void clear_at_exit(int, Datum slot) {
+    const int index = DatumGetInt32(slot);
+    if (registry_slots != nullptr && index >= 0 && index < registry_header->slot_count) clear_slot(index);
 }
 
 // A consistent copy of a slot, or false when the owner kept writing.
@@ -136,12 +142,11 @@ bool copy_slot(int index, Slot &out) {
     return false;
 }
 
-// The C++ part of the hook: describe the session into `record`. Never throws;
-// on failure leaves a message in `failure`.
-bool describe_into(SSL *ssl, RegistryRecord &record, char *failure, std::size_t failure_size) noexcept {
+// The client's certificate, when it sent one (the only part of the hook
+// that allocates). Never throws; on failure leaves a message in `failure`.
+TLS_AUDIT_HOT bool describe_client(SSL *ssl, std::optional<CertInfo> &client, char *failure, std::size_t failure_size) noexcept {
     try {
-        const SessionTls session = describe_session(ssl, SessionDetail::kForRegistry);
-        fill_record(record, session);
+        client = client_certificate_brief(ssl);
         return true;
     } catch (...) {
         const Error error = describe_current_exception();
@@ -150,47 +155,45 @@ bool describe_into(SSL *ssl, RegistryRecord &record, char *failure, std::size_t 
     }
 }
 
-// Register the exit callback once; a PostgreSQL error here is logged, not raised.
-bool register_exit_callback() {
-    if (exit_callback_registered) return true;
+// Register the exit callback that clears `slot`; a PostgreSQL error here is
+// logged, not raised. The hook runs once per backend, so this does too.
+TLS_AUDIT_HOT bool register_exit_callback(int slot) {
     MemoryContext context = CurrentMemoryContext;
     volatile bool ok = true;
     PG_TRY();
     {
-        on_shmem_exit(clear_at_exit, 0);
+        on_shmem_exit(clear_at_exit, Int32GetDatum(slot));
     }
     PG_CATCH();
     {
-        MemoryContextSwitchTo(context);
-        ErrorData *edata = CopyErrorData();
-        FlushErrorState();
-        ereport(LOG, (errmsg("pg_tls_audit: session not recorded: %s", edata->message)));
-        FreeErrorData(edata);
+        log_caught_error(context, "session not recorded");
         ok = false;
     }
     PG_END_TRY();
-    exit_callback_registered = ok;
     return ok;
 }
 
 // ClientAuthentication_hook: fail-open. Whatever happens here, the
 // connection proceeds exactly as it would without the extension.
-void client_auth_hook(Port *port, int status) {
+TLS_AUDIT_HOT void client_auth_hook(Port *port, int status) {
     if (prev_client_auth_hook != nullptr) prev_client_auth_hook(port, status);
     // Failed authentications are not sessions (the census counts those).
     if (status != STATUS_OK || registry_slots == nullptr || port == nullptr) return;
     if (!port->ssl_in_use || port->ssl == nullptr) return;
     if (MyBackendId <= 0 || MyBackendId > registry_header->slot_count) return;
 
-    static RegistryRecord record;  // 2.7 kB: keep it off the stack
+    SSL *ssl = static_cast<SSL *>(port->ssl);
+    GroupNameBuffer group;
+    const SessionTlsView tls = view_session(ssl, group);
+    std::optional<CertInfo> client;
     char failure[256] = "";
-    if (!describe_into(static_cast<SSL *>(port->ssl), record, failure, sizeof failure)) {
+    if (!describe_client(ssl, client, failure, sizeof failure)) {
         ereport(LOG, (errmsg("pg_tls_audit: session not recorded: %s", failure)));
         return;
     }
-    if (!register_exit_callback()) return;
-    my_slot = MyBackendId - 1;
-    write_slot(my_slot, record);
+    const int slot = MyBackendId - 1;
+    if (!register_exit_callback(slot)) return;
+    write_slot(slot, tls, client ? &*client : nullptr);
 }
 
 }  // namespace

@@ -1,10 +1,16 @@
-// The session registry's record format (fixed-size slots, truncation) and the
-// protocol floor used by tls_audit.sessions.
+// The session registry's record format (fixed-size slots, truncation), the
+// protocol floor used by tls_audit.sessions, and what a live connection says
+// about itself (view_session, describe_session) over an in-memory handshake.
 #include <gtest/gtest.h>
 
 #include <cstring>
+#include <optional>
 #include <string>
 
+#include <openssl/bio.h>
+#include <openssl/ssl.h>
+
+#include "openssl_ptr.hpp"
 #include "protocol.hpp"
 #include "registry_record.hpp"
 #include "session.hpp"
@@ -33,6 +39,17 @@ SessionTls sample_session() {
     c.signature_algorithm = "ecdsa-with-SHA256";
     s.client = c;
     return s;
+}
+
+// fill_record() as the hook calls it, from views of `s`'s strings.
+void fill_from(RegistryRecord &r, const SessionTls &s) {
+    SessionTlsView v;
+    v.protocol = s.protocol;
+    v.cipher = s.cipher;
+    v.bits = s.bits;
+    v.sni = s.sni;
+    v.key_exchange_group = s.key_exchange_group;
+    fill_record(r, v, s.client ? &*s.client : nullptr);
 }
 
 }  // namespace
@@ -77,7 +94,7 @@ TEST(RegistryRecordTest, FieldTextStopsAtArrayEnd) {
 TEST(RegistryRecordTest, FillsEveryField) {
     RegistryRecord r;
     std::memset(&r, 0x5A, sizeof r);  // garbage first: fill_record must zero it
-    fill_record(r, sample_session());
+    fill_from(r, sample_session());
     EXPECT_EQ(field_text(r.protocol), "TLSv1.3");
     EXPECT_EQ(field_text(r.cipher), "TLS_AES_256_GCM_SHA384");
     EXPECT_EQ(r.bits, 256);
@@ -99,7 +116,7 @@ TEST(RegistryRecordTest, NoClientCertificateLeavesClientFieldsEmpty) {
     SessionTls s = sample_session();
     s.client.reset();
     RegistryRecord r;
-    fill_record(r, s);
+    fill_from(r, s);
     EXPECT_FALSE(r.has_client);
     EXPECT_EQ(field_text(r.subject), "");
     EXPECT_EQ(field_text(r.serial), "");
@@ -112,7 +129,7 @@ TEST(RegistryRecordTest, LongDnBeyond63BytesIsKeptWhole) {
     std::string dn = "CN=" + std::string(300, 'a') + ",OU=" + std::string(300, 'b') + ",O=org";
     s.client->subject = dn;
     RegistryRecord r;
-    fill_record(r, s);
+    fill_from(r, s);
     EXPECT_EQ(field_text(r.subject), dn);
     EXPECT_FALSE(r.truncated);
 }
@@ -121,7 +138,7 @@ TEST(RegistryRecordTest, OversizedDnIsMarkedTruncated) {
     SessionTls s = sample_session();
     s.client->issuer = std::string(4096, 'z');
     RegistryRecord r;
-    fill_record(r, s);
+    fill_from(r, s);
     EXPECT_TRUE(r.truncated);
     const std::string_view issuer = field_text(r.issuer);
     EXPECT_EQ(issuer.size(), sizeof r.issuer - 1);
@@ -137,7 +154,7 @@ TEST(RegistryRecordTest, RealClientCertificateFitsWhole) {
     SessionTls s = sample_session();
     s.client = infos.value().front();
     RegistryRecord r;
-    fill_record(r, s);
+    fill_from(r, s);
     EXPECT_GT(s.client->subject.size(), 63u);
     EXPECT_EQ(field_text(r.subject), s.client->subject);
     EXPECT_EQ(field_text(r.serial), s.client->serial);
@@ -177,4 +194,112 @@ TEST(SessionFloorTest, FloorNamesParseBack) {
         start = end + 2;
     }
     EXPECT_EQ(count, 4);
+}
+
+// ---------------------------------------------------------------------------
+// view_session() and client_certificate_brief() on a real handshake (two SSL
+// objects over a memory BIO pair, in this thread): the hook's allocation-free
+// path must say what describe_session() says.
+// ---------------------------------------------------------------------------
+
+namespace {
+
+struct Handshaken {
+    SslCtxPtr server_ctx;
+    SslCtxPtr client_ctx;
+    SslPtr server;
+    SslPtr client;
+};
+
+// Drive both ends until the handshake is done (false on failure).
+bool handshake(Handshaken &h, const char *sni, const char *client_cert) {
+    const std::string dir = test::cert_dir();
+    h.server_ctx.reset(SSL_CTX_new(TLS_server_method()));
+    h.client_ctx.reset(SSL_CTX_new(TLS_client_method()));
+    if (SSL_CTX_use_certificate_chain_file(h.server_ctx.get(), (dir + "/server-chain.crt").c_str()) != 1 ||
+        SSL_CTX_use_PrivateKey_file(h.server_ctx.get(), (dir + "/server.key").c_str(), SSL_FILETYPE_PEM) != 1)
+        return false;
+    if (client_cert != nullptr) {
+        // Ask for a certificate without verifying it: only the description matters here.
+        SSL_CTX_set_verify(h.server_ctx.get(), SSL_VERIFY_PEER, [](int, X509_STORE_CTX *) { return 1; });
+        const std::string crt = dir + "/" + client_cert + ".crt", key = dir + "/" + client_cert + ".key";
+        if (SSL_CTX_use_certificate_file(h.client_ctx.get(), crt.c_str(), SSL_FILETYPE_PEM) != 1 ||
+            SSL_CTX_use_PrivateKey_file(h.client_ctx.get(), key.c_str(), SSL_FILETYPE_PEM) != 1)
+            return false;
+    }
+    h.server.reset(SSL_new(h.server_ctx.get()));
+    h.client.reset(SSL_new(h.client_ctx.get()));
+    BIO *server_bio = nullptr, *client_bio = nullptr;
+    if (BIO_new_bio_pair(&server_bio, 0, &client_bio, 0) != 1) return false;
+    SSL_set_bio(h.server.get(), server_bio, server_bio);
+    SSL_set_bio(h.client.get(), client_bio, client_bio);
+    SSL_set_accept_state(h.server.get());
+    SSL_set_connect_state(h.client.get());
+    if (sni != nullptr) SSL_set_tlsext_host_name(h.client.get(), sni);
+    bool server_done = false, client_done = false;
+    for (int i = 0; i < 100 && !(server_done && client_done); ++i) {
+        if (!client_done) {
+            const int r = SSL_do_handshake(h.client.get());
+            client_done = r == 1;
+            if (r <= 0 && SSL_get_error(h.client.get(), r) != SSL_ERROR_WANT_READ) return false;
+        }
+        if (!server_done) {
+            const int r = SSL_do_handshake(h.server.get());
+            server_done = r == 1;
+            if (r <= 0 && SSL_get_error(h.server.get(), r) != SSL_ERROR_WANT_READ) return false;
+        }
+    }
+    return server_done && client_done;
+}
+
+}  // namespace
+
+TEST(SessionViewTest, AgreesWithDescribeSession) {
+    Handshaken h;
+    ASSERT_TRUE(handshake(h, "db.example.org", nullptr));
+    GroupNameBuffer group;
+    const SessionTlsView v = view_session(h.server.get(), group);
+    const SessionTls s = describe_session(h.server.get());
+    EXPECT_EQ(v.protocol, "TLSv1.3");
+    EXPECT_EQ(v.protocol, s.protocol);
+    EXPECT_EQ(v.cipher, SSL_CIPHER_get_name(SSL_get_current_cipher(h.client.get())));
+    EXPECT_EQ(v.cipher, s.cipher);
+    EXPECT_GT(v.bits, 0);
+    EXPECT_EQ(v.bits, s.bits);
+    EXPECT_EQ(v.sni, "db.example.org");
+    EXPECT_EQ(v.sni, s.sni);
+    EXPECT_FALSE(v.key_exchange_group.empty());
+    EXPECT_EQ(v.key_exchange_group, s.key_exchange_group);
+    EXPECT_EQ(v.key_exchange_group, group_name(h.server.get()));
+    EXPECT_FALSE(client_certificate_brief(h.server.get()).has_value());
+    EXPECT_FALSE(s.client.has_value());
+    EXPECT_EQ(s.server_cert_sha256.size(), 64u);
+}
+
+TEST(SessionViewTest, NoSniIsEmpty) {
+    Handshaken h;
+    ASSERT_TRUE(handshake(h, nullptr, nullptr));
+    GroupNameBuffer group;
+    EXPECT_EQ(view_session(h.server.get(), group).sni, "");
+}
+
+TEST(SessionViewTest, ClientCertificateReachesTheRecord) {
+    Handshaken h;
+    ASSERT_TRUE(handshake(h, nullptr, "client-longdn"));
+    GroupNameBuffer group;
+    const SessionTlsView v = view_session(h.server.get(), group);
+    const std::optional<CertInfo> client = client_certificate_brief(h.server.get());
+    ASSERT_TRUE(client.has_value());
+    const SessionTls s = describe_session(h.server.get());
+    ASSERT_TRUE(s.client.has_value());
+    EXPECT_EQ(client->subject, s.client->subject);
+    EXPECT_EQ(client->serial, s.client->serial);
+    EXPECT_EQ(client->not_after, s.client->not_after);
+    RegistryRecord r;
+    fill_record(r, v, &*client);
+    EXPECT_TRUE(r.has_client);
+    EXPECT_EQ(field_text(r.subject), s.client->subject);
+    EXPECT_EQ(field_text(r.protocol), s.protocol);
+    EXPECT_EQ(field_text(r.key_exchange_group), s.key_exchange_group);
+    EXPECT_FALSE(r.truncated);
 }
