@@ -22,7 +22,8 @@ TLS_AUDIT_HOT std::size_t utf8_prefix(std::string_view value, std::size_t limit)
 TLS_AUDIT_HOT bool copy_field(char *field, std::size_t capacity, std::string_view value) noexcept {
     if (capacity == 0) return value.empty();
     if (value.size() < capacity) {
-        std::memcpy(field, value.data(), value.size());
+        // An empty view may have a null data(): memcpy must not see it, even for 0 bytes.
+        if (!value.empty()) std::memcpy(field, value.data(), value.size());
         field[value.size()] = '\0';
         return true;
     }
