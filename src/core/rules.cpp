@@ -530,10 +530,10 @@ std::vector<Finding> check_ca_file_expiry(std::string_view ca_file, const std::v
                      plural(static_cast<std::int64_t>(ca.size()), "certificate") + " checked)");
 }
 
-std::vector<Finding> check_crl_expiry(std::string_view crl_file, const std::vector<CrlFacts> &crls,
+std::vector<Finding> check_crl_expiry(std::string_view crl_source, const std::vector<CrlFacts> &crls,
                                       const Thresholds &t, std::int64_t now) {
     constexpr std::string_view check = "crl_expiry";
-    if (crl_file.empty()) return ok(check, "ssl_crl_file is not set");
+    if (crl_source.empty()) return ok(check, "neither ssl_crl_file nor ssl_crl_dir is set");
     std::vector<Finding> found;
     for (const auto &crl : crls) {
         if (!crl.next_update) continue;
@@ -541,14 +541,14 @@ std::vector<Finding> check_crl_expiry(std::string_view crl_file, const std::vect
         if (!verdict) continue;
         std::string text = verdict->text;
         // "expired ... ago" / "expires in ..." of a CRL means its next update.
-        found.push_back(make(check, verdict->severity, crl.source.empty() ? std::string(crl_file) : crl.source,
+        found.push_back(make(check, verdict->severity, crl.source.empty() ? std::string(crl_source) : crl.source,
                              "CRL of " + crl.issuer + ": next update " + text +
                                  (verdict->severity == Severity::Critical && *crl.next_update <= now
                                       ? "; client certificates issued by this CA fail verification"
                                       : ""),
-                             "Fetch a fresh CRL from the CA, install it as ssl_crl_file and run SELECT "
-                             "pg_reload_conf() (https://www.postgresql.org/docs/15/runtime-config-connection.html"
-                             "#GUC-SSL-CRL-FILE)."));
+                             "Fetch a fresh CRL from the CA, install it as ssl_crl_file (or in ssl_crl_dir under "
+                             "its issuer-hash name: openssl rehash) and run SELECT pg_reload_conf() "
+                             "(https://www.postgresql.org/docs/15/runtime-config-connection.html#GUC-SSL-CRL-FILE)."));
     }
     return or_ok(std::move(found), check,
                  "no CRL is due for an update " + window_text(t) + " (" +
@@ -741,9 +741,9 @@ std::vector<Finding> evaluate(const AuditFacts &f) {
         return check_ca_file_expiry(f.ca_file, *f.ca_certificates.value, f.thresholds, f.now);
     });
     tls_check("crl_expiry", [&] {
-        if (f.crl_file.empty()) return check_crl_expiry("", {}, f.thresholds, f.now);
+        if (f.crl_source.empty()) return check_crl_expiry("", {}, f.thresholds, f.now);
         if (!f.crls.value) return std::vector<Finding>{not_available("crl_expiry", f.crls.missing)};
-        return check_crl_expiry(f.crl_file, *f.crls.value, f.thresholds, f.now);
+        return check_crl_expiry(f.crl_source, *f.crls.value, f.thresholds, f.now);
     });
 
     if (f.hba.value) {

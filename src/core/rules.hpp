@@ -162,7 +162,7 @@ struct CrlFacts {
     std::string issuer;
     std::optional<std::int64_t> next_update;  // epoch seconds; nullopt when the CRL has none
 };
-std::vector<Finding> check_crl_expiry(std::string_view crl_file, const std::vector<CrlFacts> &crls,
+std::vector<Finding> check_crl_expiry(std::string_view crl_source, const std::vector<CrlFacts> &crls,
                                       const Thresholds &t, std::int64_t now);
 
 // Key strength of one certificate: the weakness, or nullopt when strong enough.
@@ -231,14 +231,16 @@ template <class T> struct Input {
 struct AuditFacts {
     ServerSettings settings;
     std::string ca_file;   // ssl_ca_file
-    std::string crl_file;  // ssl_crl_file
+    // Where the server's CRLs come from, for messages: ssl_crl_file, ssl_crl_dir,
+    // or both as "FILE and DIR"; empty when neither is set.
+    std::string crl_source;
     Protocol floor = Protocol::TLSv1_2;  // tls_audit.min_protocol
     Thresholds thresholds;
     std::int64_t now = 0;
     Input<std::vector<CipherFacts>> ciphers;     // enabled_ciphers() of the settings
     Input<ServerCertFacts> server;               // server_tls() + server_certificates
     Input<std::vector<CertInfo>> ca_certificates;  // ca_certificates
-    Input<std::vector<CrlFacts>> crls;           // the CRLs of ssl_crl_file
+    Input<std::vector<CrlFacts>> crls;           // the CRLs of ssl_crl_file and ssl_crl_dir
     Input<std::vector<HbaRule>> hba;             // pg_hba_file_rules
     Input<std::vector<std::string>> md5_roles;   // roles with MD5 hashes (superuser only)
     Input<std::vector<SessionFacts>> sessions;   // tls_audit.sessions

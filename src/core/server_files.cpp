@@ -2,6 +2,7 @@
 
 #include "pem.hpp"
 
+#include <dirent.h>
 #include <pwd.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -360,28 +361,29 @@ ServerFilesReport ServerFilesReader::read(const ServerFileSettings &s) {
         r.chain_error = "ssl_ca_file could not be read";
     }
 
-    // The CRL file.
-    if (!s.crl_file.empty()) {
-        auto crls = crls_.get("crl\n" + s.crl_file, {file_identity(s.crl_file)}, [&]() {
-            ParsedCrls parsed;
-            auto bytes = read_whole_file(s.crl_file, kMaxServerFileSize);
-            if (!bytes) {
-                parsed.error = bytes.error().message;
-                return parsed;
-            }
-            auto list = parse_crls(bytes.value());
-            if (!list)
-                parsed.error = list.error().message;
-            else
-                parsed.crls = std::move(list).value();
-            return parsed;
-        });
-        if (!crls->error.empty()) problem("ssl_crl_file", s.crl_file, crls->error);
-        r.crls = crls->crls;
-        for (const auto &crl : r.crls)
-            if (crl.next_update && (!r.crl_next_update || *crl.next_update < *r.crl_next_update))
-                r.crl_next_update = crl.next_update;
+    // The CRL file, then the CRL directory (the server loads both).
+    auto add_crls = [&r, &problem, this](const char *setting, const std::string &path) {
+        auto parsed = crl_file(path);
+        if (!parsed->error.empty()) problem(setting, path, parsed->error);
+        r.crls.insert(r.crls.end(), parsed->crls.begin(), parsed->crls.end());
+    };
+    if (!s.crl_file.empty()) add_crls("ssl_crl_file", s.crl_file);
+    if (!s.crl_dir.empty()) {
+        bool more = false;
+        auto files = hashed_crl_files(s.crl_dir, more);
+        if (!files) {
+            problem("ssl_crl_dir", s.crl_dir, files.error().message);
+        } else {
+            for (const auto &path : files.value()) add_crls("ssl_crl_dir", path);
+            if (more)
+                problem("ssl_crl_dir", s.crl_dir,
+                        "more than " + std::to_string(kMaxCrlDirFiles) + " CRL files; only " +
+                            std::to_string(kMaxCrlDirFiles) + " were read");
+        }
     }
+    for (const auto &crl : r.crls)
+        if (crl.next_update && (!r.crl_next_update || *crl.next_update < *r.crl_next_update))
+            r.crl_next_update = crl.next_update;
     for (const auto &c : r.ca_certificates) {
         std::optional<std::int64_t> next;
         for (const auto &crl : r.crls)
@@ -390,6 +392,52 @@ ServerFilesReport ServerFilesReader::read(const ServerFileSettings &s) {
         r.ca_crl_next_update.push_back(next);
     }
     return r;
+}
+
+std::shared_ptr<const ServerFilesReader::ParsedCrls> ServerFilesReader::crl_file(const std::string &path) {
+    return crls_.get("crl\n" + path, {file_identity(path)}, [&]() {
+        ParsedCrls parsed;
+        auto bytes = read_whole_file(path, kMaxServerFileSize);
+        if (!bytes) {
+            parsed.error = bytes.error().message;
+            return parsed;
+        }
+        auto list = parse_crls(bytes.value());
+        if (!list)
+            parsed.error = list.error().message;
+        else
+            parsed.crls = std::move(list).value();
+        return parsed;
+    });
+}
+
+bool is_hashed_crl_name(std::string_view name) {
+    if (name.size() < 11 || name.size() > 20 || name.substr(8, 2) != ".r") return false;
+    for (std::size_t i = 0; i < 8; ++i)
+        if (!((name[i] >= '0' && name[i] <= '9') || (name[i] >= 'a' && name[i] <= 'f'))) return false;
+    for (std::size_t i = 10; i < name.size(); ++i)
+        if (name[i] < '0' || name[i] > '9') return false;
+    return true;
+}
+
+Expected<std::vector<std::string>> hashed_crl_files(const std::string &dir, bool &more) {
+    more = false;
+    std::unique_ptr<DIR, int (*)(DIR *)> d(opendir(dir.c_str()), closedir);
+    if (!d) return make_error(sqlstate::kIoError, std::string("could not open directory: ") + std::strerror(errno));
+    std::vector<std::string> names;
+    while (const struct dirent *e = readdir(d.get())) {
+        if (!is_hashed_crl_name(e->d_name)) continue;
+        names.emplace_back(e->d_name);
+        if (names.size() > 10 * kMaxCrlDirFiles) break;  // bounded memory for an absurd directory
+    }
+    std::sort(names.begin(), names.end());
+    if (names.size() > kMaxCrlDirFiles) {
+        names.resize(kMaxCrlDirFiles);
+        more = true;
+    }
+    const std::string prefix = dir.empty() || dir.back() == '/' ? dir : dir + "/";
+    for (auto &n : names) n = prefix + n;
+    return names;
 }
 
 std::size_t ServerFilesReader::loads() const {

@@ -31,6 +31,7 @@ struct ServerFileSettings {
     std::string key_file;
     std::string ca_file;
     std::string crl_file;
+    std::string crl_dir;  // ssl_crl_dir (PostgreSQL 14+)
     std::uint32_t server_uid = 0;  // effective uid of the server process
 };
 
@@ -88,6 +89,22 @@ struct CrlInfo {
 // one DER CRL. Errors as for certificates (22023).
 Expected<std::vector<CrlInfo>> parse_crls(std::string_view input);
 
+// Most files read from ssl_crl_dir.
+inline constexpr std::size_t kMaxCrlDirFiles = 1000;
+
+// Whether `name` is a file OpenSSL's hashed-directory lookup (which the server
+// uses for ssl_crl_dir) reads as a CRL: the issuer's name hash in 8 lower-case
+// hex digits, ".r" and a decimal sequence number, as `openssl rehash` names
+// them. Other files in the directory are invisible to the server.
+bool is_hashed_crl_name(std::string_view name);
+
+// The paths of the CRL files in `dir` (see is_hashed_crl_name), sorted by
+// name, at most kMaxCrlDirFiles of them (`more` is set when there were more;
+// the listing stops at ten times that, so the ones kept are then not
+// necessarily the first by name).
+// Errors: the directory cannot be opened (58030).
+Expected<std::vector<std::string>> hashed_crl_files(const std::string &dir, bool &more);
+
 // Where a loopback self-probe of this server should connect, from
 // listen_addresses: nullopt when the server listens on no TCP address. '*'
 // and '0.0.0.0' become 127.0.0.1, '::' becomes ::1, anything else is the
@@ -104,7 +121,7 @@ struct ServerFilesReport {
     std::string chain_error;
     std::vector<CertInfo> ca_certificates;                  // ssl_ca_file in file order
     std::vector<std::optional<std::int64_t>> ca_crl_next_update;  // per CA: its CRL's next update
-    std::vector<CrlInfo> crls;                              // ssl_crl_file
+    std::vector<CrlInfo> crls;                              // ssl_crl_file, then ssl_crl_dir
     std::optional<std::int64_t> crl_next_update;            // the earliest next update of all CRLs
     std::vector<std::string> errors;  // each file problem, "ssl_cert_file \"x\": reason"
 };
@@ -130,6 +147,7 @@ class ServerFilesReader {
         std::string error;
     };
     std::shared_ptr<const ParsedCerts> certificates(const std::string &path);
+    std::shared_ptr<const ParsedCrls> crl_file(const std::string &path);
 
     FileCache<ParsedCerts> certs_;
     FileCache<KeyMatch> keys_;

@@ -108,6 +108,6 @@ CREATE VIEW tls_audit.ca_certificates AS
            key_type, key_bits, signature_algorithm, sha256, san, is_ca, self_signed, crl_next_update
       FROM tls_audit.ca_certificates();
 COMMENT ON VIEW tls_audit.ca_certificates IS
-  'The certificates in ssl_ca_file (trusted for client certificates) with their expiry, and the next update of the CRL in ssl_crl_file that each one issued';
+  'The certificates in ssl_ca_file (trusted for client certificates) with their expiry, and the next update of the CRL in ssl_crl_file or ssl_crl_dir that each one issued';
 REVOKE ALL ON tls_audit.ca_certificates FROM PUBLIC;
 GRANT SELECT ON tls_audit.ca_certificates TO pg_monitor;

@@ -55,7 +55,7 @@ CREATE VIEW tls_audit.metrics AS
            pg_catalog.min(pg_catalog.date_part('epoch', a.crl_next_update))
              - pg_catalog.date_part('epoch', pg_catalog.now()),
            'gauge',
-           'Seconds until the next update of the CRL in ssl_crl_file issued by this CA of ssl_ca_file; negative once overdue'
+           'Seconds until the next update of the CRL in ssl_crl_file or ssl_crl_dir issued by this CA of ssl_ca_file; negative once overdue'
       FROM ca AS a
      WHERE a.crl_next_update IS NOT NULL
      GROUP BY coalesce(a.subject, '')

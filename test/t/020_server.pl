@@ -190,6 +190,24 @@ is($node->safe_psql('postgres', 'SELECT extract(epoch FROM crl_next_update)::big
 is(server_tls('crl_file, extract(epoch FROM crl_next_update)::bigint, file_errors IS NULL'), "root.crl|$next_epoch|t",
 	'server_tls() shows the CRL file and its next update');
 
+# The same CRL in ssl_crl_dir instead, under the issuer-hash name the server's
+# lookup uses; other names in the directory are not read, by the server or by us.
+chomp(my $crl_hash = `openssl crl -hash -noout -in @{[cert_path('intermediate.crl')]}`);
+mkdir "$pgdata/crls" or die "mkdir: $!";
+install_file('intermediate.crl', "crls/$crl_hash.r0");
+install_file('garbage.txt', 'crls/notes.txt');
+$node->append_conf('postgresql.conf', "ssl_crl_file = ''\nssl_crl_dir = 'crls'");
+reload_and_wait();
+is($node->safe_psql('postgres', 'SELECT extract(epoch FROM crl_next_update)::bigint FROM tls_audit.ca_certificates WHERE position = 0'),
+	$next_epoch, 'ssl_crl_dir: ca_certificates has the CRL of the intermediate');
+is(server_tls('crl_file IS NULL, extract(epoch FROM crl_next_update)::bigint, file_errors IS NULL'), "t|$next_epoch|t",
+	'ssl_crl_dir: server_tls() has its next update; a file without a hashed name is ignored');
+install_file('garbage.txt', "crls/$crl_hash.r1");
+like(server_tls('file_errors[1]'), qr/ssl_crl_dir "crls\/$crl_hash\.r1": /,
+	'ssl_crl_dir: a hashed name that is not a CRL is a file error');
+$node->append_conf('postgresql.conf', "ssl_crl_dir = ''\nssl_crl_file = 'root.crl'");
+reload_and_wait();
+
 # --- privileges --------------------------------------------------------------------------
 
 $node->safe_psql('postgres', 'CREATE ROLE tap_nobody LOGIN; CREATE ROLE tap_monitor LOGIN IN ROLE pg_monitor');

@@ -272,6 +272,15 @@ like(message_of($rows, 'crl_expiry'), qr/CRL of O=pg_tls_audit tests,CN=pg_tls_a
 	'names the issuing CA');
 is(findings(checks('SET tls_audit.expiry_warning_days = 10;'), 'crl_expiry'), 'ok:', 'outside a 10-day window: ok');
 reload_with(ssl_crl_file => '');
+is(findings(checks(), 'crl_expiry'), 'ok:', 'no CRL configured: ok');
+
+# The same CRL in ssl_crl_dir, under its issuer-hash name.
+chomp(my $crl_hash = `openssl crl -hash -noout -in @{[cert_path('intermediate.crl')]}`);
+mkdir "$pgdata/crls" or die "mkdir: $!";
+copy(cert_path('intermediate.crl'), "$pgdata/crls/$crl_hash.r0") or die;
+reload_with(ssl_crl_dir => 'crls');
+is(findings(checks(), 'crl_expiry'), 'warning:crls', 'a CRL in ssl_crl_dir due within 30 days: warning');
+reload_with(ssl_crl_dir => '');
 
 # --- ssl off ----------------------------------------------------------------------
 

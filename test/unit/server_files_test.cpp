@@ -419,3 +419,77 @@ TEST(ServerFilesReader, LeafOnlyMissingFilesAndGarbage) {
     EXPECT_TRUE(none.chain.empty());
     EXPECT_EQ(none.errors.size(), 2u);  // cert and key not set
 }
+
+// --- ssl_crl_dir ------------------------------------------------------------------
+
+TEST(CrlDir, HashedNamesOnly) {
+    EXPECT_TRUE(is_hashed_crl_name("0123abcd.r0"));
+    EXPECT_TRUE(is_hashed_crl_name("ffffffff.r12"));
+    EXPECT_FALSE(is_hashed_crl_name("0123abcd.0"));     // a certificate's name in a hashed directory
+    EXPECT_FALSE(is_hashed_crl_name("0123ABCD.r0"));    // OpenSSL writes lower case
+    EXPECT_FALSE(is_hashed_crl_name("0123abc.r0"));     // 7 digits
+    EXPECT_FALSE(is_hashed_crl_name("0123abcd.r"));     // no sequence number
+    EXPECT_FALSE(is_hashed_crl_name("0123abcd.r0x"));
+    EXPECT_FALSE(is_hashed_crl_name("crl.pem"));
+    EXPECT_FALSE(is_hashed_crl_name(""));
+    EXPECT_FALSE(is_hashed_crl_name("."));
+}
+
+TEST(CrlDir, ReadsTheHashedFilesAndReportsBadOnes) {
+    TempDir dir;
+    ServerFileSettings s;
+    s.cert_file = dir.copy("server.crt", "server.crt");
+    s.key_file = dir.copy("server.key", "server.key");
+    s.ca_file = dir.copy("ca-bundle.crt", "root.crt");
+    s.server_uid = static_cast<std::uint32_t>(geteuid());
+    chmod(s.key_file.c_str(), 0600);
+    ASSERT_EQ(mkdir(dir.file("crls").c_str(), 0700), 0);
+    s.crl_dir = dir.file("crls");
+    dir.copy("intermediate.crl", "crls/0123abcd.r0");
+    dir.copy("garbage.txt", "crls/extra.crl");  // not a hashed name: the server never reads it
+    ServerFilesReader reader;
+    ServerFilesReport r = reader.read(s);
+    ASSERT_EQ(r.crls.size(), 1u);
+    EXPECT_TRUE(r.crl_next_update.has_value());
+    ASSERT_EQ(r.ca_crl_next_update.size(), 2u);
+    EXPECT_EQ(r.ca_crl_next_update[0], r.crl_next_update);  // the intermediate's CRL
+    EXPECT_TRUE(r.errors.empty()) << r.errors[0];
+
+    // The same CRL as ssl_crl_file too: both are read, as the server loads both.
+    s.crl_file = dir.copy("intermediate.crl", "crl.pem");
+    EXPECT_EQ(reader.read(s).crls.size(), 2u);
+    s.crl_file.clear();
+
+    // A hashed name that is not a CRL is an error naming ssl_crl_dir and the file.
+    dir.copy("garbage.txt", "crls/0123abcd.r1");
+    ServerFilesReport bad = reader.read(s);
+    EXPECT_EQ(bad.crls.size(), 1u);
+    ASSERT_EQ(bad.errors.size(), 1u);
+    EXPECT_EQ(bad.errors[0].rfind("ssl_crl_dir \"" + dir.file("crls/0123abcd.r1") + "\": ", 0), 0u) << bad.errors[0];
+
+    // A missing directory.
+    s.crl_dir = dir.file("none");
+    ServerFilesReport missing = reader.read(s);
+    EXPECT_TRUE(missing.crls.empty());
+    EXPECT_FALSE(missing.crl_next_update.has_value());
+    ASSERT_EQ(missing.errors.size(), 1u);
+    EXPECT_NE(missing.errors[0].find("could not open directory"), std::string::npos) << missing.errors[0];
+}
+
+TEST(CrlDir, ListingIsSortedAndBounded) {
+    TempDir dir;
+    for (const char *n : {"0000000b.r0", "0000000a.r1", "0000000a.r0", "notacrl"}) dir.write(n, "x");
+    bool more = true;
+    auto files = hashed_crl_files(dir.file(""), more);
+    ASSERT_TRUE(files.ok());
+    EXPECT_FALSE(more);
+    ASSERT_EQ(files.value().size(), 3u);
+    EXPECT_EQ(files.value()[0], dir.file("0000000a.r0"));
+    EXPECT_EQ(files.value()[2], dir.file("0000000b.r0"));
+    for (std::size_t i = 0; i <= kMaxCrlDirFiles; ++i) dir.write("1" + std::string(7 - std::to_string(i).size(), '0') + std::to_string(i) + ".r0", "x");
+    auto many = hashed_crl_files(dir.file(""), more);
+    ASSERT_TRUE(many.ok());
+    EXPECT_TRUE(more);
+    EXPECT_EQ(many.value().size(), kMaxCrlDirFiles);
+    EXPECT_EQ(hashed_crl_files(dir.file("none"), more).error().sqlstate, "58030");
+}

@@ -243,20 +243,20 @@ Input<std::vector<CertInfo>> gather_ca_certificates() {
     return Input<std::vector<CertInfo>>::of(std::move(certs));
 }
 
-// The next update of each CRL in ssl_crl_file: per issuing CA from
-// ca_certificates, else the earliest one server_tls() knows.
-Input<std::vector<CrlFacts>> gather_crls(const std::string &crl_file) {
+// The next update of each CRL in ssl_crl_file and ssl_crl_dir: per issuing CA
+// from ca_certificates, else the earliest one server_tls() knows.
+Input<std::vector<CrlFacts>> gather_crls(const std::string &crl_source) {
     auto rows = query("SELECT subject, extract(epoch FROM crl_next_update)::bigint FROM tls_audit.ca_certificates "
                       "WHERE crl_next_update IS NOT NULL ORDER BY position",
                       2);
     if (!rows.ok()) return Input<std::vector<CrlFacts>>::none(rows.error().message);
     std::vector<CrlFacts> crls;
-    for (const auto &r : rows.value()) crls.push_back(CrlFacts{crl_file, text(r, 0), integer_opt(r, 1)});
+    for (const auto &r : rows.value()) crls.push_back(CrlFacts{crl_source, text(r, 0), integer_opt(r, 1)});
     if (crls.empty()) {
         auto earliest = query("SELECT extract(epoch FROM crl_next_update)::bigint FROM tls_audit.server_tls()", 1);
         if (!earliest.ok()) return Input<std::vector<CrlFacts>>::none(earliest.error().message);
         for (const auto &r : earliest.value())
-            if (r[0]) crls.push_back(CrlFacts{crl_file, "a CA not in ssl_ca_file", integer_opt(r, 0)});
+            if (r[0]) crls.push_back(CrlFacts{crl_source, "a CA not in ssl_ca_file", integer_opt(r, 0)});
     }
     return Input<std::vector<CrlFacts>>::of(std::move(crls));
 }
@@ -272,7 +272,8 @@ AuditFacts gather() {
     f.settings.ciphers = setting("ssl_ciphers");
     f.settings.password_encryption = setting("password_encryption");
     f.ca_file = setting("ssl_ca_file");
-    f.crl_file = setting("ssl_crl_file");
+    const std::string crl_file = setting("ssl_crl_file"), crl_dir = setting("ssl_crl_dir");
+    f.crl_source = crl_dir.empty() ? crl_file : crl_file.empty() ? crl_dir : crl_file + " and " + crl_dir;
     const std::string floor = setting("tls_audit.min_protocol");
     f.floor = parse_protocol(floor).value_or(Protocol::TLSv1_2);
     f.thresholds.warning_days = pg::expiry_warning_days();
@@ -292,7 +293,7 @@ AuditFacts gather() {
     if (f.settings.ssl) {
         f.server = gather_server();
         if (!f.ca_file.empty()) f.ca_certificates = gather_ca_certificates();
-        if (!f.crl_file.empty()) f.crls = gather_crls(f.crl_file);
+        if (!f.crl_source.empty()) f.crls = gather_crls(f.crl_source);
     }
     f.hba = gather_hba();
     f.md5_roles = gather_md5_roles();

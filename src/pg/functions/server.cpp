@@ -59,6 +59,7 @@ Settings read_settings() {
     s.files.key_file = setting("ssl_key_file");
     s.files.ca_file = setting("ssl_ca_file");
     s.files.crl_file = setting("ssl_crl_file");
+    s.files.crl_dir = setting("ssl_crl_dir");
     s.files.server_uid = static_cast<std::uint32_t>(geteuid());
     s.min_protocol = setting("ssl_min_protocol_version");
     s.max_protocol = setting("ssl_max_protocol_version");
