@@ -14,7 +14,10 @@
 //    dump) merges into the hash.
 // Both hooks are fail-open: nothing here can refuse or break a connection.
 #include "census.hpp"
-#include "hot_path.hpp"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -25,29 +28,10 @@
 
 #include "census_key.hpp"
 #include "guard.hpp"
+#include "hot_path.hpp"
 #include "module.hpp"
 
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wregister"
-extern "C" {
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
-#include "common/ip.h"
-#include "libpq/auth.h"
-#include "libpq/libpq-be.h"
-#include "port/atomics.h"
-#include "postmaster/postmaster.h"
-#include "storage/fd.h"
-#include "storage/ipc.h"
-#include "storage/lwlock.h"
-#include "storage/shmem.h"
-#include "storage/spin.h"
-#include "utils/guc.h"
-#include "utils/hsearch.h"
-}
-#pragma GCC diagnostic pop
+#include "postgres.hpp"
 
 namespace tls_audit::pg {
 

@@ -4,10 +4,6 @@
 #include "module.hpp"
 #include "postgres.hpp"
 
-extern "C" {
-#include "utils/guc.h"
-}
-
 namespace tls_audit::pg {
 
 namespace {

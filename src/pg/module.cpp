@@ -4,7 +4,6 @@
 #include "postgres.hpp"
 
 extern "C" {
-#include "utils/guc.h"
 PG_MODULE_MAGIC;
 void _PG_init(void);
 }

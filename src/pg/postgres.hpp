@@ -1,6 +1,8 @@
 // The one way glue files include PostgreSQL headers: C linkage, and the
 // warnings PostgreSQL's C headers raise under C++17 silenced here only
-// (s_lock.h uses `register`, which C++17 removed).
+// (s_lock.h uses `register`, which C++17 removed). Every PostgreSQL header a
+// glue file needs is listed here, so no file repeats the extern "C" block
+// and its pragmas.
 #pragma once
 
 #pragma GCC diagnostic push
@@ -11,11 +13,35 @@
 extern "C" {
 #include "postgres.h"
 
+#include "access/detoast.h"
+#include "access/htup_details.h"
+#include "access/xact.h"
+#include "catalog/pg_authid.h"
+#include "catalog/pg_type.h"
+#include "common/ip.h"
+#include "executor/spi.h"
 #include "fmgr.h"
 #include "funcapi.h"
+#include "libpq/auth.h"
+#include "libpq/libpq-be.h"
 #include "miscadmin.h"
+#include "port/atomics.h"
+#include "postmaster/postmaster.h"
+#include "storage/backendid.h"
+#include "storage/fd.h"
+#include "storage/ipc.h"
+#include "storage/lwlock.h"
+#include "storage/shmem.h"
+#include "storage/spin.h"
+#include "utils/acl.h"
+#include "utils/array.h"
+#include "utils/backend_status.h"
 #include "utils/builtins.h"
 #include "utils/elog.h"
+#include "utils/guc.h"
+#include "utils/hsearch.h"
+#include "utils/resowner.h"
 #include "utils/timestamp.h"
+#include "utils/tuplestore.h"
 }
 #pragma GCC diagnostic pop

@@ -5,10 +5,6 @@
 
 #include "postgres.hpp"
 
-extern "C" {
-#include "utils/guc.h"
-}
-
 namespace tls_audit::pg {
 
 namespace {

@@ -5,13 +5,7 @@
 #include "guard.hpp"
 #include "x509.hpp"
 
-extern "C" {
-#include "access/htup_details.h"
-#include "catalog/pg_type.h"
-#include "utils/array.h"
-#include "utils/tuplestore.h"
-#include "access/xact.h"
-}
+#include "postgres.hpp"
 
 namespace tls_audit::pg {
 

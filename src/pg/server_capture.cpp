@@ -13,7 +13,6 @@
 // buffer (no allocation); any error is logged at LOG and the connection
 // proceeds untouched.
 #include "server_capture.hpp"
-#include "hot_path.hpp"
 
 #include <cstddef>
 #include <cstring>
@@ -22,19 +21,10 @@
 #include <openssl/x509.h>
 
 #include "guard.hpp"
+#include "hot_path.hpp"
 #include "module.hpp"
 
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wregister"
-extern "C" {
-#include "libpq/auth.h"
-#include "libpq/libpq-be.h"
-#include "port/atomics.h"
-#include "storage/ipc.h"
-#include "storage/lwlock.h"
-#include "storage/shmem.h"
-}
-#pragma GCC diagnostic pop
+#include "postgres.hpp"
 
 namespace tls_audit::pg {
 

@@ -19,19 +19,7 @@
 #include "module.hpp"
 #include "session.hpp"
 
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wregister"
-extern "C" {
-#include "libpq/auth.h"
-#include "libpq/libpq-be.h"
-#include "port/atomics.h"
-#include "storage/backendid.h"
-#include "storage/ipc.h"
-#include "storage/lwlock.h"
-#include "storage/shmem.h"
-#include "utils/guc.h"
-}
-#pragma GCC diagnostic pop
+#include "postgres.hpp"
 
 namespace tls_audit::pg {
 
@@ -58,7 +46,6 @@ Slot *registry_slots = nullptr;
 shmem_request_hook_type prev_shmem_request_hook = nullptr;
 shmem_startup_hook_type prev_shmem_startup_hook = nullptr;
 ClientAuthentication_hook_type prev_client_auth_hook = nullptr;
-
 
 // tls_audit.min_protocol, as Protocol values.
 int min_protocol_setting = static_cast<int>(Protocol::TLSv1_2);

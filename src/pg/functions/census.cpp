@@ -20,19 +20,15 @@
 #include "protocol.hpp"
 #include "row.hpp"
 
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wregister"
+#include "postgres.hpp"
+
 extern "C" {
-#include "access/xact.h"
-#include "catalog/pg_authid.h"
-#include "utils/acl.h"
 PG_FUNCTION_INFO_V1(tls_audit_census_entries);
 PG_FUNCTION_INFO_V1(tls_audit_census_info);
 PG_FUNCTION_INFO_V1(tls_audit_census_reset);
 PG_FUNCTION_INFO_V1(tls_audit_floor_readiness);
 PG_FUNCTION_INFO_V1(tls_audit_floor_readiness_summary);
 }
-#pragma GCC diagnostic pop
 
 using namespace tls_audit;
 

@@ -7,8 +7,9 @@
 #include "row.hpp"
 #include "x509.hpp"
 
+#include "postgres.hpp"
+
 extern "C" {
-#include "access/detoast.h"
 PG_FUNCTION_INFO_V1(tls_audit_certificate_info);
 }
 

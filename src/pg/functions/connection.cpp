@@ -7,14 +7,12 @@
 #include "session.hpp"
 #include "version.hpp"
 
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wregister"
+#include "postgres.hpp"
+
 extern "C" {
-#include "libpq/libpq-be.h"
 PG_FUNCTION_INFO_V1(tls_audit_connection);
 PG_FUNCTION_INFO_V1(tls_audit_version);
 }
-#pragma GCC diagnostic pop
 
 using namespace tls_audit;
 

@@ -11,9 +11,9 @@
 #include "row.hpp"
 #include "target_policy.hpp"
 
+#include "postgres.hpp"
+
 extern "C" {
-#include "catalog/pg_authid.h"
-#include "utils/acl.h"
 PG_FUNCTION_INFO_V1(tls_audit_probe);
 PG_FUNCTION_INFO_V1(tls_audit_probe_certificates);
 }

@@ -21,16 +21,13 @@
 #include "server_files.hpp"
 #include "x509.hpp"
 
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wregister"
+#include "postgres.hpp"
+
 extern "C" {
-#include "postmaster/postmaster.h"
-#include "utils/guc.h"
 PG_FUNCTION_INFO_V1(tls_audit_server_tls);
 PG_FUNCTION_INFO_V1(tls_audit_server_certificates);
 PG_FUNCTION_INFO_V1(tls_audit_ca_certificates);
 }
-#pragma GCC diagnostic pop
 
 using namespace tls_audit;
 

@@ -17,18 +17,13 @@
 #include "sessions.hpp"
 #include "x509.hpp"
 
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wregister"
+#include "postgres.hpp"
+
 extern "C" {
-#include "catalog/pg_authid.h"
-#include "common/ip.h"
-#include "utils/acl.h"
-#include "utils/backend_status.h"
 PG_FUNCTION_INFO_V1(tls_audit_session_rows);
 PG_FUNCTION_INFO_V1(tls_audit_preloaded);
 PG_FUNCTION_INFO_V1(tls_audit_registry_slots);
 }
-#pragma GCC diagnostic pop
 
 using namespace tls_audit;
 
