@@ -270,6 +270,14 @@ $rows = checks();
 is(findings($rows, 'crl_expiry'), 'warning:crl.pem', 'CRL due for its next update within 30 days: warning');
 like(message_of($rows, 'crl_expiry'), qr/CRL of O=pg_tls_audit tests,CN=pg_tls_audit Test Intermediate CA: next update expires in (29|30) days/,
 	'names the issuing CA');
+# With only the root in ssl_ca_file, the CRL's issuer is no CA there: the
+# earliest next update server_tls() knows is still checked.
+copy(cert_path('root.crt'), "$pgdata/root.crt") or die;
+$rows = checks();
+is(findings($rows, 'crl_expiry'), 'warning:crl.pem', 'CRL of a CA not in ssl_ca_file: still a warning');
+like(message_of($rows, 'crl_expiry'), qr/CRL of a CA not in ssl_ca_file: next update expires in (29|30) days/,
+	'says its CA is not in ssl_ca_file');
+copy(cert_path('ca-bundle.crt'), "$pgdata/root.crt") or die;
 is(findings(checks('SET tls_audit.expiry_warning_days = 10;'), 'crl_expiry'), 'ok:', 'outside a 10-day window: ok');
 reload_with(ssl_crl_file => '');
 is(findings(checks(), 'crl_expiry'), 'ok:', 'no CRL configured: ok');

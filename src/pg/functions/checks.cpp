@@ -16,16 +16,11 @@
 #include "row.hpp"
 #include "rules.hpp"
 
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wregister"
+#include "postgres.hpp"
+
 extern "C" {
-#include "access/xact.h"
-#include "executor/spi.h"
-#include "utils/guc.h"
-#include "utils/resowner.h"
 PG_FUNCTION_INFO_V1(tls_audit_run_checks);
 }
-#pragma GCC diagnostic pop
 
 using namespace tls_audit;
 
@@ -119,11 +114,14 @@ std::string setting(const char *name) {
 
 // --- inputs ---------------------------------------------------------------
 
-Input<ServerCertFacts> gather_server() {
+// Also sets `earliest_crl` to server_tls().crl_next_update, for crl_facts():
+// server_tls() may self-probe the server, so it is called once.
+Input<ServerCertFacts> gather_server(std::optional<std::int64_t> &earliest_crl) {
     auto tls = query("SELECT cert_file, key_file, ca_file, crl_file, key_matches_cert, key_file_mode, "
                      "key_file_owner, key_file_permissions_ok, chain_complete, chain_error, served_sha256, "
-                     "file_sha256, reload_pending FROM tls_audit.server_tls()",
-                     13);
+                     "file_sha256, reload_pending, extract(epoch FROM crl_next_update)::bigint "
+                     "FROM tls_audit.server_tls()",
+                     14);
     if (!tls.ok()) return Input<ServerCertFacts>::none(tls.error().message);
     if (tls.value().size() != 1) return Input<ServerCertFacts>::none("tls_audit.server_tls() returned no row");
     const auto &r = tls.value()[0];
@@ -141,6 +139,7 @@ Input<ServerCertFacts> gather_server() {
     f.served_sha256 = text(r, 10);
     f.file_sha256 = text(r, 11);
     f.reload_pending = boolean(r, 12);
+    earliest_crl = integer_opt(r, 13);
 
     // Served certificates first, so that a certificate seen both ways keeps
     // its served position.
@@ -225,10 +224,18 @@ Input<std::vector<SessionFacts>> gather_sessions() {
     return Input<std::vector<SessionFacts>>::of(std::move(sessions));
 }
 
-Input<std::vector<CertInfo>> gather_ca_certificates() {
+// The next update of the CRL that one CA of ssl_ca_file issued.
+struct CaCrl {
+    std::string subject;
+    std::int64_t next_update;
+};
+
+// Also collects, in `ca_crls`, the CAs that have a CRL, for crl_facts().
+Input<std::vector<CertInfo>> gather_ca_certificates(std::vector<CaCrl> &ca_crls) {
     auto rows = query("SELECT subject, issuer, extract(epoch FROM not_before)::bigint, "
-                      "extract(epoch FROM not_after)::bigint, sha256 FROM tls_audit.ca_certificates",
-                      5);
+                      "extract(epoch FROM not_after)::bigint, sha256, extract(epoch FROM crl_next_update)::bigint "
+                      "FROM tls_audit.ca_certificates ORDER BY position",
+                      6);
     if (!rows.ok()) return Input<std::vector<CertInfo>>::none(rows.error().message);
     std::vector<CertInfo> certs;
     for (const auto &r : rows.value()) {
@@ -238,25 +245,24 @@ Input<std::vector<CertInfo>> gather_ca_certificates() {
         c.not_before = integer(r, 2);
         c.not_after = integer(r, 3);
         c.sha256 = text(r, 4);
+        if (r[5]) ca_crls.push_back(CaCrl{c.subject, integer(r, 5)});
         certs.push_back(std::move(c));
     }
     return Input<std::vector<CertInfo>>::of(std::move(certs));
 }
 
 // The next update of each CRL in ssl_crl_file and ssl_crl_dir: per issuing CA
-// from ca_certificates, else the earliest one server_tls() knows.
-Input<std::vector<CrlFacts>> gather_crls(const std::string &crl_source) {
-    auto rows = query("SELECT subject, extract(epoch FROM crl_next_update)::bigint FROM tls_audit.ca_certificates "
-                      "WHERE crl_next_update IS NOT NULL ORDER BY position",
-                      2);
-    if (!rows.ok()) return Input<std::vector<CrlFacts>>::none(rows.error().message);
+// of ssl_ca_file, else the earliest one server_tls() knows. From what
+// gather_server() and gather_ca_certificates() read; no query of its own.
+Input<std::vector<CrlFacts>> crl_facts(const AuditFacts &f, const std::vector<CaCrl> &ca_crls,
+                                       std::optional<std::int64_t> earliest) {
+    if (!f.ca_file.empty() && !f.ca_certificates.value)
+        return Input<std::vector<CrlFacts>>::none(f.ca_certificates.missing);
     std::vector<CrlFacts> crls;
-    for (const auto &r : rows.value()) crls.push_back(CrlFacts{crl_source, text(r, 0), integer_opt(r, 1)});
+    for (const auto &c : ca_crls) crls.push_back(CrlFacts{f.crl_source, c.subject, c.next_update});
     if (crls.empty()) {
-        auto earliest = query("SELECT extract(epoch FROM crl_next_update)::bigint FROM tls_audit.server_tls()", 1);
-        if (!earliest.ok()) return Input<std::vector<CrlFacts>>::none(earliest.error().message);
-        for (const auto &r : earliest.value())
-            if (r[0]) crls.push_back(CrlFacts{crl_source, "a CA not in ssl_ca_file", integer_opt(r, 0)});
+        if (!f.server.value) return Input<std::vector<CrlFacts>>::none(f.server.missing);
+        if (earliest) crls.push_back(CrlFacts{f.crl_source, "a CA not in ssl_ca_file", earliest});
     }
     return Input<std::vector<CrlFacts>>::of(std::move(crls));
 }
@@ -291,9 +297,11 @@ AuditFacts gather() {
         if (SPI_connect() != SPI_OK_CONNECT) elog(ERROR, "SPI_connect failed");
     });
     if (f.settings.ssl) {
-        f.server = gather_server();
-        if (!f.ca_file.empty()) f.ca_certificates = gather_ca_certificates();
-        if (!f.crl_source.empty()) f.crls = gather_crls(f.crl_source);
+        std::optional<std::int64_t> earliest_crl;
+        std::vector<CaCrl> ca_crls;
+        f.server = gather_server(earliest_crl);
+        if (!f.ca_file.empty()) f.ca_certificates = gather_ca_certificates(ca_crls);
+        if (!f.crl_source.empty()) f.crls = crl_facts(f, ca_crls, earliest_crl);
     }
     f.hba = gather_hba();
     f.md5_roles = gather_md5_roles();
