@@ -125,10 +125,6 @@ TLS_AUDIT_HOT void capture(SSL *ssl) {
     // atomic read and no lock (0: nothing captured yet).
     const auto published = static_cast<TimestampTz>(pg_atomic_read_u64(captured_reload));
     if (published != 0 && published >= my_reload) return;
-    LWLockAcquire(shared_lock, LW_SHARED);
-    const bool current = capture_is_current(my_reload);
-    LWLockRelease(shared_lock);
-    if (current) return;
 
     static SharedServed scratch;  // 32 kB: off the stack, no allocation
     if (!encode_served(ssl, scratch)) return;

@@ -10,12 +10,12 @@
 // the owner's pid and start time, so a reader can reject a slot left by an
 // earlier backend that had the same slot.
 #include "sessions.hpp"
-#include "guard.hpp"
-#include "hot_path.hpp"
 
 #include <cstring>
 #include <optional>
 
+#include "guard.hpp"
+#include "hot_path.hpp"
 #include "module.hpp"
 #include "session.hpp"
 
