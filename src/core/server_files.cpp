@@ -271,22 +271,36 @@ std::optional<std::string> self_probe_host(std::string_view listen_addresses) {
     return std::nullopt;
 }
 
-std::shared_ptr<const ServerFilesReader::ParsedCerts> ServerFilesReader::certificates(const std::string &path) {
-    return certs_.get("certs\n" + path, {file_identity(path)}, [&path]() {
-        ParsedCerts parsed;
+namespace {
+
+// One server file read and parsed through `cache`, kept until the file's
+// identity changes. `parse(bytes, parsed)` fills the entry or its error; a
+// file that cannot be read leaves the read error.
+template <class Parsed, class Parse>
+std::shared_ptr<const Parsed> read_parsed(FileCache<Parsed> &cache, const std::string &key, const std::string &path,
+                                          Parse parse) {
+    return cache.get(key, {file_identity(path)}, [&]() {
+        Parsed parsed;
         auto bytes = read_whole_file(path, kMaxServerFileSize);
-        if (!bytes) {
+        if (!bytes)
             parsed.error = bytes.error().message;
-            return parsed;
-        }
-        auto certs = parse_certificates(bytes.value());
+        else
+            parse(bytes.value(), parsed);
+        return parsed;
+    });
+}
+
+}  // namespace
+
+std::shared_ptr<const ServerFilesReader::ParsedCerts> ServerFilesReader::certificates(const std::string &path) {
+    return read_parsed(certs_, "certs\n" + path, path, [](std::string_view bytes, ParsedCerts &parsed) {
+        auto certs = parse_certificates(bytes);
         if (!certs) {
             parsed.error = certs.error().message;
-            return parsed;
+            return;
         }
         parsed.certs = std::move(certs).value();
         for (const auto &c : parsed.certs) parsed.infos.push_back(describe_certificate(c.get()));
-        return parsed;
     });
 }
 
@@ -363,7 +377,7 @@ ServerFilesReport ServerFilesReader::read(const ServerFileSettings &s) {
 
     // The CRL file, then the CRL directory (the server loads both).
     auto add_crls = [&r, &problem, this](const char *setting, const std::string &path) {
-        auto parsed = crl_file(path);
+        auto parsed = crls_of(path);
         if (!parsed->error.empty()) problem(setting, path, parsed->error);
         r.crls.insert(r.crls.end(), parsed->crls.begin(), parsed->crls.end());
     };
@@ -394,20 +408,13 @@ ServerFilesReport ServerFilesReader::read(const ServerFileSettings &s) {
     return r;
 }
 
-std::shared_ptr<const ServerFilesReader::ParsedCrls> ServerFilesReader::crl_file(const std::string &path) {
-    return crls_.get("crl\n" + path, {file_identity(path)}, [&]() {
-        ParsedCrls parsed;
-        auto bytes = read_whole_file(path, kMaxServerFileSize);
-        if (!bytes) {
-            parsed.error = bytes.error().message;
-            return parsed;
-        }
-        auto list = parse_crls(bytes.value());
+std::shared_ptr<const ServerFilesReader::ParsedCrls> ServerFilesReader::crls_of(const std::string &path) {
+    return read_parsed(crls_, "crl\n" + path, path, [](std::string_view bytes, ParsedCrls &parsed) {
+        auto list = parse_crls(bytes);
         if (!list)
             parsed.error = list.error().message;
         else
             parsed.crls = std::move(list).value();
-        return parsed;
     });
 }
 

@@ -147,7 +147,7 @@ class ServerFilesReader {
         std::string error;
     };
     std::shared_ptr<const ParsedCerts> certificates(const std::string &path);
-    std::shared_ptr<const ParsedCrls> crl_file(const std::string &path);
+    std::shared_ptr<const ParsedCrls> crls_of(const std::string &path);
 
     FileCache<ParsedCerts> certs_;
     FileCache<KeyMatch> keys_;
