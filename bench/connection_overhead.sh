@@ -11,9 +11,10 @@
 # 3 s run to the next):
 #  * Both sides run at the same time, CLIENTS connections each, sharing the
 #    CPUs: every disturbance hits both, and a side that needs more CPU per
-#    connection gets through fewer. Per-round ratios then spread +-2 % in the
-#    calibration, against +-10 % for back-to-back runs. SEQUENTIAL=1 runs the
-#    sides one after the other instead (the order flips each round).
+#    connection gets through fewer. Per-round ratios then spread about +-5 %
+#    in the calibration, against +-15 % for back-to-back runs. SEQUENTIAL=1
+#    runs the sides one after the other instead (the order flips every two
+#    rounds).
 #  * Each round restarts both clusters: a new postmaster means a new address-
 #    space layout, which alone moves a backend's page-fault count by +-10, so
 #    one long-running pair would measure one layout's luck.
