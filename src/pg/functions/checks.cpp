@@ -259,6 +259,7 @@ Input<std::vector<CrlFacts>> crl_facts(const AuditFacts &f, const std::vector<Ca
     if (!f.ca_file.empty() && !f.ca_certificates.value)
         return Input<std::vector<CrlFacts>>::none(f.ca_certificates.missing);
     std::vector<CrlFacts> crls;
+    crls.reserve(ca_crls.size());
     for (const auto &c : ca_crls) crls.push_back(CrlFacts{f.crl_source, c.subject, c.next_update});
     if (crls.empty()) {
         if (!f.server.value) return Input<std::vector<CrlFacts>>::none(f.server.missing);
