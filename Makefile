@@ -6,18 +6,21 @@
 # CMakeLists.txt builds the core's unit tests, sanitizer builds and fuzzers.
 
 EXTENSION = pg_tls_audit
-EXTVERSION = 1.0
+EXTVERSION = 1.1
 MODULE_big = pg_tls_audit
 
 CORE_SRCS = $(sort $(wildcard src/core/*.cpp))
 GLUE_SRCS = $(sort $(wildcard src/pg/*.cpp src/pg/functions/*.cpp))
 OBJS = $(CORE_SRCS:.cpp=.o) $(GLUE_SRCS:.cpp=.o)
 
-# The install script is assembled from one file per SQL-facing area
-# (src/sql/NN_area.sql), in name order.
-SQL_PARTS = $(sort $(wildcard src/sql/*.sql))
-DATA_built = $(EXTENSION)--$(EXTVERSION).sql
-DATA = $(filter-out $(DATA_built),$(wildcard $(EXTENSION)--*--*.sql))
+# The install script of the current version is assembled from one file per
+# SQL-facing area (src/sql/NN_area.sql), in name order; each upgrade script
+# from the parts in src/sql/upgrade/FROM--TO/. Released install scripts are
+# kept as shipped in src/sql/released/ (users may still install them).
+SQL_PARTS = $(sort $(wildcard src/sql/[0-9]*.sql))
+UPGRADE_1_1_PARTS = $(sort $(wildcard src/sql/upgrade/1.0--1.1/*.sql))
+DATA_built = $(EXTENSION)--$(EXTVERSION).sql $(EXTENSION)--1.0--1.1.sql
+DATA = $(wildcard src/sql/released/$(EXTENSION)--*.sql)
 
 REGRESS = $(patsubst sql/%.sql,%,$(sort $(wildcard sql/*.sql)))
 REGRESS_OPTS = --inputdir=. --load-extension=$(EXTENSION)
@@ -28,6 +31,10 @@ endif
 PG_CONFIG ?= pg_config
 PG_CPPFLAGS += -Isrc/core -Isrc/pg
 PG_CXXFLAGS += -std=c++17 -Wall -Wextra
+# make TLS_AUDIT_WERROR=1: warnings are errors (the test suite builds so).
+ifdef TLS_AUDIT_WERROR
+PG_CXXFLAGS += -Werror
+endif
 # Header dependencies (PGXS tracks none unless the server was configured with
 # --enable-depend): each .o gets a .d beside it, included below.
 PG_CXXFLAGS += -MMD -MP
@@ -48,8 +55,10 @@ EXTRA_CLEAN = $(DATA_built) $(CLI_OBJS) pg_tls_check regression.diffs regression
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
 
-$(DATA_built): $(SQL_PARTS)
+$(EXTENSION)--$(EXTVERSION).sql: $(SQL_PARTS)
 	cat $(SQL_PARTS) > $@
+$(EXTENSION)--1.0--1.1.sql: $(UPGRADE_1_1_PARTS)
+	cat $(UPGRADE_1_1_PARTS) > $@
 
 # The regression tests read generated certificates (psql backticks use
 # $TLS_AUDIT_TEST_CERTS); make them when none were given.
@@ -71,5 +80,14 @@ install-pg-tls-check: pg_tls_check installdirs
 	$(INSTALL_PROGRAM) pg_tls_check '$(DESTDIR)$(bindir)/pg_tls_check'
 .PHONY: install-pg-tls-check
 endif
+
+# The layers hold by construction: the core and the CLI are compiled without
+# the glue's directory and without the server's include directories, so a
+# PostgreSQL or glue header included there is a compile error (and the core's
+# headers #error when postgres.h came first; test/layering.sh proves both).
+CORE_OBJS = $(CORE_SRCS:.cpp=.o)
+$(CORE_OBJS): override CPPFLAGS = -Isrc/core -D_GNU_SOURCE -DTLS_AUDIT_PURE_CPP
+$(CLI_OBJS): override CPPFLAGS = -Isrc/core -Isrc/cli -D_GNU_SOURCE -DTLS_AUDIT_PURE_CPP
+$(CORE_OBJS) $(CLI_OBJS): override PG_CPPFLAGS =
 
 -include $(OBJS:.o=.d) $(CLI_OBJS:.o=.d)

@@ -10,7 +10,7 @@
 
 namespace tls_audit::cli {
 
-inline constexpr const char *kToolVersion = "1.0";
+inline constexpr const char *kToolVersion = "1.1";
 
 enum class Format { Text, Json, Tap, Nagios };
 

@@ -1,4 +1,4 @@
--- pg_tls_audit 1.0 install script, assembled from src/sql/*.sql by the Makefile.
+-- pg_tls_audit 1.1 install script, assembled from src/sql/NN_*.sql by the Makefile.
 -- Every object lives in schema tls_audit (created by CREATE EXTENSION from the
 -- control file). Functions are pinned to search_path pg_catalog, pg_temp, and
 -- every name below is schema-qualified, so a hostile search_path at install

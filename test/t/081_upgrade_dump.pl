@@ -1,6 +1,9 @@
-# Upgrade path and dump/restore of pg_tls_audit 1.0:
-#  - ALTER EXTENSION pg_tls_audit UPDATE is a no-op at 1.0 (a notice; the
-#    catalog fingerprint of the extension's objects does not change);
+# Upgrade path and dump/restore of pg_tls_audit:
+#  - 1.0 (the released script) updated with ALTER EXTENSION pg_tls_audit UPDATE
+#    gives the same catalog as a fresh 1.1 install: the fingerprint below and
+#    pg_dump --binary-upgrade --schema-only (which dumps every member object)
+#    compare equal, and check_history rows recorded by 1.0 survive the update;
+#  - ALTER EXTENSION UPDATE at 1.1 is a no-op;
 #  - pg_dump (custom format + pg_restore, and plain format + psql) of a database
 #    with the extension and rows in tls_audit.check_history: the extension is
 #    there after the restore, with the same objects and grants, the history rows
@@ -58,27 +61,83 @@ SELECT md5(string_agg(line, E'\n' ORDER BY line COLLATE "C")) || ' ' || count(*)
       FROM pg_depend d JOIN pg_extension e ON (d.refobjid = e.oid)
      WHERE d.refclassid = 'pg_extension'::regclass AND d.deptype = 'e' AND e.extname = 'pg_tls_audit'
     UNION ALL
+    SELECT 'type ' || t.oid::regtype::text || ' ' || t.typtype::text || ' ' || coalesce(t.typacl::text, 'default')
+           || ' ' || coalesce(obj_description(t.oid, 'pg_type'), '')
+      FROM pg_type t WHERE t.typnamespace = 'tls_audit'::regnamespace AND t.typtype <> 'b'
+    UNION ALL
+    SELECT 'init_priv ' || pg_describe_object(ip.classoid, ip.objoid, ip.objsubid) || ' ' || ip.initprivs::text
+      FROM pg_init_privs ip JOIN pg_depend d ON (d.classid = ip.classoid AND d.objid = ip.objoid AND d.deptype = 'e')
+           JOIN pg_extension e ON (d.refobjid = e.oid AND e.extname = 'pg_tls_audit')
+    UNION ALL
     SELECT 'schema ' || n.nspname || ' ' || n.nspowner::regrole::text || ' ' || coalesce(n.nspacl::text, 'default')
       FROM pg_namespace n WHERE n.nspname = 'tls_audit'
   ) AS f
 SQL
 sub fingerprint { return $node->safe_psql(shift, $fingerprint_sql); }
 
-# --- ALTER EXTENSION UPDATE at 1.0 -------------------------------------------------------
+# --- 1.0 -> 1.1 --------------------------------------------------------------------------
 my $before = fingerprint('postgres');
-like($before, qr/^[0-9a-f]{32} \d+$/, "fingerprint computed ($before)");
-my ($rc, $out, $err) = $node->psql('postgres', 'ALTER EXTENSION pg_tls_audit UPDATE');
+like($before, qr/^[0-9a-f]{32} \d+$/, "fingerprint of a fresh install computed ($before)");
+is($node->safe_psql('postgres', "SELECT extversion FROM pg_extension WHERE extname = 'pg_tls_audit'"),
+	'1.1', 'a fresh install is 1.1');
+$node->safe_psql('postgres', 'CREATE DATABASE upgraded');
+$node->safe_psql('upgraded', <<'SQL');
+SET client_min_messages = error;
+CREATE EXTENSION pg_tls_audit VERSION '1.0';
+SELECT tls_audit.record_checks();
+INSERT INTO tls_audit.check_history VALUES
+  (now() - interval '1 hour', 'marker', 'info', 'object', 'recorded by 1.0', 'hint');
+SQL
+is($node->safe_psql('upgraded', "SELECT extversion FROM pg_extension WHERE extname = 'pg_tls_audit'"),
+	'1.0', 'version 1.0 installed from the released script');
+my $history_10_sql = q{SELECT count(*) || ' ' || md5(string_agg(run_at || '|' || "check" || '|' || severity
+  || '|' || coalesce(object, '') || '|' || message, E'\n' ORDER BY run_at, "check", object, message))
+  FROM tls_audit.check_history};
+my $history_10 = $node->safe_psql('upgraded', $history_10_sql);
+isnt(fingerprint('upgraded'), $before, '1.0 and 1.1 differ before the update');
+my ($rc, $out, $err) = $node->psql('upgraded', 'ALTER EXTENSION pg_tls_audit UPDATE');
+is($rc, 0, 'ALTER EXTENSION pg_tls_audit UPDATE from 1.0 succeeds') or diag($err);
+is($node->safe_psql('upgraded', "SELECT extversion FROM pg_extension WHERE extname = 'pg_tls_audit'"),
+	'1.1', '... and installs 1.1');
+is(fingerprint('upgraded'), $before, 'updated 1.0 has the same catalog as a fresh 1.1');
+is($node->safe_psql('upgraded', $history_10_sql), $history_10, 'check_history rows of 1.0 survived the update');
+my $runs_10 = $node->safe_psql('upgraded', 'SELECT count(DISTINCT run_at) FROM tls_audit.check_history');
+$node->safe_psql('upgraded', 'SET client_min_messages = error; SELECT tls_audit.record_checks()');
+is($node->safe_psql('upgraded', 'SELECT count(DISTINCT run_at) FROM tls_audit.check_history'), $runs_10 + 1,
+	'record_checks() appends a run to the history recorded by 1.0');
+
+# pg_dump --binary-upgrade dumps each member of the extension; apart from the
+# OIDs it pins, a fresh and an updated install must dump the same.
+sub member_dump
+{
+	my ($db) = @_;
+	my $file = "$tmp/members-$db.sql";
+	$node->command_ok([ 'pg_dump', '--binary-upgrade', '--schema-only', '-d', $node->connstr($db), '-f', $file ],
+		"pg_dump --binary-upgrade --schema-only $db");
+	# Statements, without comments; drop those that pin OIDs or transaction ids.
+	my $text = PostgreSQL::Test::Utils::slurp_file($file);
+	$text =~ s/^--.*\n//mg;
+	$text =~ s/^\\(?:un)?restrict .*\n//mg;
+	my @statements = grep { /\S/ && !/binary_upgrade|relfrozenxid|pg_catalog\.pg_class|pg_catalog\.pg_type/ }
+	  split /;\n/, $text;
+	return join(";\n", @statements);
+}
+my ($fresh_dump, $updated_dump) = (member_dump('postgres'), member_dump('upgraded'));
+like($fresh_dump, qr/CREATE FUNCTION tls_audit\.run_checks/, 'the member dump lists the extension functions');
+is($updated_dump, $fresh_dump, 'member dumps of the fresh and the updated install are equal');
+$node->safe_psql('postgres', 'DROP DATABASE upgraded');
+
+# --- ALTER EXTENSION UPDATE at 1.1 ---------------------------------------------------------
+($rc, $out, $err) = $node->psql('postgres', 'ALTER EXTENSION pg_tls_audit UPDATE');
 is($rc, 0, 'ALTER EXTENSION pg_tls_audit UPDATE succeeds');
-like($err, qr/NOTICE:\s+version "1\.0" of extension "pg_tls_audit" is already installed/,
-	'... and reports that 1.0 is already installed');
-($rc, $out, $err) = $node->psql('postgres', "ALTER EXTENSION pg_tls_audit UPDATE TO '1.0'");
-is($rc, 0, "ALTER EXTENSION pg_tls_audit UPDATE TO '1.0' succeeds");
+like($err, qr/NOTICE:\s+version "1\.1" of extension "pg_tls_audit" is already installed/,
+	'... and reports that 1.1 is already installed');
 is(fingerprint('postgres'), $before, 'the extension objects are unchanged by the update');
 is($node->safe_psql('postgres',
 		"SELECT string_agg(source || '>' || target, ',') FROM pg_extension_update_paths('pg_tls_audit') WHERE path IS NOT NULL"),
-	'', 'no update path exists (only version 1.0)');
+	'1.0>1.1', 'the one update path is 1.0 to 1.1');
 is($node->safe_psql('postgres', "SELECT default_version || ' ' || installed_version FROM pg_available_extensions WHERE name = 'pg_tls_audit'"),
-	'1.0 1.0', 'default and installed version are 1.0');
+	'1.1 1.1', 'default and installed version are 1.1');
 
 # --- dump and restore ----------------------------------------------------------------
 # History rows written by record_checks() plus one marker row of our own.
@@ -119,13 +178,13 @@ my $cert = PostgreSQL::Test::Utils::slurp_file(cert_path('server.crt'));
 for my $db ('restored_custom', 'restored_plain')
 {
 	is($node->safe_psql($db, "SELECT extversion FROM pg_extension WHERE extname = 'pg_tls_audit'"),
-		'1.0', "$db: extension 1.0 exists");
+		'1.1', "$db: extension 1.1 exists");
 	is(fingerprint($db), $source_print, "$db: same objects, settings and grants as the source");
 	is($node->safe_psql($db, $history_sql), $history, "$db: check_history rows survived");
 	is($node->safe_psql($db, "SELECT message FROM tls_audit.check_history WHERE \"check\" = 'marker'"),
 		'dump marker', "$db: the marker row is there");
 	# The functions work in the restored database.
-	is($node->safe_psql($db, 'SELECT tls_audit.version()'), '1.0', "$db: version()");
+	is($node->safe_psql($db, 'SELECT tls_audit.version()'), '1.1', "$db: version()");
 	is($node->safe_psql($db, "SELECT count(*) FROM tls_audit.certificate_info(\$pem\$$cert\$pem\$::text)"),
 		'1', "$db: certificate_info()");
 	is($node->safe_psql($db, 'SELECT ssl_enabled FROM tls_audit.server_tls()'), 't', "$db: server_tls()");
@@ -153,7 +212,7 @@ SELECT count(*) > 0 FROM tls_audit.sessions;
 SELECT count(*) > 0 FROM tls_audit.run_checks();
 SQL
 is($rc, 0, 'DROP EXTENSION and CREATE EXTENSION in one session') or diag($err);
-is($out, "0\n1.0\n0\nt\nt", 'objects gone after DROP, back and working after CREATE (history starts empty)');
+is($out, "0\n1.1\n0\nt\nt", 'objects gone after DROP, back and working after CREATE (history starts empty)');
 is(fingerprint('postgres'), $before, 'the re-created extension matches the original one');
 $node->safe_psql('postgres', 'DROP DATABASE restored_custom; DROP DATABASE restored_plain; DROP ROLE regress_dump_reader');
 
