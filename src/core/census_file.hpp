@@ -15,6 +15,8 @@
 // canonical form is rejected as a whole, with a reason.
 #pragma once
 
+#include "pure_cpp.hpp"
+
 #include <cstddef>
 #include <cstdint>
 #include <string>

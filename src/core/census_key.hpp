@@ -8,6 +8,8 @@
 // truncating every field (on a UTF-8 character boundary) and zeroing the rest.
 #pragma once
 
+#include "pure_cpp.hpp"
+
 #include <cstddef>
 #include <cstdint>
 #include <optional>

@@ -8,6 +8,8 @@
 // without PostgreSQL's include path, so a PostgreSQL header here cannot build.
 #pragma once
 
+#include "pure_cpp.hpp"
+
 #include <exception>
 #include <stdexcept>
 #include <string>

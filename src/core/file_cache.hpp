@@ -8,6 +8,8 @@
 // them stat the file on every call.
 #pragma once
 
+#include "pure_cpp.hpp"
+
 #include <cstddef>
 #include <cstdint>
 #include <functional>

@@ -4,6 +4,8 @@
 // range of this library's code instead of a page in each object file.
 #pragma once
 
+#include "pure_cpp.hpp"
+
 #if defined(__GNUC__)
 #define TLS_AUDIT_HOT __attribute__((hot))
 #else

@@ -1,6 +1,8 @@
 // unique_ptr aliases that free OpenSSL objects with their own free functions.
 #pragma once
 
+#include "pure_cpp.hpp"
+
 #include <memory>
 #include <string>
 

@@ -2,6 +2,8 @@
 // certificate and CRL parsers.
 #pragma once
 
+#include "pure_cpp.hpp"
+
 #include <functional>
 #include <optional>
 #include <string_view>

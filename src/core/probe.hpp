@@ -8,6 +8,8 @@
 // helper threads that have all signals blocked and never call the CancelCheck.
 #pragma once
 
+#include "pure_cpp.hpp"
+
 #include <optional>
 #include <string>
 #include <vector>

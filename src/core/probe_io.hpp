@@ -2,6 +2,8 @@
 // resolution and non-blocking TCP connect. Internal to src/core/probe*.
 #pragma once
 
+#include "pure_cpp.hpp"
+
 #include <chrono>
 #include <cstddef>
 #include <cstdint>

@@ -3,6 +3,8 @@
 // out) so it can be unit-tested and fuzzed without sockets.
 #pragma once
 
+#include "pure_cpp.hpp"
+
 #include <cstddef>
 #include <optional>
 #include <string>

@@ -2,6 +2,8 @@
 // connected socket, and verification of what the server presented.
 #pragma once
 
+#include "pure_cpp.hpp"
+
 #include <optional>
 #include <string>
 

@@ -1,6 +1,8 @@
 // TLS protocol versions: names, ordering and the floor comparison.
 #pragma once
 
+#include "pure_cpp.hpp"
+
 #include <optional>
 #include <string>
 #include <string_view>

@@ -8,6 +8,8 @@
 // kTruncationMarker, so a reader can tell it is not the whole value.
 #pragma once
 
+#include "pure_cpp.hpp"
+
 #include <cstddef>
 #include <cstdint>
 #include <string_view>

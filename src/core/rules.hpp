@@ -7,6 +7,8 @@
 // facts and passes them in, so every rule is unit-tested on its own.
 #pragma once
 
+#include "pure_cpp.hpp"
+
 #include <cstdint>
 #include <optional>
 #include <string>

@@ -7,6 +7,8 @@
 // wiped. No function here returns, logs or formats any part of a key.
 #pragma once
 
+#include "pure_cpp.hpp"
+
 #include <cstdint>
 #include <optional>
 #include <string>

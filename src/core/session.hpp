@@ -1,6 +1,8 @@
 // What a live TLS connection (a server-side SSL*) says about itself.
 #pragma once
 
+#include "pure_cpp.hpp"
+
 #include <cstddef>
 #include <optional>
 #include <string>

@@ -1,6 +1,8 @@
 // Which hosts tls_audit.probe*() may connect to (tls_audit.probe_allowed_hosts).
 #pragma once
 
+#include "pure_cpp.hpp"
+
 #include <string>
 #include <string_view>
 #include <vector>

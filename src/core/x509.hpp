@@ -1,6 +1,8 @@
 // Certificate parsing into plain structs.
 #pragma once
 
+#include "pure_cpp.hpp"
+
 #include <cstdint>
 #include <string>
 #include <string_view>

@@ -5,6 +5,12 @@
 // and its pragmas.
 #pragma once
 
+#ifdef TLS_AUDIT_PURE_CPP
+#error "PostgreSQL headers are for src/pg only; src/core and src/cli are pure C++ (see src/core/pure_cpp.hpp)"
+#endif
+// Core headers included after this one know they are in the glue.
+#define TLS_AUDIT_GLUE 1
+
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wregister"
 #pragma GCC diagnostic ignored "-Wmissing-field-initializers"

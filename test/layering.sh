@@ -1,0 +1,63 @@
+#!/usr/bin/env bash
+# Proves that the layers hold by construction: `make` (PGXS) refuses a core or
+# CLI source that includes a PostgreSQL or glue header, and builds the same
+# tree with a harmless extra file. Each case compiles a deliberately bad file
+# in a scratch copy of the tree; prints TAP.
+#   bash test/layering.sh            (PG_CONFIG=... to pick a server)
+set -uo pipefail
+repo=$(cd "$(dirname "$0")/.." && pwd)
+pg_config=${PG_CONFIG:-pg_config}
+server_inc=$("$pg_config" --includedir-server)
+work=$(mktemp -d /tmp/pg_tls_audit-layering.XXXXXX)
+trap 'rm -rf "$work"' EXIT
+(cd "$repo" && git ls-files -z --cached --others --exclude-standard | xargs -0 cp --parents -t "$work" 2>/dev/null)
+
+n=0 failed=0
+# compile_case DESCRIPTION EXPECT(ok|fail) FILE CONTENT [PATTERN]: build
+# only FILE's object (with the flags make gives that layer).
+compile_case() {
+    local what=$1 expect=$2 file=$3 content=$4 pattern=${5:-} out rc
+    printf '%s\n' "$content" >"$work/$file"
+    out=$(make -C "$work" -s PG_CONFIG="$pg_config" "${file%.cpp}.o" 2>&1)
+    rc=$?
+    rm -f "$work/$file" "$work/${file%.cpp}.o" "$work/${file%.cpp}.d"
+    n=$((n + 1))
+    if { [ "$expect" = ok ] && [ $rc = 0 ]; } ||
+        { [ "$expect" = fail ] && [ $rc != 0 ] && [[ -z $pattern || $out == *"$pattern"* ]]; }; then
+        echo "ok $n - $what"
+    else
+        failed=$((failed + 1))
+        echo "not ok $n - $what (make exit $rc)"
+        printf '%s\n' "$out" | head -5 | sed 's/^/#   /'
+    fi
+}
+
+compile_case "a harmless core file compiles" ok src/core/zz_layering.cpp \
+    '#include "x509.hpp"
+int zz_layering() { return 1; }'
+compile_case "a harmless glue file compiles with core and PostgreSQL headers" ok src/pg/zz_layering.cpp \
+    '#include "x509.hpp"
+#include "postgres.hpp"
+int zz_layering() { return 1; }'
+compile_case "core: #include \"postgres.h\" is not found" fail src/core/zz_layering.cpp \
+    '#include "postgres.h"' "postgres.h"
+compile_case "core: #include \"postgres.hpp\" (glue) is not found" fail src/core/zz_layering.cpp \
+    '#include "postgres.hpp"' "postgres.hpp"
+compile_case "core: the glue header by relative path is refused" fail src/core/zz_layering.cpp \
+    '#include "../pg/postgres.hpp"' "PostgreSQL headers are for src/pg only"
+compile_case "core: postgres.h by absolute path is refused" fail src/core/zz_layering.cpp \
+    "#include \"$server_inc/postgres.h\""
+# What postgres.h leaves behind (its include guard), reached by any path:
+compile_case "core: a core header after postgres.h is refused" fail src/core/zz_layering.cpp \
+    '#define POSTGRES_H
+#include "x509.hpp"' "src/core must not see PostgreSQL headers"
+compile_case "cli: #include \"postgres.h\" is not found" fail src/cli/zz_layering.cpp \
+    '#include "postgres.h"' "postgres.h"
+compile_case "cli: a glue header (sessions.hpp) is not found" fail src/cli/zz_layering.cpp \
+    '#include "sessions.hpp"' "sessions.hpp"
+compile_case "cli: the glue header by relative path is refused" fail src/cli/zz_layering.cpp \
+    '#include "../pg/postgres.hpp"' "PostgreSQL headers are for src/pg only"
+
+echo "1..$n"
+echo "$((n - failed)) passed, $failed failed"
+[ $failed = 0 ]
