@@ -15,6 +15,10 @@
 # cache directory, keyed by the exact version, so a second run does not rebuild:
 #   ${TLS_AUDIT_PG_CACHE:-/var/cache/pg_tls_audit}/postgresql-<version>/
 #
+# TLS_AUDIT_PG_FROM_SOURCE=1 builds 15 from Debian 12's source package the
+# same way (a private server prefix, e.g. for a developer who must not touch the
+# system's installation; copy the prefix anywhere, it is relocatable).
+#
 # Exit status: 0 with the path on stdout; 3 with a one-line reason on stderr
 # when that version cannot be had here (e.g. its source files answer 404);
 # 1 on any other failure (a build error).
@@ -31,6 +35,7 @@ unavailable() { echo "PostgreSQL $major: $*" >&2; exit 3; }
 # Which Debian suite carries the source of each major (16 is in none).
 suite_of() {
     case $1 in
+    15) echo bookworm ;;
     17) echo trixie ;;
     18) echo unstable ;;
     *) return 1 ;;
@@ -54,7 +59,7 @@ private_apt_cache() {
         -o Dir::Cache="$apt_dir/cache" "$@"
 }
 apt_ready() {
-    [ -f "$apt_dir/updated" ] && [ $(($(date +%s) - $(stat -c %Y "$apt_dir/updated"))) -lt 86400 ] && return 0
+    [ -f "$apt_dir/updated" ] && grep -q bookworm "$apt_dir/sources.list" && [ $(($(date +%s) - $(stat -c %Y "$apt_dir/updated"))) -lt 86400 ] && return 0
     mkdir -p "$apt_dir/lists/partial" "$apt_dir/cache/archives/partial"
     # The same mirror as the machine's Debian entry.
     local uri
@@ -64,6 +69,7 @@ apt_ready() {
     {
         echo "deb-src [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] $uri unstable main"
         echo "deb-src [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] $uri trixie main"
+        echo "deb-src [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] $uri bookworm main"
     } >"$apt_dir/sources.list"
     private_apt update >"$apt_dir/update.log" 2>&1 || { tail -3 "$apt_dir/update.log" >&2; return 1; }
     touch "$apt_dir/updated"
@@ -134,7 +140,7 @@ built_prefix() {
 }
 
 pg_config_of() {
-    if [ "$major" = 15 ]; then
+    if [ "$major" = 15 ] && [ "${TLS_AUDIT_PG_FROM_SOURCE:-0}" != 1 ]; then
         [ -x /usr/lib/postgresql/15/bin/pg_config ] ||
             unavailable "Debian 12's postgresql-server-dev-15 is not installed (test/deps.sh)"
         echo /usr/lib/postgresql/15/bin/pg_config
@@ -151,7 +157,7 @@ pg_config_of() {
 cron_of() {
     local pg_config
     pg_config=$(pg_config_of)
-    if [ "$major" = 15 ]; then
+    if [ "$major" = 15 ] && [ "${TLS_AUDIT_PG_FROM_SOURCE:-0}" != 1 ]; then
         [ -f /usr/share/postgresql/15/extension/pg_cron.control ] ||
             unavailable "postgresql-15-cron is not installed"
         echo /usr/lib/postgresql/15/lib

@@ -13,6 +13,8 @@
 #                                            with a one-line reason)
 #   TLS_AUDIT_SUITES="unit tap" ...          only some suites: unit regress tap cli docs hardening
 #   TLS_AUDIT_TAP="010_sessions 081" ...     only the TAP files whose names contain these words
+#   TLS_AUDIT_PG_CONFIG_15=/path/pg_config   use that server for a major instead of
+#                                            the one test/pg-versions.sh provides
 #   TLS_AUDIT_SKIP_APT=1 ...                 skip apt-get (already installed)
 #
 # Once: unit, docs, hardening. Per version: regress (temporary instance, then
@@ -83,8 +85,14 @@ fi
 test_version() {
     local major=$1 pg_config bindir pgxs_dir tree status
     section "PostgreSQL $major: server"
-    pg_config=$(bash "$repo/test/pg-versions.sh" pg_config "$major")
-    status=$?
+    local override=TLS_AUDIT_PG_CONFIG_$major
+    if [ -n "${!override:-}" ]; then
+        pg_config=${!override}
+        status=0
+    else
+        pg_config=$(bash "$repo/test/pg-versions.sh" pg_config "$major")
+        status=$?
+    fi
     if [ $status = 3 ]; then
         skipped+=("$major")
         return 0
@@ -138,7 +146,7 @@ test_version() {
     if want tap; then
         section "PostgreSQL $major: TAP tests (prove)"
         local cron_missing files=() f w
-        cron_missing=$(bash "$repo/test/pg-versions.sh" cron "$major" 2>&1 >/dev/null)
+        [ -n "${!override:-}" ] || cron_missing=$(bash "$repo/test/pg-versions.sh" cron "$major" 2>&1 >/dev/null)
         for f in "$tree"/test/t/*.pl; do
             if [ -n "${TLS_AUDIT_TAP:-}" ]; then
                 for w in $TLS_AUDIT_TAP; do [[ $(basename "$f") == *"$w"* ]] && files+=("test/t/$(basename "$f")"); done
