@@ -3,6 +3,9 @@
 
 #include "pure_cpp.hpp"
 
+// A macro too, for PG_MODULE_MAGIC_EXT's constant initializer.
+#define TLS_AUDIT_VERSION_STRING "1.1"
+
 namespace tls_audit {
-inline constexpr const char *kVersion = "1.1";
+inline constexpr const char *kVersion = TLS_AUDIT_VERSION_STRING;
 }

@@ -217,7 +217,7 @@ TLS_AUDIT_HOT void fill_key(Port *port, int status, CensusKey &key) {
         f.protocol = SSL_get_version(ssl);
         f.cipher = SSL_get_cipher_name(ssl);
         f.client_subject = port->peer_dn;
-    } else if (be_gssapi_get_enc(port)) {
+    } else if (compat::gss_encrypted(port)) {
         f.transport = "gss";
     } else {
         f.transport = "tcp";

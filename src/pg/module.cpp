@@ -1,10 +1,12 @@
 // Module entry point: GUCs, hooks and shared-memory requests of every area.
 #include "module.hpp"
 
+#include "version.hpp"
+
 #include "postgres.hpp"
 
 extern "C" {
-PG_MODULE_MAGIC;
+TLS_AUDIT_MODULE_MAGIC()
 void _PG_init(void);
 }
 

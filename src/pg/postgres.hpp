@@ -33,7 +33,6 @@ extern "C" {
 #include "miscadmin.h"
 #include "port/atomics.h"
 #include "postmaster/postmaster.h"
-#include "storage/backendid.h"
 #include "storage/fd.h"
 #include "storage/ipc.h"
 #include "storage/lwlock.h"
@@ -50,4 +49,6 @@ extern "C" {
 #include "utils/timestamp.h"
 #include "utils/tuplestore.h"
 }
+// Headers and names that differ between the supported majors.
+#include "compat.hpp"
 #pragma GCC diagnostic pop

@@ -2,7 +2,7 @@
 // callback) and the GUC tls_audit.min_protocol.
 //
 // Layout: a header and one fixed-size slot per possible backend
-// (MaxBackends), indexed by MyBackendId - 1, so each backend owns exactly one
+// (MaxBackends), indexed by compat::backend_slot(), so each backend owns exactly one
 // slot and is its only writer. A write is bracketed by two increments of the
 // slot's change counter (odd while writing), with memory barriers, as
 // PostgreSQL does for PgBackendStatus; a reader copies the slot and retries
@@ -167,7 +167,8 @@ TLS_AUDIT_HOT void client_auth_hook(Port *port, int status) {
     // Failed authentications are not sessions (the census counts those).
     if (status != STATUS_OK || registry_slots == nullptr || port == nullptr) return;
     if (!port->ssl_in_use || port->ssl == nullptr) return;
-    if (MyBackendId <= 0 || MyBackendId > registry_header->slot_count) return;
+    const int slot = compat::backend_slot();
+    if (slot < 0 || slot >= registry_header->slot_count) return;
 
     SSL *ssl = static_cast<SSL *>(port->ssl);
     GroupNameBuffer group;
@@ -178,7 +179,6 @@ TLS_AUDIT_HOT void client_auth_hook(Port *port, int status) {
         ereport(LOG, (errmsg("pg_tls_audit: session not recorded: %s", failure)));
         return;
     }
-    const int slot = MyBackendId - 1;
     if (!register_exit_callback(slot)) return;
     write_slot(slot, tls, client ? &*client : nullptr);
 }

@@ -184,7 +184,7 @@ extern "C" Datum tls_audit_session_rows(PG_FUNCTION_ARGS) {
         const int backends = pg::call([] { return pgstat_fetch_stat_numbackends(); });
 
         for (int i = 1; i <= backends; ++i) {
-            LocalPgBackendStatus *local = pg::call([&] { return pgstat_fetch_stat_local_beentry(i); });
+            LocalPgBackendStatus *local = pg::call([&] { return pg::compat::local_beentry_by_index(i); });
             if (local == nullptr) continue;
             const PgBackendStatus *be = &local->backendStatus;
             if (be->st_backendType != B_BACKEND && be->st_backendType != B_WAL_SENDER) continue;

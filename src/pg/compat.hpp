@@ -1,0 +1,99 @@
+// Every difference between the PostgreSQL majors this extension builds
+// against (15, 17, 18) lives here, and nowhere else tests PG_VERSION_NUM.
+// Each block says which release changed what; call sites use the names
+// below and need no version test (the shape of citus' pg_version_compat.h).
+// Included by postgres.hpp, after the headers every version has.
+#pragma once
+
+#if PG_VERSION_NUM < 150000
+#error "pg_tls_audit needs PostgreSQL 15 or newer"
+#endif
+
+extern "C" {
+// 17 replaced BackendId (storage/backendid.h, 1-based, from the sinval
+// array) with ProcNumber (storage/procnumber.h, 0-based PGPROC index).
+#if PG_VERSION_NUM >= 170000
+#include "storage/procnumber.h"
+#else
+#include "storage/backendid.h"
+#endif
+}
+
+namespace tls_audit::pg::compat {
+
+// This backend's slot among MaxBackends, 0-based; -1 before it has one.
+// 15: MyBackendId is 1..MaxBackends once the backend joined sinval
+// (InvalidBackendId = -1 before). 17+: MyProcNumber indexes ProcGlobal's
+// PGPROC array, whose first MaxBackends entries are the regular backends
+// (clients, walsenders, autovacuum and background workers).
+inline int backend_slot() {
+#if PG_VERSION_NUM >= 170000
+    return MyProcNumber == INVALID_PROC_NUMBER ? -1 : static_cast<int>(MyProcNumber);
+#else
+    return MyBackendId == InvalidBackendId ? -1 : MyBackendId - 1;
+#endif
+}
+
+// The local copy of backend status entry `index` (1-based, up to
+// pgstat_fetch_stat_numbackends()). 16 renamed
+// pgstat_fetch_stat_local_beentry() to pgstat_get_local_beentry_by_index().
+inline LocalPgBackendStatus *local_beentry_by_index(int index) {
+#if PG_VERSION_NUM >= 160000
+    return pgstat_get_local_beentry_by_index(index);
+#else
+    return pgstat_fetch_stat_local_beentry(index);
+#endif
+}
+
+// 17 added ALPN to the server's TLS handshake (Port.alpn_used: the client
+// offered "postgresql" and the server selected it; libpq 17+ always offers
+// it, and direct TLS, sslnegotiation=direct, requires it). Whether TLS
+// started directly or after an SSLRequest is not kept by the server.
+inline constexpr bool kHasAlpn = PG_VERSION_NUM >= 170000;
+inline bool alpn_used(const Port *port) {
+#if PG_VERSION_NUM >= 170000
+    return port != nullptr && port->alpn_used;
+#else
+    (void)port;
+    return false;
+#endif
+}
+
+// 18 added ssl_tls13_ciphers (the TLS 1.3 suites; before, OpenSSL's default
+// TLS 1.3 suites were always enabled) and renamed ssl_ecdh_curve to
+// ssl_groups, a colon-separated list (ssl_ecdh_curve stays as an alias).
+inline constexpr bool kHasTls13Ciphers = PG_VERSION_NUM >= 180000;
+inline constexpr const char *kGroupsSetting = PG_VERSION_NUM >= 180000 ? "ssl_groups" : "ssl_ecdh_curve";
+
+// 18 deprecates MD5 password authentication (a WARNING when an MD5 password
+// is set; removal announced for a future release).
+inline constexpr bool kMd5Deprecated = PG_VERSION_NUM >= 180000;
+
+// GSSAPI encryption exists only in servers built with GSSAPI (ENABLE_GSS;
+// Debian's packages are, our source builds are not): a build setting rather
+// than a version, kept here with the other differences between servers.
+inline bool gss_encrypted(Port *port) {
+#ifdef ENABLE_GSS
+    return be_gssapi_get_enc(port);
+#else
+    (void)port;
+    return false;
+#endif
+}
+
+// 18 added PG_MODULE_MAGIC_EXT, which also names the module and its version
+// (shown by pg_get_loaded_modules()). Its designated initializers leave
+// fields to zero, which -Wextra reports under C++.
+#if PG_VERSION_NUM >= 180000
+#define TLS_AUDIT_MODULE_MAGIC()                                                      \
+    _Pragma("GCC diagnostic push") _Pragma("GCC diagnostic ignored \"-Wmissing-field-initializers\"") \
+        PG_MODULE_MAGIC_EXT(.name = "pg_tls_audit", .version = TLS_AUDIT_VERSION_STRING);           \
+    _Pragma("GCC diagnostic pop")
+#else
+#define TLS_AUDIT_MODULE_MAGIC() PG_MODULE_MAGIC
+#endif
+
+// The server's major version, for messages.
+inline constexpr int kMajorVersion = PG_VERSION_NUM / 10000;
+
+}  // namespace tls_audit::pg::compat
