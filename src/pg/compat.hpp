@@ -83,14 +83,12 @@ inline bool gss_encrypted(Port *port) {
 
 // 18 added PG_MODULE_MAGIC_EXT, which also names the module and its version
 // (shown by pg_get_loaded_modules()). Its designated initializers leave
-// fields to zero, which -Wextra reports under C++.
+// fields to zero, which -Wextra reports under C++: module.cpp silences that
+// around `TLS_AUDIT_MODULE_MAGIC;`.
 #if PG_VERSION_NUM >= 180000
-#define TLS_AUDIT_MODULE_MAGIC()                                                      \
-    _Pragma("GCC diagnostic push") _Pragma("GCC diagnostic ignored \"-Wmissing-field-initializers\"") \
-        PG_MODULE_MAGIC_EXT(.name = "pg_tls_audit", .version = TLS_AUDIT_VERSION_STRING);           \
-    _Pragma("GCC diagnostic pop")
+#define TLS_AUDIT_MODULE_MAGIC PG_MODULE_MAGIC_EXT(.name = "pg_tls_audit", .version = TLS_AUDIT_VERSION_STRING)
 #else
-#define TLS_AUDIT_MODULE_MAGIC() PG_MODULE_MAGIC
+#define TLS_AUDIT_MODULE_MAGIC PG_MODULE_MAGIC
 #endif
 
 // The server's major version, for messages.

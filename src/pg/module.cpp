@@ -6,7 +6,10 @@
 #include "postgres.hpp"
 
 extern "C" {
-TLS_AUDIT_MODULE_MAGIC()
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmissing-field-initializers"
+TLS_AUDIT_MODULE_MAGIC;
+#pragma GCC diagnostic pop
 void _PG_init(void);
 }
 
