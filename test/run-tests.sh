@@ -42,7 +42,8 @@ bash "$repo/test/deps.sh" || { echo "dependency installation failed"; exit 1; }
 # where postgres cannot read).
 work=$(mktemp -d /tmp/pg_tls_audit-test.XXXXXX)
 chmod 755 "$work"
-trap 'rm -rf "$work"' EXIT
+# TLS_AUDIT_KEEP=1 keeps it (results, logs) for a look after a failure.
+[ "${TLS_AUDIT_KEEP:-0}" = 1 ] && echo "scratch directory kept: $work" || trap 'rm -rf "$work"' EXIT
 copy_tree() {  # copy_tree DEST: the files git knows (tracked and untracked, not ignored)
     mkdir -p "$1"
     (cd "$repo" && git ls-files -z --cached --others --exclude-standard 2>/dev/null || find . -type f -print0) |
@@ -81,6 +82,47 @@ if want unit; then
 fi
 
 # --- one PostgreSQL version -------------------------------------------------
+# installcheck_on MAJOR TREE BINDIR PG_CONFIG NAME CONF_LINE...: start a server
+# with the library preloaded and these settings (and, for ssl-on, a pg_hba.conf
+# of its own: hostssl and scram lines, a reject, no trust over TCP), run
+# `make installcheck` against it over its unix socket, stop it.
+installcheck_on() {
+    local major=$1 tree=$2 bindir=$3 pg_config=$4 name=$5 status
+    shift 5
+    section "PostgreSQL $major: make installcheck against a running server ($name)"
+    local data=$tree/installcheck-$name port=$((30000 + RANDOM % 20000))
+    cp "$certs/server.key" "$tree/installcheck-server.key"
+    chmod 600 "$tree/installcheck-server.key"
+    [ "$(id -u)" = 0 ] && chown postgres: "$tree/installcheck-server.key"
+    if ! as_tester "$bindir" initdb -D "$data" -A trust >/dev/null; then
+        record "pg$major-installcheck-$name" 1
+        return
+    fi
+    printf "%s\n" "shared_preload_libraries = 'pg_tls_audit'" "port = $port" \
+        "listen_addresses = '127.0.0.1'" "unix_socket_directories = '$tree'" "$@" |
+        as_tester "$bindir" tee -a "$data/postgresql.conf" >/dev/null
+    if [ "$name" != ssl-off ]; then
+        printf "%s\n" "# a DBA's own rules: TLS required over TCP, scram, one reject" \
+            "local   all all                 trust" \
+            "hostssl all all 127.0.0.1/32    scram-sha-256" \
+            "hostssl all all ::1/128         cert" \
+            "host    all all 10.0.0.0/8      reject" |
+            as_tester "$bindir" tee "$data/pg_hba.conf" >/dev/null
+    fi
+    if as_tester "$bindir" pg_ctl -D "$data" -l "$tree/installcheck-$name.log" -w start >/dev/null; then
+        as_tester "$bindir" env PGHOST="$tree" PGPORT="$port" make -C "$tree" -s installcheck PG_CONFIG="$pg_config"
+        status=$?
+        [ $status = 0 ] || head -200 "$tree/regression.diffs" 2>/dev/null
+        record "pg$major-installcheck-$name" $status
+        as_tester "$bindir" pg_ctl -D "$data" -m fast stop >/dev/null
+    else
+        echo "could not start a server for installcheck ($name)"
+        tail -5 "$tree/installcheck-$name.log"
+        record "pg$major-installcheck-$name" 1
+    fi
+}
+
+
 # test_version MAJOR: build, install and test the extension against it.
 test_version() {
     local major=$1 pg_config bindir pgxs_dir tree status
@@ -124,23 +166,14 @@ test_version() {
         record "pg$major-regress" $status
 
         # The same tests as PGXS users run them: `make installcheck` against a
-        # server started outside the harness, with the library preloaded.
-        section "PostgreSQL $major: make installcheck against a running server"
-        local ic_data=$tree/installcheck-data ic_port=$((30000 + RANDOM % 20000))
-        if as_tester "$bindir" initdb -D "$ic_data" -A trust >/dev/null &&
-            printf "%s\n" "shared_preload_libraries = 'pg_tls_audit'" "port = $ic_port" \
-                "listen_addresses = ''" "unix_socket_directories = '$tree'" |
-            as_tester "$bindir" tee -a "$ic_data/postgresql.conf" >/dev/null &&
-            as_tester "$bindir" pg_ctl -D "$ic_data" -l "$tree/installcheck-server.log" -w start >/dev/null; then
-            as_tester "$bindir" env PGHOST="$tree" PGPORT="$ic_port" make -C "$tree" -s installcheck PG_CONFIG="$pg_config"
-            status=$?
-            [ $status = 0 ] || head -200 "$tree/regression.diffs" 2>/dev/null
-            record "pg$major-installcheck" $status
-            as_tester "$bindir" pg_ctl -D "$ic_data" -m fast stop >/dev/null
-        else
-            echo "could not start a server for installcheck"
-            record "pg$major-installcheck" 1
-        fi
+        # server started outside the harness, with the library preloaded, and
+        # configured unlike pg_regress's instance: the expected outputs may
+        # not depend on the server's ssl, pg_hba.conf or cipher settings.
+        installcheck_on "$major" "$tree" "$bindir" "$pg_config" "ssl-on-custom-hba" \
+            "ssl = on" "ssl_cert_file = '$certs/server.crt'" "ssl_key_file = '$tree/installcheck-server.key'" \
+            "ssl_ca_file = '$certs/ca-bundle.crt'" "ssl_min_protocol_version = 'TLSv1.3'" \
+            "ssl_ciphers = 'HIGH:!aNULL'" "password_encryption = 'scram-sha-256'"
+        installcheck_on "$major" "$tree" "$bindir" "$pg_config" "ssl-off" "ssl = off"
     fi
 
     if want tap; then
@@ -156,11 +189,13 @@ test_version() {
         done
         as_tester "$bindir" env TESTDIR="$tree" PG_REGRESS="$pgxs_dir/src/test/regress/pg_regress" \
             TLS_AUDIT_CRON_MISSING="$cron_missing" \
-            bash -c "cd '$tree' && prove -I '$pgxs_dir/src/test/perl' -I test/perl ${files[*]}"
-        status=$?
+            bash -c "cd '$tree' && prove -I '$pgxs_dir/src/test/perl' -I test/perl ${files[*]}" | tee "$tree/prove.out"
+        status=${PIPESTATUS[0]}
         if [ $status != 0 ]; then
-            for log in "$tree"/tmp_check/log/regress_log_*; do
-                [ -f "$log" ] && grep -q "not ok" "$log" && { echo "--- $log"; tail -50 "$log"; }
+            # The end of the log of every file prove reported as failed.
+            for t in $(sed -n 's|^test/t/\([^ ]*\)\.pl .*Wstat.*|\1|p' "$tree/prove.out"); do
+                log=$tree/tmp_check/log/regress_log_$t
+                [ -f "$log" ] && { echo "--- $log"; grep -v "^\[.*\] ok " "$log" | tail -60; }
             done
         fi
         record "pg$major-tap" $status
