@@ -83,19 +83,27 @@ SELECT severity, object, message LIKE '%regress_checks_md5%' AS names_role
   FROM tls_audit.run_checks() WHERE "check" = 'md5_passwords';
 
 -- A pg_monitor member may run the checks; what it cannot read is 'info'.
+-- It reads the history (a row the owner wrote) and the summary, but writes
+-- neither the history nor a run.
 CREATE ROLE regress_checks_monitor LOGIN;
 GRANT pg_monitor TO regress_checks_monitor;
 CREATE ROLE regress_checks_nobody LOGIN;
+INSERT INTO tls_audit.check_history VALUES
+  ('2001-02-03 04:05:06+00', 'ssl_enabled', 'warning', 'ssl', 'written by the owner', 'no hint');
 SET ROLE regress_checks_monitor;
 SELECT "check", severity, message FROM tls_audit.run_checks()
  WHERE "check" IN ('hba_hostnossl', 'hba_host_without_ssl', 'hba_weak_auth', 'md5_passwords')
  ORDER BY "check";
-SELECT count(*) >= 0 AS monitor_reads_history FROM tls_audit.check_history;
-SELECT worst_severity IS NOT NULL AS monitor_reads_summary FROM tls_audit.summary;
-SET client_min_messages = error;
-SELECT tls_audit.record_checks() IN ('ok', 'info', 'warning', 'critical') AS monitor_records;
-RESET client_min_messages;
+SELECT run_at = '2001-02-03 04:05:06+00' AS run_at_kept, "check", severity, object, message, hint
+  FROM tls_audit.check_history;
+SELECT worst_severity IN ('ok', 'info', 'warning', 'critical') AS monitor_reads_summary,
+       last_run_at = '2001-02-03 04:05:06+00' AS last_run_seen, last_run_severity
+  FROM tls_audit.summary;
+DELETE FROM tls_audit.check_history;
+INSERT INTO tls_audit.check_history VALUES (now(), 'ssl_enabled', 'ok', NULL, 'forged', NULL);
+SELECT tls_audit.record_checks();
 RESET ROLE;
+DELETE FROM tls_audit.check_history WHERE message = 'written by the owner';
 -- Everybody else: no checks, no history, no summary.
 SET ROLE regress_checks_nobody;
 SELECT * FROM tls_audit.run_checks();

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Hardening checks of the pure C++ core (and the static analysis of all of
-# src/): see the Hardening section of README.md.
+# src/): see the Hardening section of doc/testing.md.
 #
 #   bash test/hardening.sh                 everything, as CI runs it
 #   TLS_AUDIT_FUZZ_SECONDS=600 ...         fuzz longer (default 60 s per fuzzer)

@@ -178,7 +178,7 @@ test_version() {
 
     if want tap; then
         section "PostgreSQL $major: TAP tests (prove)"
-        local cron_missing files=() f w
+        local cron_missing="" files=() f w
         [ -n "${!override:-}" ] || cron_missing=$(bash "$repo/test/pg-versions.sh" cron "$major" 2>&1 >/dev/null)
         for f in "$tree"/test/t/*.pl; do
             if [ -n "${TLS_AUDIT_TAP:-}" ]; then
@@ -214,16 +214,22 @@ fi
 
 if want docs; then
     section "docs: links and generated examples are current"
+    # Every relative link in README.md and doc/*.md resolves (files and #anchors).
+    bash "$repo/doc/check-links.sh"
+    links=$?
     bash "$repo/doc/tour.sh" --check-readme
-    record docs $?
+    tour=$?
+    record docs $((links || tour))
 fi
 
 if want hardening; then
     section "hardening: sanitizers, fuzzing, valgrind, clang-tidy, cppcheck (doc/testing.md)"
     # Runs as root in the repository; its build trees, corpora and logs live in
     # TLS_AUDIT_HARDENING_DIR (default /tmp/pg_tls_audit-hardening.<checksum of the path>).
-    (cd "$repo" && PG_CONFIG=/usr/lib/postgresql/15/bin/pg_config bash "$repo/test/hardening.sh")
-    record hardening $?
+    # Its output is kept for the summary (the fuzzers' executions of this run).
+    (cd "$repo" && PG_CONFIG=/usr/lib/postgresql/15/bin/pg_config bash "$repo/test/hardening.sh") 2>&1 |
+        tee "$work/hardening.log"
+    record hardening "${PIPESTATUS[0]}"
 fi
 
 section "summary"
@@ -231,6 +237,14 @@ tested=()
 for major in $versions; do [[ " ${skipped[*]} " == *" $major "* ]] || tested+=("$major"); done
 echo "PostgreSQL versions tested: ${tested[*]:-none}${skipped[*]:+ (not available here: ${skipped[*]})}"
 echo "passed: ${passed[*]:-none}"
+# Per-run figures are reported here, not recorded in the repository.
+if [ -f "$work/hardening.log" ]; then
+    fuzz_runs=$(sed -nE 's/^([a-z0-9_]+_fuzz): ([0-9]+) executions .*/\1 \2/p;
+        s/^([a-z0-9_]+_fuzz): FAILED \(exit [0-9]+\) after ([0-9]+) executions.*/\1 \2 (failed)/p' "$work/hardening.log" |
+        paste -sd, - | sed 's/,/, /g')
+    [ -n "$fuzz_runs" ] && echo "fuzz executions in this run: $fuzz_runs"
+    grep -E '^fuzz: [0-9]+ total executions' "$work/hardening.log" | tail -1
+fi
 if [ ${#failures[@]} -eq 0 ]; then
     echo "all suites passed on PostgreSQL ${tested[*]}"
     exit 0

@@ -69,6 +69,17 @@ sub restore_files
 tls_query($node, 'SELECT 1');
 is($node->safe_psql('postgres', 'SELECT served_sha256, file_errors IS NULL FROM tls_audit.server_tls()'),
 	"$served_sha|t", 'baseline: served certificate known, no file errors');
+# Which checks run_checks() reports: every one of them must still answer when
+# a file is broken (each input is read on its own).
+my $checks_sql = q{SELECT string_agg(DISTINCT "check", ',' ORDER BY "check") FROM tls_audit.run_checks()};
+my $all_checks = $node->safe_psql('postgres', $checks_sql);
+like($all_checks, qr/server_cert_expiry/, "baseline: run_checks() reports the checks ($all_checks)");
+# The served chain's expiry is checked from the served certificate, whatever
+# happens to the files: never "not available" while the server presents one.
+my $served_checked_sql = q{SELECT string_agg(severity || ': ' || message, ' / ') FROM tls_audit.run_checks()
+	WHERE "check" = 'server_cert_expiry'};
+unlike($node->safe_psql('postgres', $served_checked_sql), qr/not available/,
+	'baseline: the server certificate expiry is checked');
 
 # --- broken files at reload time --------------------------------------------------
 
@@ -99,8 +110,10 @@ for my $fault (sort keys %faults)
 	like($errors, $reported{$fault}, "$fault: server_tls().file_errors reports it");
 	is($node->safe_psql('postgres', 'SELECT count(*) > 0 FROM tls_audit.server_certificates'), 't',
 		"$fault: server_certificates still answers");
-	is($node->safe_psql('postgres', 'SELECT count(*) >= 0 FROM tls_audit.run_checks()'), 't',
-		"$fault: run_checks() still answers");
+	is($node->safe_psql('postgres', $checks_sql), $all_checks, "$fault: run_checks() still answers every check");
+	my $served_checked = $node->safe_psql('postgres', $served_checked_sql);
+	unlike($served_checked, qr/not available/,
+		"$fault: the served certificate's expiry is still checked ($served_checked)");
 	restore_files();
 	is($node->safe_psql('postgres', 'SELECT file_errors IS NULL FROM tls_audit.server_tls()'), 't',
 		"$fault: no file errors once restored");

@@ -1,7 +1,9 @@
 // Certificate field extraction over the certificates make-certs.sh generates.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <ctime>
+#include <vector>
 
 #include "test_certs.hpp"
 #include "x509.hpp"
@@ -131,9 +133,65 @@ TEST(X509Test, BadInputsGiveErrors) {
 }
 
 TEST(X509Test, EveryPrefixOfAValidPemIsHandled) {
-    // Truncation at every length must give a value or an error, never a crash.
+    // A chain cut at every length: the certificates whose block is complete in
+    // the prefix, in order, or a clean 22023 error when a block is cut open;
+    // never a certificate that is not in the chain, never a crash.
     const std::string pem = read_cert_file("server-chain.crt");
-    for (std::size_t n = 0; n < pem.size(); n += 7) (void)certificate_infos(pem.substr(0, n));
+    auto whole = certificate_infos(pem);
+    ASSERT_TRUE(whole.ok()) << whole.error().message;
+    const std::vector<CertInfo> &chain = whole.value();
+    ASSERT_GE(chain.size(), 2u);
+    // Where each block's END line ends (its newline included).
+    const std::string end_marker = "-----END CERTIFICATE-----";
+    const std::string begin_line = "-----BEGIN CERTIFICATE-----\n";
+    std::vector<std::size_t> block_ends;
+    for (std::size_t at = pem.find(end_marker); at != std::string::npos; at = pem.find(end_marker, at + 1))
+        block_ends.push_back(at + end_marker.size() + 1);
+    ASSERT_EQ(block_ends.size(), chain.size());
+    ASSERT_EQ(block_ends.back(), pem.size());  // the file ends with the last END line
+
+    std::size_t values = 0, errors = 0;
+    for (std::size_t n = 0; n <= pem.size(); ++n) {
+        const std::string prefix = pem.substr(0, n);
+        std::size_t complete = 0;  // blocks whose END line is whole in the prefix
+        for (std::size_t at = prefix.find(end_marker); at != std::string::npos; at = prefix.find(end_marker, at + 1))
+            ++complete;
+        std::size_t begun = 0;  // blocks whose BEGIN line is whole in the prefix
+        for (std::size_t at = prefix.find(begin_line); at != std::string::npos; at = prefix.find(begin_line, at + 1))
+            ++begun;
+        const bool at_boundary = std::find(block_ends.begin(), block_ends.end(), n) != block_ends.end();
+        auto r = certificate_infos(prefix);
+        if (r.ok()) {
+            ++values;
+            ASSERT_EQ(r.value().size(), complete) << "prefix of " << n << " bytes";
+            for (std::size_t i = 0; i < complete; ++i)
+                ASSERT_EQ(r.value()[i].sha256, chain[i].sha256) << "prefix of " << n << " bytes, certificate " << i;
+        } else {
+            ++errors;
+            ASSERT_EQ(r.error().sqlstate, "22023") << "prefix of " << n << " bytes: " << r.error().message;
+            ASSERT_FALSE(r.error().message.empty());
+            // A prefix that ends right after a block is whole input, not a cut one.
+            ASSERT_FALSE(at_boundary) << "prefix of " << n << " bytes: " << r.error().message;
+            // A cut after complete blocks names the block that was cut.
+            if (complete > 0 && r.error().message.find("invalid PEM input") != std::string::npos) {
+                ASSERT_NE(r.error().message.find("block " + std::to_string(complete + 1)), std::string::npos)
+                    << "prefix of " << n << " bytes: " << r.error().message;
+            }
+        }
+        if (complete == 0) {
+            ASSERT_FALSE(r.ok()) << "prefix of " << n << " bytes has no whole certificate";
+        }
+        // A block that was begun and cut is an error naming it, never skipped.
+        if (begun > complete) {
+            ASSERT_FALSE(r.ok()) << "prefix of " << n << " bytes cuts block " << complete + 1;
+            ASSERT_NE(r.error().message.find("invalid PEM input in block " + std::to_string(complete + 1)),
+                      std::string::npos)
+                << "prefix of " << n << " bytes: " << r.error().message;
+        }
+    }
+    // Both outcomes occur: the cut inputs fail, and each boundary succeeds.
+    EXPECT_GE(values, chain.size());
+    EXPECT_GT(errors, block_ends.front() / 2);
 }
 
 TEST(X509Test, BriefDescriptionLeavesOutOnlyTheCostlyFields) {
