@@ -1,6 +1,8 @@
--- tls_audit.metrics and tls_audit.metrics_text() in the pg_regress instance
--- (ssl off, unix sockets, library preloaded). Certificates, TLS sessions and
--- the real prometheus-postgres-exporter: test/t/070_exporter.pl.
+-- tls_audit.metrics and tls_audit.metrics_text() over a unix socket, on any
+-- server that preloads the library (pg_regress's instance has ssl off;
+-- `make installcheck` may run with TLS): the families that exist only with
+-- TLS are checked against ssl, not listed. Certificates, TLS sessions and the
+-- real prometheus-postgres-exporter: test/t/070_exporter.pl.
 
 -- Column layout.
 SELECT attname, format_type(atttypid, atttypmod)
@@ -8,19 +10,27 @@ SELECT attname, format_type(atttypid, atttypmod)
  WHERE attrelid = 'tls_audit.metrics'::regclass AND attnum > 0
  ORDER BY attnum;
 
--- The families present without TLS, one type and a help text each.
+-- The families present on every server, one type and a help text each.
 SELECT metric, min(type) AS type, count(DISTINCT type) AS types,
        bool_and(help <> '') AS has_help, bool_and(value IS NOT NULL) AS has_values
   FROM tls_audit.metrics
+ WHERE metric !~ '^tls_audit_(server_(certificate|reload)|ca|crl)_'
  GROUP BY metric
  ORDER BY metric;
 
--- ssl is off: no certificate or CRL series, ssl_enabled 0, reload_pending
--- unknown (absent).
-SELECT metric, labels, value
+-- ssl_enabled follows the setting; certificate series exist only with ssl
+-- (CA series only with ssl_ca_file); reload_pending is known only with ssl.
+SELECT value = current_setting('ssl')::boolean::int AS ssl_enabled_agrees
+  FROM tls_audit.metrics WHERE metric = 'tls_audit_server_ssl_enabled';
+SELECT (count(*) FILTER (WHERE metric = 'tls_audit_server_certificate_expiry_seconds') > 0)
+         = current_setting('ssl')::boolean AS cert_series_iff_ssl,
+       (count(*) FILTER (WHERE metric = 'tls_audit_server_reload_pending') = 1)
+         = current_setting('ssl')::boolean AS reload_pending_iff_ssl,
+       count(*) FILTER (WHERE metric = 'tls_audit_ca_certificate_expiry_seconds') = 0
+         OR current_setting('ssl_ca_file') <> '' AS ca_series_iff_ca_file,
+       bool_and(help <> '' AND value IS NOT NULL) AS tls_series_complete
   FROM tls_audit.metrics
- WHERE metric ~ '^tls_audit_(server|ca|crl)_'
- ORDER BY metric;
+ WHERE metric ~ '^tls_audit_(server_(certificate|reload)|ca|crl)_';
 
 -- Label sets are unique per metric (the exporter fails a scrape with
 -- duplicates) and every label value is a string.
@@ -32,7 +42,8 @@ SELECT m.metric, l.key, l.value
   FROM tls_audit.metrics AS m, jsonb_each(m.labels) AS l
  WHERE jsonb_typeof(l.value) <> 'string';
 SELECT metric, array_agg(DISTINCT k ORDER BY k) AS label_names
-  FROM (SELECT m.metric, jsonb_object_keys(m.labels) AS k FROM tls_audit.metrics AS m) AS s
+  FROM (SELECT m.metric, jsonb_object_keys(m.labels) AS k FROM tls_audit.metrics AS m
+         WHERE m.metric !~ '^tls_audit_(server_(certificate|reload)|ca|crl)_') AS s
  GROUP BY metric
  ORDER BY metric;
 
@@ -99,21 +110,24 @@ $$;
 SELECT pg_temp.executed_scans($$SELECT * FROM tls_audit.metrics WHERE metric = 'tls_audit_sessions'$$);
 SELECT pg_temp.executed_scans($$SELECT * FROM tls_audit.metrics WHERE metric = 'tls_audit_findings'$$);
 SELECT pg_temp.executed_scans($$SELECT * FROM tls_audit.metrics WHERE metric = 'tls_audit_census_entries'$$);
-SELECT pg_temp.executed_scans($$SELECT * FROM tls_audit.metrics WHERE metric = 'tls_audit_server_reload_pending'$$);
+SELECT pg_temp.executed_scans($$SELECT * FROM tls_audit.metrics WHERE metric = 'tls_audit_server_ssl_enabled'$$);
 SELECT pg_temp.executed_scans($$SELECT * FROM tls_audit.metrics$$) ORDER BY 1;
 
 -- metrics_text(): the Prometheus text format, one sample line per view row,
 -- ending with a newline.
 SELECT bool_and(line ~ '^(# HELP tls_audit_\w+ \S.*|# TYPE tls_audit_\w+ (gauge|counter)|tls_audit_\w+(\{\w+="([^"\\]|\\.)*"(,\w+="([^"\\]|\\.)*")*\})? -?[0-9][0-9.e+-]*)$') AS well_formed,
-       count(*) FILTER (WHERE line LIKE '# HELP %') AS help_lines,
-       count(*) FILTER (WHERE line LIKE '# TYPE %') AS type_lines,
+       count(*) FILTER (WHERE line LIKE '# HELP %')
+         = (SELECT count(DISTINCT metric) FROM tls_audit.metrics) AS one_help_per_family,
+       count(*) FILTER (WHERE line LIKE '# TYPE %')
+         = (SELECT count(DISTINCT metric) FROM tls_audit.metrics) AS one_type_per_family,
        count(*) FILTER (WHERE line NOT LIKE '#%') = (SELECT count(*) FROM tls_audit.metrics) AS one_line_per_row
   FROM regexp_split_to_table(rtrim(tls_audit.metrics_text(), E'\n'), E'\n') AS line;
 SELECT right(tls_audit.metrics_text(), 1) = E'\n' AS ends_with_newline;
--- (the findings' values depend on the instance's configuration)
-SELECT regexp_replace(line, '^(tls_audit_findings\S*) \d+$', '\1 <n>') AS line
+-- (values depend on the server's configuration: shown as <n>)
+SELECT regexp_replace(line, '^(tls_audit_(findings|server_ssl_enabled)\S*) \d+$', '\1 <n>') AS line
   FROM regexp_split_to_table(tls_audit.metrics_text(), E'\n') AS line
  WHERE line ~ '^(# TYPE|tls_audit_server_ssl_enabled|tls_audit_findings)'
+   AND line !~ '^# TYPE tls_audit_(server_(certificate|reload)|ca|crl)_'
  ORDER BY line;
 
 -- Privileges: the view reads server files and runs the checks; pg_monitor

@@ -112,7 +112,10 @@ installcheck_on() {
     if as_tester "$bindir" pg_ctl -D "$data" -l "$tree/installcheck-$name.log" -w start >/dev/null; then
         as_tester "$bindir" env PGHOST="$tree" PGPORT="$port" make -C "$tree" -s installcheck PG_CONFIG="$pg_config"
         status=$?
-        [ $status = 0 ] || head -200 "$tree/regression.diffs" 2>/dev/null
+        if [ $status != 0 ]; then
+            cp "$tree/regression.diffs" "$tree/regression-$name.diffs" 2>/dev/null
+            head -200 "$tree/regression.diffs" 2>/dev/null
+        fi
         record "pg$major-installcheck-$name" $status
         as_tester "$bindir" pg_ctl -D "$data" -m fast stop >/dev/null
     else
@@ -195,6 +198,7 @@ test_version() {
             # The end of the log of every file prove reported as failed.
             for t in $(sed -n 's|^test/t/\([^ ]*\)\.pl .*Wstat.*|\1|p' "$tree/prove.out"); do
                 log=$tree/tmp_check/log/regress_log_$t
+                [ -f "$log" ] || log=$tree/log/regress_log_$t  # where 17+ writes it
                 [ -f "$log" ] && { echo "--- $log"; grep -v "^\[.*\] ok " "$log" | tail -60; }
             done
         fi

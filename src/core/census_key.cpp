@@ -90,10 +90,29 @@ TLS_AUDIT_HOT void make_census_key(CensusKey &key, const CensusKeyFields &f) noe
     copy_census_field(key.client_subject, sizeof key.client_subject, f.client_subject);
     copy_census_field(key.reason, sizeof key.reason, f.reason);
     key.outcome = static_cast<std::uint8_t>(f.outcome);
+    key.alpn = static_cast<std::uint8_t>(f.alpn);
+}
+
+CensusAlpn census_alpn(std::string_view selected) noexcept {
+    if (selected.empty()) return CensusAlpn::None;
+    return selected == "postgresql" ? CensusAlpn::Postgresql : CensusAlpn::Other;
+}
+
+const char *census_alpn_name(std::uint8_t raw) noexcept {
+    switch (static_cast<CensusAlpn>(raw)) {
+    case CensusAlpn::Postgresql:
+        return "postgresql";
+    case CensusAlpn::Other:
+        return "other";
+    case CensusAlpn::None:
+        break;
+    }
+    return nullptr;
 }
 
 bool census_key_canonical(const CensusKey &k) noexcept {
     if (!valid_outcome(k.outcome)) return false;
+    if (k.alpn > static_cast<std::uint8_t>(CensusAlpn::Other)) return false;
     for (std::uint8_t b : k.padding)
         if (b != 0) return false;
     return field_canonical(k.usename, sizeof k.usename) && field_canonical(k.datname, sizeof k.datname) &&

@@ -54,11 +54,22 @@ struct CensusKey {
     char client_subject[kCensusSubjectLen];
     char reason[kCensusReasonLen];
     std::uint8_t outcome;
-    std::uint8_t padding[7];  // always zero: the key is compared as bytes
+    std::uint8_t alpn;        // CensusAlpn (1.1: was padding, so 1.0 files read as None)
+    std::uint8_t padding[6];  // always zero: the key is compared as bytes
 };
 static_assert(std::is_trivially_copyable_v<CensusKey>, "CensusKey is copied as bytes");
 static_assert(std::is_standard_layout_v<CensusKey>, "CensusKey is stored as bytes");
 static_assert(sizeof(CensusKey) % 8 == 0, "CensusKey has no trailing padding");
+
+// The ALPN protocol of a TLS connection, as one byte of the key.
+enum class CensusAlpn : std::uint8_t {
+    None = 0,        // no ALPN (clients before libpq 17, servers before 17, no TLS)
+    Postgresql = 1,  // "postgresql"
+    Other = 2,       // any other protocol id
+};
+CensusAlpn census_alpn(std::string_view selected) noexcept;
+// "postgresql", "other", or nullptr for None.
+const char *census_alpn_name(std::uint8_t raw) noexcept;
 
 // The fields of a key as C strings; nullptr and "" both mean "unknown".
 struct CensusKeyFields {
@@ -72,6 +83,7 @@ struct CensusKeyFields {
     const char *client_subject = nullptr;
     const char *reason = nullptr;
     Outcome outcome = Outcome::Authenticated;
+    CensusAlpn alpn = CensusAlpn::None;
 };
 
 // Fill `key` (every byte written) from `fields`. Never allocates or throws,

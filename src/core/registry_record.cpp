@@ -46,6 +46,7 @@ TLS_AUDIT_HOT void fill_record(RegistryRecord &record, const SessionTlsView &tls
     whole &= copy_field(record.cipher, tls.cipher);
     whole &= copy_field(record.sni, tls.sni);
     whole &= copy_field(record.key_exchange_group, tls.key_exchange_group);
+    whole &= copy_field(record.alpn, tls.alpn);
     record.bits = tls.bits;
     if (client != nullptr) {
         record.has_client = true;

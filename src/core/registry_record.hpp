@@ -26,6 +26,7 @@ struct RegistryRecord {
     char cipher[64];
     char sni[256];  // a DNS name is at most 253 bytes
     char key_exchange_group[32];
+    char alpn[16];  // "postgresql" (an ALPN id may be 255 bytes; longer ones are cut)
     char subject[1024];  // RFC 2253
     char issuer[1024];   // RFC 2253
     char serial[128];    // upper-case hex (RFC 5280 allows 20 octets: 40 digits)

@@ -35,6 +35,14 @@ TLS_AUDIT_HOT std::string_view group_name_view(SSL *ssl, GroupNameBuffer &buffer
 
 }  // namespace
 
+TLS_AUDIT_HOT std::string_view alpn_selected(const SSL *ssl) noexcept {
+    const unsigned char *data = nullptr;
+    unsigned int len = 0;
+    SSL_get0_alpn_selected(ssl, &data, &len);
+    if (data == nullptr || len == 0) return {};
+    return std::string_view(reinterpret_cast<const char *>(data), len);
+}
+
 TLS_AUDIT_HOT SessionTlsView view_session(SSL *ssl, GroupNameBuffer &group_buffer) noexcept {
     SessionTlsView v;
     v.protocol = view(SSL_get_version(ssl));
@@ -44,6 +52,7 @@ TLS_AUDIT_HOT SessionTlsView view_session(SSL *ssl, GroupNameBuffer &group_buffe
     }
     v.sni = view(SSL_get_servername(ssl, TLSEXT_NAMETYPE_host_name));
     v.key_exchange_group = group_name_view(ssl, group_buffer);
+    v.alpn = alpn_selected(ssl);
     return v;
 }
 
@@ -81,6 +90,7 @@ SessionTls describe_session(SSL *ssl) {
     s.bits = v.bits;
     s.sni = v.sni;
     s.key_exchange_group = v.key_exchange_group;
+    s.alpn = v.alpn;
     s.session_reused = SSL_session_reused(ssl) == 1;
     if (X509Ptr peer = peer_certificate(ssl)) s.client = describe_certificate(peer.get());
     if (X509 *own = SSL_get_certificate(ssl); own != nullptr) s.server_cert_sha256 = sha256_hex(own);

@@ -25,7 +25,13 @@ struct SessionTlsView {
     int bits = 0;                         // symmetric key bits of the cipher
     std::string_view sni;                 // server name the client asked for; empty when none
     std::string_view key_exchange_group;  // e.g. x25519, secp256r1; empty when unknown
+    std::string_view alpn;                // ALPN protocol the server selected ("postgresql"); empty when none
 };
+
+// The ALPN protocol selected in the handshake: "postgresql" when the client
+// offered it and the server (PostgreSQL 17+) accepted it; empty otherwise
+// (a 15 server selects none). A view into OpenSSL's own buffer.
+std::string_view alpn_selected(const SSL *ssl) noexcept;
 
 // Room for a group name that OpenSSL has no name for ("0x" and four hex digits).
 using GroupNameBuffer = char[16];
@@ -45,6 +51,7 @@ struct SessionTls {
     int bits = 0;          // symmetric key bits of the cipher
     std::string sni;       // server name the client asked for; empty when none
     std::string key_exchange_group;  // e.g. x25519, secp256r1; empty when unknown
+    std::string alpn;                // ALPN protocol selected; empty when none
     bool session_reused = false;
     std::optional<CertInfo> client;  // the client's certificate, when it sent one
     std::string server_cert_sha256;  // fingerprint of the certificate this server presented

@@ -27,6 +27,7 @@
 #include <vector>
 
 #include "census_key.hpp"
+#include "session.hpp"
 #include "guard.hpp"
 #include "hot_path.hpp"
 #include "module.hpp"
@@ -217,6 +218,7 @@ TLS_AUDIT_HOT void fill_key(Port *port, int status, CensusKey &key) {
         f.protocol = SSL_get_version(ssl);
         f.cipher = SSL_get_cipher_name(ssl);
         f.client_subject = port->peer_dn;
+        f.alpn = census_alpn(alpn_selected(ssl));
     } else if (compat::gss_encrypted(port)) {
         f.transport = "gss";
     } else {

@@ -45,19 +45,11 @@ inline LocalPgBackendStatus *local_beentry_by_index(int index) {
 #endif
 }
 
-// 17 added ALPN to the server's TLS handshake (Port.alpn_used: the client
-// offered "postgresql" and the server selected it; libpq 17+ always offers
-// it, and direct TLS, sslnegotiation=direct, requires it). Whether TLS
-// started directly or after an SSLRequest is not kept by the server.
-inline constexpr bool kHasAlpn = PG_VERSION_NUM >= 170000;
-inline bool alpn_used(const Port *port) {
-#if PG_VERSION_NUM >= 170000
-    return port != nullptr && port->alpn_used;
-#else
-    (void)port;
-    return false;
-#endif
-}
+// 17 added ALPN to the server's TLS handshake (libpq 17+ offers
+// "postgresql"; direct TLS, sslnegotiation=direct, requires it). Which
+// protocol was selected is read from OpenSSL (alpn_selected() in the core),
+// the same on every version; whether TLS started directly or after an
+// SSLRequest is not kept by any version's server.
 
 // 18 added ssl_tls13_ciphers (the TLS 1.3 suites; before, OpenSSL's default
 // TLS 1.3 suites were always enabled) and renamed ssl_ecdh_curve to

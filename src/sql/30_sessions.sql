@@ -38,7 +38,8 @@ CREATE FUNCTION tls_audit.session_rows(
     OUT sni text,
     OUT key_exchange_group text,
     OUT below_floor boolean,
-    OUT floor_reason text)
+    OUT floor_reason text,
+    OUT alpn text)
 RETURNS SETOF record
 AS 'MODULE_PATHNAME', 'tls_audit_session_rows'
 -- VOLATILE: reads live shared state. PARALLEL RESTRICTED: the backend status
@@ -75,6 +76,7 @@ CREATE VIEW tls_audit.sessions AS
             s.client_signature_algorithm,
             s.sni,
             s.key_exchange_group,
+            s.alpn,
             s.below_floor,
             s.floor_reason
     FROM tls_audit.session_rows() AS s
@@ -105,6 +107,7 @@ COMMENT ON COLUMN tls_audit.sessions.client_key_bits IS 'Client certificate key 
 COMMENT ON COLUMN tls_audit.sessions.client_signature_algorithm IS 'Signature algorithm of the client certificate (registry)';
 COMMENT ON COLUMN tls_audit.sessions.sni IS 'Server name the client asked for (TLS SNI); NULL when none was sent (registry)';
 COMMENT ON COLUMN tls_audit.sessions.key_exchange_group IS 'Negotiated key exchange group, e.g. x25519 (registry)';
+COMMENT ON COLUMN tls_audit.sessions.alpn IS 'ALPN protocol the server selected: postgresql (a PostgreSQL 17+ server and a libpq 17+ client, which offers it with either sslnegotiation); NULL before 17 or when the client offered none (registry)';
 COMMENT ON COLUMN tls_audit.sessions.below_floor IS 'True for TLS sessions older than tls_audit.min_protocol and for TCP sessions without TLS; false for unix sockets';
 COMMENT ON COLUMN tls_audit.sessions.floor_reason IS 'Why the session is below the floor, e.g. TLSv1.1 < TLSv1.2 or no TLS; NULL when it is not';
 GRANT SELECT ON tls_audit.sessions TO PUBLIC;

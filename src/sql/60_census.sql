@@ -15,7 +15,8 @@ CREATE FUNCTION tls_audit.census_entries(
     OUT rejection_reason text,
     OUT connections bigint,
     OUT first_seen timestamptz,
-    OUT last_seen timestamptz)
+    OUT last_seen timestamptz,
+    OUT alpn text)
 RETURNS SETOF record
 AS 'MODULE_PATHNAME', 'tls_audit_census_entries'
 -- Reads shared memory that changes with every connection.
@@ -25,9 +26,25 @@ COMMENT ON FUNCTION tls_audit.census_entries() IS
   'Connection census entries (all of them for pg_read_all_stats, otherwise only the caller''s own role)';
 
 CREATE VIEW tls_audit.census AS
-  SELECT * FROM tls_audit.census_entries();
+  SELECT e.usename, e.datname, e.client_addr, e.application_name, e.transport, e.protocol, e.cipher,
+         e.alpn, e.client_subject, e.outcome, e.rejection_reason, e.connections, e.first_seen, e.last_seen
+    FROM tls_audit.census_entries() AS e;
 COMMENT ON VIEW tls_audit.census IS
-  'Connection attempts counted since the last census_reset(), per user, database, address, application, transport, protocol, cipher, client certificate subject and outcome (authenticated, auth_failed, tls_rejected)';
+  'Connection attempts counted since the last census_reset(), per user, database, address, application, transport, protocol, cipher, ALPN, client certificate subject and outcome (authenticated, auth_failed, tls_rejected)';
+COMMENT ON COLUMN tls_audit.census.usename IS 'Role name the client asked for (NULL for tls_rejected: no startup packet yet)';
+COMMENT ON COLUMN tls_audit.census.datname IS 'Database name the client asked for';
+COMMENT ON COLUMN tls_audit.census.client_addr IS 'Client IP address; NULL for unix sockets';
+COMMENT ON COLUMN tls_audit.census.application_name IS 'application_name from the startup packet';
+COMMENT ON COLUMN tls_audit.census.transport IS 'unix, tcp (no encryption), tls or gss (GSSAPI encryption)';
+COMMENT ON COLUMN tls_audit.census.protocol IS 'TLS protocol version (tls)';
+COMMENT ON COLUMN tls_audit.census.cipher IS 'TLS cipher suite (tls)';
+COMMENT ON COLUMN tls_audit.census.alpn IS 'ALPN protocol selected: postgresql (17+ server and libpq 17+ client), other, or NULL for none';
+COMMENT ON COLUMN tls_audit.census.client_subject IS 'Client certificate subject, RFC 2253 (tls with a client certificate)';
+COMMENT ON COLUMN tls_audit.census.outcome IS 'authenticated, auth_failed or tls_rejected';
+COMMENT ON COLUMN tls_audit.census.rejection_reason IS 'OpenSSL''s reason a TLS handshake was refused (tls_rejected)';
+COMMENT ON COLUMN tls_audit.census.connections IS 'Attempts counted with this key';
+COMMENT ON COLUMN tls_audit.census.first_seen IS 'First attempt with this key';
+COMMENT ON COLUMN tls_audit.census.last_seen IS 'Latest attempt with this key';
 GRANT SELECT ON tls_audit.census TO PUBLIC;
 
 CREATE FUNCTION tls_audit.census_info(

@@ -117,6 +117,7 @@ enum CensusColumn {
     kConnections,
     kFirstSeen,
     kLastSeen,
+    kAlpn,  // 1.1; the 1.0 definition ends before it
     kCensusColumns
 };
 
@@ -172,7 +173,8 @@ extern "C" Datum tls_audit_census_entries(PG_FUNCTION_ARGS) {
         for (const CensusRecord *r : visible_records(snap, v, std::nullopt)) {
             const CensusKey &k = r->key;
             pg::Row row(rsinfo->setDesc);
-            check_columns(row, kCensusColumns, "tls_audit.census_entries()");
+            // The 1.0 definition (before ALTER EXTENSION UPDATE) lacks the 1.1 columns.
+            if (row.columns() != kAlpn) check_columns(row, kCensusColumns, "tls_audit.census_entries()");
             row.text_or_null(kUsename, k.usename);
             row.text_or_null(kDatname, k.datname);
             inet_or_null(row, kClientAddr, k.client_addr);
@@ -186,6 +188,9 @@ extern "C" Datum tls_audit_census_entries(PG_FUNCTION_ARGS) {
             row.int8(kConnections, r->connections);
             timestamptz(row, kFirstSeen, r->first_seen);
             timestamptz(row, kLastSeen, r->last_seen);
+            if (row.columns() > kAlpn) {
+                if (const char *alpn = census_alpn_name(k.alpn)) row.text(kAlpn, alpn);
+            }
             row.put(rsinfo);
         }
         return Datum(0);

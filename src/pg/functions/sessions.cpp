@@ -55,6 +55,7 @@ enum SessionColumn {
     kKeyExchangeGroup,
     kBelowFloor,
     kFloorReason,
+    kAlpn,  // 1.1; the 1.0 definition ends before it
     kSessionColumns
 };
 
@@ -148,6 +149,7 @@ void put_session(pg::Row &row, const PgBackendStatus *be, const pg::RegistryRead
         if (registry.find(be->st_procpid, be->st_proc_start_timestamp, record)) {
             row.text_or_null(kSni, field_text(record.sni));
             row.text_or_null(kKeyExchangeGroup, field_text(record.key_exchange_group));
+            if (row.columns() > kAlpn) row.text_or_null(kAlpn, field_text(record.alpn));
             if (record.has_client) {
                 row.text(kClientSubject, field_text(record.subject));
                 row.text(kClientIssuer, field_text(record.issuer));
@@ -174,7 +176,8 @@ void put_session(pg::Row &row, const PgBackendStatus *be, const pg::RegistryRead
 extern "C" Datum tls_audit_session_rows(PG_FUNCTION_ARGS) {
     return pg::guarded([&]() -> Datum {
         ReturnSetInfo *rsinfo = pg::materialize(fcinfo);
-        if (rsinfo->setDesc->natts != kSessionColumns)
+        // The 1.0 definition (before ALTER EXTENSION UPDATE) lacks the 1.1 columns.
+        if (rsinfo->setDesc->natts != kSessionColumns && rsinfo->setDesc->natts != kAlpn)
             throw CoreError(make_error(sqlstate::kInternal, "tls_audit.session_rows(): unexpected result columns",
                                        "The installed SQL script does not match the library; run ALTER EXTENSION pg_tls_audit UPDATE."));
         const Visibility visibility;
