@@ -3,6 +3,7 @@
 use strict;
 use warnings;
 
+use File::Spec;
 use FindBin;
 use lib "$FindBin::RealBin/../perl";
 use IO::Socket::INET;
@@ -73,8 +74,11 @@ my $got = $old->safe_psql('postgres',
 is($got, join(',', @want), 'probe_certificates chain equals s_client -showcerts');
 
 # Verification against a CA file, with the host name.
-my $ca = $old->data_dir . '/root.crt';    # intermediate + root, copied by new_tls_node
-my $bad_ca = $old->data_dir . '/other-ca.crt';
+# Absolute: the server opens ca_file from its data directory, and PostgreSQL
+# 18's test modules give data_dir relative to the test's directory.
+my $datadir = File::Spec->rel2abs($old->data_dir);
+my $ca = "$datadir/root.crt";    # intermediate + root, copied by new_tls_node
+my $bad_ca = "$datadir/other-ca.crt";
 system("cp " . cert_path('selfsigned.crt') . " $bad_ca") == 0 or die;
 is($old->safe_psql('postgres',
 	"SELECT verified, verify_error IS NULL, hostname_match FROM tls_audit.probe_certificates('localhost', " . $old->port . ", ca_file => '$ca') WHERE position = 0"),
