@@ -155,6 +155,8 @@ INSERT INTO priv_actions VALUES
    'SELECT * FROM tls_audit.probe(''127.0.0.1'', 1, NULL, 200)', true),
   ('tls_audit.probe_certificates(text,integer,text,integer,text)', 'EXECUTE',
    'SELECT * FROM tls_audit.probe_certificates(''127.0.0.1'', 1, NULL, 200)', true),
+  ('tls_audit.probe_direct_tls(text,integer,text,integer)', 'EXECUTE',
+   'SELECT * FROM tls_audit.probe_direct_tls(''127.0.0.1'', 1, NULL, 200)', true),
   ('tls_audit.metrics_text()', 'EXECUTE', 'SELECT tls_audit.metrics_text()', true),
   ('tls_audit.sessions', 'SELECT', 'SELECT * FROM tls_audit.sessions', true),
   ('tls_audit.server_certificates', 'SELECT', 'SELECT * FROM tls_audit.server_certificates', true),

@@ -23,6 +23,13 @@ std::string format_tap(const ReportInput &in);     // TAP version 13, one test p
 std::string format_nagios(const ReportInput &in);  // plugin output: status line | perfdata
 std::string format_report(const ReportInput &in);  // by in.options.format
 
+// The direct TLS answer of a target (--direct-tls; format_direct.cpp).
+enum class DirectTlsVerdict { NotProbed, Accepted, Refused, Unknown };
+DirectTlsVerdict direct_tls_verdict(const TargetResult &r);
+// "accepted  TLSv1.3, <cipher>, ALPN postgresql", "refused   <why>",
+// "unknown: <why>"; empty when not probed.
+std::string direct_tls_text(const TargetResult &r);
+
 // "host:port" with IPv6 literals in brackets.
 std::string target_label(const HostPort &t);
 

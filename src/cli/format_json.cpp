@@ -28,6 +28,33 @@ void write_certificate(JsonWriter &w, const CertInfo &c, std::int64_t now) {
     w.end_object();
 }
 
+// "direct_tls": null when not probed (no --direct-tls, or the target failed);
+// accepted is null when the answer is unknown (error says why).
+void write_direct_tls(JsonWriter &w, const TargetResult &r) {
+    w.key("direct_tls");
+    DirectTlsVerdict v = direct_tls_verdict(r);
+    if (v == DirectTlsVerdict::NotProbed) {
+        w.null();
+        return;
+    }
+    const auto &d = *r.report->direct_tls;
+    w.begin_object();
+    if (v == DirectTlsVerdict::Unknown) {
+        w.key("accepted").null();
+        w.key("protocol").null();
+        w.key("cipher").null();
+        w.key("alpn").null();
+        w.key("error").value(d.error().message);
+    } else {
+        w.key("accepted").value(d.value().accepted);
+        w.key("protocol").string_or_null(d.value().protocol);
+        w.key("cipher").string_or_null(d.value().cipher);
+        w.key("alpn").string_or_null(d.value().alpn);
+        w.key("error").string_or_null(d.value().error);
+    }
+    w.end_object();
+}
+
 void write_target(JsonWriter &w, const TargetResult &r, std::int64_t now) {
     const TargetReport *rep = r.report ? &*r.report : nullptr;
     const ChainReport *chain = rep != nullptr && rep->chain ? &*rep->chain : nullptr;
@@ -85,6 +112,7 @@ void write_target(JsonWriter &w, const TargetResult &r, std::int64_t now) {
     w.key("hostname_match");
     if (chain != nullptr) w.value(chain->hostname_match);
     else w.null();
+    write_direct_tls(w, r);
     w.key("findings").begin_array();
     for (const auto &f : r.findings) {
         w.begin_object();
@@ -115,6 +143,7 @@ std::string format_json(const ReportInput &in) {
     w.key("ca_file").string_or_null(in.options.ca_file);
     w.key("sni").string_or_null(in.options.sni);
     w.key("timeout_ms").value(in.options.timeout_ms);
+    w.key("direct_tls").value(in.options.direct_tls);
     w.end_object();
     w.key("targets").begin_array();
     for (const auto &r : in.results) write_target(w, r, in.now);

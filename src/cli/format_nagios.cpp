@@ -32,6 +32,17 @@ std::string target_summary(const TargetResult &r) {
     return target_label(r.target) + " " + status_name(r.status) + (worst_message.empty() ? "" : ": " + worst_message);
 }
 
+// Long output with --direct-tls: "; direct TLS accepted|refused|unknown".
+std::string direct_tls_suffix(const TargetResult &r) {
+    switch (direct_tls_verdict(r)) {
+    case DirectTlsVerdict::NotProbed: return {};
+    case DirectTlsVerdict::Accepted: return "; direct TLS accepted";
+    case DirectTlsVerdict::Refused: return "; direct TLS refused";
+    case DirectTlsVerdict::Unknown: return "; direct TLS unknown";
+    }
+    return {};
+}
+
 }  // namespace
 
 std::string format_nagios(const ReportInput &in) {
@@ -59,9 +70,15 @@ std::string format_nagios(const ReportInput &in) {
         perf << " '" << perf_label(target_label(r.target)) << "_days'=" << left << ";" << in.options.min_days << ":;"
              << in.options.critical_days << ":";
     }
+    // --direct-tls: 1 accepted, 0 refused (nothing when unknown or not probed).
+    for (const auto &r : in.results) {
+        DirectTlsVerdict v = direct_tls_verdict(r);
+        if (v == DirectTlsVerdict::Accepted || v == DirectTlsVerdict::Refused)
+            perf << " '" << perf_label(target_label(r.target)) << "_direct_tls'=" << (v == DirectTlsVerdict::Accepted ? 1 : 0);
+    }
     std::ostringstream out;
     out << "PG_TLS " << status_name(overall) << " - " << clean(summary.str()) << " | " << perf.str() << "\n";
-    for (const auto &r : in.results) out << clean(target_summary(r)) << "\n";
+    for (const auto &r : in.results) out << clean(target_summary(r) + direct_tls_suffix(r)) << "\n";
     return out.str();
 }
 

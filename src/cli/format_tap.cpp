@@ -52,6 +52,7 @@ std::string format_tap(const ReportInput &in) {
             for (const auto &p : r.report->protocols)
                 out << "# " << protocol_name(p.protocol) << " "
                     << (p.accepted ? "accepted " + p.cipher : "refused") << "\n";
+        if (std::string direct = direct_tls_text(r); !direct.empty()) out << "# direct TLS " << one_line(direct) << "\n";
     }
     return out.str();
 }

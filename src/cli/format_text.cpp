@@ -56,6 +56,7 @@ std::string format_text(const ReportInput &in) {
         if (r.report) {
             write_protocols(out, *r.report);
             if (r.report->chain) write_chain(out, *r.report->chain, in);
+            if (std::string direct = direct_tls_text(r); !direct.empty()) out << "  direct TLS  " << direct << "\n";
         } else if (r.error) {
             out << "  error       " << r.error->message << "\n";
             if (!r.error->hint.empty()) out << "  hint        " << r.error->hint << "\n";

@@ -10,6 +10,7 @@
 #include "format.hpp"
 #include "options.hpp"
 #include "probe.hpp"
+#include "probe_direct.hpp"
 #include "scan.hpp"
 
 using namespace tls_audit;
@@ -64,7 +65,10 @@ int main(int argc, char **argv) {
                                                 "could not read CA file \"" + options.ca_file + "\""));
         }
 
-        auto results = scan(options, [](const ProbeTarget &t) { return probe_target(t); });
+        const bool direct_tls = options.direct_tls;
+        auto results = scan(options, [direct_tls](const ProbeTarget &t) {
+            return direct_tls ? probe_target_with_direct_tls(t) : probe_target(t);
+        });
         Policy policy{options.min_days, options.critical_days, options.min_protocol, !options.ca_file.empty()};
         std::int64_t now = static_cast<std::int64_t>(std::time(nullptr));
         for (auto &r : results) evaluate(r, policy, now);

@@ -123,6 +123,10 @@ Expected<Options> parse_args(const std::vector<std::string> &args) {
             o.version = true;
             continue;
         }
+        if (arg == "--direct-tls") {
+            o.direct_tls = true;
+            continue;
+        }
         if (arg.rfind("--", 0) != 0) {
             if (arg.size() > 1 && arg[0] == '-') return usage_error("unknown option \"" + arg + "\"");
             auto hp = parse_host_port(arg);
@@ -211,6 +215,11 @@ Options:
       --timeout MS         budget of each connection, in milliseconds
                            (default 5000)
       --jobs N             targets probed in parallel (default 4)
+      --direct-tls         also try direct TLS (PostgreSQL 17+, libpq's
+                           sslnegotiation=direct: no SSLRequest, ALPN
+                           "postgresql"), one more connection per target, and
+                           report whether the server accepts it (information
+                           only: it never changes the status)
       --format FORMAT      text (default), json, tap or nagios
   -h, --help               show this help and exit
   -V, --version            show the version and exit

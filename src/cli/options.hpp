@@ -29,6 +29,7 @@ struct Options {
     std::string sni;
     int timeout_ms = 5000;
     int jobs = 4;
+    bool direct_tls = false;  // --direct-tls: one more connection per target, direct TLS
     Format format = Format::Text;
     bool help = false;
     bool version = false;

@@ -54,10 +54,25 @@ struct ProtocolReport {
     std::string error;   // why not, when not accepted ("TLS handshake failed: ...")
 };
 
+// One direct TLS attempt (probe_direct.hpp): the handshake starts at once,
+// without SSLRequest, offering ALPN "postgresql", as libpq 17's
+// sslnegotiation=direct does. PostgreSQL 17+ accepts it; older servers read
+// the ClientHello as a startup packet and close the connection.
+struct DirectTlsReport {
+    bool accepted = false;  // handshake completed and the server selected ALPN "postgresql"
+    std::string protocol;   // negotiated version when the handshake completed ("TLSv1.3")
+    std::string cipher;     // then: the cipher
+    std::string alpn;       // the ALPN protocol the server selected; empty: none
+    std::string error;      // why not accepted
+};
+
 struct TargetReport {
     std::optional<ChainReport> chain;  // nullopt when the server refused every handshake
     std::string chain_error;           // then: why
     std::vector<ProtocolReport> protocols;
+    // Only from probe_target_with_direct_tls (probe_direct.hpp): the direct
+    // TLS answer, or the Error that left it unknown. nullopt: not probed.
+    std::optional<Expected<DirectTlsReport>> direct_tls;
 };
 
 // The versions probed, oldest first.

@@ -3,9 +3,9 @@
 use strict;
 use warnings;
 
+use File::Spec;
 use FindBin;
 use lib "$FindBin::RealBin/../perl";
-use File::Spec;
 use IO::Socket::INET;
 use IPC::Run;
 use Time::HiRes qw(time);
@@ -74,10 +74,11 @@ my $got = $old->safe_psql('postgres',
 is($got, join(',', @want), 'probe_certificates chain equals s_client -showcerts');
 
 # Verification against a CA file, with the host name.
-# Absolute: the server resolves a relative path against its own data directory
-# (and 17+'s PostgreSQL::Test::Cluster gives relative data directories).
-my $ca = File::Spec->rel2abs($old->data_dir) . '/root.crt';    # intermediate + root, copied by new_tls_node
-my $bad_ca = File::Spec->rel2abs($old->data_dir) . '/other-ca.crt';
+# Absolute: the server opens ca_file from its data directory, and PostgreSQL
+# 18's test modules give data_dir relative to the test's directory.
+my $datadir = File::Spec->rel2abs($old->data_dir);
+my $ca = "$datadir/root.crt";    # intermediate + root, copied by new_tls_node
+my $bad_ca = "$datadir/other-ca.crt";
 system("cp " . cert_path('selfsigned.crt') . " $bad_ca") == 0 or die;
 is($old->safe_psql('postgres',
 	"SELECT verified, verify_error IS NULL, hostname_match FROM tls_audit.probe_certificates('localhost', " . $old->port . ", ca_file => '$ca') WHERE position = 0"),

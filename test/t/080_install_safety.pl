@@ -204,6 +204,7 @@ my @calls = (
 	'SELECT tls_audit.metrics_text()',
 	'SELECT * FROM tls_audit.probe_certificates(\'127.0.0.1\', ' . $node->port . ', NULL, 5000)',
 	'SELECT * FROM tls_audit.probe(\'127.0.0.1\', ' . $node->port . ', NULL, 5000)',
+	'SELECT * FROM tls_audit.probe_direct_tls(\'127.0.0.1\', ' . $node->port . ', NULL, 5000)',
 	'SELECT tls_audit.record_checks()',
 	'SELECT * FROM tls_audit.check_history',
 	'SELECT tls_audit.census_reset()',

@@ -180,3 +180,85 @@ TEST(CliFormatTest, ReportPicksTheFormat) {
     EXPECT_EQ(format_report({rs, o, kNow}).rfind("PG_TLS OK", 0), 0u);
     EXPECT_EQ(target_label({"::1", 5}), "[::1]:5");
 }
+
+namespace {
+
+// ok_target() probed with --direct-tls: accepted, refused, or unknown.
+TargetResult direct_target(DirectTlsVerdict v) {
+    TargetResult r = ok_target();
+    if (v == DirectTlsVerdict::Unknown) {
+        r.report->direct_tls = Expected<DirectTlsReport>(make_error(sqlstate::kConnectionFailure, "timed out after 5000 ms while handshaking"));
+        return r;
+    }
+    DirectTlsReport d;
+    d.accepted = v == DirectTlsVerdict::Accepted;
+    if (d.accepted) {
+        d.protocol = "TLSv1.3";
+        d.cipher = "TLS_AES_256_GCM_SHA384";
+        d.alpn = "postgresql";
+    } else {
+        d.error = "server closed the connection during the TLS handshake";
+    }
+    r.report->direct_tls = Expected<DirectTlsReport>(d);
+    return r;
+}
+
+}  // namespace
+
+TEST(CliFormatTest, DirectTlsInEveryFormat) {
+    Options o;
+    o.direct_tls = true;
+    std::vector<TargetResult> rs = {direct_target(DirectTlsVerdict::Accepted), direct_target(DirectTlsVerdict::Refused),
+                                    direct_target(DirectTlsVerdict::Unknown), failed_target()};
+    rs[1].target = {"old.example", 5432};
+    rs[2].target = {"slow.example", 5432};
+    EXPECT_EQ(direct_tls_verdict(rs[0]), DirectTlsVerdict::Accepted);
+    EXPECT_EQ(direct_tls_verdict(rs[1]), DirectTlsVerdict::Refused);
+    EXPECT_EQ(direct_tls_verdict(rs[2]), DirectTlsVerdict::Unknown);
+    EXPECT_EQ(direct_tls_verdict(rs[3]), DirectTlsVerdict::NotProbed);
+
+    std::string text = format_text({rs, o, kNow});
+    for (const char *needle :
+         {"  direct TLS  accepted  TLSv1.3, TLS_AES_256_GCM_SHA384, ALPN postgresql\n",
+          "  direct TLS  refused   server closed the connection during the TLS handshake\n",
+          "  direct TLS  unknown: timed out after 5000 ms while handshaking\n"})
+        EXPECT_NE(text.find(needle), std::string::npos) << needle << "\nin:\n" << text;
+
+    std::string json = format_json({rs, o, kNow});
+    for (const char *needle :
+         {"\"timeout_ms\":5000,\"direct_tls\":true}",  // in the policy
+          "\"direct_tls\":{\"accepted\":true,\"protocol\":\"TLSv1.3\",\"cipher\":\"TLS_AES_256_GCM_SHA384\","
+          "\"alpn\":\"postgresql\",\"error\":null}",
+          "\"direct_tls\":{\"accepted\":false,\"protocol\":null,\"cipher\":null,\"alpn\":null,"
+          "\"error\":\"server closed the connection during the TLS handshake\"}",
+          "\"direct_tls\":{\"accepted\":null,\"protocol\":null,\"cipher\":null,\"alpn\":null,"
+          "\"error\":\"timed out after 5000 ms while handshaking\"}",
+          "\"hostname_match\":null,\"direct_tls\":null,\"findings\""})  // the failed target
+        EXPECT_NE(json.find(needle), std::string::npos) << needle << "\nin: " << json;
+
+    std::string tap = format_tap({rs, o, kNow});
+    for (const char *needle : {"# direct TLS accepted  TLSv1.3, TLS_AES_256_GCM_SHA384, ALPN postgresql\n",
+                               "# direct TLS refused   server closed the connection during the TLS handshake\n",
+                               "# direct TLS unknown: timed out after 5000 ms while handshaking\n"})
+        EXPECT_NE(tap.find(needle), std::string::npos) << needle << "\nin:\n" << tap;
+
+    auto l = lines(format_nagios({rs, o, kNow}));
+    ASSERT_EQ(l.size(), 5u);
+    EXPECT_NE(l[0].find(" 'db.example:5432_direct_tls'=1 'old.example:5432_direct_tls'=0"), std::string::npos) << l[0];
+    EXPECT_EQ(l[0].find("slow.example:5432_direct_tls"), std::string::npos) << l[0];
+    EXPECT_EQ(l[1], "db.example:5432 OK; direct TLS accepted");
+    EXPECT_EQ(l[2], "old.example:5432 OK; direct TLS refused");
+    EXPECT_EQ(l[3], "slow.example:5432 OK; direct TLS unknown");
+    EXPECT_EQ(l[4], "[::1]:1 UNKNOWN: could not connect to [::1]:1: connection refused");
+}
+
+TEST(CliFormatTest, WithoutDirectTlsNothingChanges) {
+    Options o;
+    std::vector<TargetResult> rs = {ok_target()};
+    EXPECT_EQ(format_text({rs, o, kNow}).find("direct TLS"), std::string::npos);
+    EXPECT_EQ(format_tap({rs, o, kNow}).find("direct TLS"), std::string::npos);
+    EXPECT_EQ(format_nagios({rs, o, kNow}).find("direct"), std::string::npos);
+    std::string json = format_json({rs, o, kNow});
+    EXPECT_NE(json.find("\"timeout_ms\":5000,\"direct_tls\":false}"), std::string::npos) << json;
+    EXPECT_NE(json.find("\"direct_tls\":null"), std::string::npos) << json;  // present, never missing
+}

@@ -154,3 +154,16 @@ TEST(CliOptionsTest, TargetsFile) {
     ASSERT_FALSE(badport.ok());
     EXPECT_EQ(badport.error().message.rfind("line 3:", 0), 0u) << badport.error().message;
 }
+
+TEST(CliOptionsTest, DirectTlsIsAFlag) {
+    auto plain = parse({"db"});
+    ASSERT_TRUE(plain.ok());
+    EXPECT_FALSE(plain.value().direct_tls);  // off by default
+    auto on = parse({"--direct-tls", "db"});
+    ASSERT_TRUE(on.ok()) << on.error().message;
+    EXPECT_TRUE(on.value().direct_tls);
+    ASSERT_EQ(on.value().targets.size(), 1u);  // takes no value: "db" stays a target
+    EXPECT_EQ(on.value().targets[0].host, "db");
+    EXPECT_FALSE(parse({"--direct-tls=yes", "db"}).ok());
+    EXPECT_NE(usage().find("--direct-tls"), std::string::npos);
+}

@@ -7,6 +7,7 @@
 #include "guard.hpp"
 #include "interrupts.hpp"
 #include "probe.hpp"
+#include "probe_glue.hpp"
 #include "probe_settings.hpp"
 #include "row.hpp"
 #include "target_policy.hpp"
@@ -30,6 +31,11 @@ std::string text_arg(FunctionCallInfo fcinfo, int n) {
 [[noreturn]] void null_argument(const char *name) {
     throw CoreError(make_error("22004", std::string(name) + " must not be NULL"));
 }
+
+}  // namespace
+
+// Shared with the other probe entry points (probe_glue.hpp).
+namespace tls_audit::pg {
 
 // The target from (host, port, sni, timeout_ms[, ca_file]), checked against
 // tls_audit.probe_allowed_hosts and the caller's right to read server files.
@@ -70,7 +76,11 @@ void service_interrupt() {
     ereport(ERROR, (errcode(ERRCODE_QUERY_CANCELED), errmsg("probe canceled")));
 }
 
-}  // namespace
+}  // namespace tls_audit::pg
+
+using tls_audit::pg::is_cancel;
+using tls_audit::pg::read_target;
+using tls_audit::pg::service_interrupt;
 
 extern "C" Datum tls_audit_probe(PG_FUNCTION_ARGS) {
     bool interrupted = false;
