@@ -64,6 +64,11 @@ struct ServerSettings {
     std::string max_protocol;  // ssl_max_protocol_version ('' = no limit)
     std::string ciphers;       // ssl_ciphers
     std::string password_encryption;
+    // PostgreSQL 18: ssl_tls13_ciphers ('' before 18 and when unset: OpenSSL's
+    // default TLS 1.3 suites) and ssl_groups (before 18: ssl_ecdh_curve).
+    std::string tls13_ciphers;
+    std::string groups;
+    bool md5_deprecated = false;  // PostgreSQL 18+ deprecates MD5 passwords
 };
 
 std::vector<Finding> check_ssl_enabled(const ServerSettings &s);
@@ -71,6 +76,12 @@ std::vector<Finding> check_ssl_enabled(const ServerSettings &s);
 std::vector<Finding> check_min_protocol(const ServerSettings &s, Protocol floor);
 std::vector<Finding> check_max_protocol(const ServerSettings &s);
 std::vector<Finding> check_password_encryption(const ServerSettings &s);
+
+// Key exchange groups (ssl_groups / ssl_ecdh_curve, colon-separated): a
+// warning when no group every client supports is left (neither X25519 nor
+// P-256) or when a group below 128-bit security is allowed (P-192, P-224,
+// ffdhe2048), naming them; an unknown name is a warning too.
+std::vector<Finding> check_key_exchange_groups(const ServerSettings &s);
 
 // ---------------------------------------------------------------------------
 // Ciphers
@@ -106,9 +117,12 @@ CipherFacts describe_cipher(const SSL_CIPHER *cipher);
 // range have removed what cannot be negotiated. Built the way PostgreSQL
 // builds its own SSL_CTX, in the calling process (so the process's OpenSSL
 // configuration applies). A list OpenSSL refuses gives an Error.
+// `tls13_ciphers` is ssl_tls13_ciphers (PostgreSQL 18; '' keeps OpenSSL's
+// default TLS 1.3 suites, as every server before 18 does).
 Expected<std::vector<CipherFacts>> enabled_ciphers(std::string_view cipher_list,
                                                    std::string_view min_protocol,
-                                                   std::string_view max_protocol);
+                                                   std::string_view max_protocol,
+                                                   std::string_view tls13_ciphers = {});
 
 // One finding per weakness (object: the OpenSSL keyword to exclude, e.g.
 // "kRSA"), listing the enabled suites that have it.

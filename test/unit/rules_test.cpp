@@ -95,7 +95,7 @@ TEST(RulesTest, SeverityNamesRoundTripAndOrder) {
 
 TEST(RulesTest, CheckNamesAreStableAndUnique) {
     const auto &names = check_names();
-    EXPECT_EQ(names.size(), 20u);
+    EXPECT_EQ(names.size(), 21u);
     EXPECT_EQ(std::set<std::string>(names.begin(), names.end()).size(), names.size());
     EXPECT_EQ(names.front(), "ssl_enabled");
     EXPECT_EQ(names.back(), "client_cert_expiry");
@@ -167,6 +167,58 @@ TEST(RulesTest, PasswordEncryption) {
     EXPECT_TRUE(all_ok(check_password_encryption(s)));
     s.password_encryption = "md5";
     EXPECT_EQ(check_password_encryption(s)[0].severity, Severity::Warning);
+    EXPECT_EQ(check_password_encryption(s)[0].message.find("deprecated"), std::string::npos);
+    s.md5_deprecated = true;  // PostgreSQL 18
+    EXPECT_NE(check_password_encryption(s)[0].message.find("deprecated since PostgreSQL 18"), std::string::npos);
+}
+
+TEST(RulesTest, KeyExchangeGroups) {
+    ServerSettings s;
+    EXPECT_TRUE(all_ok(check_key_exchange_groups(s)));  // unset: OpenSSL's defaults
+    for (const char *good : {"X25519:prime256v1", "prime256v1", "x25519", "X25519:P-384:ffdhe3072", "secp256r1:x448"}) {
+        s.groups = good;
+        EXPECT_TRUE(all_ok(check_key_exchange_groups(s))) << good;
+    }
+    s.groups = "secp384r1:secp521r1";  // strong, but not what every client offers
+    auto f = check_key_exchange_groups(s);
+    ASSERT_EQ(f.size(), 1u);
+    EXPECT_EQ(f[0].severity, Severity::Warning);
+    EXPECT_NE(f[0].message.find("neither X25519 nor P-256"), std::string::npos);
+    EXPECT_EQ(f[0].object, "secp384r1:secp521r1");
+    s.groups = "X25519:prime192v1:secp224r1:ffdhe2048";
+    f = check_key_exchange_groups(s);
+    ASSERT_EQ(f.size(), 1u);
+    EXPECT_NE(f[0].message.find("below 128-bit security are allowed: P-192, P-224, ffdhe2048"), std::string::npos)
+        << f[0].message;
+    s.groups = "X25519:bogus";
+    f = check_key_exchange_groups(s);
+    ASSERT_EQ(f.size(), 1u);
+    EXPECT_NE(f[0].message.find("bogus"), std::string::npos);
+    s.groups = ":::";
+    f = check_key_exchange_groups(s);
+    ASSERT_EQ(f.size(), 1u);  // no group at all: nothing in common
+    EXPECT_NE(f[0].message.find("neither X25519 nor P-256"), std::string::npos);
+}
+
+TEST(RulesTest, Tls13CipherSuitesAreJudged) {
+    // PostgreSQL 18's ssl_tls13_ciphers with a 64-bit-tag suite.
+    auto enabled = enabled_ciphers("HIGH:!aNULL", "TLSv1.3", "", "TLS_AES_128_GCM_SHA256:TLS_AES_128_CCM_8_SHA256");
+    ASSERT_TRUE(enabled.ok()) << enabled.error().message;
+    auto f = check_weak_ciphers(enabled.value());
+    ASSERT_EQ(f.size(), 1u);
+    EXPECT_EQ(f[0].severity, Severity::Warning);
+    EXPECT_EQ(f[0].object, "CCM8");
+    EXPECT_NE(f[0].message.find("ssl_tls13_ciphers enables 1 cipher suite"), std::string::npos) << f[0].message;
+    EXPECT_NE(f[0].message.find("TLS_AES_128_CCM_8_SHA256"), std::string::npos);
+    EXPECT_NE(f[0].hint.find("ssl_tls13_ciphers"), std::string::npos);
+    // Unset: OpenSSL's defaults, none weak.
+    enabled = enabled_ciphers("HIGH:!aNULL", "TLSv1.3", "", "");
+    ASSERT_TRUE(enabled.ok());
+    EXPECT_TRUE(all_ok(check_weak_ciphers(enabled.value())));
+    // A list OpenSSL refuses, as the server would.
+    enabled = enabled_ciphers("HIGH", "", "", "TLS_NO_SUCH_SUITE");
+    ASSERT_FALSE(enabled.ok());
+    EXPECT_NE(enabled.error().message.find("TLS_NO_SUCH_SUITE"), std::string::npos);
 }
 
 // --- ciphers ----------------------------------------------------------------

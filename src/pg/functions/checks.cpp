@@ -278,6 +278,9 @@ AuditFacts gather() {
     f.settings.max_protocol = setting("ssl_max_protocol_version");
     f.settings.ciphers = setting("ssl_ciphers");
     f.settings.password_encryption = setting("password_encryption");
+    if (pg::compat::kHasTls13Ciphers) f.settings.tls13_ciphers = setting("ssl_tls13_ciphers");
+    f.settings.groups = setting(pg::compat::kGroupsSetting);
+    f.settings.md5_deprecated = pg::compat::kMd5Deprecated;
     f.ca_file = setting("ssl_ca_file");
     const std::string crl_file = setting("ssl_crl_file"), crl_dir = setting("ssl_crl_dir");
     f.crl_source = crl_dir.empty() ? crl_file : crl_file.empty() ? crl_dir : crl_file + " and " + crl_dir;
@@ -289,7 +292,8 @@ AuditFacts gather() {
     if (f.settings.ssl) {
         // The list this very process's OpenSSL enables for the settings,
         // built the way the server builds its own context.
-        auto ciphers = enabled_ciphers(f.settings.ciphers, f.settings.min_protocol, f.settings.max_protocol);
+        auto ciphers = enabled_ciphers(f.settings.ciphers, f.settings.min_protocol, f.settings.max_protocol,
+                                       f.settings.tls13_ciphers);
         f.ciphers = ciphers.ok() ? Input<std::vector<CipherFacts>>::of(std::move(ciphers).value())
                                  : Input<std::vector<CipherFacts>>::none(ciphers.error().message);
     }

@@ -47,6 +47,7 @@ struct Settings {
     bool ssl_enabled = false;
     ServerFileSettings files;
     std::string min_protocol, max_protocol, ciphers;
+    std::string tls13_ciphers, groups;  // 18's ssl_tls13_ciphers ('' before 18); ssl_groups / ssl_ecdh_curve
 };
 
 Settings read_settings() {
@@ -61,6 +62,8 @@ Settings read_settings() {
     s.min_protocol = setting("ssl_min_protocol_version");
     s.max_protocol = setting("ssl_max_protocol_version");
     s.ciphers = setting("ssl_ciphers");
+    if (pg::compat::kHasTls13Ciphers) s.tls13_ciphers = setting("ssl_tls13_ciphers");
+    s.groups = setting(pg::compat::kGroupsSetting);
     return s;
 }
 
@@ -198,6 +201,8 @@ enum ServerTlsColumn {
     kServedError,
     kCrlNextUpdate,
     kFileErrors,
+    kTls13Ciphers,  // 1.1; the 1.0 definition ends before it
+    kGroups,
     kServerTlsColumns
 };
 
@@ -214,7 +219,9 @@ extern "C" Datum tls_audit_server_tls(PG_FUNCTION_ARGS) {
     bool interrupted = false;
     Datum result = pg::guarded([&]() -> Datum {
         pg::Row row(pg::result_descriptor(fcinfo));
-        check_columns(row.columns(), kServerTlsColumns, "tls_audit.server_tls()");
+        // The 1.0 definition (before ALTER EXTENSION UPDATE) lacks the 1.1 columns.
+        const bool v11 = row.columns() != kTls13Ciphers;
+        if (v11) check_columns(row.columns(), kServerTlsColumns, "tls_audit.server_tls()");
         const Settings s = read_settings();
         const std::int64_t now = pg::now_epoch();
         row.boolean(kSslEnabled, s.ssl_enabled);
@@ -225,6 +232,10 @@ extern "C" Datum tls_audit_server_tls(PG_FUNCTION_ARGS) {
         row.text_or_null(kMinProtocol, s.min_protocol);
         row.text_or_null(kMaxProtocol, s.max_protocol);
         row.text_or_null(kCiphers, s.ciphers);
+        if (v11) {
+            row.text_or_null(kTls13Ciphers, s.tls13_ciphers);
+            row.text_or_null(kGroups, s.groups);
+        }
         row.text(kServedSource, "none");
         if (!s.ssl_enabled) return row.as_composite();
 

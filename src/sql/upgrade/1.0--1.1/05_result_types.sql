@@ -1,6 +1,8 @@
 -- ---------------------------------------------------------------------------
--- 1.1: sessions and census gain the alpn column (PostgreSQL 17+ ALPN). The
--- functions' result types change, so they and the views over them (sessions,
+-- 1.1: functions whose result columns change, and the views over them.
+-- sessions and census gain the alpn column (PostgreSQL 17+ ALPN); server_tls()
+-- gains tls13_ciphers and groups (PostgreSQL 18). Result types cannot be
+-- changed in place, so these functions and the views over them (sessions,
 -- census, metrics) are dropped and created again as in the 1.1 install
 -- script; grants and comments are set again below. (Grants an administrator
 -- added to these three views must be given again: said in doc/security.md.)
@@ -11,6 +13,48 @@ DROP VIEW tls_audit.sessions;
 DROP FUNCTION tls_audit.session_rows();
 DROP VIEW tls_audit.census;
 DROP FUNCTION tls_audit.census_entries();
+DROP FUNCTION tls_audit.server_tls();
+
+CREATE FUNCTION tls_audit.server_tls(
+    OUT ssl_enabled boolean,
+    OUT cert_file text,
+    OUT key_file text,
+    OUT ca_file text,
+    OUT crl_file text,
+    OUT leaf_subject text,
+    OUT not_after timestamptz,
+    OUT days_left integer,
+    OUT key_matches_cert boolean,
+    OUT key_file_mode text,
+    OUT key_file_owner text,
+    OUT key_file_permissions_ok boolean,
+    OUT chain_complete boolean,
+    OUT chain_error text,
+    OUT served_sha256 text,
+    OUT file_sha256 text,
+    OUT reload_pending boolean,
+    OUT min_protocol text,
+    OUT max_protocol text,
+    OUT ciphers text,
+    OUT served_source text,
+    OUT served_at timestamptz,
+    OUT served_not_after timestamptz,
+    OUT served_days_left integer,
+    OUT served_error text,
+    OUT crl_next_update timestamptz,
+    OUT file_errors text[],
+    OUT tls13_ciphers text,
+    OUT groups text)
+RETURNS record
+AS 'MODULE_PATHNAME', 'tls_audit_server_tls'
+-- VOLATILE: reads files, shared memory and may connect to this server.
+-- PARALLEL RESTRICTED: the per-backend caches and the self-probe belong to the leader.
+LANGUAGE C VOLATILE PARALLEL RESTRICTED
+SET search_path = pg_catalog, pg_temp;
+COMMENT ON FUNCTION tls_audit.server_tls() IS
+  'The server''s TLS configuration in one row: certificate expiry, key match and key file permissions, chain completeness, served versus on-disk certificate (reload_pending), protocol range, ciphers, TLS 1.3 cipher suites (ssl_tls13_ciphers, PostgreSQL 18; NULL before) and key exchange groups (ssl_groups; ssl_ecdh_curve before 18). Never shows key material.';
+REVOKE ALL ON FUNCTION tls_audit.server_tls() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION tls_audit.server_tls() TO pg_monitor;
 
 CREATE FUNCTION tls_audit.session_rows(
     OUT pid integer,
