@@ -4,6 +4,7 @@
 #include <sstream>
 
 #include "format.hpp"
+#include "readiness_check.hpp"
 
 namespace tls_audit::cli {
 
@@ -52,7 +53,9 @@ std::string format_tap(const ReportInput &in) {
             for (const auto &p : r.report->protocols)
                 out << "# " << protocol_name(p.protocol) << " "
                     << (p.accepted ? "accepted " + p.cipher : "refused") << "\n";
+        write_readiness_tap(out, r);
     }
+    write_fleet_tap(out, in);
     return out.str();
 }
 

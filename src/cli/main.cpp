@@ -10,6 +10,8 @@
 #include "format.hpp"
 #include "options.hpp"
 #include "probe.hpp"
+#include "probe_plaintext.hpp"
+#include "readiness_check.hpp"
 #include "scan.hpp"
 
 using namespace tls_audit;
@@ -64,8 +66,16 @@ int main(int argc, char **argv) {
                                                 "could not read CA file \"" + options.ca_file + "\""));
         }
 
+        auto bundles = load_bundles(options);  // every --ca-file / --ca-file-optional, once
+        if (!bundles) return usage_failure(bundles.error());
+
         auto results = scan(options, [](const ProbeTarget &t) { return probe_target(t); });
+        probe_readiness(results, options, bundles.value(),
+                        [](const ProbeTarget &t, const std::string &user, const std::string &database) {
+                            return probe_plaintext(t, user, database);
+                        });
         Policy policy{options.min_days, options.critical_days, options.min_protocol, !options.ca_file.empty()};
+        policy.require_tls = options.require_tls;
         std::int64_t now = static_cast<std::int64_t>(std::time(nullptr));
         for (auto &r : results) evaluate(r, policy, now);
         std::cout << format_report(ReportInput{results, options, now}) << std::flush;
