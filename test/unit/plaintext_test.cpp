@@ -245,3 +245,29 @@ TEST(PlaintextProbeTest, ClosedPortIsAnError) {
     ASSERT_FALSE(r.ok());
     EXPECT_EQ(r.error().sqlstate.substr(0, 2), "08");
 }
+
+TEST(PlaintextClassifyTest, EveryFirstByteAndEveryPrefix) {
+    for (int b = 0; b < 256; ++b) {
+        std::string one(1, static_cast<char>(b));
+        auto closed = classify_plaintext_answer(one, true);
+        ASSERT_TRUE(closed) << b;
+        EXPECT_EQ(closed->verdict, PlaintextVerdict::Unknown) << b;
+        auto open = classify_plaintext_answer(one + std::string(8, '\xff'), false);
+        ASSERT_TRUE(open) << b;  // a length of 0xffffffff is never waited for
+        EXPECT_EQ(open->verdict, PlaintextVerdict::Unknown) << b;
+    }
+    // Every prefix of a well-formed answer: wait while open, unknown once
+    // closed, and the verdict only when complete.
+    for (const std::string &full : {auth(10, std::string("SCRAM-SHA-256\0\0", 15)),
+                                    error_response("28000", "SSL connection is required")}) {
+        for (std::size_t n = 0; n < full.size(); ++n) {
+            EXPECT_FALSE(classify_plaintext_answer(full.substr(0, n), false)) << n;
+            auto r = classify_plaintext_answer(full.substr(0, n), true);
+            ASSERT_TRUE(r) << n;
+            EXPECT_EQ(r->verdict, PlaintextVerdict::Unknown) << n;
+        }
+        auto done = classify_plaintext_answer(full + "trailing bytes are not read", false);
+        ASSERT_TRUE(done);
+        EXPECT_NE(done->verdict, PlaintextVerdict::Unknown);
+    }
+}
