@@ -110,7 +110,7 @@ void evaluate(TargetResult &r, const Policy &policy, std::int64_t now) {
         if (rep.chain->certificates.empty())
             r.findings.push_back({Status::Critical, "no_certificate", "the server presented no certificate"});
         check_expiry(*rep.chain, policy, now, r.findings);
-        check_verification(*rep.chain, policy, r.readiness.bundles_checked, r.findings);
+        check_verification(*rep.chain, policy, r.readiness.bundles_checked && policy.ca_file_given, r.findings);
     } else {
         r.findings.push_back({Status::Critical, "handshake_failed",
                               "no TLS handshake possible: " + rep.chain_error});

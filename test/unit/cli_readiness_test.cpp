@@ -214,3 +214,18 @@ TEST(CliReadinessTest, PlaintextInEveryFormat) {
     EXPECT_NE(json.find("\"plaintext\":{\"result\":\"accepted\",\"user\":\"bob\""), std::string::npos) << json;
     EXPECT_NE(json.find("\"require_tls\":true"), std::string::npos);
 }
+
+TEST(CliReadinessTest, FirstCaFileIsNotReportedTwice) {
+    TargetResult t = target("a", "rollover-a-chain.crt");
+    t.report->chain->verified = false;  // as verify_peer against the first --ca-file says
+    t.report->chain->verify_error = "unable to get local issuer certificate";
+    Options required = parsed({"--ca-file", path("rollover-bundle-old.crt"), "a"});
+    auto r = run({t}, required);
+    EXPECT_EQ(codes(r[0]), (std::vector<std::string>{"ca_bundle_fails"}));
+    EXPECT_EQ(r[0].status, Status::Critical);
+    // Optional bundles only: the system store's note stays, the bundle's is added.
+    Options optional = parsed({"--ca-file-optional", path("rollover-bundle-old.crt"), "a"});
+    auto o = run({t}, optional);
+    EXPECT_EQ(codes(o[0]), (std::vector<std::string>{"chain_not_verified", "ca_bundle_fails"}));
+    EXPECT_EQ(o[0].status, Status::Ok);
+}
