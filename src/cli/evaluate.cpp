@@ -1,5 +1,7 @@
 #include "evaluate.hpp"
 
+#include "readiness_check.hpp"
+
 namespace tls_audit::cli {
 
 const char *status_name(Status s) {
@@ -75,12 +77,14 @@ void check_expiry(const ChainReport &chain, const Policy &policy, std::int64_t n
     }
 }
 
-void check_verification(const ChainReport &chain, const Policy &policy, std::vector<Finding> &out) {
+void check_verification(const ChainReport &chain, const Policy &policy, bool per_bundle,
+                        std::vector<Finding> &out) {
     // Without --ca-file the system store decides, and most PostgreSQL servers
     // use a private CA: a failure there is worth a note, not an alarm.
     Status level = policy.ca_file_given ? Status::Critical : Status::Ok;
     std::string store = policy.ca_file_given ? "--ca-file" : "the system CA store";
-    if (!chain.verified)
+    // With bundles checked one by one, each failing bundle has its own finding.
+    if (!chain.verified && !per_bundle)
         out.push_back({level, "chain_not_verified",
                        "chain does not verify against " + store + ": " + chain.verify_error});
     if (!chain.hostname_match)
@@ -95,7 +99,9 @@ void evaluate(TargetResult &r, const Policy &policy, std::int64_t now) {
     if (!r.report) {
         std::string why = r.error ? r.error->message : "no result";
         r.findings.push_back({Status::Unknown, "probe_failed", why});
+        check_readiness(r, policy, r.findings);
         r.status = Status::Unknown;
+        for (const auto &f : r.findings) r.status = worst(r.status, f.severity);
         return;
     }
     const TargetReport &rep = *r.report;
@@ -104,11 +110,12 @@ void evaluate(TargetResult &r, const Policy &policy, std::int64_t now) {
         if (rep.chain->certificates.empty())
             r.findings.push_back({Status::Critical, "no_certificate", "the server presented no certificate"});
         check_expiry(*rep.chain, policy, now, r.findings);
-        check_verification(*rep.chain, policy, r.findings);
+        check_verification(*rep.chain, policy, r.readiness.bundles_checked && policy.ca_file_given, r.findings);
     } else {
         r.findings.push_back({Status::Critical, "handshake_failed",
                               "no TLS handshake possible: " + rep.chain_error});
     }
+    check_readiness(r, policy, r.findings);
     r.status = Status::Ok;
     for (const auto &f : r.findings) r.status = worst(r.status, f.severity);
 }

@@ -10,6 +10,7 @@
 #include "error.hpp"
 #include "options.hpp"
 #include "probe.hpp"
+#include "readiness.hpp"
 
 namespace tls_audit::cli {
 
@@ -31,6 +32,7 @@ struct Policy {
     int critical_days = 7;
     Protocol min_protocol = Protocol::TLSv1_2;
     bool ca_file_given = false;  // verification failures count only then
+    bool require_tls = false;    // --require-tls: plaintext accepted is CRITICAL
 };
 
 struct TargetResult {
@@ -39,6 +41,7 @@ struct TargetResult {
     std::optional<Error> error;          // then: why
     Status status = Status::Unknown;
     std::vector<Finding> findings;
+    Readiness readiness;  // --plaintext, --ca-file bundles (readiness_check.hpp)
 };
 
 // Fill status and findings of `r` from its report or error. `now` is seconds

@@ -2,6 +2,7 @@
 // null, never missing.
 #include "format.hpp"
 #include "json.hpp"
+#include "readiness_check.hpp"
 
 namespace tls_audit::cli {
 
@@ -113,6 +114,7 @@ void write_target(JsonWriter &w, const TargetResult &r, std::int64_t now) {
     if (chain != nullptr) w.value(chain->hostname_match);
     else w.null();
     write_direct_tls(w, r);
+    write_readiness_json(w, r);
     w.key("findings").begin_array();
     for (const auto &f : r.findings) {
         w.begin_object();
@@ -144,10 +146,12 @@ std::string format_json(const ReportInput &in) {
     w.key("sni").string_or_null(in.options.sni);
     w.key("timeout_ms").value(in.options.timeout_ms);
     w.key("direct_tls").value(in.options.direct_tls);
+    write_readiness_policy_json(w, in.options);
     w.end_object();
     w.key("targets").begin_array();
     for (const auto &r : in.results) write_target(w, r, in.now);
     w.end_array();
+    write_fleet_json(w, in);
     w.end_object();
     return w.str() + "\n";
 }

@@ -4,6 +4,7 @@
 #include <sstream>
 
 #include "format.hpp"
+#include "readiness_check.hpp"
 
 namespace tls_audit::cli {
 
@@ -79,6 +80,7 @@ std::string format_nagios(const ReportInput &in) {
     std::ostringstream out;
     out << "PG_TLS " << status_name(overall) << " - " << clean(summary.str()) << " | " << perf.str() << "\n";
     for (const auto &r : in.results) out << clean(target_summary(r) + direct_tls_suffix(r)) << "\n";
+    write_fleet_nagios(out, in);
     return out.str();
 }
 

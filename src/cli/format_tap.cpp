@@ -4,6 +4,7 @@
 #include <sstream>
 
 #include "format.hpp"
+#include "readiness_check.hpp"
 
 namespace tls_audit::cli {
 
@@ -53,7 +54,9 @@ std::string format_tap(const ReportInput &in) {
                 out << "# " << protocol_name(p.protocol) << " "
                     << (p.accepted ? "accepted " + p.cipher : "refused") << "\n";
         if (std::string direct = direct_tls_text(r); !direct.empty()) out << "# direct TLS " << one_line(direct) << "\n";
+        write_readiness_tap(out, r);
     }
+    write_fleet_tap(out, in);
     return out.str();
 }
 

@@ -3,6 +3,7 @@
 
 #include "format.hpp"
 #include "json.hpp"
+#include "readiness_check.hpp"
 
 namespace tls_audit::cli {
 
@@ -61,6 +62,7 @@ std::string format_text(const ReportInput &in) {
             out << "  error       " << r.error->message << "\n";
             if (!r.error->hint.empty()) out << "  hint        " << r.error->hint << "\n";
         }
+        write_readiness_text(out, r);
         bool header = false;
         for (const auto &f : r.findings) {
             if (!r.report && f.code == "probe_failed") continue;  // already shown as the error
@@ -71,6 +73,7 @@ std::string format_text(const ReportInput &in) {
         }
         out << "\n";
     }
+    write_fleet_text(out, in);
     out << in.results.size() << (in.results.size() == 1 ? " target: " : " targets: ") << counts[0] << " OK, "
         << counts[1] << " WARNING, " << counts[2] << " CRITICAL, " << counts[3] << " UNKNOWN\n";
     return out.str();

@@ -11,6 +11,8 @@
 #include "options.hpp"
 #include "probe.hpp"
 #include "probe_direct.hpp"
+#include "probe_plaintext.hpp"
+#include "readiness_check.hpp"
 #include "scan.hpp"
 
 using namespace tls_audit;
@@ -65,11 +67,19 @@ int main(int argc, char **argv) {
                                                 "could not read CA file \"" + options.ca_file + "\""));
         }
 
+        auto bundles = load_bundles(options);  // every --ca-file / --ca-file-optional, once
+        if (!bundles) return usage_failure(bundles.error());
+
         const bool direct_tls = options.direct_tls;
         auto results = scan(options, [direct_tls](const ProbeTarget &t) {
             return direct_tls ? probe_target_with_direct_tls(t) : probe_target(t);
         });
+        probe_readiness(results, options, bundles.value(),
+                        [](const ProbeTarget &t, const std::string &user, const std::string &database) {
+                            return probe_plaintext(t, user, database);
+                        });
         Policy policy{options.min_days, options.critical_days, options.min_protocol, !options.ca_file.empty()};
+        policy.require_tls = options.require_tls;
         std::int64_t now = static_cast<std::int64_t>(std::time(nullptr));
         for (auto &r : results) evaluate(r, policy, now);
         std::cout << format_report(ReportInput{results, options, now}) << std::flush;

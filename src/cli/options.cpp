@@ -5,6 +5,8 @@
 #include <cstdlib>
 #include <optional>
 
+#include "readiness_check.hpp"
+
 namespace tls_audit::cli {
 
 namespace {
@@ -127,6 +129,14 @@ Expected<Options> parse_args(const std::vector<std::string> &args) {
             o.direct_tls = true;
             continue;
         }
+        {
+            // --plaintext, --require-tls, --user, --database, --ca-file (repeatable), --ca-file-optional.
+            std::optional<Error> err;
+            if (parse_readiness_option(args, i, o, err)) {
+                if (err) return *err;
+                continue;
+            }
+        }
         if (arg.rfind("--", 0) != 0) {
             if (arg.size() > 1 && arg[0] == '-') return usage_error("unknown option \"" + arg + "\"");
             auto hp = parse_host_port(arg);
@@ -209,7 +219,8 @@ Options:
                            (default TLSv1.2)
       --ca-file FILE       verify the chain and host name against these CA
                            certificates; a failure is CRITICAL (without it the
-                           system store is used and failures are only noted)
+                           system store is used and failures are only noted);
+                           repeatable, see Trust-store readiness below
       --sni NAME           server name to send and to match the certificate
                            against (default: HOST when it is a name)
       --timeout MS         budget of each connection, in milliseconds
@@ -223,7 +234,7 @@ Options:
       --format FORMAT      text (default), json, tap or nagios
   -h, --help               show this help and exit
   -V, --version            show the version and exit
-
+)" + std::string(readiness_usage()) + R"(
 Exit status (the worst over all targets):
   0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN (unreachable, no answer, bad usage);
   CRITICAL on any target outranks UNKNOWN on another

@@ -33,6 +33,13 @@ struct Options {
     Format format = Format::Text;
     bool help = false;
     bool version = false;
+    // Plaintext acceptance and trust-store readiness (readiness_check.hpp).
+    bool plaintext = false;                      // --plaintext (implied by --require-tls)
+    bool require_tls = false;                    // --require-tls
+    std::string plaintext_user;                  // --user; empty: kPlaintextDefaultUser
+    std::string plaintext_database;              // --database; empty: not sent
+    std::vector<std::string> ca_files;           // every --ca-file, in order (ca_file is the first)
+    std::vector<std::string> ca_files_optional;  // every --ca-file-optional
 };
 
 // Parse argv (without argv[0]). Errors are usage errors (22023).

@@ -68,13 +68,26 @@ Expected<Handshake> starttls(int fd, SSL_CTX *ssl_ctx, const std::string &sni, c
     return Handshake{nullptr, ssl.error().message};
 }
 
+// The DER encoding of `cert`; empty when it cannot be encoded.
+std::string der_of(X509 *cert) {
+    int len = i2d_X509(cert, nullptr);
+    if (len <= 0) return {};
+    std::string out(static_cast<std::size_t>(len), '\0');
+    auto *p = reinterpret_cast<unsigned char *>(&out[0]);
+    if (i2d_X509(cert, &p) != len) return {};
+    return out;
+}
+
 ChainReport describe_chain(SSL *ssl, X509_STORE *store, const std::string &name) {
     ChainReport r;
     r.protocol = SSL_get_version(ssl);
     if (const SSL_CIPHER *c = SSL_get_current_cipher(ssl)) r.cipher = SSL_CIPHER_get_name(c);
     r.key_exchange_group = group_name(ssl);
     if (STACK_OF(X509) *chain = SSL_get_peer_cert_chain(ssl))
-        for (int i = 0; i < sk_X509_num(chain); ++i) r.certificates.push_back(describe_certificate(sk_X509_value(chain, i)));
+        for (int i = 0; i < sk_X509_num(chain); ++i) {
+            r.certificates.push_back(describe_certificate(sk_X509_value(chain, i)));
+            r.presented_der.push_back(der_of(sk_X509_value(chain, i)));
+        }
     r.server_name = name;
     PeerVerification v = verify_peer(ssl, store, name);
     r.verified = v.verified;

@@ -40,6 +40,7 @@ struct ChainReport {
     std::string cipher;              // OpenSSL name
     std::string key_exchange_group;  // "x25519", ...; empty when unknown
     std::vector<CertInfo> certificates;  // as presented; [0] is the leaf
+    std::vector<std::string> presented_der;  // the same certificates' DER (for trust_paths.hpp)
     std::string server_name;         // name sent as SNI / matched; may be an IP literal
     bool verified = false;           // chain verifies to a trusted CA for TLS server use
     std::string verify_error;        // X509_verify_cert_error_string, empty when verified

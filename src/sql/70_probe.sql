@@ -27,6 +27,7 @@ CREATE FUNCTION tls_audit.probe_certificates(
     sni text DEFAULT NULL,
     timeout_ms integer DEFAULT 5000,
     ca_file text DEFAULT NULL,
+    ca_files text[] DEFAULT NULL,
     OUT "position" integer,
     OUT subject text,
     OUT issuer text,
@@ -45,16 +46,21 @@ CREATE FUNCTION tls_audit.probe_certificates(
     OUT verify_error text,
     OUT hostname_match boolean,
     OUT protocol text,
-    OUT cipher text)
+    OUT cipher text,
+    OUT ca_bundle text,
+    OUT anchor_subject text,
+    OUT anchor_sha256 text,
+    OUT path_length integer)
 RETURNS SETOF record
-AS 'MODULE_PATHNAME', 'tls_audit_probe_certificates'
+AS 'MODULE_PATHNAME', 'tls_audit_probe_certificates_v1_1'
+-- Not STRICT: sni, ca_file and ca_files may be NULL.
 LANGUAGE C VOLATILE PARALLEL RESTRICTED
 SET search_path = pg_catalog, pg_temp;
-COMMENT ON FUNCTION tls_audit.probe_certificates(text, integer, text, integer, text) IS
-  'The certificate chain a PostgreSQL server presents over STARTTLS, verified against ca_file (or the system store) and the host name';
+COMMENT ON FUNCTION tls_audit.probe_certificates(text, integer, text, integer, text, text[]) IS
+  'The certificate chain a PostgreSQL server presents over STARTTLS, verified against ca_file (or the system store) and the host name; with ca_files, verified against each bundle separately (one set of rows per bundle) with the anchor reached';
 
 REVOKE EXECUTE ON FUNCTION tls_audit.probe(text, integer, text, integer) FROM PUBLIC;
-REVOKE EXECUTE ON FUNCTION tls_audit.probe_certificates(text, integer, text, integer, text) FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION tls_audit.probe_certificates(text, integer, text, integer, text, text[]) FROM PUBLIC;
 
 -- Direct TLS (PostgreSQL 17+, libpq's sslnegotiation=direct): one connection
 -- that starts the TLS handshake at once, offering ALPN "postgresql". A

@@ -10,6 +10,7 @@
 set -euo pipefail
 
 dir=${1:?usage: make-certs.sh DIR}
+script_dir=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 mkdir -p "$dir"
 cd "$dir"
 rm -rf ca-db && mkdir -p ca-db
@@ -164,4 +165,7 @@ CNF
 printf 'this is not a certificate\n' >garbage.txt
 head -c 300 server.crt >truncated.pem
 chmod 644 ./*.crt ./*.crl garbage.txt truncated.pem legacy-openssl.cnf
+# A root CA migration with a cross-signed intermediate (trust-store readiness).
+bash "$script_dir/make-rollover-certs.sh" .
+
 echo "certificates written to $dir"

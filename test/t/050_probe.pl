@@ -145,7 +145,7 @@ $old->safe_psql('postgres', 'CREATE ROLE probe_user LOGIN');
 ($rc, $out, $err) = $old->psql('postgres', "SELECT * FROM tls_audit.probe('127.0.0.1', " . $old->port . ")",
 	connstr => $old->connstr('postgres') . ' user=probe_user');
 like($err, qr/permission denied for function probe/, 'PUBLIC cannot probe');
-$old->safe_psql('postgres', 'GRANT EXECUTE ON FUNCTION tls_audit.probe_certificates(text, integer, text, integer, text) TO probe_user');
+$old->safe_psql('postgres', 'GRANT EXECUTE ON FUNCTION tls_audit.probe_certificates(text, integer, text, integer, text, text[]) TO probe_user');
 ($rc, $out, $err) = $old->psql('postgres',
 	"SELECT count(*) FROM tls_audit.probe_certificates('127.0.0.1', " . $old->port . ", ca_file => '$ca')",
 	connstr => $old->connstr('postgres') . ' user=probe_user');

@@ -7,7 +7,7 @@
 #include "guard.hpp"
 #include "interrupts.hpp"
 #include "probe.hpp"
-#include "probe_glue.hpp"
+#include "probe_args.hpp"
 #include "probe_settings.hpp"
 #include "row.hpp"
 #include "target_policy.hpp"
@@ -21,6 +21,9 @@ PG_FUNCTION_INFO_V1(tls_audit_probe_certificates);
 
 using namespace tls_audit;
 
+// Shared with probe_enumerate.cpp through probe_args.hpp.
+namespace tls_audit::pg_probe {
+
 namespace {
 
 std::string text_arg(FunctionCallInfo fcinfo, int n) {
@@ -33,9 +36,6 @@ std::string text_arg(FunctionCallInfo fcinfo, int n) {
 }
 
 }  // namespace
-
-// Shared with the other probe entry points (probe_glue.hpp).
-namespace tls_audit::pg {
 
 // The target from (host, port, sni, timeout_ms[, ca_file]), checked against
 // tls_audit.probe_allowed_hosts and the caller's right to read server files.
@@ -76,11 +76,9 @@ void service_interrupt() {
     ereport(ERROR, (errcode(ERRCODE_QUERY_CANCELED), errmsg("probe canceled")));
 }
 
-}  // namespace tls_audit::pg
+}  // namespace tls_audit::pg_probe
 
-using tls_audit::pg::is_cancel;
-using tls_audit::pg::read_target;
-using tls_audit::pg::service_interrupt;
+using namespace tls_audit::pg_probe;
 
 extern "C" Datum tls_audit_probe(PG_FUNCTION_ARGS) {
     bool interrupted = false;

@@ -5,7 +5,7 @@
 #include "interrupts.hpp"
 #include "probe.hpp"
 #include "probe_direct.hpp"
-#include "probe_glue.hpp"
+#include "functions/probe_args.hpp"
 #include "row.hpp"
 
 #include "postgres.hpp"
@@ -19,10 +19,10 @@ using namespace tls_audit;
 extern "C" Datum tls_audit_probe_direct_tls(PG_FUNCTION_ARGS) {
     bool interrupted = false;
     Datum result = pg::guarded([&]() -> Datum {
-        const ProbeTarget target = pg::read_target(fcinfo, false);
+        const ProbeTarget target = pg_probe::read_target(fcinfo, false);
         auto report = probe_direct_tls(target, pg::cancel_requested());
         if (!report.ok()) {
-            if (pg::is_cancel(report.error())) {
+            if (pg_probe::is_cancel(report.error())) {
                 interrupted = true;
                 return Datum(0);
             }
@@ -37,6 +37,6 @@ extern "C" Datum tls_audit_probe_direct_tls(PG_FUNCTION_ARGS) {
         row.text_or_null(4, r.error);
         return row.as_composite();
     });
-    if (interrupted) pg::service_interrupt();
+    if (interrupted) pg_probe::service_interrupt();
     return result;
 }
