@@ -12,7 +12,7 @@ SELECT array_agg(DISTINCT "check" ORDER BY "check") = ARRAY[
     'hba_weak_auth', 'max_protocol', 'md5_passwords', 'min_protocol', 'password_encryption',
     'server_cert_chain', 'server_cert_expiry', 'server_cert_key_strength', 'server_cert_reload_pending',
     'server_cert_self_signed', 'server_cert_signature', 'server_key_permissions',
-    'sessions_below_floor', 'ssl_enabled', 'weak_ciphers'] AS all_twenty
+    'sessions_below_floor', 'settings_not_applied', 'ssl_enabled', 'weak_ciphers'] AS all_twenty_one
   FROM tls_audit.run_checks();
 
 -- Severities are one of four; 'ok' rows carry no object and no hint, and
@@ -85,6 +85,10 @@ SET tls_audit.expiry_critical_days = 1;
 RESET ROLE;
 
 -- record_checks(): history rows, the worst severity returned, one WARNING per problem.
+-- No NOTIFY unless tls_audit.notify_channel names a channel (psql would show
+-- an "Asynchronous notification" line after the command).
+LISTEN tls_audit;
+SHOW tls_audit.notify_channel;
 SELECT count(*) AS history_before FROM tls_audit.check_history;
 SELECT tls_audit.record_checks() AS worst;
 SELECT count(*) = (SELECT count(*) FROM tls_audit.run_checks()) AS one_row_per_finding,

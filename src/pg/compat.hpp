@@ -91,6 +91,18 @@ inline bool gss_encrypted(Port *port) {
 #define TLS_AUDIT_MODULE_MAGIC PG_MODULE_MAGIC
 #endif
 
+// Every GUC the server knows, placeholders included. 16 keeps them in a hash
+// table: get_guc_variables(&n) returns a palloc'd array; 15 returns its own
+// array, sized by GetNumConfigOptions().
+inline struct config_generic **guc_variables(int *count) {
+#if PG_VERSION_NUM >= 160000
+    return get_guc_variables(count);
+#else
+    *count = GetNumConfigOptions();
+    return get_guc_variables();
+#endif
+}
+
 // The server's major version, for messages.
 inline constexpr int kMajorVersion = PG_VERSION_NUM / 10000;
 

@@ -1,6 +1,7 @@
 // GUCs of the remote probe (tls_audit.probe*()).
 #include "module.hpp"
 #include "probe_settings.hpp"
+#include "start_settings.hpp"
 #include "target_policy.hpp"
 
 #include "postgres.hpp"
@@ -10,10 +11,24 @@ namespace tls_audit::pg {
 namespace {
 char *allowed_hosts_setting = nullptr;
 
+// Fail closed: set when the value the files gave at load time was refused
+// (the variable then holds its default, which allows any host). Cleared only
+// when a value from the files is applied (a reload with a valid value, '' included),
+// or at the next start: not by a session's SET, nor by the end of one. Removing the
+// line is not enough (guc.c resets removed lines only when the file had set them).
+bool allowed_hosts_refused = false;
+bool defining = false;
+
+// The check hook's `extra`: whether the checked value comes from the files
+// (so that assigning it ends the refusal). Allocated with malloc: guc.c frees it.
+bool *file_marker(bool from_file) {
+    bool *marker = static_cast<bool *>(malloc(sizeof(bool)));
+    if (marker != nullptr) *marker = from_file;
+    return marker;
+}
+
 // Reject a malformed list when it is set, not when a probe runs.
 bool check_allowed_hosts(char **newval, void **extra, GucSource source) {
-    (void)extra;
-    (void)source;
     bool ok = false;
     char message[256] = "";
     try {
@@ -23,20 +38,34 @@ bool check_allowed_hosts(char **newval, void **extra, GucSource source) {
     } catch (...) {
         strlcpy(message, "could not parse the list", sizeof message);
     }
-    if (!ok) GUC_check_errdetail("%s", message);
-    return ok;
+    if (!ok) {
+        GUC_check_errdetail("%s", message);
+        return false;
+    }
+    *extra = file_marker(!defining && source == PGC_S_FILE);
+    return *extra != nullptr;
+}
+
+void assign_allowed_hosts(const char *newval, void *extra) {
+    (void)newval;
+    if (extra != nullptr && *static_cast<bool *>(extra)) allowed_hosts_refused = false;
 }
 }  // namespace
 
 const char *probe_allowed_hosts() { return allowed_hosts_setting != nullptr ? allowed_hosts_setting : ""; }
 
+bool probe_allowed_hosts_refused() { return allowed_hosts_refused; }
+
 void init_probe() {
+    defining = true;
     DefineCustomStringVariable(
         "tls_audit.probe_allowed_hosts",
         "Hosts that tls_audit.probe() and tls_audit.probe_certificates() may connect to.",
-        "Comma-separated host names, IP addresses or *.domain wildcards, matched against the "
-        "host argument as written. Empty allows any host.",
-        &allowed_hosts_setting, "", PGC_SUSET, 0, check_allowed_hosts, nullptr, nullptr);
+        "Comma-separated host names, IP addresses or *.domain wildcards, each with an optional "
+        ":port, matched against the host and port arguments as written. Empty allows any host.",
+        &allowed_hosts_setting, "", PGC_SUSET, 0, check_allowed_hosts, assign_allowed_hosts, nullptr);
+    defining = false;
+    allowed_hosts_refused = start_value_rejected("tls_audit.probe_allowed_hosts");
 }
 
 }  // namespace tls_audit::pg

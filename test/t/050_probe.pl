@@ -153,6 +153,21 @@ like($err, qr/not allowed by tls_audit.probe_allowed_hosts/, 'allow-list refuses
 is($old->safe_psql('postgres',
 	"SET tls_audit.probe_allowed_hosts = '127.0.0.1'; SELECT count(*) FROM tls_audit.probe('127.0.0.1', " . $old->port . ") WHERE accepted"),
 	'4', 'allow-list admits a listed host');
+# 1.1: an entry may name the one port it allows (host:port, [IPv6]:port).
+my $port = $old->port;
+my $other = $port + 1;
+is($old->safe_psql('postgres',
+	"SET tls_audit.probe_allowed_hosts = '[::1]:$port, 127.0.0.1:$port'; SELECT count(*) FROM tls_audit.probe('127.0.0.1', $port) WHERE accepted"),
+	'4', 'allow-list admits the host on its listed port');
+($rc, $out, $err) = $old->psql('postgres',
+	"SET tls_audit.probe_allowed_hosts = '127.0.0.1:$port'; SELECT * FROM tls_audit.probe('127.0.0.1', $other)");
+like($err, qr/probe target "127.0.0.1" port $other is not allowed by tls_audit.probe_allowed_hosts/,
+	'allow-list refuses another port of a listed host');
+($rc, $out, $err) = $old->psql('postgres',
+	"SET tls_audit.probe_allowed_hosts = '127.0.0.1:$other'; SELECT * FROM tls_audit.probe_certificates('127.0.0.1', $port)");
+like($err, qr/port $port is not allowed/, 'probe_certificates() obeys the port too');
+($rc, $out, $err) = $old->psql('postgres', "SET tls_audit.probe_allowed_hosts = '127.0.0.1:99999'");
+like($err, qr/port must be a number from 1 to 65535/, 'a bad port is rejected when set');
 ($rc, $out, $err) = $old->psql('postgres', "SET tls_audit.probe_allowed_hosts = 'a,,b'");
 like($err, qr/invalid value for parameter "tls_audit.probe_allowed_hosts"/, 'malformed allow-list rejected when set');
 
