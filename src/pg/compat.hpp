@@ -103,6 +103,21 @@ inline struct config_generic **guc_variables(int *count) {
 #endif
 }
 
+// The wait event a backend shows in pg_stat_activity while a probe waits on
+// the network. 17 added custom wait events (WaitEventExtensionNew(), one id
+// per name in shared memory, shown as type Extension, event TlsAuditProbe);
+// before, extensions share PG_WAIT_EXTENSION (shown as Extension/Extension).
+inline uint32 probe_wait_event() {
+#if PG_VERSION_NUM >= 170000
+    static uint32 id = 0;
+    if (id == 0) id = WaitEventExtensionNew("TlsAuditProbe");
+    return id;
+#else
+    return PG_WAIT_EXTENSION;
+#endif
+}
+inline constexpr const char *kProbeWaitEventName = PG_VERSION_NUM >= 170000 ? "TlsAuditProbe" : "Extension";
+
 // The server's major version, for messages.
 inline constexpr int kMajorVersion = PG_VERSION_NUM / 10000;
 

@@ -1,5 +1,9 @@
 // GUCs of the remote probe (tls_audit.probe*()).
+#include <poll.h>
+
+#include "guard.hpp"
 #include "module.hpp"
+#include "probe_io.hpp"
 #include "probe_settings.hpp"
 #include "start_settings.hpp"
 #include "target_policy.hpp"
@@ -50,6 +54,23 @@ void assign_allowed_hosts(const char *newval, void *extra) {
     (void)newval;
     if (extra != nullptr && *static_cast<bool *>(extra)) allowed_hosts_refused = false;
 }
+// The core's wait hook for this backend's main thread: wait on the latch
+// (cancel and termination signals set it), with the probe's wait event, so
+// pg_stat_activity shows what a blocked probe waits for.
+int latch_wait(int fd, short events, int timeout_ms) {
+    int wake = WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH;
+    if (fd >= 0) {
+        if ((events & POLLIN) != 0) wake |= WL_SOCKET_READABLE;
+        if ((events & POLLOUT) != 0) wake |= WL_SOCKET_WRITEABLE;
+    }
+    const int rc = call([&] {
+        const uint32 event = compat::probe_wait_event();
+        const int r = WaitLatchOrSocket(MyLatch, wake, fd >= 0 ? fd : PGINVALID_SOCKET, timeout_ms, event);
+        if ((r & WL_LATCH_SET) != 0) ResetLatch(MyLatch);
+        return r;
+    });
+    return (rc & (WL_SOCKET_READABLE | WL_SOCKET_WRITEABLE)) != 0 ? 1 : 0;
+}
 }  // namespace
 
 const char *probe_allowed_hosts() { return allowed_hosts_setting != nullptr ? allowed_hosts_setting : ""; }
@@ -66,6 +87,9 @@ void init_probe() {
         &allowed_hosts_setting, "", PGC_SUSET, 0, check_allowed_hosts, assign_allowed_hosts, nullptr);
     defining = false;
     allowed_hosts_refused = start_value_rejected("tls_audit.probe_allowed_hosts");
+    // Each process's main thread (the postmaster's copy is inherited by every
+    // backend it forks; a backend loading us later sets its own).
+    set_wait_hook(latch_wait);
 }
 
 }  // namespace tls_audit::pg

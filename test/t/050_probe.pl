@@ -86,6 +86,21 @@ is($old->safe_psql('postgres',
 	"SELECT hostname_match FROM tls_audit.probe_certificates('127.0.0.1', " . $old->port . ", sni => 'wrong.example', ca_file => '$ca') WHERE position = 0"),
 	'f', 'wrong host name does not match');
 
+# A CA file the server cannot read says why (1.0: "unknown error").
+my $locked_ca = $old->data_dir . '/locked-ca.crt';
+system("cp $ca $locked_ca") == 0 or die;
+chmod 0000, $locked_ca;
+SKIP:
+{
+	skip 'running as root: a mode 000 file stays readable', 1 if $> == 0;
+	my (undef, undef, $ca_err) = $old->psql('postgres',
+		"SELECT * FROM tls_audit.probe_certificates('127.0.0.1', " . $old->port . ", ca_file => '$locked_ca')");
+	like($ca_err, qr/could not load CA file "\Q$locked_ca\E": Permission denied/, 'unreadable ca_file: "Permission denied"');
+}
+my (undef, undef, $missing_err) = $old->psql('postgres',
+	"SELECT * FROM tls_audit.probe_certificates('127.0.0.1', " . $old->port . ", ca_file => '/nonexistent/ca.crt')");
+like($missing_err, qr/could not load CA file "\/nonexistent\/ca\.crt": No such file or directory/, 'missing ca_file: "No such file or directory"');
+
 # Errors, each distinct and quick.
 my ($rc, $out, $err) = $old->psql('postgres', "SELECT * FROM tls_audit.probe('127.0.0.1', " . $nossl->port . ")");
 like($err, qr/server does not support SSL/, 'ssl=off server: "server does not support SSL"');
