@@ -103,6 +103,18 @@ inline struct config_generic **guc_variables(int *count) {
 #endif
 }
 
+// Memory for a GUC check hook's *extra, which guc.c frees itself. 16 moved
+// GUC memory into a memory context: extras must come from guc_malloc()
+// (freed with pfree()); 15 frees them with free(), and its guc_malloc() is
+// static. NULL when out of memory (the check hook then fails).
+inline void *guc_extra_alloc(size_t size) {
+#if PG_VERSION_NUM >= 160000
+    return guc_malloc(LOG, size);
+#else
+    return malloc(size);
+#endif
+}
+
 // The wait event a backend shows in pg_stat_activity while a probe waits on
 // the network. 17 added custom wait events (WaitEventExtensionNew(), one id
 // per name in shared memory, shown as type Extension, event TlsAuditProbe);

@@ -24,9 +24,9 @@ bool allowed_hosts_refused = false;
 bool defining = false;
 
 // The check hook's `extra`: whether the checked value comes from the files
-// (so that assigning it ends the refusal). Allocated with malloc: guc.c frees it.
+// (so that assigning it ends the refusal). guc.c frees it.
 bool *file_marker(bool from_file) {
-    bool *marker = static_cast<bool *>(malloc(sizeof(bool)));
+    bool *marker = static_cast<bool *>(compat::guc_extra_alloc(sizeof(bool)));
     if (marker != nullptr) *marker = from_file;
     return marker;
 }

@@ -104,9 +104,10 @@ for my $value ('0', '-1', '2000000')
 # background worker repeats them in the collected log.
 my $collected = PostgreSQL::Test::Cluster->new('settings_collector');
 $collected->init;
-my $logdir = $collected->basedir . '/collected';
+# log_directory relative to the data directory.
+my $logdir = $collected->data_dir . '/collected';
 $collected->append_conf('postgresql.conf',
-	"shared_preload_libraries = 'pg_tls_audit'\nlogging_collector = on\nlog_directory = '$logdir'\n"
+	"shared_preload_libraries = 'pg_tls_audit'\nlogging_collector = on\nlog_directory = 'collected'\n"
 	  . "tls_audit.probe_allowed_hosts = '*'\n");
 $collected->start;
 my $in_collector = '';
