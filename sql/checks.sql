@@ -14,7 +14,7 @@ SELECT array_agg(DISTINCT "check" ORDER BY "check") = ARRAY[
     'hba_weak_auth', 'key_exchange_groups', 'max_protocol', 'md5_passwords', 'min_protocol', 'password_encryption',
     'server_cert_chain', 'server_cert_expiry', 'server_cert_key_strength', 'server_cert_reload_pending',
     'server_cert_self_signed', 'server_cert_signature', 'server_key_permissions',
-    'sessions_below_floor', 'ssl_enabled', 'weak_ciphers'] AS all_twenty_one
+    'sessions_below_floor', 'settings_not_applied', 'ssl_enabled', 'weak_ciphers'] AS all_checks
   FROM tls_audit.run_checks();
 
 -- Severities are one of four; 'ok' rows carry no object and no hint, and
@@ -127,6 +127,10 @@ RESET ROLE;
 -- record_checks(): history rows, the worst severity returned, one WARNING per
 -- problem (which problems depends on the server: the WARNINGs are counted
 -- from the server log in test/t/031_checks_cron.pl).
+-- No NOTIFY unless tls_audit.notify_channel names a channel (psql would show
+-- an "Asynchronous notification" line after the command).
+LISTEN tls_audit;
+SHOW tls_audit.notify_channel;
 TRUNCATE tls_audit.check_history;
 SET client_min_messages = error;
 CREATE TEMP TABLE recorded AS SELECT tls_audit.record_checks() AS worst;

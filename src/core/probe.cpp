@@ -3,6 +3,7 @@
 #include <fcntl.h>
 
 #include <atomic>
+#include <exception>
 #include <condition_variable>
 #include <functional>
 #include <mutex>
@@ -183,10 +184,27 @@ bool run_parallel(const std::vector<std::function<void(const CancelCheck &)>> &t
         throw;
     }
     bool canceled = false;
+    std::exception_ptr failure;
     {
         std::unique_lock<std::mutex> lock(mu);
+        // The caller's own way of waiting (a backend's latch, with its wait
+        // event), in short slices: the workers cannot wake it.
+        const WaitHook hook = wait_hook();
         while (finished < tasks.size()) {
-            cv.wait_for(lock, std::chrono::milliseconds(kCancelPollMs));
+            if (hook != nullptr) {
+                lock.unlock();
+                try {
+                    hook(-1, 0, kCancelPollMs / 5);
+                } catch (...) {
+                    // Stop and join the workers (they use this frame) first.
+                    failure = std::current_exception();
+                    stop = true;
+                }
+                lock.lock();
+                if (failure) break;
+            } else {
+                cv.wait_for(lock, std::chrono::milliseconds(kCancelPollMs));
+            }
             if (!canceled && cancel) {
                 lock.unlock();
                 canceled = cancel();
@@ -196,6 +214,7 @@ bool run_parallel(const std::vector<std::function<void(const CancelCheck &)>> &t
         }
     }
     for (auto &t : threads) t.join();
+    if (failure) std::rethrow_exception(failure);
     return canceled;
 }
 

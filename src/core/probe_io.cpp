@@ -34,6 +34,13 @@ void UniqueFd::reset(int fd) {
     fd_ = fd;
 }
 
+namespace {
+thread_local WaitHook thread_wait_hook = nullptr;
+}
+
+void set_wait_hook(WaitHook hook) { thread_wait_hook = hook; }
+WaitHook wait_hook() { return thread_wait_hook; }
+
 Error canceled_error() {
     return make_error(sqlstate::kQueryCanceled, "TLS probe canceled");
 }
@@ -50,6 +57,10 @@ std::optional<Error> wait_fd(int fd, short events, const ProbeContext &ctx, cons
         if (ctx.canceled()) return canceled_error();
         int left = ctx.deadline.remaining_ms();
         if (left == 0) return timeout_error(ctx, phase, timeout_state);
+        if (thread_wait_hook != nullptr) {
+            if (thread_wait_hook(fd, events, std::min(left, kCancelPollMs)) > 0) return std::nullopt;
+            continue;
+        }
         pollfd p{fd, events, 0};
         int rc = ::poll(&p, 1, std::min(left, kCancelPollMs));
         if (rc > 0) return std::nullopt;  // ready, or an error the next call will report

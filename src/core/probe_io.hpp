@@ -25,6 +25,19 @@ using CancelCheck = std::function<bool()>;
 // Longest a wait may go without asking CancelCheck again.
 inline constexpr int kCancelPollMs = 50;
 
+// How the thread that installed it waits, when the embedding process has its
+// own way (a PostgreSQL backend: its latch, with a wait event shown in
+// pg_stat_activity). Wait until `fd` is ready for `events` (POLLIN/POLLOUT)
+// or `timeout_ms` pass; fd < 0: only sleep, waking early when the process is
+// signalled. Returns > 0 when the fd is ready, 0 otherwise (timeout or woken:
+// the caller asks the cancel check and the deadline again). May throw.
+using WaitHook = int (*)(int fd, short events, int timeout_ms);
+
+// Install (or, with nullptr, remove) the hook for the calling thread only:
+// the probe's own helper threads always use poll().
+void set_wait_hook(WaitHook hook);
+WaitHook wait_hook();
+
 class Deadline {
   public:
     using Clock = std::chrono::steady_clock;

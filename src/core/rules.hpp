@@ -232,6 +232,26 @@ std::vector<Finding> check_client_cert_expiry(const std::vector<SessionFacts> &s
                                               const Thresholds &t, std::int64_t now);
 
 // ---------------------------------------------------------------------------
+// The extension's own settings (rows of pg_file_settings)
+// ---------------------------------------------------------------------------
+
+// A tls_audit.* line of the configuration files that PostgreSQL could not
+// apply (pg_file_settings.error is set).
+struct FileSetting {
+    std::string name;     // e.g. tls_audit.probe_allowed_hosts
+    std::string setting;  // the value as written
+    std::string file;     // sourcefile; empty when unknown
+    int line = 0;
+    std::string error;    // e.g. "setting could not be applied"
+};
+
+// Settings whose refusal weakens what the extension enforces or reveals:
+// critical when not applied; the others are warnings.
+bool is_security_setting(std::string_view name);
+
+std::vector<Finding> check_settings_not_applied(const std::vector<FileSetting> &rows);
+
+// ---------------------------------------------------------------------------
 // All checks at once
 // ---------------------------------------------------------------------------
 
@@ -260,6 +280,7 @@ struct AuditFacts {
     Input<std::vector<HbaRule>> hba;             // pg_hba_file_rules
     Input<std::vector<std::string>> md5_roles;   // roles with MD5 hashes (superuser only)
     Input<std::vector<SessionFacts>> sessions;   // tls_audit.sessions
+    Input<std::vector<FileSetting>> file_settings;  // tls_audit.* rows of pg_file_settings with an error
 };
 
 // Every check of check_names(), in that order: the findings of each, or its

@@ -18,9 +18,17 @@ namespace tls_audit {
 std::string take_openssl_error(const char *fallback) {
     unsigned long first = ERR_get_error();
     if (first == 0) return fallback;
-    // Keep the first error: later ones are usually "PEM lib"-style wrappers.
-    const char *reason = ERR_reason_error_string(first);
     ERR_clear_error();
+    // Keep the first error: later ones are usually "PEM lib"-style wrappers.
+    // A system error (fopen of a CA file, ...) carries errno as its reason
+    // and has no reason string: say what errno says ("Permission denied").
+    if (ERR_GET_LIB(first) == ERR_LIB_SYS) {
+        const int err = ERR_GET_REASON(first);
+        return err != 0 ? std::string(std::strerror(err)) : std::string(fallback);
+    }
+    if (ERR_GET_LIB(first) == ERR_LIB_ASN1 && ERR_GET_REASON(first) == ASN1_R_INVALID_UTF8STRING)
+        return "a UTF8String is not valid UTF-8";
+    const char *reason = ERR_reason_error_string(first);
     if (reason == nullptr) return fallback;
     return reason;
 }
@@ -124,6 +132,17 @@ Expected<std::vector<X509Ptr>> parse_der(std::string_view input) {
     X509Ptr cert(d2i_X509(nullptr, &p, static_cast<long>(input.size())));
     if (!cert) {
         std::string why = take_openssl_error("not a DER certificate");
+        // A complete DER SEQUENCE whose content OpenSSL refused is a broken
+        // certificate, not some other format: say what is wrong in it.
+        const unsigned char *q = start;
+        long length = 0;
+        int tag = 0, cls = 0;
+        const int info = ASN1_get_object(&q, &length, &tag, &cls, static_cast<long>(input.size()));
+        const bool der_sequence = (info & 0x80) == 0 && tag == V_ASN1_SEQUENCE && cls == V_ASN1_UNIVERSAL &&
+                                  static_cast<std::size_t>(q - start) + static_cast<std::size_t>(length) == input.size();
+        if (der_sequence)
+            return bad_input("invalid DER certificate: " + why,
+                             "The input is DER-encoded but not a valid X.509 certificate; check how it was produced.");
         return bad_input("input is neither PEM nor a DER certificate (" + why + ")",
                          "Pass DER bytes of one certificate, or PEM text with -----BEGIN CERTIFICATE----- blocks.");
     }

@@ -83,6 +83,45 @@ inline bool gss_encrypted(Port *port) {
 #define TLS_AUDIT_MODULE_MAGIC PG_MODULE_MAGIC
 #endif
 
+// Every GUC the server knows, placeholders included. 16 keeps them in a hash
+// table: get_guc_variables(&n) returns a palloc'd array; 15 returns its own
+// array, sized by GetNumConfigOptions().
+inline struct config_generic **guc_variables(int *count) {
+#if PG_VERSION_NUM >= 160000
+    return get_guc_variables(count);
+#else
+    *count = GetNumConfigOptions();
+    return get_guc_variables();
+#endif
+}
+
+// Memory for a GUC check hook's *extra, which guc.c frees itself. 16 moved
+// GUC memory into a memory context: extras must come from guc_malloc()
+// (freed with pfree()); 15 frees them with free(), and its guc_malloc() is
+// static. NULL when out of memory (the check hook then fails).
+inline void *guc_extra_alloc(size_t size) {
+#if PG_VERSION_NUM >= 160000
+    return guc_malloc(LOG, size);
+#else
+    return malloc(size);
+#endif
+}
+
+// The wait event a backend shows in pg_stat_activity while a probe waits on
+// the network. 17 added custom wait events (WaitEventExtensionNew(), one id
+// per name in shared memory, shown as type Extension, event TlsAuditProbe);
+// before, extensions share PG_WAIT_EXTENSION (shown as Extension/Extension).
+inline uint32 probe_wait_event() {
+#if PG_VERSION_NUM >= 170000
+    static uint32 id = 0;
+    if (id == 0) id = WaitEventExtensionNew("TlsAuditProbe");
+    return id;
+#else
+    return PG_WAIT_EXTENSION;
+#endif
+}
+inline constexpr const char *kProbeWaitEventName = PG_VERSION_NUM >= 170000 ? "TlsAuditProbe" : "Extension";
+
 // The server's major version, for messages.
 inline constexpr int kMajorVersion = PG_VERSION_NUM / 10000;
 

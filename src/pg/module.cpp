@@ -1,5 +1,6 @@
 // Module entry point: GUCs, hooks and shared-memory requests of every area.
 #include "module.hpp"
+#include "start_settings.hpp"
 
 #include "version.hpp"
 
@@ -25,6 +26,9 @@ bool loaded_at_startup() { return preloaded; }
 
 extern "C" void _PG_init(void) {
     tls_audit::pg::preloaded = process_shared_preload_libraries_in_progress;
+    // tls_audit.* values read from the files before we were loaded; the
+    // areas' definitions below may refuse them (see start_settings.hpp).
+    tls_audit::pg::snapshot_start_settings();
     // Each area registers its GUCs, hooks and shared memory in its own file;
     // one call per area, in this order.
     // @areas (keep this marker: one line per area is added below it)
@@ -34,5 +38,7 @@ extern "C" void _PG_init(void) {
     tls_audit::pg::init_sessions();
     tls_audit::pg::init_probe();
 
+    // After every area: the values the definitions refused, one WARNING each.
+    tls_audit::pg::report_start_settings();
     MarkGUCPrefixReserved("tls_audit");
 }

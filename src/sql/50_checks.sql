@@ -56,6 +56,7 @@ DECLARE
     failing text[];
     retention integer;
     standby boolean := pg_catalog.pg_is_in_recovery();
+    channel text;
 BEGIN
     SELECT coalesce(pg_catalog.array_agg(ROW(run_time, c."check", c.severity, c.object, c.message, c.hint)::tls_audit.check_history), '{}')
       INTO findings
@@ -101,20 +102,32 @@ BEGIN
          WHERE run_at < run_time - pg_catalog.make_interval(days => retention);
     END IF;
 
-    -- Delivered to LISTEN tls_audit sessions when the transaction commits.
-    -- Bounded size: the check names are a fixed set.
-    PERFORM pg_catalog.pg_notify('tls_audit', pg_catalog.jsonb_build_object(
-        'run_at', run_time,
-        'database', pg_catalog.current_database(),
-        'cluster_name', pg_catalog.current_setting('cluster_name'),
-        'worst_severity', worst,
-        'counts', counts,
-        'failing_checks', pg_catalog.to_jsonb(failing))::text);
+    -- Opt-in (tls_audit.notify_channel, empty by default): a NOTIFY can be
+    -- received by every role that can connect to this database, so the
+    -- payload is only what tls_audit.notify_payload says. Delivered when the
+    -- transaction commits; bounded size: the check names are a fixed set.
+    channel := pg_catalog.current_setting('tls_audit.notify_channel', true);
+    IF coalesce(channel, '') <> '' THEN
+        PERFORM pg_catalog.pg_notify(channel, CASE coalesce(pg_catalog.current_setting('tls_audit.notify_payload', true), 'severity')
+            WHEN 'none' THEN ''
+            WHEN 'summary' THEN pg_catalog.jsonb_build_object(
+                'run_at', run_time,
+                'database', pg_catalog.current_database(),
+                'cluster_name', pg_catalog.current_setting('cluster_name'),
+                'worst_severity', worst,
+                'counts', counts,
+                'failing_checks', pg_catalog.to_jsonb(failing))::text
+            ELSE pg_catalog.jsonb_build_object(
+                'run_at', run_time,
+                'database', pg_catalog.current_database(),
+                'worst_severity', worst)::text
+            END);
+    END IF;
     RETURN worst;
 END;
 $function$;
 COMMENT ON FUNCTION tls_audit.record_checks() IS
-  'Run the checks, append them to tls_audit.check_history, delete history older than tls_audit.history_retention_days, log a WARNING per warning/critical finding, NOTIFY tls_audit with a JSON summary, and return the worst severity; on a hot standby it only logs';
+  'Run the checks, append them to tls_audit.check_history, delete history older than tls_audit.history_retention_days, log a WARNING per warning/critical finding, NOTIFY the channel tls_audit.notify_channel names (none by default; payload per tls_audit.notify_payload), and return the worst severity; on a hot standby it only logs';
 -- Writes history and sends notifications: superusers (and roles granted it) only.
 REVOKE ALL ON FUNCTION tls_audit.record_checks() FROM PUBLIC;
 

@@ -65,11 +65,13 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t *data, std::size_t size
     auto hosts = parse_allowed_hosts(input);
     if (hosts) {
         std::string joined;
-        for (const auto &h : hosts.value()) {
+        for (const auto &entry : hosts.value()) {
+            const std::string &h = entry.host;
             require(!h.empty() && h != "*");
             for (char c : h) require(!(c >= 'A' && c <= 'Z') && c != ',' && c != ' ');
-            if (h.rfind("*.", 0) != 0) require(host_allowed(h, hosts.value()));
-            joined += (joined.empty() ? "" : ",") + h;
+            if (entry.port) require(*entry.port >= 1 && *entry.port <= 65535);
+            if (h.rfind("*.", 0) != 0) require(host_allowed(h, entry.port.value_or(5432), hosts.value()));
+            joined += (joined.empty() ? "" : ",") + to_string(entry);
         }
         auto again = parse_allowed_hosts(joined);
         require(again.ok() && again.value() == hosts.value());
@@ -77,9 +79,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t *data, std::size_t size
         require(hosts.error().sqlstate.size() == 5 && !hosts.error().message.empty());
     }
     // The input as a host against a fixed list, and an empty list allows all.
-    static const std::vector<std::string> kList = {"db.example.com", "*.example.org", "127.0.0.1"};
-    (void)host_allowed(input, kList);
-    require(host_allowed(input, {}));
+    static const std::vector<AllowedHost> kList = {
+        {"db.example.com", std::nullopt}, {"*.example.org", 5432}, {"127.0.0.1", std::nullopt}};
+    (void)host_allowed(input, 5432, kList);
+    require(host_allowed(input, 5432, {}));
 
     if (auto s = parse_severity(input)) require(parse_severity(severity_name(*s)) == s);
     if (auto o = parse_outcome(input)) require(parse_outcome(outcome_name(*o)) == o);

@@ -1,6 +1,7 @@
 # tls_audit.record_checks() scheduled with the real pg_cron: a history row
 # appears, the WARNING lines reach the server log, and NOTIFY tls_audit
-# reaches a listening session with a JSON summary of the run.
+# (opt-in: tls_audit.notify_channel) reaches a listening session with a JSON
+# summary of the run.
 use strict;
 use warnings;
 
@@ -27,7 +28,10 @@ my $node = new_tls_node(
 	conf => "shared_preload_libraries = 'pg_tls_audit,pg_cron'\n"
 	  . "cron.database_name = 'postgres'\n"
 	  . "cron.use_background_workers = on\n"
-	  . "max_worker_processes = 16\n");
+	  . "max_worker_processes = 16\n"
+	  # 1.1: the NOTIFY is opt-in, with the payload the operator chose.
+	  . "tls_audit.notify_channel = 'tls_audit'\n"
+	  . "tls_audit.notify_payload = 'summary'\n");
 $node->safe_psql('postgres', 'CREATE EXTENSION pg_cron');
 
 my $listener = $node->background_psql('postgres');

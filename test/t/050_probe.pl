@@ -90,6 +90,21 @@ is($old->safe_psql('postgres',
 	"SELECT hostname_match FROM tls_audit.probe_certificates('127.0.0.1', " . $old->port . ", sni => 'wrong.example', ca_file => '$ca') WHERE position = 0"),
 	'f', 'wrong host name does not match');
 
+# A CA file the server cannot read says why (1.0: "unknown error").
+my $locked_ca = $old->data_dir . '/locked-ca.crt';
+system("cp $ca $locked_ca") == 0 or die;
+chmod 0000, $locked_ca;
+SKIP:
+{
+	skip 'running as root: a mode 000 file stays readable', 1 if $> == 0;
+	my (undef, undef, $ca_err) = $old->psql('postgres',
+		"SELECT * FROM tls_audit.probe_certificates('127.0.0.1', " . $old->port . ", ca_file => '$locked_ca')");
+	like($ca_err, qr/could not load CA file "\Q$locked_ca\E": Permission denied/, 'unreadable ca_file: "Permission denied"');
+}
+my (undef, undef, $missing_err) = $old->psql('postgres',
+	"SELECT * FROM tls_audit.probe_certificates('127.0.0.1', " . $old->port . ", ca_file => '/nonexistent/ca.crt')");
+like($missing_err, qr/could not load CA file "\/nonexistent\/ca\.crt": No such file or directory/, 'missing ca_file: "No such file or directory"');
+
 # Errors, each distinct and quick.
 my ($rc, $out, $err) = $old->psql('postgres', "SELECT * FROM tls_audit.probe('127.0.0.1', " . $nossl->port . ")");
 like($err, qr/server does not support SSL/, 'ssl=off server: "server does not support SSL"');
@@ -157,6 +172,21 @@ like($err, qr/not allowed by tls_audit.probe_allowed_hosts/, 'allow-list refuses
 is($old->safe_psql('postgres',
 	"SET tls_audit.probe_allowed_hosts = '127.0.0.1'; SELECT count(*) FROM tls_audit.probe('127.0.0.1', " . $old->port . ") WHERE accepted"),
 	'4', 'allow-list admits a listed host');
+# 1.1: an entry may name the one port it allows (host:port, [IPv6]:port).
+my $port = $old->port;
+my $other = $port + 1;
+is($old->safe_psql('postgres',
+	"SET tls_audit.probe_allowed_hosts = '[::1]:$port, 127.0.0.1:$port'; SELECT count(*) FROM tls_audit.probe('127.0.0.1', $port) WHERE accepted"),
+	'4', 'allow-list admits the host on its listed port');
+($rc, $out, $err) = $old->psql('postgres',
+	"SET tls_audit.probe_allowed_hosts = '127.0.0.1:$port'; SELECT * FROM tls_audit.probe('127.0.0.1', $other)");
+like($err, qr/probe target "127.0.0.1" port $other is not allowed by tls_audit.probe_allowed_hosts/,
+	'allow-list refuses another port of a listed host');
+($rc, $out, $err) = $old->psql('postgres',
+	"SET tls_audit.probe_allowed_hosts = '127.0.0.1:$other'; SELECT * FROM tls_audit.probe_certificates('127.0.0.1', $port)");
+like($err, qr/port $port is not allowed/, 'probe_certificates() obeys the port too');
+($rc, $out, $err) = $old->psql('postgres', "SET tls_audit.probe_allowed_hosts = '127.0.0.1:99999'");
+like($err, qr/port must be a number from 1 to 65535/, 'a bad port is rejected when set');
 ($rc, $out, $err) = $old->psql('postgres', "SET tls_audit.probe_allowed_hosts = 'a,,b'");
 like($err, qr/invalid value for parameter "tls_audit.probe_allowed_hosts"/, 'malformed allow-list rejected when set');
 

@@ -30,6 +30,7 @@
 #include "probe_direct.hpp"
 #include "probe_io.hpp"
 #include "probe_sslrequest.hpp"
+#include "probe_tls.hpp"
 #include "test_certs.hpp"
 #include "x509.hpp"
 
@@ -889,4 +890,48 @@ TEST(ProbeDirectTest, OverASocketPair) {
     ASSERT_TRUE(r.ok()) << r.error().message;
     EXPECT_TRUE(r.value().accepted);
     EXPECT_EQ(unused.log(1).size(), 1u);
+// Issue #22: a CA file that cannot be opened said "unknown error".
+TEST(ProbeTest, UnreadableCaFileSaysWhy) {
+    auto store = load_trust_store("/nonexistent/pg_tls_audit/ca.pem");
+    ASSERT_FALSE(store.ok());
+    EXPECT_NE(store.error().message.find("No such file or directory"), std::string::npos) << store.error().message;
+    EXPECT_EQ(store.error().message.find("unknown error"), std::string::npos) << store.error().message;
+}
+
+// The embedding process's wait (a backend's latch) replaces poll() on the
+// thread that installed it, and only there.
+namespace {
+std::atomic<int> hook_calls{0};
+int counting_hook(int fd, short events, int timeout_ms) {
+    ++hook_calls;
+    pollfd p{fd, events, 0};
+    return fd < 0 ? 0 : ::poll(&p, 1, timeout_ms);
+}
+}  // namespace
+
+TEST(ProbeTest, WaitHookServesOnlyItsThread) {
+    int sv[2];
+    ASSERT_EQ(::socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+    set_wait_hook(counting_hook);
+    hook_calls = 0;
+    ProbeContext ctx("socketpair", 300, {});
+    // Nothing to read: the hook is asked until the deadline.
+    auto timeout = wait_fd(sv[0], POLLIN, ctx, "reading", "08006");
+    ASSERT_TRUE(timeout.has_value());
+    EXPECT_NE(timeout->message.find("timed out"), std::string::npos);
+    EXPECT_GE(hook_calls.load(), 2);
+    ASSERT_EQ(::write(sv[1], "x", 1), 1);
+    ProbeContext ready("socketpair", 300, {});
+    EXPECT_FALSE(wait_fd(sv[0], POLLIN, ready, "reading", "08006").has_value());
+    const int before = hook_calls.load();
+    std::thread other([&] {
+        EXPECT_EQ(wait_hook(), nullptr);
+        ProbeContext c("socketpair", 300, {});
+        EXPECT_FALSE(wait_fd(sv[0], POLLIN, c, "reading", "08006").has_value());
+    });
+    other.join();
+    EXPECT_EQ(hook_calls.load(), before);
+    set_wait_hook(nullptr);
+    ::close(sv[0]);
+    ::close(sv[1]);
 }

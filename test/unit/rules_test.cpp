@@ -98,7 +98,33 @@ TEST(RulesTest, CheckNamesAreStableAndUnique) {
     EXPECT_EQ(names.size(), 21u);
     EXPECT_EQ(std::set<std::string>(names.begin(), names.end()).size(), names.size());
     EXPECT_EQ(names.front(), "ssl_enabled");
-    EXPECT_EQ(names.back(), "client_cert_expiry");
+    EXPECT_EQ(names.back(), "settings_not_applied");
+}
+
+TEST(RulesTest, SettingsNotAppliedNamesEachRefusedLine) {
+    EXPECT_TRUE(all_ok(check_settings_not_applied({})));
+    std::vector<FileSetting> rows = {
+        {"tls_audit.probe_allowed_hosts", "db1.example.com db2.example.com", "/data/postgresql.conf", 12,
+         "setting could not be applied"},
+        {"tls_audit.census_max", "abc", "/data/postgresql.conf", 13, "setting could not be applied"},
+        {"tls_audit.min_protocol", "TLSv1.4", "", 0, ""},
+    };
+    auto f = check_settings_not_applied(rows);
+    ASSERT_EQ(f.size(), 3u);
+    EXPECT_EQ(f[0].check, "settings_not_applied");
+    EXPECT_EQ(f[0].severity, Severity::Critical);
+    EXPECT_EQ(f[0].object, "tls_audit.probe_allowed_hosts");
+    EXPECT_NE(f[0].message.find("'db1.example.com db2.example.com' (/data/postgresql.conf line 12) is not in effect"),
+              std::string::npos)
+        << f[0].message;
+    EXPECT_NE(f[0].message.find("no host may be probed"), std::string::npos) << f[0].message;
+    EXPECT_EQ(f[1].severity, Severity::Warning);
+    EXPECT_NE(f[1].message.find("default value applies"), std::string::npos) << f[1].message;
+    EXPECT_EQ(f[2].severity, Severity::Critical);
+    EXPECT_NE(f[2].message.find("(the configuration files)"), std::string::npos) << f[2].message;
+    for (const auto &x : f) EXPECT_FALSE(x.hint.empty());
+    EXPECT_TRUE(is_security_setting("TLS_AUDIT.Probe_Allowed_Hosts"));
+    EXPECT_FALSE(is_security_setting("tls_audit.census_max"));
 }
 
 TEST(RulesTest, NotAvailableIsInfo) {
@@ -724,6 +750,7 @@ AuditFacts clean_facts() {
     f.hba = Input<std::vector<HbaRule>>::of({rule(1, "hostssl", "all", "", "scram-sha-256")});
     f.md5_roles = Input<std::vector<std::string>>::of({});
     f.sessions = Input<std::vector<SessionFacts>>::of({});
+    f.file_settings = Input<std::vector<FileSetting>>::of({});
     return f;
 }
 
@@ -766,6 +793,7 @@ TEST(RulesTest, EvaluateWithMissingInputs) {
     f.sessions = Input<std::vector<SessionFacts>>::none("no sessions view");
     f.ciphers = Input<std::vector<CipherFacts>>::none("bad list");
     f.ca_certificates = Input<std::vector<CertInfo>>::none("no CA view");
+    f.file_settings = Input<std::vector<FileSetting>>::none("permission denied for function pg_show_all_file_settings");
     auto findings = evaluate(f);
     EXPECT_EQ(checks_in(findings), check_names());
     int info = 0;
@@ -775,6 +803,6 @@ TEST(RulesTest, EvaluateWithMissingInputs) {
             EXPECT_EQ(x.message.rfind("not available: ", 0), 0u) << x.message;
         }
     }
-    // 7 server checks, weak_ciphers, ca_file_expiry, 3 hba, md5, 2 session checks.
-    EXPECT_EQ(info, 15);
+    // 7 server checks, weak_ciphers, ca_file_expiry, 3 hba, md5, 2 session checks, settings_not_applied.
+    EXPECT_EQ(info, 16);
 }

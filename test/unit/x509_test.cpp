@@ -5,6 +5,9 @@
 #include <ctime>
 #include <vector>
 
+#include <openssl/crypto.h>
+#include <openssl/x509.h>
+
 #include "test_certs.hpp"
 #include "x509.hpp"
 
@@ -210,4 +213,29 @@ TEST(X509Test, BriefDescriptionLeavesOutOnlyTheCostlyFields) {
     EXPECT_FALSE(brief.self_signed);
     EXPECT_TRUE(brief.sha256.empty());
     EXPECT_TRUE(brief.san.empty());
+}
+
+// Issue #22: a certificate whose name holds a UTF8String that is not UTF-8
+// was reported as "neither PEM nor a DER certificate".
+TEST(X509Test, InvalidUtf8StringIsNamedAsSuch) {
+    auto certs = parse_certificates(read_cert_file("selfsigned.crt"));
+    ASSERT_TRUE(certs.ok());
+    unsigned char *der = nullptr;
+    const int len = i2d_X509(certs.value()[0].get(), &der);
+    ASSERT_GT(len, 0);
+    std::string bytes(reinterpret_cast<const char *>(der), static_cast<std::size_t>(len));
+    OPENSSL_free(der);
+    // The commonName attribute: OID 2.5.4.3, then a UTF8String (tag 0x0c).
+    const std::string cn_utf8("\x06\x03\x55\x04\x03\x0c", 6);
+    const std::size_t at = bytes.find(cn_utf8);
+    ASSERT_NE(at, std::string::npos) << "no UTF8String commonName in the test certificate";
+    ASSERT_GT(static_cast<unsigned char>(bytes[at + 6]), 0u);  // a non-empty value
+    bytes[at + 7] = '\xff';  // never valid in UTF-8
+
+    auto r = certificate_infos(bytes);
+    ASSERT_FALSE(r.ok());
+    EXPECT_EQ(r.error().sqlstate, "22023");
+    EXPECT_EQ(r.error().message.find("neither PEM nor"), std::string::npos) << r.error().message;
+    EXPECT_NE(r.error().message.find("invalid DER certificate: a UTF8String is not valid UTF-8"), std::string::npos)
+        << r.error().message;
 }

@@ -224,6 +224,26 @@ Input<std::vector<SessionFacts>> gather_sessions() {
     return Input<std::vector<SessionFacts>>::of(std::move(sessions));
 }
 
+// tls_audit.* lines of the configuration files that cannot be applied
+// (pg_file_settings reads the files again; superuser unless granted).
+Input<std::vector<FileSetting>> gather_file_settings() {
+    auto rows = query("SELECT name, setting, sourcefile, sourceline, error FROM pg_catalog.pg_file_settings "
+                      "WHERE pg_catalog.lower(name) LIKE 'tls\\_audit.%' AND error IS NOT NULL ORDER BY seqno",
+                      5);
+    if (!rows.ok()) return Input<std::vector<FileSetting>>::none(rows.error().message);
+    std::vector<FileSetting> settings;
+    for (const auto &r : rows.value()) {
+        FileSetting s;
+        s.name = text(r, 0);
+        s.setting = text(r, 1);
+        s.file = text(r, 2);
+        s.line = static_cast<int>(integer(r, 3));
+        s.error = text(r, 4);
+        settings.push_back(std::move(s));
+    }
+    return Input<std::vector<FileSetting>>::of(std::move(settings));
+}
+
 // The next update of the CRL that one CA of ssl_ca_file issued.
 struct CaCrl {
     std::string subject;
@@ -311,6 +331,7 @@ AuditFacts gather() {
     f.hba = gather_hba();
     f.md5_roles = gather_md5_roles();
     f.sessions = gather_sessions();
+    f.file_settings = gather_file_settings();
     pg::call([] { SPI_finish(); });
     return f;
 }

@@ -59,11 +59,19 @@ ProbeTarget read_target(FunctionCallInfo fcinfo, bool with_ca_file) {
     }
     if (auto invalid = validate_target(target)) throw CoreError(*invalid);
 
-    auto allowed = parse_allowed_hosts(pg::probe_allowed_hosts()).take();
-    if (!host_allowed(target.host, allowed))
+    if (pg::probe_allowed_hosts_refused())
         throw CoreError(make_error(sqlstate::kInsufficientPrivilege,
-                                   "probe target \"" + target.host + "\" is not allowed by tls_audit.probe_allowed_hosts",
-                                   "Add the host to tls_audit.probe_allowed_hosts, or leave the setting empty."));
+                                   "no probe target is allowed: the value of tls_audit.probe_allowed_hosts in the "
+                                   "configuration files could not be applied at server start",
+                                   "Correct tls_audit.probe_allowed_hosts (the server log and tls_audit.run_checks() "
+                                   "say what is wrong) and reload the configuration."));
+    auto allowed = parse_allowed_hosts(pg::probe_allowed_hosts()).take();
+    if (!host_allowed(target.host, target.port, allowed))
+        throw CoreError(make_error(sqlstate::kInsufficientPrivilege,
+                                   "probe target \"" + target.host + "\" port " + std::to_string(target.port) +
+                                       " is not allowed by tls_audit.probe_allowed_hosts",
+                                   "Add the host (or host:port) to tls_audit.probe_allowed_hosts, or leave the "
+                                   "setting empty."));
     return target;
 }
 
