@@ -58,7 +58,12 @@ ProbeTarget read_target(FunctionCallInfo fcinfo, bool with_ca_file) {
                                        "Only superusers and members of pg_read_server_files may name a server file."));
     }
     if (auto invalid = validate_target(target)) throw CoreError(*invalid);
+    check_target_allowed(target.host, target.port);
+    return target;
+}
 
+// tls_audit.probe_allowed_hosts: fail closed when its start value was refused.
+void check_target_allowed(const std::string &host, int port) {
     if (pg::probe_allowed_hosts_refused())
         throw CoreError(make_error(sqlstate::kInsufficientPrivilege,
                                    "no probe target is allowed: the value of tls_audit.probe_allowed_hosts in the "
@@ -66,13 +71,12 @@ ProbeTarget read_target(FunctionCallInfo fcinfo, bool with_ca_file) {
                                    "Correct tls_audit.probe_allowed_hosts (the server log and tls_audit.run_checks() "
                                    "say what is wrong) and reload the configuration."));
     auto allowed = parse_allowed_hosts(pg::probe_allowed_hosts()).take();
-    if (!host_allowed(target.host, target.port, allowed))
+    if (!host_allowed(host, port, allowed))
         throw CoreError(make_error(sqlstate::kInsufficientPrivilege,
-                                   "probe target \"" + target.host + "\" port " + std::to_string(target.port) +
+                                   "probe target \"" + host + "\" port " + std::to_string(port) +
                                        " is not allowed by tls_audit.probe_allowed_hosts",
                                    "Add the host (or host:port) to tls_audit.probe_allowed_hosts, or leave the "
                                    "setting empty."));
-    return target;
 }
 
 bool is_cancel(const Error &e) { return e.sqlstate == sqlstate::kQueryCanceled; }

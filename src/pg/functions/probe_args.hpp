@@ -14,6 +14,10 @@ namespace tls_audit::pg_probe {
 // Throws CoreError (inside guarded()).
 ProbeTarget read_target(FunctionCallInfo fcinfo, bool with_ca_file);
 
+// tls_audit.probe_allowed_hosts for (host, port): refuses every target when
+// the setting's start value was refused. Throws CoreError.
+void check_target_allowed(const std::string &host, int port);
+
 bool is_cancel(const Error &e);
 
 // After a probe stopped for an interrupt: let PostgreSQL service it (cancel,

@@ -36,14 +36,6 @@ std::string text_arg(FunctionCallInfo fcinfo, int n) {
     throw CoreError(make_error("22004", std::string(name) + " must not be NULL"));
 }
 
-void check_allowed_host(const std::string &host) {
-    auto allowed = parse_allowed_hosts(pg::probe_allowed_hosts()).take();
-    if (!host_allowed(host, allowed))
-        throw CoreError(make_error(sqlstate::kInsufficientPrivilege,
-                                   "probe target \"" + host + "\" is not allowed by tls_audit.probe_allowed_hosts",
-                                   "Add the host to tls_audit.probe_allowed_hosts, or leave the setting empty."));
-}
-
 void check_may_read_server_files(const std::string &what) {
     const bool may_read = pg::call([] { return has_privs_of_role(GetUserId(), ROLE_PG_READ_SERVER_FILES); });
     if (!may_read)
@@ -96,7 +88,7 @@ extern "C" Datum tls_audit_probe_plaintext(PG_FUNCTION_ARGS) {
         const std::string dbname = PG_ARGISNULL(3) ? std::string() : text_arg(fcinfo, 3);
         if (auto invalid = validate_target(target)) throw CoreError(*invalid);
         if (auto invalid = validate_startup_names(user, dbname)) throw CoreError(*invalid);
-        check_allowed_host(target.host);
+        pg_probe::check_target_allowed(target.host, target.port);
 
         auto report = probe_plaintext(target, user, dbname, pg::cancel_requested());
         if (!report.ok()) {
