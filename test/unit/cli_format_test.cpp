@@ -226,14 +226,14 @@ TEST(CliFormatTest, DirectTlsInEveryFormat) {
 
     std::string json = format_json({rs, o, kNow});
     for (const char *needle :
-         {"\"timeout_ms\":5000,\"direct_tls\":true}",  // in the policy
+         {"\"timeout_ms\":5000,\"direct_tls\":true,",  // in the policy
           "\"direct_tls\":{\"accepted\":true,\"protocol\":\"TLSv1.3\",\"cipher\":\"TLS_AES_256_GCM_SHA384\","
           "\"alpn\":\"postgresql\",\"error\":null}",
           "\"direct_tls\":{\"accepted\":false,\"protocol\":null,\"cipher\":null,\"alpn\":null,"
           "\"error\":\"server closed the connection during the TLS handshake\"}",
           "\"direct_tls\":{\"accepted\":null,\"protocol\":null,\"cipher\":null,\"alpn\":null,"
           "\"error\":\"timed out after 5000 ms while handshaking\"}",
-          "\"hostname_match\":null,\"direct_tls\":null,\"findings\""})  // the failed target
+          "\"hostname_match\":null,\"direct_tls\":null,"})  // the failed target
         EXPECT_NE(json.find(needle), std::string::npos) << needle << "\nin: " << json;
 
     std::string tap = format_tap({rs, o, kNow});
@@ -259,6 +259,6 @@ TEST(CliFormatTest, WithoutDirectTlsNothingChanges) {
     EXPECT_EQ(format_tap({rs, o, kNow}).find("direct TLS"), std::string::npos);
     EXPECT_EQ(format_nagios({rs, o, kNow}).find("direct"), std::string::npos);
     std::string json = format_json({rs, o, kNow});
-    EXPECT_NE(json.find("\"timeout_ms\":5000,\"direct_tls\":false}"), std::string::npos) << json;
+    EXPECT_NE(json.find("\"timeout_ms\":5000,\"direct_tls\":false,"), std::string::npos) << json;
     EXPECT_NE(json.find("\"direct_tls\":null"), std::string::npos) << json;  // present, never missing
 }

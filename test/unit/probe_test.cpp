@@ -890,6 +890,8 @@ TEST(ProbeDirectTest, OverASocketPair) {
     ASSERT_TRUE(r.ok()) << r.error().message;
     EXPECT_TRUE(r.value().accepted);
     EXPECT_EQ(unused.log(1).size(), 1u);
+}
+
 // Issue #22: a CA file that cannot be opened said "unknown error".
 TEST(ProbeTest, UnreadableCaFileSaysWhy) {
     auto store = load_trust_store("/nonexistent/pg_tls_audit/ca.pem");
