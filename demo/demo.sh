@@ -1,21 +1,35 @@
 #!/usr/bin/env bash
 # pg_tls_audit demo: installs what it needs, builds and installs the
 # extension, then runs the five-minute tour (doc/tour.sh): a throwaway
-# TLS-enabled PostgreSQL 15 cluster with freshly generated certificates,
-# clients at several TLS versions and with a client certificate, and what
-# tls_audit shows about them. Run as root on Debian 12:
-#   bash demo/demo.sh          (KEEP=1 leaves the cluster running)
+# TLS-enabled PostgreSQL cluster with freshly generated certificates, clients
+# at several TLS versions and with a client certificate, and what tls_audit
+# shows about them. Run as root on Debian 12:
+#   bash demo/demo.sh                  PostgreSQL 15 (Debian's packages)
+#   PG_VERSION=18 bash demo/demo.sh    PostgreSQL 18, built once from Debian's
+#                                      source package (test/pg-versions.sh)
+#   KEEP=1 bash demo/demo.sh           leaves the cluster running
 set -euo pipefail
 
 repo=$(cd "$(dirname "$0")/.." && pwd)
-export PG_CONFIG=${PG_CONFIG:-/usr/lib/postgresql/15/bin/pg_config}
+version=${PG_VERSION:-15}
 
 echo "== installing dependencies (apt)"
 bash "$repo/test/deps.sh"
 
+if [ -z "${PG_CONFIG:-}" ]; then
+    echo "== PostgreSQL $version"
+    PG_CONFIG=$(bash "$repo/test/pg-versions.sh" pg_config "$version") || {
+        echo "PostgreSQL $version is not available here (see above)" >&2
+        exit 1
+    }
+fi
+export PG_CONFIG
+echo "   $("$PG_CONFIG" --version)"
+
 echo "== building and installing pg_tls_audit"
-make -C "$repo" -s -j"$(nproc)" >/dev/null
-make -C "$repo" -s install >/dev/null
+make -C "$repo" -s clean PG_CONFIG="$PG_CONFIG" >/dev/null
+make -C "$repo" -s -j"$(nproc)" PG_CONFIG="$PG_CONFIG" >/dev/null
+make -C "$repo" -s install PG_CONFIG="$PG_CONFIG" >/dev/null
 
 echo "== starting a throwaway TLS cluster and connecting clients"
 bash "$repo/doc/tour.sh"

@@ -6,3 +6,7 @@
 -- Never edit src/sql/released/pg_tls_audit--1.0.sql: that is what 1.0 users have.
 
 \echo Use "ALTER EXTENSION pg_tls_audit UPDATE TO '1.1'" to load this file. \quit
+
+-- The comment of a fresh install comes from the control file; say the same here.
+COMMENT ON EXTENSION pg_tls_audit IS
+  'TLS audit from inside PostgreSQL 15 and 18: sessions, server certificates, checks, census, remote probe';
