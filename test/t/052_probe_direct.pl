@@ -120,18 +120,13 @@ is($node->safe_psql('postgres',
 # A psql (libpq of the same version) connecting with sslnegotiation=direct.
 SKIP:
 {
-	skip 'PostgreSQL ' . $node->pg_version . ' has no sslnegotiation=direct (17+)', 3 unless $direct_capable;
+	skip 'PostgreSQL ' . $node->pg_version . ' has no sslnegotiation=direct (17+)', 4 unless $direct_capable;
 	my $connstr = tls_connstr($node, extra => 'sslnegotiation=direct application_name=direct_client');
 	my ($stdout, $stderr);
 	$rc = $node->psql('postgres', 'SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()',
 		connstr => $connstr, stdout => \$stdout, stderr => \$stderr);
 	is("$rc|$stdout", '0|t', 'psql with sslnegotiation=direct connects over TLS') or diag($stderr);
 
-	my $has_alpn = $node->safe_psql('postgres',
-		"SELECT count(*) FROM pg_catalog.pg_attribute WHERE attrelid = 'tls_audit.sessions'::pg_catalog.regclass"
-		  . " AND attname = 'alpn' AND NOT attisdropped");
-	skip 'tls_audit.sessions has no alpn column yet (added by the compat work of issue 14)', 2
-	  unless $has_alpn eq '1';
 	$rc = $node->psql('postgres',
 		"SELECT alpn FROM tls_audit.sessions WHERE pid = pg_backend_pid()",
 		connstr => $connstr, stdout => \$stdout, stderr => \$stderr);
@@ -142,6 +137,25 @@ SKIP:
 		connstr => tls_connstr($node), stdout => \$stdout, stderr => \$stderr);
 	is("$rc|$stdout", '0|postgresql', 'a default (postgres negotiation) libpq 17+ session offers ALPN too')
 	  or diag($stderr);
+	# The census counts the direct client under its ALPN.
+	is($node->safe_psql('postgres',
+			"SELECT string_agg(DISTINCT coalesce(alpn, '<null>') || '/' || transport || '/' || outcome, ',')"
+			  . " FROM tls_audit.census WHERE application_name = 'direct_client'"),
+		'postgresql/tls/authenticated', 'the census counts the direct client with alpn postgresql');
+}
+# Before 17 the server selects no ALPN: sessions and census say NULL.
+SKIP:
+{
+	skip 'PostgreSQL ' . $node->pg_version . ' selects ALPN (17+)', 2 if $direct_capable;
+	my ($stdout, $stderr);
+	my $connstr = tls_connstr($node, extra => 'application_name=old_server_client');
+	$rc = $node->psql('postgres', "SELECT coalesce(alpn, '<null>') FROM tls_audit.sessions WHERE pid = pg_backend_pid()",
+		connstr => $connstr, stdout => \$stdout, stderr => \$stderr);
+	is("$rc|$stdout", '0|<null>', 'a TLS session on a server before 17 has no ALPN') or diag($stderr);
+	is($node->safe_psql('postgres',
+			"SELECT string_agg(DISTINCT coalesce(alpn, '<null>'), ',') FROM tls_audit.census"
+			  . " WHERE application_name = 'old_server_client'"),
+		'<null>', 'the census has no ALPN for it');
 }
 
 $_->stop for ($node, $nossl);
