@@ -172,7 +172,7 @@ std::vector<Finding> check_ssl_enabled(const ServerSettings &s) {
                  "ssl is off: every TCP connection (listen_addresses = '" + s.listen_addresses +
                      "') is unencrypted",
                  "Install a certificate and key, set ssl = on, ssl_cert_file and ssl_key_file, and reload "
-                 "(https://www.postgresql.org/docs/15/ssl-tcp.html).")};
+                 "(https://www.postgresql.org/docs/current/ssl-tcp.html).")};
 }
 
 std::vector<Finding> check_min_protocol(const ServerSettings &s, Protocol floor) {
@@ -180,7 +180,7 @@ std::vector<Finding> check_min_protocol(const ServerSettings &s, Protocol floor)
     const std::string floor_name = protocol_name(floor);
     const std::string hint = "Set ssl_min_protocol_version = '" + floor_name +
                              "' (or newer) and reload "
-                             "(https://www.postgresql.org/docs/15/runtime-config-connection.html"
+                             "(https://www.postgresql.org/docs/current/runtime-config-connection.html"
                              "#GUC-SSL-MIN-PROTOCOL-VERSION).";
     std::optional<Protocol> min;
     if (!s.min_protocol.empty()) {
@@ -211,7 +211,7 @@ std::vector<Finding> check_max_protocol(const ServerSettings &s) {
     return {make(check, Severity::Warning, "ssl_max_protocol_version",
                  "ssl_max_protocol_version = '" + s.max_protocol + "' disables TLSv1.3",
                  "Reset ssl_max_protocol_version (leave it empty) and reload "
-                 "(https://www.postgresql.org/docs/15/runtime-config-connection.html"
+                 "(https://www.postgresql.org/docs/current/runtime-config-connection.html"
                  "#GUC-SSL-MAX-PROTOCOL-VERSION).")};
 }
 
@@ -297,7 +297,7 @@ std::vector<Finding> check_password_encryption(const ServerSettings &s) {
                      "': new and changed passwords are stored as MD5 hashes" +
                      (s.md5_deprecated ? " (MD5 passwords are deprecated since PostgreSQL 18)" : ""),
                  "Set password_encryption = 'scram-sha-256' and reload "
-                 "(https://www.postgresql.org/docs/15/runtime-config-connection.html#GUC-PASSWORD-ENCRYPTION); "
+                 "(https://www.postgresql.org/docs/current/runtime-config-connection.html#GUC-PASSWORD-ENCRYPTION); "
                  "then have each md5 role set its password again.")};
 }
 
@@ -452,7 +452,7 @@ std::vector<Finding> check_weak_ciphers(const std::vector<CipherFacts> &enabled)
                                                  "#GUC-SSL-TLS13-CIPHERS).")
                                    : "Append :!" + token +
                                          " to ssl_ciphers (a clean list: 'HIGH:!aNULL:!eNULL:!kRSA') and reload "
-                                         "(https://www.postgresql.org/docs/15/runtime-config-connection.html"
+                                         "(https://www.postgresql.org/docs/current/runtime-config-connection.html"
                                          "#GUC-SSL-CIPHERS)."));
     }
     return or_ok(std::move(found), check,
@@ -492,7 +492,7 @@ std::vector<Finding> check_server_cert_expiry(const ServerCertFacts &f, const Th
                                  ? "A renewed certificate is on disk: run SELECT pg_reload_conf()."
                                  : "Renew the certificate, install it as ssl_cert_file (" + f.cert_file +
                                        ") and run SELECT pg_reload_conf() "
-                                       "(https://www.postgresql.org/docs/15/ssl-tcp.html#SSL-SERVER-FILES)."));
+                                       "(https://www.postgresql.org/docs/current/ssl-tcp.html#SSL-SERVER-FILES)."));
     }
     return or_ok(std::move(found), check,
                  "no server certificate expires " + window_text(t) + " (" + plural(static_cast<std::int64_t>(f.chain.size()), "certificate") + " checked)");
@@ -561,7 +561,7 @@ std::vector<Finding> check_server_cert_self_signed(const ServerCertFacts &f) {
                                  "): clients using sslmode=verify-ca or verify-full must trust this very "
                                  "certificate",
                              "Use a certificate issued by a CA your clients trust (sslrootcert) "
-                             "(https://www.postgresql.org/docs/15/libpq-ssl.html)."));
+                             "(https://www.postgresql.org/docs/current/libpq-ssl.html)."));
     }
     return or_ok(std::move(found), check, "the server certificate is issued by a CA");
 }
@@ -596,7 +596,7 @@ std::vector<Finding> check_server_key_permissions(const ServerCertFacts &f) {
                      "): the private key is readable by others, and PostgreSQL will refuse to load it at the "
                      "next reload",
                  "chmod 0600 the key file and make the server's OS user its owner (or mode 0640 owned by root) "
-                 "(https://www.postgresql.org/docs/15/ssl-tcp.html#SSL-SERVER-FILES).")};
+                 "(https://www.postgresql.org/docs/current/ssl-tcp.html#SSL-SERVER-FILES).")};
 }
 
 std::vector<Finding> check_server_cert_reload_pending(const ServerCertFacts &f) {
@@ -648,7 +648,7 @@ std::vector<Finding> check_crl_expiry(std::string_view crl_source, const std::ve
                                       : ""),
                              "Fetch a fresh CRL from the CA, install it as ssl_crl_file (or in ssl_crl_dir under "
                              "its issuer-hash name: openssl rehash) and run SELECT pg_reload_conf() "
-                             "(https://www.postgresql.org/docs/15/runtime-config-connection.html#GUC-SSL-CRL-FILE)."));
+                             "(https://www.postgresql.org/docs/current/runtime-config-connection.html#GUC-SSL-CRL-FILE)."));
     }
     return or_ok(std::move(found), check,
                  "no CRL is due for an update " + window_text(t) + " (" +
@@ -675,7 +675,7 @@ std::vector<Finding> check_hba_hostnossl(const std::vector<HbaRule> &rules) {
                              "\"" + hba_line_text(r) + "\" accepts only unencrypted TCP connections" +
                                  (loopback ? " (loopback only)" : ""),
                              "Change the line to hostssl, or make it \"hostnossl ... reject\" to refuse "
-                             "unencrypted connections (https://www.postgresql.org/docs/15/auth-pg-hba-conf.html)."));
+                             "unencrypted connections (https://www.postgresql.org/docs/current/auth-pg-hba-conf.html)."));
     }
     return or_ok(std::move(found), check, "no hostnossl line accepts connections");
 }
@@ -690,7 +690,7 @@ std::vector<Finding> check_hba_host_without_ssl(const std::vector<HbaRule> &rule
                              "\"" + hba_line_text(r) + "\" accepts TCP connections with or without TLS" +
                                  (ssl ? "" : " (and ssl is off)") + (loopback ? " (loopback only)" : ""),
                              "Use hostssl instead of host so that only TLS connections match "
-                             "(https://www.postgresql.org/docs/15/auth-pg-hba-conf.html)."));
+                             "(https://www.postgresql.org/docs/current/auth-pg-hba-conf.html)."));
     }
     return or_ok(std::move(found), check, "no host line accepts TCP connections without TLS");
 }
@@ -719,7 +719,7 @@ std::vector<Finding> check_hba_weak_auth(const std::vector<HbaRule> &rules) {
         }
         found.push_back(make(check, severity, hba_object(r), "\"" + hba_line_text(r) + "\": " + why,
                              "Use scram-sha-256 (or cert) on TCP lines "
-                             "(https://www.postgresql.org/docs/15/auth-password.html)."));
+                             "(https://www.postgresql.org/docs/current/auth-password.html)."));
     }
     return or_ok(std::move(found), check, "no TCP line uses trust, password or md5");
 }
