@@ -319,15 +319,38 @@ my @not_ok = grep { $_->[1] ne 'ok' } @$rows;
 is(scalar(@not_ok), 0, 'clean server: every check is ok')
   or diag(join("\n", map { join(' | ', @$_) } @not_ok));
 is(join(',', map { $_->[0] } @$rows),
-	join(',', qw(ssl_enabled min_protocol max_protocol weak_ciphers server_cert_expiry server_cert_key_strength
+	join(',', qw(ssl_enabled min_protocol max_protocol weak_ciphers key_exchange_groups server_cert_expiry server_cert_key_strength
 		server_cert_signature server_cert_self_signed server_cert_chain server_key_permissions
 		server_cert_reload_pending ca_file_expiry crl_expiry hba_hostnossl hba_host_without_ssl hba_weak_auth
 		password_encryption md5_passwords sessions_below_floor client_cert_expiry settings_not_applied)),
 	'one ok row per check, in order');
 is($node->safe_psql('postgres', 'SELECT worst_severity, critical + warning + info, ok FROM tls_audit.summary'),
-	'ok|0|21', 'summary: worst severity ok');
+	'ok|0|22', 'summary: worst severity ok');
 ok(!negotiates('NULL-SHA256') && !negotiates('AES128-GCM-SHA256'),
 	'the clean cipher list really refuses NULL and kRSA suites');
+
+# Key exchange groups: ssl_groups on 18, ssl_ecdh_curve before (one curve).
+my $groups_setting = $node->pg_version >= 18 ? 'ssl_groups' : 'ssl_ecdh_curve';
+reload_with($groups_setting => 'secp384r1');
+$rows = checks();
+is(findings($rows, 'key_exchange_groups'), 'warning:secp384r1', "$groups_setting = secp384r1: key_exchange_groups warning");
+like(message_of($rows, 'key_exchange_groups'), qr/neither X25519 nor P-256/, '... because clients need X25519 or P-256');
+is($node->safe_psql('postgres', 'SELECT groups FROM tls_audit.server_tls()'), 'secp384r1', 'server_tls() shows the groups');
+reload_with($groups_setting => 'prime256v1');
+is(findings(checks(), 'key_exchange_groups'), 'ok:', 'prime256v1: ok');
+
+# PostgreSQL 18's ssl_tls13_ciphers: a 64-bit-tag suite is judged like the others.
+SKIP:
+{
+	skip 'ssl_tls13_ciphers is new in PostgreSQL 18', 3 if $node->pg_version < 18;
+	reload_with(ssl_tls13_ciphers => 'TLS_AES_256_GCM_SHA384:TLS_AES_128_CCM_8_SHA256');
+	$rows = checks();
+	is(findings($rows, 'weak_ciphers'), 'warning:CCM8', 'ssl_tls13_ciphers with CCM_8: weak_ciphers warning');
+	like(message_of($rows, 'weak_ciphers', 'CCM8'), qr/^ssl_tls13_ciphers enables 1 cipher suite .*TLS_AES_128_CCM_8_SHA256/,
+		'... naming the setting and the suite');
+	is($node->safe_psql('postgres', 'SELECT tls13_ciphers FROM tls_audit.server_tls()'),
+		'TLS_AES_256_GCM_SHA384:TLS_AES_128_CCM_8_SHA256', 'server_tls() shows ssl_tls13_ciphers');
+}
 
 $node->stop;
 done_testing();
