@@ -1,5 +1,7 @@
 #include "evaluate.hpp"
 
+#include "enumerate.hpp"
+
 namespace tls_audit::cli {
 
 const char *status_name(Status s) {
@@ -109,6 +111,8 @@ void evaluate(TargetResult &r, const Policy &policy, std::int64_t now) {
         r.findings.push_back({Status::Critical, "handshake_failed",
                               "no TLS handshake possible: " + rep.chain_error});
     }
+    if (r.enumeration) check_enumeration(*r.enumeration, r.findings);
+    else if (r.error) r.findings.push_back({Status::Unknown, "enumeration_failed", r.error->message});
     r.status = Status::Ok;
     for (const auto &f : r.findings) r.status = worst(r.status, f.severity);
 }

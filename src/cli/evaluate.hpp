@@ -10,6 +10,7 @@
 #include "error.hpp"
 #include "options.hpp"
 #include "probe.hpp"
+#include "probe_enumerate.hpp"
 
 namespace tls_audit::cli {
 
@@ -37,6 +38,7 @@ struct TargetResult {
     HostPort target;
     std::optional<TargetReport> report;  // nullopt when the probe failed
     std::optional<Error> error;          // then: why
+    std::optional<Enumeration> enumeration;  // with --enumerate (see enumerate.hpp)
     Status status = Status::Unknown;
     std::vector<Finding> findings;
 };

@@ -1,5 +1,6 @@
 // JSON: stable keys, documented in README.md (pg_tls_check, JSON output). Unknown values are
 // null, never missing.
+#include "enumerate.hpp"
 #include "format.hpp"
 #include "json.hpp"
 
@@ -28,7 +29,7 @@ void write_certificate(JsonWriter &w, const CertInfo &c, std::int64_t now) {
     w.end_object();
 }
 
-void write_target(JsonWriter &w, const TargetResult &r, std::int64_t now) {
+void write_target(JsonWriter &w, const TargetResult &r, std::int64_t now, bool enumerate) {
     const TargetReport *rep = r.report ? &*r.report : nullptr;
     const ChainReport *chain = rep != nullptr && rep->chain ? &*rep->chain : nullptr;
     w.begin_object();
@@ -85,6 +86,12 @@ void write_target(JsonWriter &w, const TargetResult &r, std::int64_t now) {
     w.key("hostname_match");
     if (chain != nullptr) w.value(chain->hostname_match);
     else w.null();
+    if (r.enumeration) {
+        w.key("enumeration");
+        write_enumeration_json(w, *r.enumeration);
+    } else if (enumerate) {
+        w.key("enumeration").null();
+    }
     w.key("findings").begin_array();
     for (const auto &f : r.findings) {
         w.begin_object();
@@ -115,9 +122,10 @@ std::string format_json(const ReportInput &in) {
     w.key("ca_file").string_or_null(in.options.ca_file);
     w.key("sni").string_or_null(in.options.sni);
     w.key("timeout_ms").value(in.options.timeout_ms);
+    w.key("enumerate").value(in.options.enumerate);
     w.end_object();
     w.key("targets").begin_array();
-    for (const auto &r : in.results) write_target(w, r, in.now);
+    for (const auto &r : in.results) write_target(w, r, in.now, in.options.enumerate);
     w.end_array();
     w.end_object();
     return w.str() + "\n";

@@ -3,6 +3,7 @@
 // warning and critical thresholds.
 #include <sstream>
 
+#include "enumerate.hpp"
 #include "format.hpp"
 
 namespace tls_audit::cli {
@@ -53,6 +54,8 @@ std::string format_nagios(const ReportInput &in) {
     }
     std::ostringstream perf;
     perf << "ok=" << counts[0] << " warning=" << counts[1] << " critical=" << counts[2] << " unknown=" << counts[3];
+    for (const auto &r : in.results)
+        if (r.enumeration) perf << enumeration_perfdata(perf_label(target_label(r.target)), *r.enumeration);
     for (const auto &r : in.results) {
         if (!r.report || !r.report->chain || r.report->chain->certificates.empty()) continue;
         std::int64_t left = days_left(r.report->chain->certificates[0].not_after, in.now);

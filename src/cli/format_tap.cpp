@@ -3,6 +3,7 @@
 // it is escaped.
 #include <sstream>
 
+#include "enumerate.hpp"
 #include "format.hpp"
 
 namespace tls_audit::cli {
@@ -52,6 +53,7 @@ std::string format_tap(const ReportInput &in) {
             for (const auto &p : r.report->protocols)
                 out << "# " << protocol_name(p.protocol) << " "
                     << (p.accepted ? "accepted " + p.cipher : "refused") << "\n";
+        if (r.enumeration) write_enumeration_tap(out, *r.enumeration);
     }
     return out.str();
 }

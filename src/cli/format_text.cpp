@@ -1,6 +1,7 @@
 // Text for a person: one block per target, the verdict first.
 #include <sstream>
 
+#include "enumerate.hpp"
 #include "format.hpp"
 #include "json.hpp"
 
@@ -56,6 +57,7 @@ std::string format_text(const ReportInput &in) {
         if (r.report) {
             write_protocols(out, *r.report);
             if (r.report->chain) write_chain(out, *r.report->chain, in);
+            if (r.enumeration) write_enumeration_text(out, *r.enumeration);
         } else if (r.error) {
             out << "  error       " << r.error->message << "\n";
             if (!r.error->hint.empty()) out << "  hint        " << r.error->hint << "\n";

@@ -10,6 +10,7 @@
 #include "format.hpp"
 #include "options.hpp"
 #include "probe.hpp"
+#include "probe_enumerate.hpp"
 #include "scan.hpp"
 
 using namespace tls_audit;
@@ -64,7 +65,9 @@ int main(int argc, char **argv) {
                                                 "could not read CA file \"" + options.ca_file + "\""));
         }
 
-        auto results = scan(options, [](const ProbeTarget &t) { return probe_target(t); });
+        EnumerateFn enumerate;
+        if (options.enumerate) enumerate = [](const ProbeTarget &t) { return enumerate_target(t); };
+        auto results = scan(options, [](const ProbeTarget &t) { return probe_target(t); }, enumerate);
         Policy policy{options.min_days, options.critical_days, options.min_protocol, !options.ca_file.empty()};
         std::int64_t now = static_cast<std::int64_t>(std::time(nullptr));
         for (auto &r : results) evaluate(r, policy, now);

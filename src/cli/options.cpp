@@ -123,6 +123,10 @@ Expected<Options> parse_args(const std::vector<std::string> &args) {
             o.version = true;
             continue;
         }
+        if (arg == "--enumerate") {
+            o.enumerate = true;
+            continue;
+        }
         if (arg.rfind("--", 0) != 0) {
             if (arg.size() > 1 && arg[0] == '-') return usage_error("unknown option \"" + arg + "\"");
             auto hp = parse_host_port(arg);
@@ -212,6 +216,10 @@ Options:
                            (default 5000)
       --jobs N             targets probed in parallel (default 4)
       --format FORMAT      text (default), json, tap or nagios
+      --enumerate          also list the cipher suites each version accepts
+                           (strength, server preference), the key-exchange
+                           groups and the DHE group size; weak suites are a
+                           WARNING, insecure ones CRITICAL
   -h, --help               show this help and exit
   -V, --version            show the version and exit
 

@@ -30,6 +30,7 @@ struct Options {
     int timeout_ms = 5000;
     int jobs = 4;
     Format format = Format::Text;
+    bool enumerate = false;  // --enumerate: accepted suites per version, groups, DHE size
     bool help = false;
     bool version = false;
 };
