@@ -7,6 +7,7 @@
 #include "guard.hpp"
 #include "interrupts.hpp"
 #include "probe.hpp"
+#include "probe_args.hpp"
 #include "probe_settings.hpp"
 #include "row.hpp"
 #include "target_policy.hpp"
@@ -20,6 +21,9 @@ PG_FUNCTION_INFO_V1(tls_audit_probe_certificates);
 
 using namespace tls_audit;
 
+// Shared with probe_enumerate.cpp through probe_args.hpp.
+namespace tls_audit::pg_probe {
+
 namespace {
 
 std::string text_arg(FunctionCallInfo fcinfo, int n) {
@@ -30,6 +34,8 @@ std::string text_arg(FunctionCallInfo fcinfo, int n) {
 [[noreturn]] void null_argument(const char *name) {
     throw CoreError(make_error("22004", std::string(name) + " must not be NULL"));
 }
+
+}  // namespace
 
 // The target from (host, port, sni, timeout_ms[, ca_file]), checked against
 // tls_audit.probe_allowed_hosts and the caller's right to read server files.
@@ -70,7 +76,9 @@ void service_interrupt() {
     ereport(ERROR, (errcode(ERRCODE_QUERY_CANCELED), errmsg("probe canceled")));
 }
 
-}  // namespace
+}  // namespace tls_audit::pg_probe
+
+using namespace tls_audit::pg_probe;
 
 extern "C" Datum tls_audit_probe(PG_FUNCTION_ARGS) {
     bool interrupted = false;
