@@ -248,32 +248,49 @@ Expected<ProtocolSuites> enumerate_protocol(const ProbeTarget &t, Protocol p, co
     return out;
 }
 
+// A task returns false when its answer leaves the whole enumeration unknown.
+using Task = std::function<bool(const CancelCheck &)>;
+
 // Run tasks at most kMaxParallel at a time (each worker takes the next task).
-bool run_bounded(const std::vector<std::function<void(const CancelCheck &)>> &tasks, const CancelCheck &cancel) {
+// The first task that fails stops the others (they see a cancel), so that an
+// unreachable target costs one timeout, not one per task.
+bool run_bounded(const std::vector<Task> &tasks, const CancelCheck &cancel) {
     std::atomic<std::size_t> next{0};
-    std::vector<std::function<void(const CancelCheck &)>> workers(std::min(kMaxParallel, tasks.size()),
-                                                                   [&](const CancelCheck &c) {
-                                                                       for (std::size_t i; (i = next++) < tasks.size();) {
-                                                                           if (c && c()) return;
-                                                                           tasks[i](c);
-                                                                       }
-                                                                   });
+    std::atomic<bool> failed{false};
+    std::vector<std::function<void(const CancelCheck &)>> workers(
+        std::min(kMaxParallel, tasks.size()), [&](const CancelCheck &c) {
+            CancelCheck stop = [&] { return failed.load() || (c && c()); };
+            for (std::size_t i; (i = next++) < tasks.size();) {
+                if (stop()) return;
+                if (!tasks[i](stop)) failed = true;
+            }
+        });
     return run_parallel(workers, cancel);
 }
 
+// The error of a failed step; a step that stopped because another failed
+// (57014) ranks after the failure itself. The caller's own cancel was
+// already reported by run_bounded().
 template <typename T>
 std::optional<Error> first_error(const std::vector<std::optional<Expected<T>>> &results) {
-    std::optional<Error> first;
+    std::optional<Error> first, stopped;
+    bool missing = false;
     for (const auto &r : results) {
         if (!r) {
-            if (!first) first = make_error(sqlstate::kInternal, "an enumeration step did not finish");
+            missing = true;
             continue;
         }
         if (r->ok()) continue;
-        if (r->error().sqlstate == sqlstate::kQueryCanceled) return r->error();
-        if (!first) first = r->error();
+        if (r->error().sqlstate == sqlstate::kQueryCanceled) {
+            if (!stopped) stopped = r->error();
+        } else if (!first) {
+            first = r->error();
+        }
     }
-    return first;
+    if (first) return first;
+    if (stopped) return stopped;
+    if (missing) return make_error(sqlstate::kInternal, "an enumeration step did not finish");
+    return std::nullopt;
 }
 
 // The group steps: slot 0 TLS 1.3 with defaults, 1..N TLS 1.3 per group,
@@ -396,23 +413,27 @@ struct EnumerationSlots {
 };
 
 void add_cipher_tasks(const ProbeTarget &t, EnumerationSlots &s,
-                      std::vector<std::function<void(const CancelCheck &)>> &tasks) {
+                      std::vector<Task> &tasks) {
     s.protocols.resize(std::size(kProbedProtocols));
     for (std::size_t i = 0; i < s.protocols.size(); ++i)
         tasks.emplace_back([&t, &s, i](const CancelCheck &c) {
             s.protocols[i] = enumerate_protocol(t, kProbedProtocols[i], c);
+            return s.protocols[i]->ok();
         });
 }
 
 void add_group_tasks(const ProbeTarget &t, EnumerationSlots &s,
-                     std::vector<std::function<void(const CancelCheck &)>> &tasks) {
+                     std::vector<Task> &tasks) {
     s.plan = group_plan();
     s.picks.resize(s.plan.offers.size());
     for (std::size_t i = 0; i < s.picks.size(); ++i)
-        tasks.emplace_back([&t, &s, i](const CancelCheck &c) { s.picks[i] = try_offer(t, s.plan.offers[i], c); });
+        tasks.emplace_back([&t, &s, i](const CancelCheck &c) {
+            s.picks[i] = try_offer(t, s.plan.offers[i], c);
+            return s.picks[i]->ok();
+        });
 }
 
-std::optional<Error> run_tasks(const std::vector<std::function<void(const CancelCheck &)>> &tasks,
+std::optional<Error> run_tasks(const std::vector<Task> &tasks,
                                const CancelCheck &cancel) {
     try {
         if (run_bounded(tasks, cancel)) return canceled_error();
@@ -427,7 +448,7 @@ std::optional<Error> run_tasks(const std::vector<std::function<void(const Cancel
 Expected<CipherEnumeration> enumerate_ciphers(const ProbeTarget &target, const CancelCheck &cancel) {
     if (auto err = validate_target(target)) return *err;
     EnumerationSlots s;
-    std::vector<std::function<void(const CancelCheck &)>> tasks;
+    std::vector<Task> tasks;
     add_cipher_tasks(target, s, tasks);
     if (auto err = run_tasks(tasks, cancel)) return *err;
     if (auto err = first_error(s.protocols)) return *err;
@@ -439,7 +460,7 @@ Expected<CipherEnumeration> enumerate_ciphers(const ProbeTarget &target, const C
 Expected<GroupEnumeration> enumerate_groups(const ProbeTarget &target, const CancelCheck &cancel) {
     if (auto err = validate_target(target)) return *err;
     EnumerationSlots s;
-    std::vector<std::function<void(const CancelCheck &)>> tasks;
+    std::vector<Task> tasks;
     add_group_tasks(target, s, tasks);
     if (auto err = run_tasks(tasks, cancel)) return *err;
     if (auto err = first_error(s.picks)) return *err;
@@ -449,14 +470,16 @@ Expected<GroupEnumeration> enumerate_groups(const ProbeTarget &target, const Can
 Expected<Enumeration> enumerate_target(const ProbeTarget &target, const CancelCheck &cancel) {
     if (auto err = validate_target(target)) return *err;
     EnumerationSlots s;
-    std::vector<std::function<void(const CancelCheck &)>> tasks;
+    std::vector<Task> tasks;
     // The long offer/remove loops first, so that the group handshakes fill
     // the other workers meanwhile.
     add_cipher_tasks(target, s, tasks);
     add_group_tasks(target, s, tasks);
     if (auto err = run_tasks(tasks, cancel)) return *err;
-    if (auto err = first_error(s.protocols)) return *err;
-    if (auto err = first_error(s.picks)) return *err;
+    auto e1 = first_error(s.protocols);
+    auto e2 = first_error(s.picks);
+    if (e1 && (e1->sqlstate != sqlstate::kQueryCanceled || !e2)) return *e1;
+    if (e2) return *e2;
     Enumeration out;
     for (auto &p : s.protocols) out.ciphers.protocols.push_back(std::move(*p).value());
     out.groups = collect_groups(s.plan, s.picks);

@@ -345,3 +345,25 @@ TEST(EnumerateTarget, BothAndFast) {
     std::cerr << "enumerate_target: " << accepted << " suites, " << server.connections() << " connections, " << ms
               << " ms\n";
 }
+
+TEST(EnumerateTarget, BlackHoleCostsOneTimeout) {
+    // Accepts TCP, never answers: every step would time out; the first
+    // failure stops the others.
+    int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ASSERT_EQ(::bind(fd, reinterpret_cast<sockaddr *>(&addr), sizeof addr), 0);
+    ASSERT_EQ(::listen(fd, 64), 0);
+    socklen_t len = sizeof addr;
+    getsockname(fd, reinterpret_cast<sockaddr *>(&addr), &len);
+    ProbeTarget t = local(ntohs(addr.sin_port));
+    t.timeout_ms = 300;
+    auto start = std::chrono::steady_clock::now();
+    auto e = enumerate_target(t);
+    auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start).count();
+    ::close(fd);
+    ASSERT_FALSE(e);
+    EXPECT_NE(e.error().message.find("timed out"), std::string::npos) << e.error().message;
+    EXPECT_LT(ms, 1500);
+}
