@@ -217,8 +217,10 @@ TLS_AUDIT_HOT void fill_key(Port *port, int status, CensusKey &key) {
         f.protocol = SSL_get_version(ssl);
         f.cipher = SSL_get_cipher_name(ssl);
         f.client_subject = port->peer_dn;
+#ifdef ENABLE_GSS
     } else if (be_gssapi_get_enc(port)) {
         f.transport = "gss";
+#endif
     } else {
         f.transport = "tcp";
     }
