@@ -59,6 +59,33 @@ void check_enumeration(const Enumeration &e, std::vector<Finding> &out) {
                            std::to_string(kMinDheBits) + ")"});
 }
 
+void check_profile(const ProfileReport &p, std::vector<Finding> &out) {
+    for (const auto &d : p.deviations)
+        out.push_back({d.required ? Status::Critical : Status::Ok,
+                       d.required ? "profile_deviation" : "profile_recommendation", d.message});
+    if (p.compliant)
+        out.push_back({Status::Ok, "profile_compliant",
+                       "complies with Mozilla " + p.profile + " " + kMozillaGuidelinesVersion});
+}
+
+void write_profile_json(JsonWriter &w, const ProfileReport &p) {
+    w.begin_object();
+    w.key("name").value(p.profile);
+    w.key("guidelines_version").value(kMozillaGuidelinesVersion);
+    w.key("compliant").value(p.compliant);
+    w.key("deviations").begin_array();
+    for (const auto &d : p.deviations) {
+        w.begin_object();
+        w.key("category").value(d.category);
+        w.key("subject").value(d.subject);
+        w.key("required").value(d.required);
+        w.key("message").value(d.message);
+        w.end_object();
+    }
+    w.end_array();
+    w.end_object();
+}
+
 void write_enumeration_text(std::ostringstream &out, const Enumeration &e) {
     out << "  cipher suites\n";
     for (const auto &p : e.ciphers.protocols) {

@@ -21,6 +21,12 @@ inline constexpr int kMinDheBits = 2048;
 // version, with the suites; "dhe_group_small" (WARNING).
 void check_enumeration(const Enumeration &e, std::vector<Finding> &out);
 
+// With --profile: "profile_deviation" (CRITICAL) per required deviation,
+// "profile_recommendation" (a note) per recommendation.
+void check_profile(const ProfileReport &p, std::vector<Finding> &out);
+// The value of the "profile" key.
+void write_profile_json(JsonWriter &w, const ProfileReport &p);
+
 // The text block ("  cipher suites ..." and "  groups ...").
 void write_enumeration_text(std::ostringstream &out, const Enumeration &e);
 // The value of the "enumeration" key (an object; null is written by the caller).

@@ -112,6 +112,12 @@ void evaluate(TargetResult &r, const Policy &policy, std::int64_t now) {
                               "no TLS handshake possible: " + rep.chain_error});
     }
     if (r.enumeration) check_enumeration(*r.enumeration, r.findings);
+    if (r.enumeration && policy.profile != nullptr) {
+        const CertInfo *leaf =
+            rep.chain && !rep.chain->certificates.empty() ? &rep.chain->certificates[0] : nullptr;
+        r.profile = evaluate_profile(*policy.profile, *r.enumeration, leaf);
+        check_profile(*r.profile, r.findings);
+    }
     else if (r.error) r.findings.push_back({Status::Unknown, "enumeration_failed", r.error->message});
     r.status = Status::Ok;
     for (const auto &f : r.findings) r.status = worst(r.status, f.severity);

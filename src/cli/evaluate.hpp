@@ -11,6 +11,7 @@
 #include "options.hpp"
 #include "probe.hpp"
 #include "probe_enumerate.hpp"
+#include "tls_profiles.hpp"
 
 namespace tls_audit::cli {
 
@@ -32,6 +33,7 @@ struct Policy {
     int critical_days = 7;
     Protocol min_protocol = Protocol::TLSv1_2;
     bool ca_file_given = false;  // verification failures count only then
+    const TlsProfile *profile = nullptr;  // --profile
 };
 
 struct TargetResult {
@@ -39,6 +41,7 @@ struct TargetResult {
     std::optional<TargetReport> report;  // nullopt when the probe failed
     std::optional<Error> error;          // then: why
     std::optional<Enumeration> enumeration;  // with --enumerate (see enumerate.hpp)
+    std::optional<ProfileReport> profile;    // with --profile
     Status status = Status::Unknown;
     std::vector<Finding> findings;
 };

@@ -92,6 +92,10 @@ void write_target(JsonWriter &w, const TargetResult &r, std::int64_t now, bool e
     } else if (enumerate) {
         w.key("enumeration").null();
     }
+    if (r.profile) {
+        w.key("profile");
+        write_profile_json(w, *r.profile);
+    }
     w.key("findings").begin_array();
     for (const auto &f : r.findings) {
         w.begin_object();
@@ -123,6 +127,7 @@ std::string format_json(const ReportInput &in) {
     w.key("sni").string_or_null(in.options.sni);
     w.key("timeout_ms").value(in.options.timeout_ms);
     w.key("enumerate").value(in.options.enumerate);
+    w.key("profile").string_or_null(in.options.profile);
     w.end_object();
     w.key("targets").begin_array();
     for (const auto &r : in.results) write_target(w, r, in.now, in.options.enumerate);

@@ -69,6 +69,7 @@ int main(int argc, char **argv) {
         if (options.enumerate) enumerate = [](const ProbeTarget &t) { return enumerate_target(t); };
         auto results = scan(options, [](const ProbeTarget &t) { return probe_target(t); }, enumerate);
         Policy policy{options.min_days, options.critical_days, options.min_protocol, !options.ca_file.empty()};
+        if (!options.profile.empty()) policy.profile = find_profile(options.profile);
         std::int64_t now = static_cast<std::int64_t>(std::time(nullptr));
         for (auto &r : results) evaluate(r, policy, now);
         std::cout << format_report(ReportInput{results, options, now}) << std::flush;

@@ -5,6 +5,8 @@
 #include <cstdlib>
 #include <optional>
 
+#include "tls_profiles.hpp"
+
 namespace tls_audit::cli {
 
 namespace {
@@ -143,7 +145,8 @@ Expected<Options> parse_args(const std::vector<std::string> &args) {
             has_value = true;
         }
         static const char *const kValued[] = {"--min-days", "--critical-days", "--min-protocol", "--ca-file", "--sni",
-                                              "--timeout",  "--jobs",          "--format",       "--targets"};
+                                              "--timeout",  "--jobs",          "--format",       "--targets",
+                                              "--profile"};
         bool known = false;
         for (const char *k : kValued) known = known || name == k;
         if (!known) return usage_error("unknown option \"" + name + "\"");
@@ -174,6 +177,12 @@ Expected<Options> parse_args(const std::vector<std::string> &args) {
         } else if (name == "--ca-file") o.ca_file = value;
         else if (name == "--sni") o.sni = value;
         else if (name == "--targets") o.targets_file = value;
+        else if (name == "--profile") {
+            if (find_profile(value) == nullptr) err = usage_error(unknown_profile_error(value).message + "; " +
+                                                                  unknown_profile_error(value).hint);
+            o.profile = value;
+            o.enumerate = true;
+        }
         if (err) return *err;
         if ((name == "--ca-file" || name == "--targets" || name == "--sni") && value.empty())
             return usage_error("option " + name + " needs a non-empty value");
@@ -220,6 +229,9 @@ Options:
                            (strength, server preference), the key-exchange
                            groups and the DHE group size; weak suites are a
                            WARNING, insecure ones CRITICAL
+      --profile NAME       compare with Mozilla's Server Side TLS 5.7 profile
+                           modern, intermediate or old (implies --enumerate):
+                           a required deviation is CRITICAL
   -h, --help               show this help and exit
   -V, --version            show the version and exit
 

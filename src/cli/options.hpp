@@ -31,6 +31,7 @@ struct Options {
     int jobs = 4;
     Format format = Format::Text;
     bool enumerate = false;  // --enumerate: accepted suites per version, groups, DHE size
+    std::string profile;     // --profile modern|intermediate|old (implies enumerate)
     bool help = false;
     bool version = false;
 };
