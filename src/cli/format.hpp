@@ -21,6 +21,8 @@ std::string format_text(const ReportInput &in);
 std::string format_json(const ReportInput &in);    // documented in README.md (pg_tls_check, JSON output)
 std::string format_tap(const ReportInput &in);     // TAP version 13, one test per target
 std::string format_nagios(const ReportInput &in);  // plugin output: status line | perfdata
+// node_exporter textfile-collector format (doc/pg_tls_check.md lists the metrics).
+std::string format_prometheus(const ReportInput &in);
 std::string format_report(const ReportInput &in);  // by in.options.format
 
 // "host:port" with IPv6 literals in brackets.

@@ -9,6 +9,7 @@
 #include "evaluate.hpp"
 #include "format.hpp"
 #include "options.hpp"
+#include "output_file.hpp"
 #include "probe.hpp"
 #include "probe_enumerate.hpp"
 #include "scan.hpp"
@@ -72,7 +73,15 @@ int main(int argc, char **argv) {
         if (!options.profile.empty()) policy.profile = find_profile(options.profile);
         std::int64_t now = static_cast<std::int64_t>(std::time(nullptr));
         for (auto &r : results) evaluate(r, policy, now);
-        std::cout << format_report(ReportInput{results, options, now}) << std::flush;
+        const std::string report = format_report(ReportInput{results, options, now});
+        if (!options.output.empty()) {
+            if (auto err = write_file_atomically(options.output, report)) {
+                std::cerr << "pg_tls_check: " << err->message << "\n";
+                return static_cast<int>(Status::Unknown);
+            }
+        } else {
+            std::cout << report << std::flush;
+        }
         return static_cast<int>(overall_status(results));
     } catch (...) {
         Error e = describe_current_exception();

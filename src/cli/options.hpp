@@ -12,7 +12,7 @@ namespace tls_audit::cli {
 
 inline constexpr const char *kToolVersion = "1.1";
 
-enum class Format { Text, Json, Tap, Nagios };
+enum class Format { Text, Json, Tap, Nagios, Prometheus };
 
 struct HostPort {
     std::string host;  // without IPv6 brackets
@@ -32,6 +32,7 @@ struct Options {
     Format format = Format::Text;
     bool enumerate = false;  // --enumerate: accepted suites per version, groups, DHE size
     std::string profile;     // --profile modern|intermediate|old (implies enumerate)
+    std::string output;      // --output FILE: write the report there atomically
     bool help = false;
     bool version = false;
 };

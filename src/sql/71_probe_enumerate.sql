@@ -46,3 +46,25 @@ COMMENT ON FUNCTION tls_audit.probe_groups(text, integer, text, integer) IS
 REVOKE EXECUTE ON FUNCTION tls_audit.probe_ciphers(text, integer, text, integer) FROM PUBLIC;
 REVOKE EXECUTE ON FUNCTION tls_audit.probe_groups(text, integer, text, integer) FROM PUBLIC;
 
+
+CREATE FUNCTION tls_audit.profile_compliance(
+    host text,
+    port integer DEFAULT 5432,
+    profile text DEFAULT 'intermediate',
+    sni text DEFAULT NULL,
+    timeout_ms integer DEFAULT 5000,
+    OUT profile_name text,
+    OUT guidelines_version text,
+    OUT compliant boolean,
+    OUT category text,
+    OUT subject text,
+    OUT required boolean,
+    OUT message text)
+RETURNS SETOF record
+AS 'MODULE_PATHNAME', 'tls_audit_profile_compliance'
+LANGUAGE C VOLATILE PARALLEL RESTRICTED
+SET search_path = pg_catalog, pg_temp;
+COMMENT ON FUNCTION tls_audit.profile_compliance(text, integer, text, text, integer) IS
+  'How a PostgreSQL server deviates from a Mozilla Server Side TLS 5.7 profile (modern, intermediate, old): one row per deviation, or one row without category when it complies';
+
+REVOKE EXECUTE ON FUNCTION tls_audit.profile_compliance(text, integer, text, text, integer) FROM PUBLIC;

@@ -10,12 +10,14 @@
 #include "probe_args.hpp"
 #include "probe_enumerate.hpp"
 #include "row.hpp"
+#include "tls_profiles.hpp"
 
 #include "postgres.hpp"
 
 extern "C" {
 PG_FUNCTION_INFO_V1(tls_audit_probe_ciphers);
 PG_FUNCTION_INFO_V1(tls_audit_probe_groups);
+PG_FUNCTION_INFO_V1(tls_audit_profile_compliance);
 }
 
 using namespace tls_audit;
@@ -103,6 +105,52 @@ extern "C" Datum tls_audit_probe_groups(PG_FUNCTION_ARGS) {
         if (e.value().dhe_accepted) row.int4(3, e.value().dhe_bits);
         else row.null(3);
         row.put(rsinfo);
+        return Datum(0);
+    });
+    if (interrupted) service_interrupt();
+    return result;
+}
+
+// (host, port, profile, sni, timeout_ms)
+extern "C" Datum tls_audit_profile_compliance(PG_FUNCTION_ARGS) {
+    bool interrupted = false;
+    Datum result = pg::guarded([&]() -> Datum {
+        if (PG_ARGISNULL(2)) throw CoreError(make_error("22004", "profile must not be NULL"));
+        const text *t = pg::call([&] { return PG_GETARG_TEXT_PP(2); });
+        const std::string name(VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t));
+        const TlsProfile *profile = find_profile(name);
+        if (profile == nullptr) throw CoreError(unknown_profile_error(name));
+        const ProbeTarget target = read_target(fcinfo, false, 3);
+        auto report = profile_compliance(target, *profile, pg::cancel_requested());
+        if (!report.ok()) {
+            if (is_cancel(report.error())) {
+                interrupted = true;
+                return Datum(0);
+            }
+            throw CoreError(report.error());
+        }
+        const ProfileReport &r = report.value();
+        ReturnSetInfo *rsinfo = pg::materialize(fcinfo);
+        auto put = [&](const Deviation *d) {
+            pg::Row row(rsinfo->setDesc);
+            row.text(0, r.profile);
+            row.text(1, kMozillaGuidelinesVersion);
+            row.boolean(2, r.compliant);
+            if (d != nullptr) {
+                row.text(3, d->category);
+                row.text_or_null(4, d->subject);
+                row.boolean(5, d->required);
+                row.text(6, d->message);
+            } else {
+                row.null(3);
+                row.null(4);
+                row.null(5);
+                row.text(6, "complies with Mozilla " + r.profile + " " + kMozillaGuidelinesVersion);
+            }
+            row.put(rsinfo);
+        };
+        for (const Deviation &d : r.deviations) put(&d);
+        if (r.deviations.empty()) put(nullptr);
         return Datum(0);
     });
     if (interrupted) service_interrupt();
