@@ -145,7 +145,7 @@ test_version() {
 
     if want tap; then
         section "PostgreSQL $major: TAP tests (prove)"
-        local cron_missing files=() f w
+        local cron_missing="" files=() f w
         [ -n "${!override:-}" ] || cron_missing=$(bash "$repo/test/pg-versions.sh" cron "$major" 2>&1 >/dev/null)
         for f in "$tree"/test/t/*.pl; do
             if [ -n "${TLS_AUDIT_TAP:-}" ]; then
