@@ -34,7 +34,8 @@ sub s_client_ok
 {
 	my ($p, @args) = @_;
 	my $out = `timeout 20 openssl s_client -starttls postgres -connect 127.0.0.1:$p @args </dev/null 2>&1`;
-	return $out =~ /^(?:New|Reused), TLSv[\d.]+, Cipher is (\S+)/m && $1 ne '(NONE)' ? $out : undef;
+	# s_client names the suite's version: "SSLv3" for AES128-SHA, and so on.
+	return $out =~ /^(?:New|Reused), (?:TLSv[\d.]+|SSLv3), Cipher is (\S+)/m && $1 ne '(NONE)' ? $out : undef;
 }
 
 # Suites: the server's list, in its order, per version.
@@ -72,7 +73,7 @@ is($rows, "TLSv1.2|DHE|2048\nTLSv1.2|P-384|384\nTLSv1.3|P-384|384", 'groups: P-3
 my %oracle_group = ('x25519' => 'X25519', 'x448' => 'X448', 'P-256' => 'P-256', 'P-384' => 'P-384',
 	'P-521' => 'P-521', 'ffdhe2048' => 'ffdhe2048', 'ffdhe3072' => 'ffdhe3072');
 my $all = $mixed->safe_psql('postgres',
-	"SELECT group_name || '=' || supported FROM tls_audit.probe_groups('127.0.0.1', $port) WHERE protocol = 'TLSv1.3'");
+	"SELECT group_name || '=' || CASE WHEN supported THEN 't' ELSE 'f' END FROM tls_audit.probe_groups('127.0.0.1', $port) WHERE protocol = 'TLSv1.3'");
 my %got = map { split /=/ } split /\n/, $all;
 for my $g (sort keys %oracle_group)
 {
@@ -105,7 +106,7 @@ like($err, qr/not allowed by tls_audit.probe_allowed_hosts/, 'allow-list applies
 my $hole = IO::Socket::INET->new(Listen => 5, LocalAddr => '127.0.0.1', LocalPort => 0, Proto => 'tcp')
   or die "listen: $!";
 my $hole_port = $hole->sockport;
-for my $f (qw(probe_ciphers probe_groups))
+for my $f (qw(probe_ciphers probe_groups profile_compliance))
 {
 	my $t0 = time;
 	($rc, $out, $err) = $mixed->psql('postgres',
@@ -117,6 +118,34 @@ for my $f (qw(probe_ciphers probe_groups))
 	like($err, qr/timed out/, "$f: black-holed target times out");
 	cmp_ok(time - $t0, '<', 5, "$f: timeout is per connection and bounded");
 }
+# Profiles: the mixed server against Mozilla's profiles (guidelines 5.7).
+$rows = $mixed->safe_psql('postgres',
+	"SELECT category, subject, required FROM tls_audit.profile_compliance('127.0.0.1', $port, 'intermediate') ORDER BY 1, 2");
+like($rows, qr/^cipher\|AES128-SHA\|t$/m, 'intermediate: AES128-SHA is outside the profile');
+unlike($rows, qr/^cipher\|ECDHE-RSA-AES128-GCM-SHA256\|/m, 'intermediate: ECDHE-RSA-AES128-GCM-SHA256 is inside');
+like($rows, qr/^certificate_lifetime\|730\|t$/m, 'the 730-day test certificate exceeds 366 days');
+like($rows, qr/^preference\|TLSv1\.2\|f$/m, 'server order is a recommendation only');
+unlike($rows, qr/^protocol\|/m, 'TLSv1.2 and TLSv1.3 are allowed');
+is($mixed->safe_psql('postgres', "SELECT DISTINCT compliant FROM tls_audit.profile_compliance('127.0.0.1', $port, 'intermediate')"),
+	'f', 'verdict: not compliant');
+$rows = $mixed->safe_psql('postgres',
+	"SELECT category, subject FROM tls_audit.profile_compliance('127.0.0.1', $port, 'modern') WHERE required ORDER BY 1, 2");
+like($rows, qr/^protocol\|TLSv1\.2$/m, 'modern: TLSv1.2 is a deviation');
+like($rows, qr/^certificate_key\|RSA$/m, 'modern: an RSA certificate is a deviation');
+$rows = $mixed->safe_psql('postgres',
+	"SELECT category, subject FROM tls_audit.profile_compliance('127.0.0.1', $port, 'old') WHERE required ORDER BY 1, 2");
+unlike($rows, qr/^cipher\|AES128-SHA$/m, 'old: AES128-SHA is allowed');
+($rc, $out, $err) = $mixed->psql('postgres', "SELECT * FROM tls_audit.profile_compliance('127.0.0.1', $port, 'paranoid')");
+like($err, qr/unknown TLS profile "paranoid"/, 'unknown profile is an error');
+like($err, qr/HINT:  Use modern, intermediate or old/, 'with a hint');
+($rc, $out, $err) = $mixed->psql('postgres', "SELECT * FROM tls_audit.profile_compliance('127.0.0.1', $port, NULL)");
+like($err, qr/profile must not be NULL/, 'NULL profile is an error');
+($rc, $out, $err) = $mixed->psql('postgres', "SELECT * FROM tls_audit.profile_compliance('127.0.0.1', $port)", extra_params => [ '-U', 'enum_user' ]);
+like($err, qr/permission denied for function profile_compliance/, 'PUBLIC cannot run profile_compliance');
+($rc, $out, $err) = $mixed->psql('postgres',
+	"SET tls_audit.probe_allowed_hosts = 'db.example.com'; SELECT * FROM tls_audit.profile_compliance('127.0.0.1', $port)");
+like($err, qr/not allowed by tls_audit.probe_allowed_hosts/, 'allow-list applies to profile_compliance');
+
 is($mixed->safe_psql('postgres', 'SELECT 1'), '1', 'backend still healthy');
 
 done_testing();
