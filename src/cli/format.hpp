@@ -25,6 +25,21 @@ std::string format_nagios(const ReportInput &in);  // plugin output: status line
 std::string format_prometheus(const ReportInput &in);
 std::string format_report(const ReportInput &in);  // by in.options.format
 
+// Pieces for streaming a fleet (stream.hpp): one target at a time.
+std::string format_text_target(const TargetResult &r, const ReportInput &in);
+std::string format_text_summary(std::size_t targets, const int counts[4]);
+std::string format_tap_header(std::size_t targets);
+std::string format_tap_target(const TargetResult &r, std::size_t n);  // test number n
+// What Nagios output keeps of a target: a few hundred bytes, not the report.
+struct NagiosLine {
+    Status status = Status::Unknown;
+    std::string summary;  // "host:port STATUS: worst finding"
+    std::string perf_enumeration;  // this target's perfdata, each item with a leading space
+    std::string perf_days;
+};
+NagiosLine nagios_line(const TargetResult &r, const ReportInput &in);
+std::string format_nagios_lines(const std::vector<NagiosLine> &lines);
+
 // "host:port" with IPv6 literals in brackets.
 std::string target_label(const HostPort &t);
 

@@ -30,12 +30,13 @@ std::string one_line(const std::string &s) {
 
 }  // namespace
 
-std::string format_tap(const ReportInput &in) {
+std::string format_tap_header(std::size_t targets) {
+    return "TAP version 13\n1.." + std::to_string(targets) + "\n";
+}
+
+std::string format_tap_target(const TargetResult &r, std::size_t n) {
     std::ostringstream out;
-    out << "TAP version 13\n1.." << in.results.size() << "\n";
-    int n = 0;
-    for (const auto &r : in.results) {
-        ++n;
+    {
         std::string first;
         for (const auto &f : r.findings)
             if (f.severity == r.status) {
@@ -56,6 +57,13 @@ std::string format_tap(const ReportInput &in) {
         if (r.enumeration) write_enumeration_tap(out, *r.enumeration);
     }
     return out.str();
+}
+
+std::string format_tap(const ReportInput &in) {
+    std::string out = format_tap_header(in.results.size());
+    std::size_t n = 0;
+    for (const auto &r : in.results) out += format_tap_target(r, ++n);
+    return out;
 }
 
 }  // namespace tls_audit::cli

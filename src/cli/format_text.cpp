@@ -48,11 +48,9 @@ void write_chain(std::ostringstream &out, const ChainReport &c, const ReportInpu
 
 }  // namespace
 
-std::string format_text(const ReportInput &in) {
+std::string format_text_target(const TargetResult &r, const ReportInput &in) {
     std::ostringstream out;
-    int counts[4] = {0, 0, 0, 0};
-    for (const auto &r : in.results) {
-        ++counts[static_cast<int>(r.status)];
+    {
         out << target_label(r.target) << "  " << status_name(r.status) << "\n";
         if (r.report) {
             write_protocols(out, *r.report);
@@ -72,9 +70,24 @@ std::string format_text(const ReportInput &in) {
         }
         out << "\n";
     }
-    out << in.results.size() << (in.results.size() == 1 ? " target: " : " targets: ") << counts[0] << " OK, "
-        << counts[1] << " WARNING, " << counts[2] << " CRITICAL, " << counts[3] << " UNKNOWN\n";
     return out.str();
+}
+
+std::string format_text_summary(std::size_t targets, const int counts[4]) {
+    std::ostringstream out;
+    out << targets << (targets == 1 ? " target: " : " targets: ") << counts[0] << " OK, " << counts[1]
+        << " WARNING, " << counts[2] << " CRITICAL, " << counts[3] << " UNKNOWN\n";
+    return out.str();
+}
+
+std::string format_text(const ReportInput &in) {
+    std::string out;
+    int counts[4] = {0, 0, 0, 0};
+    for (const auto &r : in.results) {
+        ++counts[static_cast<int>(r.status)];
+        out += format_text_target(r, in);
+    }
+    return out + format_text_summary(in.results.size(), counts);
 }
 
 }  // namespace tls_audit::cli
