@@ -4,7 +4,7 @@
 # that the targets are distinct address:port pairs; the list is repeated up to
 # TARGETS entries. Prints the time and the peak RSS of
 #   pg_tls_check --jobs JOBS --format tap --targets FILE          (versions + chain)
-# for TARGETS (default 1000) and BIG (default 10000; 0 skips) targets, and the
+# for TARGETS (default 1000; 0 skips) and BIG (default 10000; 0 skips) targets, and the
 # rate of --enumerate over ENUM_TARGETS (default 32) targets.
 #
 #   su postgres -c "bash bench/fleet.sh"      (from a directory postgres owns)
@@ -78,7 +78,9 @@ run() {  # run LABEL N ARGS...: time and peak RSS of one pg_tls_check run over N
     targets_file "$n" "$WORK/targets"
     /usr/bin/time -f '%e %M' -o "$WORK/time" "$PG_TLS_CHECK" --jobs "$JOBS" --format tap --timeout 20000 "$@" \
         --targets "$WORK/targets" >"$WORK/out.tap" 2>"$WORK/err" || true
-    read -r secs kb <"$WORK/time"
+    # GNU time writes "Command exited with non-zero status N" first when the
+    # status is not 0 (WARNING and worse are); the numbers are the last line.
+    read -r secs kb < <(tail -n 1 "$WORK/time")
     local ok notok
     ok=$(grep -c '^ok ' "$WORK/out.tap" || true)
     notok=$(grep -c '^not ok ' "$WORK/out.tap" || true)
@@ -88,7 +90,7 @@ run() {  # run LABEL N ARGS...: time and peak RSS of one pg_tls_check run over N
     grep -m3 '^not ok' "$WORK/out.tap" || true
 }
 
-run "versions + chain" "$TARGETS"
+(( TARGETS > 0 )) && run "versions + chain" "$TARGETS"
 (( BIG > 0 )) && run "versions + chain" "$BIG"
 (( ENUM_TARGETS > 0 )) && run "--enumerate" "$ENUM_TARGETS" --enumerate
 exit 0
