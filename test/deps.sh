@@ -13,6 +13,7 @@ apt-get install -y -qq --no-install-recommends \
     postgresql-15 postgresql-server-dev-15 postgresql-15-cron \
     build-essential g++ cmake make libssl-dev libkrb5-dev libgtest-dev \
     libipc-run-perl perl openssl ca-certificates prometheus-postgres-exporter \
+    prometheus-node-exporter python3-jsonschema \
     bison flex dpkg-dev \
     jq testssl.sh clang-14 libclang-rt-14-dev valgrind clang-tidy cppcheck util-linux \
     >/dev/null

@@ -1,6 +1,7 @@
 #include "evaluate.hpp"
 
 #include "readiness_check.hpp"
+#include "enumerate.hpp"
 
 namespace tls_audit::cli {
 
@@ -115,6 +116,14 @@ void evaluate(TargetResult &r, const Policy &policy, std::int64_t now) {
         r.findings.push_back({Status::Critical, "handshake_failed",
                               "no TLS handshake possible: " + rep.chain_error});
     }
+    if (r.enumeration) check_enumeration(*r.enumeration, r.findings);
+    if (r.enumeration && policy.profile != nullptr) {
+        const CertInfo *leaf =
+            rep.chain && !rep.chain->certificates.empty() ? &rep.chain->certificates[0] : nullptr;
+        r.profile = evaluate_profile(*policy.profile, *r.enumeration, leaf);
+        check_profile(*r.profile, r.findings);
+    }
+    else if (r.error) r.findings.push_back({Status::Unknown, "enumeration_failed", r.error->message});
     check_readiness(r, policy, r.findings);
     r.status = Status::Ok;
     for (const auto &f : r.findings) r.status = worst(r.status, f.severity);

@@ -11,6 +11,8 @@
 #include "options.hpp"
 #include "probe.hpp"
 #include "readiness.hpp"
+#include "probe_enumerate.hpp"
+#include "tls_profiles.hpp"
 
 namespace tls_audit::cli {
 
@@ -33,12 +35,15 @@ struct Policy {
     Protocol min_protocol = Protocol::TLSv1_2;
     bool ca_file_given = false;  // verification failures count only then
     bool require_tls = false;    // --require-tls: plaintext accepted is CRITICAL
+    const TlsProfile *profile = nullptr;  // --profile
 };
 
 struct TargetResult {
     HostPort target;
     std::optional<TargetReport> report;  // nullopt when the probe failed
     std::optional<Error> error;          // then: why
+    std::optional<Enumeration> enumeration;  // with --enumerate (see enumerate.hpp)
+    std::optional<ProfileReport> profile;    // with --profile
     Status status = Status::Unknown;
     std::vector<Finding> findings;
     Readiness readiness;  // --plaintext, --ca-file bundles (readiness_check.hpp)

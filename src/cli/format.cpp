@@ -12,6 +12,7 @@ std::string format_report(const ReportInput &in) {
     case Format::Json: return format_json(in);
     case Format::Tap: return format_tap(in);
     case Format::Nagios: return format_nagios(in);
+    case Format::Prometheus: return format_prometheus(in);
     }
     return format_text(in);
 }

@@ -1,5 +1,6 @@
 // JSON: stable keys, documented in README.md (pg_tls_check, JSON output). Unknown values are
 // null, never missing.
+#include "enumerate.hpp"
 #include "format.hpp"
 #include "json.hpp"
 #include "readiness_check.hpp"
@@ -56,7 +57,7 @@ void write_direct_tls(JsonWriter &w, const TargetResult &r) {
     w.end_object();
 }
 
-void write_target(JsonWriter &w, const TargetResult &r, std::int64_t now) {
+void write_target(JsonWriter &w, const TargetResult &r, std::int64_t now, bool enumerate) {
     const TargetReport *rep = r.report ? &*r.report : nullptr;
     const ChainReport *chain = rep != nullptr && rep->chain ? &*rep->chain : nullptr;
     w.begin_object();
@@ -115,6 +116,16 @@ void write_target(JsonWriter &w, const TargetResult &r, std::int64_t now) {
     else w.null();
     write_direct_tls(w, r);
     write_readiness_json(w, r);
+    if (r.enumeration) {
+        w.key("enumeration");
+        write_enumeration_json(w, *r.enumeration);
+    } else if (enumerate) {
+        w.key("enumeration").null();
+    }
+    if (r.profile) {
+        w.key("profile");
+        write_profile_json(w, *r.profile);
+    }
     w.key("findings").begin_array();
     for (const auto &f : r.findings) {
         w.begin_object();
@@ -147,9 +158,11 @@ std::string format_json(const ReportInput &in) {
     w.key("timeout_ms").value(in.options.timeout_ms);
     w.key("direct_tls").value(in.options.direct_tls);
     write_readiness_policy_json(w, in.options);
+    w.key("enumerate").value(in.options.enumerate);
+    w.key("profile").string_or_null(in.options.profile);
     w.end_object();
     w.key("targets").begin_array();
-    for (const auto &r : in.results) write_target(w, r, in.now);
+    for (const auto &r : in.results) write_target(w, r, in.now, in.options.enumerate);
     w.end_array();
     write_fleet_json(w, in);
     w.end_object();

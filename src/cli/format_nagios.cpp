@@ -3,6 +3,7 @@
 // warning and critical thresholds.
 #include <sstream>
 
+#include "enumerate.hpp"
 #include "format.hpp"
 #include "readiness_check.hpp"
 
@@ -23,16 +24,6 @@ std::string clean(const std::string &s) {
     return out;
 }
 
-std::string target_summary(const TargetResult &r) {
-    std::string worst_message;
-    for (const auto &f : r.findings)
-        if (f.severity == r.status && f.severity != Status::Ok) {
-            worst_message = f.message;
-            break;
-        }
-    return target_label(r.target) + " " + status_name(r.status) + (worst_message.empty() ? "" : ": " + worst_message);
-}
-
 // Long output with --direct-tls: "; direct TLS accepted|refused|unknown".
 std::string direct_tls_suffix(const TargetResult &r) {
     switch (direct_tls_verdict(r)) {
@@ -46,42 +37,73 @@ std::string direct_tls_suffix(const TargetResult &r) {
 
 }  // namespace
 
-std::string format_nagios(const ReportInput &in) {
-    Status overall = overall_status(in.results);
-    int counts[4] = {0, 0, 0, 0};
-    for (const auto &r : in.results) ++counts[static_cast<int>(r.status)];
+std::string target_summary(const TargetResult &r) {
+    std::string worst_message;
+    for (const auto &f : r.findings)
+        if (f.severity == r.status && f.severity != Status::Ok) {
+            worst_message = f.message;
+            break;
+        }
+    return target_label(r.target) + " " + status_name(r.status) + (worst_message.empty() ? "" : ": " + worst_message);
+}
 
+
+NagiosLine nagios_line(const TargetResult &r, const ReportInput &in) {
+    NagiosLine l;
+    l.status = r.status;
+    l.summary = clean(target_summary(r));
+    l.long_line = clean(target_summary(r) + direct_tls_suffix(r));
+    // --direct-tls: 1 accepted, 0 refused (nothing when unknown or not probed).
+    DirectTlsVerdict v = direct_tls_verdict(r);
+    if (v == DirectTlsVerdict::Accepted || v == DirectTlsVerdict::Refused)
+        l.perf_direct = " '" + perf_label(target_label(r.target)) + "_direct_tls'=" +
+                        (v == DirectTlsVerdict::Accepted ? "1" : "0");
+    if (r.enumeration) l.perf_enumeration = enumeration_perfdata(perf_label(target_label(r.target)), *r.enumeration);
+    if (r.report && r.report->chain && !r.report->chain->certificates.empty()) {
+        std::int64_t left = days_left(r.report->chain->certificates[0].not_after, in.now);
+        l.perf_days = " '" + perf_label(target_label(r.target)) + "_days'=" + std::to_string(left) + ";" +
+                  std::to_string(in.options.min_days) + ":;" + std::to_string(in.options.critical_days) + ":";
+    }
+    return l;
+}
+
+std::string format_nagios_lines(const std::vector<NagiosLine> &lines) {
+    Status overall = Status::Ok;
+    int counts[4] = {0, 0, 0, 0};
+    for (const auto &l : lines) {
+        overall = worst(overall, l.status);
+        ++counts[static_cast<int>(l.status)];
+    }
     std::ostringstream summary;
     if (overall == Status::Ok) {
-        summary << in.results.size() << (in.results.size() == 1 ? " target" : " targets") << " OK";
+        summary << lines.size() << (lines.size() == 1 ? " target" : " targets") << " OK";
     } else {
         // The targets at the worst status, in input order.
         bool first = true;
-        for (const auto &r : in.results) {
-            if (r.status != overall) continue;
-            summary << (first ? "" : "; ") << target_summary(r);
+        for (const auto &l : lines) {
+            if (l.status != overall) continue;
+            summary << (first ? "" : "; ") << l.summary;
             first = false;
         }
     }
     std::ostringstream perf;
     perf << "ok=" << counts[0] << " warning=" << counts[1] << " critical=" << counts[2] << " unknown=" << counts[3];
-    for (const auto &r : in.results) {
-        if (!r.report || !r.report->chain || r.report->chain->certificates.empty()) continue;
-        std::int64_t left = days_left(r.report->chain->certificates[0].not_after, in.now);
-        perf << " '" << perf_label(target_label(r.target)) << "_days'=" << left << ";" << in.options.min_days << ":;"
-             << in.options.critical_days << ":";
-    }
-    // --direct-tls: 1 accepted, 0 refused (nothing when unknown or not probed).
-    for (const auto &r : in.results) {
-        DirectTlsVerdict v = direct_tls_verdict(r);
-        if (v == DirectTlsVerdict::Accepted || v == DirectTlsVerdict::Refused)
-            perf << " '" << perf_label(target_label(r.target)) << "_direct_tls'=" << (v == DirectTlsVerdict::Accepted ? 1 : 0);
-    }
+    for (const auto &l : lines) perf << l.perf_enumeration;
+    for (const auto &l : lines) perf << l.perf_days;
+    for (const auto &l : lines) perf << l.perf_direct;
     std::ostringstream out;
     out << "PG_TLS " << status_name(overall) << " - " << clean(summary.str()) << " | " << perf.str() << "\n";
-    for (const auto &r : in.results) out << clean(target_summary(r) + direct_tls_suffix(r)) << "\n";
-    write_fleet_nagios(out, in);
+    for (const auto &l : lines) out << l.long_line << "\n";
     return out.str();
+}
+
+std::string format_nagios(const ReportInput &in) {
+    std::vector<NagiosLine> lines;
+    lines.reserve(in.results.size());
+    for (const auto &r : in.results) lines.push_back(nagios_line(r, in));
+    std::ostringstream fleet;  // the fleet's trust-store summary (--ca-file bundles)
+    write_fleet_nagios(fleet, in);
+    return format_nagios_lines(lines) + fleet.str();
 }
 
 }  // namespace tls_audit::cli

@@ -3,6 +3,7 @@
 // it is escaped.
 #include <sstream>
 
+#include "enumerate.hpp"
 #include "format.hpp"
 #include "readiness_check.hpp"
 
@@ -30,12 +31,13 @@ std::string one_line(const std::string &s) {
 
 }  // namespace
 
-std::string format_tap(const ReportInput &in) {
+std::string format_tap_header(std::size_t targets) {
+    return "TAP version 13\n1.." + std::to_string(targets) + "\n";
+}
+
+std::string format_tap_target(const TargetResult &r, std::size_t n) {
     std::ostringstream out;
-    out << "TAP version 13\n1.." << in.results.size() << "\n";
-    int n = 0;
-    for (const auto &r : in.results) {
-        ++n;
+    {
         std::string first;
         for (const auto &f : r.findings)
             if (f.severity == r.status) {
@@ -55,9 +57,18 @@ std::string format_tap(const ReportInput &in) {
                     << (p.accepted ? "accepted " + p.cipher : "refused") << "\n";
         if (std::string direct = direct_tls_text(r); !direct.empty()) out << "# direct TLS " << one_line(direct) << "\n";
         write_readiness_tap(out, r);
+        if (r.enumeration) write_enumeration_tap(out, *r.enumeration);
     }
-    write_fleet_tap(out, in);
     return out.str();
+}
+
+std::string format_tap(const ReportInput &in) {
+    std::string out = format_tap_header(in.results.size());
+    std::size_t n = 0;
+    for (const auto &r : in.results) out += format_tap_target(r, ++n);
+    std::ostringstream fleet;  // the fleet's trust-store summary (--ca-file bundles)
+    write_fleet_tap(fleet, in);
+    return out + fleet.str();
 }
 
 }  // namespace tls_audit::cli

@@ -1,6 +1,7 @@
 // Text for a person: one block per target, the verdict first.
 #include <sstream>
 
+#include "enumerate.hpp"
 #include "format.hpp"
 #include "json.hpp"
 #include "readiness_check.hpp"
@@ -48,16 +49,15 @@ void write_chain(std::ostringstream &out, const ChainReport &c, const ReportInpu
 
 }  // namespace
 
-std::string format_text(const ReportInput &in) {
+std::string format_text_target(const TargetResult &r, const ReportInput &in) {
     std::ostringstream out;
-    int counts[4] = {0, 0, 0, 0};
-    for (const auto &r : in.results) {
-        ++counts[static_cast<int>(r.status)];
+    {
         out << target_label(r.target) << "  " << status_name(r.status) << "\n";
         if (r.report) {
             write_protocols(out, *r.report);
             if (r.report->chain) write_chain(out, *r.report->chain, in);
             if (std::string direct = direct_tls_text(r); !direct.empty()) out << "  direct TLS  " << direct << "\n";
+            if (r.enumeration) write_enumeration_text(out, *r.enumeration);
         } else if (r.error) {
             out << "  error       " << r.error->message << "\n";
             if (!r.error->hint.empty()) out << "  hint        " << r.error->hint << "\n";
@@ -73,10 +73,26 @@ std::string format_text(const ReportInput &in) {
         }
         out << "\n";
     }
-    write_fleet_text(out, in);
-    out << in.results.size() << (in.results.size() == 1 ? " target: " : " targets: ") << counts[0] << " OK, "
-        << counts[1] << " WARNING, " << counts[2] << " CRITICAL, " << counts[3] << " UNKNOWN\n";
     return out.str();
+}
+
+std::string format_text_summary(std::size_t targets, const int counts[4]) {
+    std::ostringstream out;
+    out << targets << (targets == 1 ? " target: " : " targets: ") << counts[0] << " OK, " << counts[1]
+        << " WARNING, " << counts[2] << " CRITICAL, " << counts[3] << " UNKNOWN\n";
+    return out.str();
+}
+
+std::string format_text(const ReportInput &in) {
+    std::string out;
+    int counts[4] = {0, 0, 0, 0};
+    for (const auto &r : in.results) {
+        ++counts[static_cast<int>(r.status)];
+        out += format_text_target(r, in);
+    }
+    std::ostringstream fleet;  // the fleet's trust-store summary (--ca-file bundles)
+    write_fleet_text(fleet, in);
+    return out + fleet.str() + format_text_summary(in.results.size(), counts);
 }
 
 }  // namespace tls_audit::cli

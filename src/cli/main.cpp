@@ -1,19 +1,26 @@
 // pg_tls_check: probe PostgreSQL servers' TLS from the outside and report in
 // the format a person, a script, a TAP harness or Nagios wants.
+#include <unistd.h>
+
+#include <chrono>
 #include <csignal>
 #include <ctime>
 #include <fstream>
 #include <iostream>
+#include <memory>
 #include <sstream>
 
 #include "evaluate.hpp"
 #include "format.hpp"
 #include "options.hpp"
+#include "output_file.hpp"
 #include "probe.hpp"
 #include "probe_direct.hpp"
 #include "probe_plaintext.hpp"
 #include "readiness_check.hpp"
+#include "probe_enumerate.hpp"
 #include "scan.hpp"
+#include "stream.hpp"
 
 using namespace tls_audit;
 using namespace tls_audit::cli;
@@ -32,6 +39,19 @@ Expected<std::string> read_file(const std::string &path) {
     std::ostringstream s;
     s << in.rdbuf();
     return s.str();
+}
+
+// "\r1234/10000 targets" on stderr when it is a terminal, at most every
+// 100 ms and for the last one; nothing otherwise.
+ProgressFn progress_counter() {
+    if (isatty(STDERR_FILENO) != 1) return {};
+    auto last = std::make_shared<std::chrono::steady_clock::time_point>();
+    return [last](std::size_t done, std::size_t total) {
+        auto now = std::chrono::steady_clock::now();
+        if (done < total && now - *last < std::chrono::milliseconds(100)) return;
+        *last = now;
+        std::cerr << "\r" << done << "/" << total << " targets" << (done == total ? "\r\033[K" : "") << std::flush;
+    };
 }
 
 }  // namespace
@@ -70,19 +90,47 @@ int main(int argc, char **argv) {
         auto bundles = load_bundles(options);  // every --ca-file / --ca-file-optional, once
         if (!bundles) return usage_failure(bundles.error());
 
+        EnumerateFn enumerate;
+        if (options.enumerate) enumerate = [](const ProbeTarget &t) { return enumerate_target(t); };
         const bool direct_tls = options.direct_tls;
-        auto results = scan(options, [direct_tls](const ProbeTarget &t) {
+        ProbeFn probe = [direct_tls](const ProbeTarget &t) {
             return direct_tls ? probe_target_with_direct_tls(t) : probe_target(t);
-        });
+        };
+        Policy policy{options.min_days, options.critical_days, options.min_protocol, !options.ca_file.empty()};
+        if (!options.profile.empty()) policy.profile = find_profile(options.profile);
+        policy.require_tls = options.require_tls;
+        // Plaintext and trust-store readiness look at the whole fleet (its
+        // summary names the roots and the failing bundles): not streamed.
+        const bool whole_fleet = options.plaintext || options.require_tls || !bundles.value().bundles.empty();
+        std::int64_t now = static_cast<std::int64_t>(std::time(nullptr));
+        if (streams(options.format) && !whole_fleet) {
+            // Printed as targets finish; only the targets in flight are kept.
+            std::ostringstream buffered;
+            std::ostream &out = options.output.empty() ? std::cout : static_cast<std::ostream &>(buffered);
+            Status status = scan_streaming(options, probe, enumerate, policy, now, out, progress_counter());
+            if (!options.output.empty()) {
+                if (auto err = write_file_atomically(options.output, buffered.str())) {
+                    std::cerr << "pg_tls_check: " << err->message << "\n";
+                    return static_cast<int>(Status::Unknown);
+                }
+            }
+            return static_cast<int>(status);
+        }
+        auto results = scan(options, probe, enumerate);
         probe_readiness(results, options, bundles.value(),
                         [](const ProbeTarget &t, const std::string &user, const std::string &database) {
                             return probe_plaintext(t, user, database);
                         });
-        Policy policy{options.min_days, options.critical_days, options.min_protocol, !options.ca_file.empty()};
-        policy.require_tls = options.require_tls;
-        std::int64_t now = static_cast<std::int64_t>(std::time(nullptr));
         for (auto &r : results) evaluate(r, policy, now);
-        std::cout << format_report(ReportInput{results, options, now}) << std::flush;
+        const std::string report = format_report(ReportInput{results, options, now});
+        if (!options.output.empty()) {
+            if (auto err = write_file_atomically(options.output, report)) {
+                std::cerr << "pg_tls_check: " << err->message << "\n";
+                return static_cast<int>(Status::Unknown);
+            }
+        } else {
+            std::cout << report << std::flush;
+        }
         return static_cast<int>(overall_status(results));
     } catch (...) {
         Error e = describe_current_exception();

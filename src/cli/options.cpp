@@ -6,6 +6,7 @@
 #include <optional>
 
 #include "readiness_check.hpp"
+#include "tls_profiles.hpp"
 
 namespace tls_audit::cli {
 
@@ -29,7 +30,7 @@ bool parse_int(std::string_view text, long lo, long hi, int &out) {
 }
 
 bool parse_format(std::string_view s, Format &out) {
-    for (Format f : {Format::Text, Format::Json, Format::Tap, Format::Nagios})
+    for (Format f : {Format::Text, Format::Json, Format::Tap, Format::Nagios, Format::Prometheus})
         if (s == format_name(f)) {
             out = f;
             return true;
@@ -52,6 +53,7 @@ const char *format_name(Format f) {
     case Format::Json: return "json";
     case Format::Tap: return "tap";
     case Format::Nagios: return "nagios";
+    case Format::Prometheus: return "prometheus";
     }
     return "text";
 }
@@ -137,6 +139,10 @@ Expected<Options> parse_args(const std::vector<std::string> &args) {
                 continue;
             }
         }
+        if (arg == "--enumerate") {
+            o.enumerate = true;
+            continue;
+        }
         if (arg.rfind("--", 0) != 0) {
             if (arg.size() > 1 && arg[0] == '-') return usage_error("unknown option \"" + arg + "\"");
             auto hp = parse_host_port(arg);
@@ -153,7 +159,8 @@ Expected<Options> parse_args(const std::vector<std::string> &args) {
             has_value = true;
         }
         static const char *const kValued[] = {"--min-days", "--critical-days", "--min-protocol", "--ca-file", "--sni",
-                                              "--timeout",  "--jobs",          "--format",       "--targets"};
+                                              "--timeout",  "--jobs",          "--format",       "--targets",
+                                              "--profile", "--output"};
         bool known = false;
         for (const char *k : kValued) known = known || name == k;
         if (!known) return usage_error("unknown option \"" + name + "\"");
@@ -180,12 +187,19 @@ Expected<Options> parse_args(const std::vector<std::string> &args) {
                 o.min_protocol = *p;
         } else if (name == "--format") {
             if (!parse_format(value, o.format))
-                err = usage_error("option --format needs text, json, tap or nagios, got \"" + value + "\"");
+                err = usage_error("option --format needs text, json, tap, nagios or prometheus, got \"" + value + "\"");
         } else if (name == "--ca-file") o.ca_file = value;
         else if (name == "--sni") o.sni = value;
         else if (name == "--targets") o.targets_file = value;
+        else if (name == "--output") o.output = value;
+        else if (name == "--profile") {
+            if (find_profile(value) == nullptr) err = usage_error(unknown_profile_error(value).message + "; " +
+                                                                  unknown_profile_error(value).hint);
+            o.profile = value;
+            o.enumerate = true;
+        }
         if (err) return *err;
-        if ((name == "--ca-file" || name == "--targets" || name == "--sni") && value.empty())
+        if ((name == "--ca-file" || name == "--targets" || name == "--sni" || name == "--output") && value.empty())
             return usage_error("option " + name + " needs a non-empty value");
     }
     if (o.help || o.version) return o;
@@ -231,7 +245,18 @@ Options:
                            "postgresql"), one more connection per target, and
                            report whether the server accepts it (information
                            only: it never changes the status)
-      --format FORMAT      text (default), json, tap or nagios
+      --format FORMAT      text (default), json, tap, nagios or prometheus
+                           (node_exporter textfile collector)
+      --output FILE        write the report to FILE atomically (a temporary
+                           file in the same directory, then rename) instead
+                           of standard output
+      --enumerate          also list the cipher suites each version accepts
+                           (strength, server preference), the key-exchange
+                           groups and the DHE group size; weak suites are a
+                           WARNING, insecure ones CRITICAL
+      --profile NAME       compare with Mozilla's Server Side TLS 5.7 profile
+                           modern, intermediate or old (implies --enumerate):
+                           a required deviation is CRITICAL
   -h, --help               show this help and exit
   -V, --version            show the version and exit
 )" + std::string(readiness_usage()) + R"(

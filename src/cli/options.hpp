@@ -12,7 +12,7 @@ namespace tls_audit::cli {
 
 inline constexpr const char *kToolVersion = "1.1";
 
-enum class Format { Text, Json, Tap, Nagios };
+enum class Format { Text, Json, Tap, Nagios, Prometheus };
 
 struct HostPort {
     std::string host;  // without IPv6 brackets
@@ -31,6 +31,9 @@ struct Options {
     int jobs = 4;
     bool direct_tls = false;  // --direct-tls: one more connection per target, direct TLS
     Format format = Format::Text;
+    bool enumerate = false;  // --enumerate: accepted suites per version, groups, DHE size
+    std::string profile;     // --profile modern|intermediate|old (implies enumerate)
+    std::string output;      // --output FILE: write the report there atomically
     bool help = false;
     bool version = false;
     // Plaintext acceptance and trust-store readiness (readiness_check.hpp).

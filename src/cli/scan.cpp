@@ -7,7 +7,7 @@
 
 namespace tls_audit::cli {
 
-std::vector<TargetResult> scan(const Options &options, const ProbeFn &probe) {
+std::vector<TargetResult> scan(const Options &options, const ProbeFn &probe, const EnumerateFn &enumerate) {
     std::vector<TargetResult> results(options.targets.size());
     std::atomic<std::size_t> next{0};
     auto worker = [&] {
@@ -25,6 +25,11 @@ std::vector<TargetResult> scan(const Options &options, const ProbeFn &probe) {
                 auto rep = probe(t);
                 if (rep) r.report = std::move(rep).value();
                 else r.error = rep.error();
+                if (rep && enumerate) {
+                    auto e = enumerate(t);
+                    if (e) r.enumeration = std::move(e).value();
+                    else r.error = e.error();
+                }
             } catch (...) {
                 r.error = describe_current_exception();
             }

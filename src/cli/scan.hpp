@@ -11,10 +11,13 @@
 namespace tls_audit::cli {
 
 using ProbeFn = std::function<Expected<TargetReport>(const ProbeTarget &)>;
+using EnumerateFn = std::function<Expected<Enumeration>(const ProbeTarget &)>;
 
 // Probe every target (in parallel, `options.jobs` at a time) and return the
 // results in input order, not yet evaluated. `probe` is probe_target in the
 // tool and a stub in tests.
-std::vector<TargetResult> scan(const Options &options, const ProbeFn &probe);
+// With `enumerate` (pg_tls_check --enumerate), a target whose probe succeeded
+// is enumerated too; a failed enumeration is the target's error.
+std::vector<TargetResult> scan(const Options &options, const ProbeFn &probe, const EnumerateFn &enumerate = {});
 
 }  // namespace tls_audit::cli

@@ -11,6 +11,7 @@
 
 #include <openssl/err.h>
 
+#include "probe_parallel.hpp"
 #include "probe_sslrequest.hpp"
 #include "probe_tls.hpp"
 #include "session.hpp"
@@ -41,20 +42,15 @@ namespace {
 
 bool is_timeout(const Error &e) { return e.message.rfind("timed out after ", 0) == 0; }
 
-// Errors that leave the answer unknown, as opposed to the server refusing TLS.
+}  // namespace
+
+// Shared with the enumeration (probe_parallel.hpp).
 bool is_inconclusive(const Error &e) { return e.sqlstate == sqlstate::kQueryCanceled || is_timeout(e); }
 
 ProbeContext context_for(const ProbeTarget &t, const CancelCheck &cancel) {
     return ProbeContext(format_host_port(t.host, t.port), t.timeout_ms, cancel);
 }
 
-struct Handshake {
-    SslPtr ssl;          // null when the server refused the handshake
-    std::string refusal; // then: why
-};
-
-// SSLRequest then the handshake over fd. Errors are those that leave the
-// answer unknown; a refused handshake is a Handshake without ssl.
 Expected<Handshake> starttls(int fd, SSL_CTX *ssl_ctx, const std::string &sni, const ProbeContext &pctx) {
     int flags = fcntl(fd, F_GETFL);
     if (flags < 0 || fcntl(fd, F_SETFL, flags | O_NONBLOCK) < 0)
@@ -68,6 +64,8 @@ Expected<Handshake> starttls(int fd, SSL_CTX *ssl_ctx, const std::string &sni, c
     if (is_inconclusive(ssl.error())) return ssl.error();
     return Handshake{nullptr, ssl.error().message};
 }
+
+namespace {
 
 // The DER encoding of `cert`; empty when it cannot be encoded.
 std::string der_of(X509 *cert) {
@@ -153,9 +151,8 @@ Expected<ProtocolReport> protocol_connect(const ProbeTarget &t, Protocol p, cons
     return protocol_on_fd(fd.value().get(), t, p, pctx);
 }
 
-// Run tasks on quiet threads; the calling thread alone asks `cancel` and
-// passes the answer on through a flag the tasks poll. Returns whether the
-// caller canceled. All threads are joined before returning.
+}  // namespace
+
 bool run_parallel(const std::vector<std::function<void(const CancelCheck &)>> &tasks, const CancelCheck &cancel) {
     std::atomic<bool> stop{false};
     std::mutex mu;
@@ -217,6 +214,8 @@ bool run_parallel(const std::vector<std::function<void(const CancelCheck &)>> &t
     if (failure) std::rethrow_exception(failure);
     return canceled;
 }
+
+namespace {
 
 // First inconclusive error in version order, cancel first.
 std::optional<Error> first_error(const std::vector<std::optional<Expected<ProtocolReport>>> &results) {

@@ -333,6 +333,24 @@ std::vector<CipherWeakness> cipher_weaknesses(const CipherFacts &c) {
     return out;
 }
 
+CipherStrength cipher_strength(const CipherFacts &c) {
+    CipherStrength s = CipherStrength::Strong;
+    for (const auto &w : cipher_weaknesses(c)) {
+        if (w.severity == Severity::Critical) return CipherStrength::Insecure;
+        s = CipherStrength::Weak;
+    }
+    return s;
+}
+
+const char *cipher_strength_name(CipherStrength s) {
+    switch (s) {
+        case CipherStrength::Strong: return "strong";
+        case CipherStrength::Weak: return "weak";
+        case CipherStrength::Insecure: return "insecure";
+    }
+    return "insecure";
+}
+
 CipherFacts describe_cipher(const SSL_CIPHER *cipher) {
     CipherFacts f;
     const char *name = SSL_CIPHER_get_name(cipher);

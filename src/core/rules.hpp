@@ -109,6 +109,13 @@ struct CipherWeakness {
 };
 std::vector<CipherWeakness> cipher_weaknesses(const CipherFacts &c);
 
+// The verdict on one suite from the same table: 'insecure' when a weakness is
+// critical, 'weak' when the worst is a warning, 'strong' otherwise. Used by
+// the probe's enumeration (tls_audit.probe_ciphers, pg_tls_check --enumerate).
+enum class CipherStrength { Strong, Weak, Insecure };
+CipherStrength cipher_strength(const CipherFacts &c);
+const char *cipher_strength_name(CipherStrength s);  // "strong", "weak", "insecure"
+
 CipherFacts describe_cipher(const SSL_CIPHER *cipher);
 
 // The cipher suites a server really enables for `cipher_list` (ssl_ciphers)

@@ -39,17 +39,18 @@ std::string text_arg(FunctionCallInfo fcinfo, int n) {
 
 // The target from (host, port, sni, timeout_ms[, ca_file]), checked against
 // tls_audit.probe_allowed_hosts and the caller's right to read server files.
-ProbeTarget read_target(FunctionCallInfo fcinfo, bool with_ca_file) {
+ProbeTarget read_target(FunctionCallInfo fcinfo, bool with_ca_file, int sni_arg) {
+    const int timeout_arg = sni_arg + 1;
     ProbeTarget target;
     if (PG_ARGISNULL(0)) null_argument("host");
     if (PG_ARGISNULL(1)) null_argument("port");
-    if (PG_ARGISNULL(3)) null_argument("timeout_ms");
+    if (PG_ARGISNULL(timeout_arg)) null_argument("timeout_ms");
     target.host = text_arg(fcinfo, 0);
     target.port = PG_GETARG_INT32(1);
-    if (!PG_ARGISNULL(2)) target.sni = text_arg(fcinfo, 2);
-    target.timeout_ms = PG_GETARG_INT32(3);
-    if (with_ca_file && !PG_ARGISNULL(4)) {
-        target.ca_file = text_arg(fcinfo, 4);
+    if (!PG_ARGISNULL(sni_arg)) target.sni = text_arg(fcinfo, sni_arg);
+    target.timeout_ms = PG_GETARG_INT32(timeout_arg);
+    if (with_ca_file && !PG_ARGISNULL(timeout_arg + 1)) {
+        target.ca_file = text_arg(fcinfo, timeout_arg + 1);
         // The file is opened by the server process: same rule as pg_read_file().
         const bool may_read = pg::call([] { return has_privs_of_role(GetUserId(), ROLE_PG_READ_SERVER_FILES); });
         if (!may_read)

@@ -11,8 +11,9 @@ namespace tls_audit::pg_probe {
 
 // The target from (host, port, sni, timeout_ms[, ca_file]), checked against
 // tls_audit.probe_allowed_hosts and the caller's right to read server files.
-// Throws CoreError (inside guarded()).
-ProbeTarget read_target(FunctionCallInfo fcinfo, bool with_ca_file);
+// Throws CoreError (inside guarded()). sni, timeout_ms and ca_file are the
+// arguments sni_arg, sni_arg + 1 and sni_arg + 2.
+ProbeTarget read_target(FunctionCallInfo fcinfo, bool with_ca_file, int sni_arg = 2);
 
 // tls_audit.probe_allowed_hosts for (host, port): refuses every target when
 // the setting's start value was refused. Throws CoreError.

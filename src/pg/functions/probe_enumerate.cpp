@@ -1,0 +1,158 @@
+// tls_audit.probe_ciphers() and tls_audit.probe_groups(): the core's
+// enumeration (src/core/probe_enumerate.hpp), callable from SQL. Arguments,
+// the allow-list and cancel handling are those of tls_audit.probe()
+// (probe_args.hpp).
+#include <string>
+
+#include "guard.hpp"
+#include "interrupts.hpp"
+#include "probe.hpp"
+#include "probe_args.hpp"
+#include "probe_enumerate.hpp"
+#include "row.hpp"
+#include "tls_profiles.hpp"
+
+#include "postgres.hpp"
+
+extern "C" {
+PG_FUNCTION_INFO_V1(tls_audit_probe_ciphers);
+PG_FUNCTION_INFO_V1(tls_audit_probe_groups);
+PG_FUNCTION_INFO_V1(tls_audit_profile_compliance);
+}
+
+using namespace tls_audit;
+using namespace tls_audit::pg_probe;
+
+namespace {
+
+// Size in bits of a probed group.
+int group_bits(const std::string &g) {
+    if (g == "x25519") return 255;
+    if (g == "x448") return 448;
+    if (g == "P-256") return 256;
+    if (g == "P-384") return 384;
+    if (g == "P-521") return 521;
+    if (is_ffdhe_group(g)) return std::stoi(g.substr(5));
+    return 0;
+}
+
+}  // namespace
+
+extern "C" Datum tls_audit_probe_ciphers(PG_FUNCTION_ARGS) {
+    bool interrupted = false;
+    Datum result = pg::guarded([&]() -> Datum {
+        const ProbeTarget target = read_target(fcinfo, false);
+        auto e = enumerate_ciphers(target, pg::cancel_requested());
+        if (!e.ok()) {
+            if (is_cancel(e.error())) {
+                interrupted = true;
+                return Datum(0);
+            }
+            throw CoreError(e.error());
+        }
+        ReturnSetInfo *rsinfo = pg::materialize(fcinfo);
+        for (const ProtocolSuites &p : e.value().protocols) {
+            int rank = 0;
+            for (const AcceptedSuite &s : p.suites) {
+                pg::Row row(rsinfo->setDesc);
+                row.text(0, protocol_name(p.protocol));
+                row.text(1, s.facts.name);
+                row.text_or_null(2, s.facts.standard_name);
+                row.text_or_null(3, s.key_exchange);
+                row.text_or_null(4, s.authentication);
+                row.text_or_null(5, s.encryption);
+                row.int4(6, s.facts.bits);
+                row.text(7, cipher_strength_name(s.strength));
+                row.int4(8, ++rank);
+                if (p.server_preference) row.boolean(9, *p.server_preference);
+                else row.null(9);
+                row.put(rsinfo);
+            }
+        }
+        return Datum(0);
+    });
+    if (interrupted) service_interrupt();
+    return result;
+}
+
+extern "C" Datum tls_audit_probe_groups(PG_FUNCTION_ARGS) {
+    bool interrupted = false;
+    Datum result = pg::guarded([&]() -> Datum {
+        const ProbeTarget target = read_target(fcinfo, false);
+        auto e = enumerate_groups(target, pg::cancel_requested());
+        if (!e.ok()) {
+            if (is_cancel(e.error())) {
+                interrupted = true;
+                return Datum(0);
+            }
+            throw CoreError(e.error());
+        }
+        ReturnSetInfo *rsinfo = pg::materialize(fcinfo);
+        for (const GroupSupport &g : e.value().groups) {
+            pg::Row row(rsinfo->setDesc);
+            row.text(0, protocol_name(g.protocol));
+            row.text(1, g.group);
+            row.boolean(2, g.supported);
+            row.int4(3, group_bits(g.group));
+            row.put(rsinfo);
+        }
+        // The DHE row: whether a DHE suite is accepted (TLSv1 to TLSv1.2) and
+        // the size of the group the server chose.
+        pg::Row row(rsinfo->setDesc);
+        row.text(0, "TLSv1.2");
+        row.text(1, "DHE");
+        row.boolean(2, e.value().dhe_accepted);
+        if (e.value().dhe_accepted) row.int4(3, e.value().dhe_bits);
+        else row.null(3);
+        row.put(rsinfo);
+        return Datum(0);
+    });
+    if (interrupted) service_interrupt();
+    return result;
+}
+
+// (host, port, profile, sni, timeout_ms)
+extern "C" Datum tls_audit_profile_compliance(PG_FUNCTION_ARGS) {
+    bool interrupted = false;
+    Datum result = pg::guarded([&]() -> Datum {
+        if (PG_ARGISNULL(2)) throw CoreError(make_error("22004", "profile must not be NULL"));
+        const text *t = pg::call([&] { return PG_GETARG_TEXT_PP(2); });
+        const std::string name(VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t));
+        const TlsProfile *profile = find_profile(name);
+        if (profile == nullptr) throw CoreError(unknown_profile_error(name));
+        const ProbeTarget target = read_target(fcinfo, false, 3);
+        auto report = profile_compliance(target, *profile, pg::cancel_requested());
+        if (!report.ok()) {
+            if (is_cancel(report.error())) {
+                interrupted = true;
+                return Datum(0);
+            }
+            throw CoreError(report.error());
+        }
+        const ProfileReport &r = report.value();
+        ReturnSetInfo *rsinfo = pg::materialize(fcinfo);
+        auto put = [&](const Deviation *d) {
+            pg::Row row(rsinfo->setDesc);
+            row.text(0, r.profile);
+            row.text(1, kMozillaGuidelinesVersion);
+            row.boolean(2, r.compliant);
+            if (d != nullptr) {
+                row.text(3, d->category);
+                row.text_or_null(4, d->subject);
+                row.boolean(5, d->required);
+                row.text(6, d->message);
+            } else {
+                row.null(3);
+                row.null(4);
+                row.null(5);
+                row.text(6, "complies with Mozilla " + r.profile + " " + kMozillaGuidelinesVersion);
+            }
+            row.put(rsinfo);
+        };
+        for (const Deviation &d : r.deviations) put(&d);
+        if (r.deviations.empty()) put(nullptr);
+        return Datum(0);
+    });
+    if (interrupted) service_interrupt();
+    return result;
+}
