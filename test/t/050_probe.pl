@@ -91,7 +91,7 @@ is($old->safe_psql('postgres',
 	'f', 'wrong host name does not match');
 
 # A CA file the server cannot read says why (1.0: "unknown error").
-my $locked_ca = $old->data_dir . '/locked-ca.crt';
+my $locked_ca = "$datadir/locked-ca.crt";
 system("cp $ca $locked_ca") == 0 or die;
 chmod 0000, $locked_ca;
 SKIP:

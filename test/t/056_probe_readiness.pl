@@ -9,6 +9,7 @@ use warnings;
 use FindBin;
 use lib "$FindBin::RealBin/../perl";
 use IO::Socket::INET;
+use POSIX ();
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
@@ -60,6 +61,9 @@ my $pid = fork();
 die "fork: $!" unless defined $pid;
 if ($pid == 0)
 {
+	# The child must neither run the test's END blocks (which stop the
+	# clusters) nor 18's PostgreSQL::Test::Cluster signal handler (it dies).
+	$SIG{TERM} = $SIG{INT} = $SIG{ALRM} = 'DEFAULT';
 	alarm 60;
 	for (1 .. 4)
 	{
@@ -67,7 +71,7 @@ if ($pid == 0)
 		print $c "HTTP/1.0 400 Bad Request\r\n\r\n";
 		close $c;
 	}
-	exit 0;
+	POSIX::_exit(0);
 }
 close $listener;
 like(plaintext($fake_port), qr/^unknown\|not a PostgreSQL answer to a StartupMessage: got byte 0x48 \('H'\)\|/,

@@ -8,6 +8,7 @@ use warnings;
 use FindBin;
 use lib "$FindBin::RealBin/../perl";
 use IO::Socket::INET;
+use POSIX ();
 use JSON::PP;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
@@ -118,6 +119,9 @@ my $pid = fork();
 die "fork: $!" unless defined $pid;
 if ($pid == 0)
 {
+	# The child must neither run the test's END blocks (which stop the
+	# clusters) nor 18's PostgreSQL::Test::Cluster signal handler (it dies).
+	$SIG{TERM} = $SIG{INT} = $SIG{ALRM} = 'DEFAULT';
 	alarm 60;
 	for (1 .. 20)
 	{
@@ -125,7 +129,7 @@ if ($pid == 0)
 		print $c "HTTP/1.0 400 Bad Request\r\n\r\n";
 		close $c;
 	}
-	exit 0;
+	POSIX::_exit(0);
 }
 close $listener;
 ($rc, $doc) = check_json('--require-tls', "127.0.0.1:$fake_port");
