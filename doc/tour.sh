@@ -69,8 +69,12 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# Fed on stdin: the postgres user may not be able to read this checkout.
-as_pg bash -s "$work/certs" <"$repo/test/certs/make-certs.sh" >/dev/null
+# Copied: the postgres user may not be able to read this checkout (and
+# make-certs.sh runs the scripts beside it).
+mkdir -p "$work/certs-scripts"
+cp "$repo"/test/certs/*.sh "$work/certs-scripts/"
+chmod -R a+rX "$work/certs-scripts"
+as_pg bash "$work/certs-scripts/make-certs.sh" "$work/certs" >/dev/null
 as_pg "$bindir/initdb" -D "$data" -A trust -U postgres >/dev/null
 for f in server-chain.crt:server.crt server.key:server.key ca-bundle.crt:root.crt; do
     as_pg cp "$work/certs/${f%%:*}" "$data/${f##*:}"
