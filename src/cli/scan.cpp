@@ -23,9 +23,10 @@ std::vector<TargetResult> scan(const Options &options, const ProbeFn &probe, con
             r.target = hp;
             try {
                 auto rep = probe(t);
-                if (rep) r.report = std::move(rep).value();
+                const bool probed = rep.ok();
+                if (probed) r.report = std::move(rep).value();
                 else r.error = rep.error();
-                if (rep && enumerate) {
+                if (probed && enumerate) {
                     auto e = enumerate(t);
                     if (e) r.enumeration = std::move(e).value();
                     else r.error = e.error();

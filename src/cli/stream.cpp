@@ -29,9 +29,10 @@ void scan_each(const Options &options, const ProbeFn &probe, const EnumerateFn &
             r.target = hp;
             try {
                 auto rep = probe(t);
-                if (rep) r.report = std::move(rep).value();
+                const bool probed = rep.ok();
+                if (probed) r.report = std::move(rep).value();
                 else r.error = rep.error();
-                if (rep && enumerate) {
+                if (probed && enumerate) {
                     auto e = enumerate(t);
                     if (e) r.enumeration = std::move(e).value();
                     else r.error = e.error();

@@ -30,7 +30,7 @@ std::string openssl_error_text() {
 }  // namespace
 
 Expected<TrustBundle> load_trust_bundle(const std::string &ca_file) {
-    auto bad = [&ca_file](std::string why) {
+    auto bad = [&ca_file](const std::string &why) {
         return make_error(sqlstate::kInvalidParameter, "could not load CA file \"" + ca_file + "\": " + why,
                           "Pass a readable PEM file of CA certificates.");
     };
