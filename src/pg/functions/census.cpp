@@ -5,17 +5,14 @@
 // Visibility: members of pg_read_all_stats (and superusers) see every entry;
 // everyone else sees only entries recorded under their own role name, so
 // tls_rejected entries (no role is known yet) are visible to the former only.
-#include <algorithm>
 #include <cstring>
-#include <map>
 #include <optional>
-#include <set>
 #include <string>
-#include <tuple>
 #include <vector>
 
 #include "census.hpp"
 #include "census_key.hpp"
+#include "census_readiness.hpp"
 #include "guard.hpp"
 #include "protocol.hpp"
 #include "row.hpp"
@@ -232,38 +229,17 @@ extern "C" Datum tls_audit_floor_readiness(PG_FUNCTION_ARGS) {
         const Visibility v = Visibility::current();
         const auto snap = pg::census::snapshot();
 
-        // One row per client and reason: entries that differ only in cipher,
-        // transport details or client subject are added up.
-        using Group = std::tuple<std::string, std::string, std::string, std::string, std::string, std::string>;
-        struct Sum {
-            std::int64_t connections = 0;
-            std::int64_t last_seen = 0;
-        };
-        std::map<Group, Sum> groups;
-        for (const CensusRecord *r : visible_records(snap, v, cutoff)) {
-            auto reason = readiness_reason(r->key, floor);
-            if (!reason) continue;
-            const CensusKey &k = r->key;
-            Sum &s = groups[Group{k.usename, k.datname, k.client_addr, k.application_name, k.protocol, *reason}];
-            s.connections += r->connections;
-            s.last_seen = std::max(s.last_seen, r->last_seen);
-        }
-        std::vector<std::pair<const Group *, const Sum *>> rows;
-        rows.reserve(groups.size());
-        for (const auto &g : groups) rows.emplace_back(&g.first, &g.second);
-        std::stable_sort(rows.begin(), rows.end(),
-                         [](const auto &a, const auto &b) { return a.second->connections > b.second->connections; });
-        for (const auto &[group, sum] : rows) {
+        for (const ReadinessRow &r : floor_readiness(visible_records(snap, v, cutoff), floor)) {
             pg::Row row(rsinfo->setDesc);
             check_columns(row, kReadinessColumns, "tls_audit.floor_readiness()");
-            row.text_or_null(kRUsename, std::get<0>(*group));
-            row.text_or_null(kRDatname, std::get<1>(*group));
-            inet_or_null(row, kRClientAddr, std::get<2>(*group).c_str());
-            row.text_or_null(kRApplicationName, std::get<3>(*group));
-            row.text_or_null(kRProtocol, std::get<4>(*group));
-            row.int8(kRConnections, sum->connections);
-            timestamptz(row, kRLastSeen, sum->last_seen);
-            row.text(kRReason, std::get<5>(*group));
+            row.text_or_null(kRUsename, r.usename);
+            row.text_or_null(kRDatname, r.datname);
+            inet_or_null(row, kRClientAddr, r.client_addr.c_str());
+            row.text_or_null(kRApplicationName, r.application_name);
+            row.text_or_null(kRProtocol, r.protocol);
+            row.int8(kRConnections, r.connections);
+            timestamptz(row, kRLastSeen, r.last_seen);
+            row.text(kRReason, r.reason);
             row.put(rsinfo);
         }
         return Datum(0);
@@ -280,31 +256,16 @@ extern "C" Datum tls_audit_floor_readiness_summary(PG_FUNCTION_ARGS) {
         const Visibility v = Visibility::current();
         const auto snap = pg::census::snapshot();
 
-        std::int64_t total = 0, ready = 0, rejected = 0;
-        std::set<std::tuple<std::string, std::string, std::string, std::string>> not_ready;
-        for (const CensusRecord *r : visible_records(snap, v, cutoff)) {
-            const CensusKey &k = r->key;
-            const auto outcome = static_cast<Outcome>(k.outcome);
-            if (outcome == Outcome::TlsRejected) {
-                rejected += r->connections;
-                continue;
-            }
-            if (outcome != Outcome::Authenticated) continue;
-            total += r->connections;
-            if (readiness_reason(k, floor))
-                not_ready.emplace(k.usename, k.datname, k.client_addr, k.application_name);
-            else
-                ready += r->connections;
-        }
+        const ReadinessSummary sum = floor_readiness_summary(visible_records(snap, v, cutoff), floor);
         row.text(kSTarget, protocol_name(floor));
-        row.int8(kSTotal, total);
-        row.int8(kSReady, ready);
-        if (total > 0)
-            row.float8(kSShare, static_cast<double>(ready) / static_cast<double>(total));
+        row.int8(kSTotal, sum.total);
+        row.int8(kSReady, sum.ready);
+        if (sum.ready_share)
+            row.float8(kSShare, *sum.ready_share);
         else
             row.null(kSShare);
-        row.int8(kSClientsNotReady, static_cast<std::int64_t>(not_ready.size()));
-        row.int8(kSRejected, rejected);
+        row.int8(kSClientsNotReady, sum.clients_not_ready);
+        row.int8(kSRejected, sum.rejected);
         return row.as_composite();
     });
 }

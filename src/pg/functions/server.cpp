@@ -148,24 +148,6 @@ Served served_certificates(bool ssl_enabled, bool &interrupted) {
     return self_probe(interrupted);
 }
 
-bool same_chain(const std::vector<CertInfo> &a, const std::vector<CertInfo> &b) {
-    if (a.size() != b.size()) return false;
-    for (std::size_t i = 0; i < a.size(); ++i)
-        if (a[i].sha256 != b[i].sha256) return false;
-    return true;
-}
-
-// Served differs from the files: another leaf, or another chain where the
-// chain is comparable (a leaf-only file is completed from ssl_ca_file when
-// served, which a self-probe sees but the file does not show).
-std::optional<bool> reload_pending(const Served &served, const ServerFilesReport &files) {
-    if (served.certs.empty() || files.chain.empty()) return std::nullopt;
-    if (served.certs[0].sha256 != files.chain[0].sha256) return true;
-    if ((files.chain.size() > 1 || served.source == "handshake") && !same_chain(served.certs, files.chain))
-        return true;
-    return false;
-}
-
 // After a self-probe stopped for an interrupt: let PostgreSQL service it
 // with its own message. Plain data only here.
 void service_interrupt() {
@@ -269,7 +251,8 @@ extern "C" Datum tls_audit_server_tls(PG_FUNCTION_ARGS) {
             row.timestamptz(kServedNotAfter, leaf.not_after);
             row.int4(kServedDaysLeft, days_left(leaf.not_after, now));
         }
-        if (auto pending = reload_pending(served, files)) row.boolean(kReloadPending, *pending);
+        if (auto pending = reload_pending(served.certs, served.source == "handshake", files.chain))
+            row.boolean(kReloadPending, *pending);
         return row.as_composite();
     });
     if (interrupted) service_interrupt();
