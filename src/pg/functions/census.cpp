@@ -2,9 +2,11 @@
 // view), census_info(), census_reset(), floor_readiness() and
 // floor_readiness_summary().
 //
-// Visibility: members of pg_read_all_stats (and superusers) see every entry;
-// everyone else sees only entries recorded under their own role name, so
-// tls_rejected entries (no role is known yet) are visible to the former only.
+// Visibility is pg::Visibility (visibility.hpp), the rule of the sessions
+// view: with the privileges of pg_read_all_stats every entry; otherwise the
+// entries recorded under a role the caller has the privileges of (its own
+// included), so tls_rejected entries (no role is known yet) are visible to the
+// former only.
 #include <cstring>
 #include <optional>
 #include <string>
@@ -16,6 +18,7 @@
 #include "guard.hpp"
 #include "protocol.hpp"
 #include "row.hpp"
+#include "visibility.hpp"
 
 #include "postgres.hpp"
 
@@ -30,22 +33,6 @@ PG_FUNCTION_INFO_V1(tls_audit_floor_readiness_summary);
 using namespace tls_audit;
 
 namespace {
-
-// Which entries the caller may see.
-struct Visibility {
-    bool all = false;
-    std::string own;  // the caller's role name
-
-    static Visibility current() {
-        Visibility v;
-        const Oid user = GetUserId();
-        v.all = pg::call([&] { return has_privs_of_role(user, ROLE_PG_READ_ALL_STATS); });
-        const char *name = pg::call([&] { return static_cast<const char *>(GetUserNameFromId(user, true)); });
-        if (name != nullptr) v.own = name;
-        return v;
-    }
-    bool sees(const CensusKey &key) const { return all || (!own.empty() && own == key.usename); }
-};
 
 void timestamptz(pg::Row &row, int col, std::int64_t ts) { row.datum(col, TimestampTzGetDatum(ts)); }
 
@@ -87,13 +74,13 @@ std::optional<std::int64_t> since_arg(FunctionCallInfo fcinfo) {
 }
 
 // The visible census entries, optionally only those seen since `cutoff`.
-std::vector<const CensusRecord *> visible_records(const pg::census::Snapshot &snap, const Visibility &v,
+std::vector<const CensusRecord *> visible_records(const pg::census::Snapshot &snap, const pg::Visibility &v,
                                                   std::optional<std::int64_t> cutoff) {
     std::vector<const CensusRecord *> out;
     out.reserve(snap.count);
     for (std::size_t i = 0; i < snap.count; ++i) {
         const CensusRecord &r = snap.records[i];
-        if (!v.sees(r.key)) continue;
+        if (!v.sees_role_name(r.key.usename)) continue;
         if (cutoff && r.last_seen < *cutoff) continue;
         out.push_back(&r);
     }
@@ -165,7 +152,7 @@ extern "C" Datum tls_audit_census_entries(PG_FUNCTION_ARGS) {
     return pg::guarded([&]() -> Datum {
         pg::census::require();
         ReturnSetInfo *rsinfo = pg::materialize(fcinfo);
-        const Visibility v = Visibility::current();
+        const pg::Visibility v;
         const auto snap = pg::census::snapshot();
         for (const CensusRecord *r : visible_records(snap, v, std::nullopt)) {
             const CensusKey &k = r->key;
@@ -226,7 +213,7 @@ extern "C" Datum tls_audit_floor_readiness(PG_FUNCTION_ARGS) {
         const Protocol floor = target_arg(fcinfo);
         const auto cutoff = since_arg(fcinfo);
         ReturnSetInfo *rsinfo = pg::materialize(fcinfo);
-        const Visibility v = Visibility::current();
+        const pg::Visibility v;
         const auto snap = pg::census::snapshot();
 
         for (const ReadinessRow &r : floor_readiness(visible_records(snap, v, cutoff), floor)) {
@@ -253,7 +240,7 @@ extern "C" Datum tls_audit_floor_readiness_summary(PG_FUNCTION_ARGS) {
         const auto cutoff = since_arg(fcinfo);
         pg::Row row(pg::result_descriptor(fcinfo));
         check_columns(row, kSummaryColumns, "tls_audit.floor_readiness_summary()");
-        const Visibility v = Visibility::current();
+        const pg::Visibility v;
         const auto snap = pg::census::snapshot();
 
         const ReadinessSummary sum = floor_readiness_summary(visible_records(snap, v, cutoff), floor);
