@@ -139,13 +139,6 @@ enum SummaryColumn {
     kSummaryColumns
 };
 
-void check_columns(const pg::Row &row, int expected, const char *function) {
-    if (row.columns() != expected)
-        throw CoreError(make_error(sqlstate::kInternal, std::string(function) + ": unexpected result columns",
-                                   "The installed SQL script does not match the library; run ALTER EXTENSION "
-                                   "pg_tls_audit UPDATE."));
-}
-
 }  // namespace
 
 extern "C" Datum tls_audit_census_entries(PG_FUNCTION_ARGS) {
@@ -158,7 +151,7 @@ extern "C" Datum tls_audit_census_entries(PG_FUNCTION_ARGS) {
             const CensusKey &k = r->key;
             pg::Row row(rsinfo->setDesc);
             // The 1.0 definition (before ALTER EXTENSION UPDATE) lacks the 1.1 columns.
-            if (row.columns() != kAlpn) check_columns(row, kCensusColumns, "tls_audit.census_entries()");
+            pg::check_columns(row.columns(), kCensusColumns, "tls_audit.census_entries()", kAlpn);
             row.text_or_null(kUsename, k.usename);
             row.text_or_null(kDatname, k.datname);
             inet_or_null(row, kClientAddr, k.client_addr);
@@ -185,7 +178,7 @@ extern "C" Datum tls_audit_census_info(PG_FUNCTION_ARGS) {
     return pg::guarded([&]() -> Datum {
         pg::census::require();
         pg::Row row(pg::result_descriptor(fcinfo));
-        check_columns(row, kInfoColumns, "tls_audit.census_info()");
+        pg::check_columns(row.columns(), kInfoColumns, "tls_audit.census_info()");
         const pg::census::Info i = pg::census::info();
         row.int8(kInfoEntries, i.entries);
         row.int4(kInfoMaxEntries, i.max_entries);
@@ -218,7 +211,7 @@ extern "C" Datum tls_audit_floor_readiness(PG_FUNCTION_ARGS) {
 
         for (const ReadinessRow &r : floor_readiness(visible_records(snap, v, cutoff), floor)) {
             pg::Row row(rsinfo->setDesc);
-            check_columns(row, kReadinessColumns, "tls_audit.floor_readiness()");
+            pg::check_columns(row.columns(), kReadinessColumns, "tls_audit.floor_readiness()");
             row.text_or_null(kRUsename, r.usename);
             row.text_or_null(kRDatname, r.datname);
             inet_or_null(row, kRClientAddr, r.client_addr.c_str());
@@ -239,7 +232,7 @@ extern "C" Datum tls_audit_floor_readiness_summary(PG_FUNCTION_ARGS) {
         const Protocol floor = target_arg(fcinfo);
         const auto cutoff = since_arg(fcinfo);
         pg::Row row(pg::result_descriptor(fcinfo));
-        check_columns(row, kSummaryColumns, "tls_audit.floor_readiness_summary()");
+        pg::check_columns(row.columns(), kSummaryColumns, "tls_audit.floor_readiness_summary()");
         const pg::Visibility v;
         const auto snap = pg::census::snapshot();
 

@@ -61,6 +61,8 @@ enum SessionColumn {
     kSessionColumns
 };
 
+enum SlotColumn { kSlot, kSlotPid, kSlotBackendStart, kSlotColumns };
+
 // The client address of a backend status entry, as pg_stat_activity shows it.
 struct ClientAddress {
     int family;  // AF_INET, AF_INET6, AF_UNIX, or 0 when unknown
@@ -162,9 +164,7 @@ extern "C" Datum tls_audit_session_rows(PG_FUNCTION_ARGS) {
     return pg::guarded([&]() -> Datum {
         ReturnSetInfo *rsinfo = pg::materialize(fcinfo);
         // The 1.0 definition (before ALTER EXTENSION UPDATE) lacks the 1.1 columns.
-        if (rsinfo->setDesc->natts != kSessionColumns && rsinfo->setDesc->natts != kAlpn)
-            throw CoreError(make_error(sqlstate::kInternal, "tls_audit.session_rows(): unexpected result columns",
-                                       "The installed SQL script does not match the library; run ALTER EXTENSION pg_tls_audit UPDATE."));
+        pg::check_columns(rsinfo->setDesc->natts, kSessionColumns, "tls_audit.session_rows()", kAlpn);
         const pg::Visibility visibility;
         const Protocol floor = pg::min_protocol();
         const std::int64_t now = pg::now_epoch();
@@ -206,18 +206,16 @@ extern "C" Datum tls_audit_preloaded(PG_FUNCTION_ARGS) {
 extern "C" Datum tls_audit_registry_slots(PG_FUNCTION_ARGS) {
     return pg::guarded([&]() -> Datum {
         ReturnSetInfo *rsinfo = pg::materialize(fcinfo);
-        if (rsinfo->setDesc->natts != 3)
-            throw CoreError(make_error(sqlstate::kInternal, "tls_audit.registry_slots(): unexpected result columns",
-                                       "The installed SQL script does not match the library; run ALTER EXTENSION pg_tls_audit UPDATE."));
+        pg::check_columns(rsinfo->setDesc->natts, kSlotColumns, "tls_audit.registry_slots()");
         const int count = pg::registry_slot_count();
         for (int i = 0; i < count; ++i) {
             int pid = 0;
             TimestampTz start = 0;
             if (!pg::registry_slot_owner(i, pid, start)) continue;
             pg::Row row(rsinfo->setDesc);
-            row.int4(0, i + 1);
-            row.int4(1, pid);
-            row.datum(2, TimestampTzGetDatum(start));
+            row.int4(kSlot, i + 1);
+            row.int4(kSlotPid, pid);
+            row.datum(kSlotBackendStart, TimestampTzGetDatum(start));
             row.put(rsinfo);
         }
         return Datum(0);
