@@ -48,6 +48,14 @@ int protocol_to_openssl(Protocol p) {
 
 const char *valid_floor_names() { return "TLSv1, TLSv1.1, TLSv1.2, TLSv1.3"; }
 
+const char *transport_name(const TransportFacts &facts) noexcept {
+    if (facts.unix_socket) return "unix";
+    if (facts.tls) return "tls";
+    if (facts.gss_encrypted) return "gss";
+    if (facts.inet) return "tcp";
+    return nullptr;
+}
+
 std::optional<std::string> below_floor_reason(std::string_view transport, std::string_view protocol,
                                               Protocol floor) {
     if (transport == "unix") return std::nullopt;

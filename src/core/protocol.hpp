@@ -25,8 +25,22 @@ int protocol_to_openssl(Protocol p);
 // The valid floor names, for error messages: "TLSv1, TLSv1.1, TLSv1.2, TLSv1.3".
 const char *valid_floor_names();
 
+// What carries a connection, as sessions and the census name it.
+struct TransportFacts {
+    bool unix_socket = false;    // a unix-domain socket
+    bool inet = false;           // a TCP address (IPv4 or IPv6)
+    bool tls = false;            // TLS in use
+    bool gss_encrypted = false;  // GSSAPI encryption in use
+};
+
+// The one transport vocabulary of sessions and the census: "unix", "tls",
+// "gss" (GSSAPI encryption, no TLS), "tcp" (TCP without encryption), or
+// nullptr when the address is unknown. Never allocates (connection hooks).
+const char *transport_name(const TransportFacts &facts) noexcept;
+
 // Why a session is below the floor, or nullopt when it is not.
-// `transport` is "unix", "tcp" or "tls"; `protocol` the negotiated name for tls.
+// `transport` is a transport_name(); `protocol` the negotiated name for tls.
+// Everything but unix and tls is "no TLS".
 std::optional<std::string> below_floor_reason(std::string_view transport, std::string_view protocol,
                                               Protocol floor);
 

@@ -451,4 +451,16 @@ std::size_t ServerFilesReader::loads() const {
     return certs_.loads() + keys_.loads() + chains_.loads() + crls_.loads();
 }
 
+std::optional<bool> reload_pending(const std::vector<CertInfo> &served, bool served_from_handshake,
+                                   const std::vector<CertInfo> &file_chain) {
+    if (served.empty() || file_chain.empty()) return std::nullopt;
+    if (served[0].sha256 != file_chain[0].sha256) return true;
+    if (file_chain.size() > 1 || served_from_handshake) {
+        if (served.size() != file_chain.size()) return true;
+        for (std::size_t i = 0; i < served.size(); ++i)
+            if (served[i].sha256 != file_chain[i].sha256) return true;
+    }
+    return false;
+}
+
 }  // namespace tls_audit

@@ -128,6 +128,16 @@ struct ServerFilesReport {
     std::vector<std::string> errors;  // each file problem, "ssl_cert_file \"x\": reason"
 };
 
+// Whether the certificate the server serves differs from ssl_cert_file, so
+// that a configuration reload is pending: another leaf, or another chain
+// where the chain is comparable (a leaf-only file is completed from
+// ssl_ca_file when served, which a self-probe sees but the file does not
+// show; a handshake capture records exactly what was sent). nullopt when
+// either side is unknown. `served` and `file_chain` are leaf first;
+// certificates are compared by SHA-256.
+std::optional<bool> reload_pending(const std::vector<CertInfo> &served, bool served_from_handshake,
+                                   const std::vector<CertInfo> &file_chain);
+
 // Reads the files through caches keyed by path and file identity: a file is
 // parsed again only when its identity changes. Mode and owner of the key file
 // are looked at on every read. One per backend; not thread-safe.

@@ -210,19 +210,19 @@ TLS_AUDIT_HOT void fill_key(Port *port, int status, CensusKey &key) {
     f.application_name = port->application_name;
     f.client_addr = addr;
     f.outcome = status == STATUS_OK ? Outcome::Authenticated : Outcome::AuthFailed;
-    if (port->raddr.addr.ss_family == AF_UNIX) {
-        f.transport = "unix";
-    } else if (port->ssl_in_use && port->ssl != nullptr) {
+    const int family = port->raddr.addr.ss_family;
+    TransportFacts t;
+    t.unix_socket = family == AF_UNIX;
+    t.inet = family == AF_INET || family == AF_INET6;
+    t.tls = port->ssl_in_use && port->ssl != nullptr;
+    t.gss_encrypted = compat::gss_encrypted(port);
+    f.transport = transport_name(t);
+    if (!t.unix_socket && t.tls) {
         SSL *ssl = static_cast<SSL *>(port->ssl);
-        f.transport = "tls";
         f.protocol = SSL_get_version(ssl);
         f.cipher = SSL_get_cipher_name(ssl);
         f.client_subject = port->peer_dn;
         f.alpn = census_alpn(alpn_selected(ssl));
-    } else if (compat::gss_encrypted(port)) {
-        f.transport = "gss";
-    } else {
-        f.transport = "tcp";
     }
     make_census_key(key, f);
 }

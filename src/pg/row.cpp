@@ -80,6 +80,13 @@ void Row::timestamptz(int col, std::int64_t epoch_seconds) {
     datum(col, TimestampTzGetDatum(ts));
 }
 
+void check_columns(int have, int want, const char *function, int also) {
+    if (have == want || (also >= 0 && have == also)) return;
+    throw CoreError(make_error(sqlstate::kInternal, std::string(function) + ": unexpected result columns",
+                               "The installed SQL script does not match the library; run ALTER EXTENSION "
+                               "pg_tls_audit UPDATE."));
+}
+
 int Row::certificate(int first, const CertInfo &cert, std::int64_t now) {
     int c = first;
     text(c++, cert.subject);
@@ -95,6 +102,8 @@ int Row::certificate(int first, const CertInfo &cert, std::int64_t now) {
     text_array(c++, cert.san);
     boolean(c++, cert.is_ca);
     boolean(c++, cert.self_signed);
+    if (c - first != kCertificateColumns)
+        throw CoreError(make_error(sqlstate::kInternal, "certificate columns miscounted"));
     return c;
 }
 

@@ -16,6 +16,14 @@ struct CertInfo;
 
 namespace tls_audit::pg {
 
+// How many columns Row::certificate() fills.
+inline constexpr int kCertificateColumns = 13;
+
+// The result row type of `function` has `have` columns: an error (the
+// installed SQL script does not match the library) unless `have` is `want`,
+// or `also` when given (a function that accepts its 1.0 layout as well).
+void check_columns(int have, int want, const char *function, int also = -1);
+
 class Row {
   public:
     explicit Row(TupleDesc desc);
@@ -36,8 +44,9 @@ class Row {
 
     // The certificate columns shared by certificate_info() and the views:
     // subject, issuer, serial, not_before, not_after, days_left, key_type,
-    // key_bits, signature_algorithm, sha256, san, is_ca, self_signed,
-    // starting at column `first`. Returns the next free column.
+    // key_bits, signature_algorithm, sha256, san, is_ca, self_signed
+    // (kCertificateColumns of them), starting at column `first`. Returns the
+    // next free column, first + kCertificateColumns.
     int certificate(int first, const CertInfo &cert, std::int64_t now);
 
     // Append to the set-returning function's tuplestore.

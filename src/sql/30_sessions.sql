@@ -83,7 +83,7 @@ CREATE VIEW tls_audit.sessions AS
         LEFT JOIN pg_catalog.pg_database AS d ON (s.datid = d.oid)
         LEFT JOIN pg_catalog.pg_authid AS u ON (s.usesysid = u.oid);
 COMMENT ON VIEW tls_audit.sessions IS
-  'One row per client backend and walsender: transport (unix, tcp, tls), protocol, cipher, client certificate details, SNI, key exchange group, and whether the session is below tls_audit.min_protocol';
+  'One row per client backend and walsender: transport (unix, tcp, tls, gss), protocol, cipher, client certificate details, SNI, key exchange group, and whether the session is below tls_audit.min_protocol';
 COMMENT ON COLUMN tls_audit.sessions.pid IS 'Process ID of the backend';
 COMMENT ON COLUMN tls_audit.sessions.usename IS 'Login role of the session';
 COMMENT ON COLUMN tls_audit.sessions.datname IS 'Database of the session (NULL for a physical walsender)';
@@ -92,7 +92,7 @@ COMMENT ON COLUMN tls_audit.sessions.client_addr IS 'Client IP address; NULL for
 COMMENT ON COLUMN tls_audit.sessions.client_port IS 'Client TCP port; -1 for unix sockets';
 COMMENT ON COLUMN tls_audit.sessions.backend_type IS 'client backend or walsender';
 COMMENT ON COLUMN tls_audit.sessions.backend_start IS 'When the backend started (with pid, identifies the session)';
-COMMENT ON COLUMN tls_audit.sessions.transport IS 'unix (unix-domain socket), tcp (TCP without TLS) or tls';
+COMMENT ON COLUMN tls_audit.sessions.transport IS 'unix (unix-domain socket), tcp (TCP without encryption), tls, or gss (GSSAPI encryption without TLS)';
 COMMENT ON COLUMN tls_audit.sessions.protocol IS 'Negotiated TLS protocol version (TLS sessions)';
 COMMENT ON COLUMN tls_audit.sessions.cipher IS 'Negotiated cipher suite (TLS sessions)';
 COMMENT ON COLUMN tls_audit.sessions.bits IS 'Symmetric key bits of the cipher (TLS sessions)';

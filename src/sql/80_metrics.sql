@@ -82,7 +82,7 @@ CREATE VIEW tls_audit.metrics AS
                'cipher', coalesce(r.cipher, '')),
            pg_catalog.count(*)::double precision,
            'gauge',
-           'Open sessions (client backends and walsenders) per transport (unix, tcp, tls), TLS protocol and cipher'
+           'Open sessions (client backends and walsenders) per transport (unix, tcp, tls, gss), TLS protocol and cipher'
       FROM sessions AS r
      GROUP BY coalesce(r.transport, ''), coalesce(r.protocol, ''),
               coalesce(r.cipher, '')

@@ -46,3 +46,24 @@ TEST(ProtocolTest, FloorReasons) {
     EXPECT_FALSE(below_floor_reason("unix", "", Protocol::TLSv1_3));
     EXPECT_EQ(below_floor_reason("tls", "bogus", Protocol::TLSv1_2), "unknown protocol bogus");
 }
+
+TEST(TransportName, OneVocabularyForSessionsAndCensus) {
+    TransportFacts f;
+    EXPECT_EQ(transport_name(f), nullptr);  // unknown address
+    f.unix_socket = true;
+    EXPECT_STREQ(transport_name(f), "unix");
+    f = TransportFacts{};
+    f.inet = true;
+    EXPECT_STREQ(transport_name(f), "tcp");
+    f.gss_encrypted = true;
+    EXPECT_STREQ(transport_name(f), "gss");  // GSSAPI encryption is gss, not tcp, everywhere
+    f.tls = true;
+    EXPECT_STREQ(transport_name(f), "tls");
+    f = TransportFacts{};
+    f.inet = true;
+    f.tls = true;
+    EXPECT_STREQ(transport_name(f), "tls");
+    // A GSSAPI-encrypted session is below every floor, like plain TCP.
+    EXPECT_EQ(below_floor_reason("gss", "", Protocol::TLSv1), "no TLS");
+    EXPECT_EQ(below_floor_reason("tcp", "", Protocol::TLSv1), "no TLS");
+}

@@ -493,3 +493,40 @@ TEST(CrlDir, ListingIsSortedAndBounded) {
     EXPECT_EQ(many.value().size(), kMaxCrlDirFiles);
     EXPECT_EQ(hashed_crl_files(dir.file("none"), more).error().sqlstate, "58030");
 }
+
+namespace {
+std::vector<CertInfo> chain_of(std::initializer_list<const char *> digests) {
+    std::vector<CertInfo> out;
+    for (const char *d : digests) {
+        CertInfo c;
+        c.sha256 = d;
+        out.push_back(c);
+    }
+    return out;
+}
+}  // namespace
+
+TEST(ReloadPending, UnknownWhenEitherSideIsUnknown) {
+    EXPECT_FALSE(reload_pending({}, true, chain_of({"a"})).has_value());
+    EXPECT_FALSE(reload_pending(chain_of({"a"}), false, {}).has_value());
+}
+
+TEST(ReloadPending, AnotherLeafIsPending) {
+    EXPECT_EQ(reload_pending(chain_of({"b"}), false, chain_of({"a"})), true);
+    EXPECT_EQ(reload_pending(chain_of({"b", "ca"}), true, chain_of({"a", "ca"})), true);
+    EXPECT_EQ(reload_pending(chain_of({"a"}), false, chain_of({"a"})), false);
+}
+
+TEST(ReloadPending, ChainComparedWhereComparable) {
+    // A leaf-only file served with its CA completed from ssl_ca_file, as a
+    // self-probe sees it: not pending.
+    EXPECT_EQ(reload_pending(chain_of({"a", "ca"}), false, chain_of({"a"})), false);
+    // The same seen by the handshake capture: it records what was sent, so
+    // it is compared.
+    EXPECT_EQ(reload_pending(chain_of({"a", "ca"}), true, chain_of({"a"})), true);
+    EXPECT_EQ(reload_pending(chain_of({"a"}), true, chain_of({"a"})), false);
+    // The file has a chain: compared for either source.
+    EXPECT_EQ(reload_pending(chain_of({"a", "ca1"}), false, chain_of({"a", "ca2"})), true);
+    EXPECT_EQ(reload_pending(chain_of({"a"}), false, chain_of({"a", "ca"})), true);
+    EXPECT_EQ(reload_pending(chain_of({"a", "ca"}), false, chain_of({"a", "ca"})), false);
+}

@@ -2,23 +2,23 @@
 // view), census_info(), census_reset(), floor_readiness() and
 // floor_readiness_summary().
 //
-// Visibility: members of pg_read_all_stats (and superusers) see every entry;
-// everyone else sees only entries recorded under their own role name, so
-// tls_rejected entries (no role is known yet) are visible to the former only.
-#include <algorithm>
+// Visibility is pg::Visibility (visibility.hpp), the rule of the sessions
+// view: with the privileges of pg_read_all_stats every entry; otherwise the
+// entries recorded under a role the caller has the privileges of (its own
+// included), so tls_rejected entries (no role is known yet) are visible to the
+// former only.
 #include <cstring>
-#include <map>
 #include <optional>
-#include <set>
 #include <string>
-#include <tuple>
 #include <vector>
 
 #include "census.hpp"
 #include "census_key.hpp"
+#include "census_readiness.hpp"
 #include "guard.hpp"
 #include "protocol.hpp"
 #include "row.hpp"
+#include "visibility.hpp"
 
 #include "postgres.hpp"
 
@@ -33,22 +33,6 @@ PG_FUNCTION_INFO_V1(tls_audit_floor_readiness_summary);
 using namespace tls_audit;
 
 namespace {
-
-// Which entries the caller may see.
-struct Visibility {
-    bool all = false;
-    std::string own;  // the caller's role name
-
-    static Visibility current() {
-        Visibility v;
-        const Oid user = GetUserId();
-        v.all = pg::call([&] { return has_privs_of_role(user, ROLE_PG_READ_ALL_STATS); });
-        const char *name = pg::call([&] { return static_cast<const char *>(GetUserNameFromId(user, true)); });
-        if (name != nullptr) v.own = name;
-        return v;
-    }
-    bool sees(const CensusKey &key) const { return all || (!own.empty() && own == key.usename); }
-};
 
 void timestamptz(pg::Row &row, int col, std::int64_t ts) { row.datum(col, TimestampTzGetDatum(ts)); }
 
@@ -90,13 +74,13 @@ std::optional<std::int64_t> since_arg(FunctionCallInfo fcinfo) {
 }
 
 // The visible census entries, optionally only those seen since `cutoff`.
-std::vector<const CensusRecord *> visible_records(const pg::census::Snapshot &snap, const Visibility &v,
+std::vector<const CensusRecord *> visible_records(const pg::census::Snapshot &snap, const pg::Visibility &v,
                                                   std::optional<std::int64_t> cutoff) {
     std::vector<const CensusRecord *> out;
     out.reserve(snap.count);
     for (std::size_t i = 0; i < snap.count; ++i) {
         const CensusRecord &r = snap.records[i];
-        if (!v.sees(r.key)) continue;
+        if (!v.sees_role_name(r.key.usename)) continue;
         if (cutoff && r.last_seen < *cutoff) continue;
         out.push_back(&r);
     }
@@ -155,26 +139,19 @@ enum SummaryColumn {
     kSummaryColumns
 };
 
-void check_columns(const pg::Row &row, int expected, const char *function) {
-    if (row.columns() != expected)
-        throw CoreError(make_error(sqlstate::kInternal, std::string(function) + ": unexpected result columns",
-                                   "The installed SQL script does not match the library; run ALTER EXTENSION "
-                                   "pg_tls_audit UPDATE."));
-}
-
 }  // namespace
 
 extern "C" Datum tls_audit_census_entries(PG_FUNCTION_ARGS) {
     return pg::guarded([&]() -> Datum {
         pg::census::require();
         ReturnSetInfo *rsinfo = pg::materialize(fcinfo);
-        const Visibility v = Visibility::current();
+        const pg::Visibility v;
         const auto snap = pg::census::snapshot();
         for (const CensusRecord *r : visible_records(snap, v, std::nullopt)) {
             const CensusKey &k = r->key;
             pg::Row row(rsinfo->setDesc);
             // The 1.0 definition (before ALTER EXTENSION UPDATE) lacks the 1.1 columns.
-            if (row.columns() != kAlpn) check_columns(row, kCensusColumns, "tls_audit.census_entries()");
+            pg::check_columns(row.columns(), kCensusColumns, "tls_audit.census_entries()", kAlpn);
             row.text_or_null(kUsename, k.usename);
             row.text_or_null(kDatname, k.datname);
             inet_or_null(row, kClientAddr, k.client_addr);
@@ -201,7 +178,7 @@ extern "C" Datum tls_audit_census_info(PG_FUNCTION_ARGS) {
     return pg::guarded([&]() -> Datum {
         pg::census::require();
         pg::Row row(pg::result_descriptor(fcinfo));
-        check_columns(row, kInfoColumns, "tls_audit.census_info()");
+        pg::check_columns(row.columns(), kInfoColumns, "tls_audit.census_info()");
         const pg::census::Info i = pg::census::info();
         row.int8(kInfoEntries, i.entries);
         row.int4(kInfoMaxEntries, i.max_entries);
@@ -229,41 +206,20 @@ extern "C" Datum tls_audit_floor_readiness(PG_FUNCTION_ARGS) {
         const Protocol floor = target_arg(fcinfo);
         const auto cutoff = since_arg(fcinfo);
         ReturnSetInfo *rsinfo = pg::materialize(fcinfo);
-        const Visibility v = Visibility::current();
+        const pg::Visibility v;
         const auto snap = pg::census::snapshot();
 
-        // One row per client and reason: entries that differ only in cipher,
-        // transport details or client subject are added up.
-        using Group = std::tuple<std::string, std::string, std::string, std::string, std::string, std::string>;
-        struct Sum {
-            std::int64_t connections = 0;
-            std::int64_t last_seen = 0;
-        };
-        std::map<Group, Sum> groups;
-        for (const CensusRecord *r : visible_records(snap, v, cutoff)) {
-            auto reason = readiness_reason(r->key, floor);
-            if (!reason) continue;
-            const CensusKey &k = r->key;
-            Sum &s = groups[Group{k.usename, k.datname, k.client_addr, k.application_name, k.protocol, *reason}];
-            s.connections += r->connections;
-            s.last_seen = std::max(s.last_seen, r->last_seen);
-        }
-        std::vector<std::pair<const Group *, const Sum *>> rows;
-        rows.reserve(groups.size());
-        for (const auto &g : groups) rows.emplace_back(&g.first, &g.second);
-        std::stable_sort(rows.begin(), rows.end(),
-                         [](const auto &a, const auto &b) { return a.second->connections > b.second->connections; });
-        for (const auto &[group, sum] : rows) {
+        for (const ReadinessRow &r : floor_readiness(visible_records(snap, v, cutoff), floor)) {
             pg::Row row(rsinfo->setDesc);
-            check_columns(row, kReadinessColumns, "tls_audit.floor_readiness()");
-            row.text_or_null(kRUsename, std::get<0>(*group));
-            row.text_or_null(kRDatname, std::get<1>(*group));
-            inet_or_null(row, kRClientAddr, std::get<2>(*group).c_str());
-            row.text_or_null(kRApplicationName, std::get<3>(*group));
-            row.text_or_null(kRProtocol, std::get<4>(*group));
-            row.int8(kRConnections, sum->connections);
-            timestamptz(row, kRLastSeen, sum->last_seen);
-            row.text(kRReason, std::get<5>(*group));
+            pg::check_columns(row.columns(), kReadinessColumns, "tls_audit.floor_readiness()");
+            row.text_or_null(kRUsename, r.usename);
+            row.text_or_null(kRDatname, r.datname);
+            inet_or_null(row, kRClientAddr, r.client_addr.c_str());
+            row.text_or_null(kRApplicationName, r.application_name);
+            row.text_or_null(kRProtocol, r.protocol);
+            row.int8(kRConnections, r.connections);
+            timestamptz(row, kRLastSeen, r.last_seen);
+            row.text(kRReason, r.reason);
             row.put(rsinfo);
         }
         return Datum(0);
@@ -276,35 +232,20 @@ extern "C" Datum tls_audit_floor_readiness_summary(PG_FUNCTION_ARGS) {
         const Protocol floor = target_arg(fcinfo);
         const auto cutoff = since_arg(fcinfo);
         pg::Row row(pg::result_descriptor(fcinfo));
-        check_columns(row, kSummaryColumns, "tls_audit.floor_readiness_summary()");
-        const Visibility v = Visibility::current();
+        pg::check_columns(row.columns(), kSummaryColumns, "tls_audit.floor_readiness_summary()");
+        const pg::Visibility v;
         const auto snap = pg::census::snapshot();
 
-        std::int64_t total = 0, ready = 0, rejected = 0;
-        std::set<std::tuple<std::string, std::string, std::string, std::string>> not_ready;
-        for (const CensusRecord *r : visible_records(snap, v, cutoff)) {
-            const CensusKey &k = r->key;
-            const auto outcome = static_cast<Outcome>(k.outcome);
-            if (outcome == Outcome::TlsRejected) {
-                rejected += r->connections;
-                continue;
-            }
-            if (outcome != Outcome::Authenticated) continue;
-            total += r->connections;
-            if (readiness_reason(k, floor))
-                not_ready.emplace(k.usename, k.datname, k.client_addr, k.application_name);
-            else
-                ready += r->connections;
-        }
+        const ReadinessSummary sum = floor_readiness_summary(visible_records(snap, v, cutoff), floor);
         row.text(kSTarget, protocol_name(floor));
-        row.int8(kSTotal, total);
-        row.int8(kSReady, ready);
-        if (total > 0)
-            row.float8(kSShare, static_cast<double>(ready) / static_cast<double>(total));
+        row.int8(kSTotal, sum.total);
+        row.int8(kSReady, sum.ready);
+        if (sum.ready_share)
+            row.float8(kSShare, *sum.ready_share);
         else
             row.null(kSShare);
-        row.int8(kSClientsNotReady, static_cast<std::int64_t>(not_ready.size()));
-        row.int8(kSRejected, rejected);
+        row.int8(kSClientsNotReady, sum.clients_not_ready);
+        row.int8(kSRejected, sum.rejected);
         return row.as_composite();
     });
 }

@@ -15,6 +15,14 @@ PG_FUNCTION_INFO_V1(tls_audit_certificate_info);
 
 using namespace tls_audit;
 
+namespace {
+enum CertificateInfoColumn {
+    kCiPosition,
+    kCiCertificate,  // pg::Row::certificate()'s columns
+    kCertificateInfoColumns = kCiCertificate + pg::kCertificateColumns
+};
+}  // namespace
+
 extern "C" Datum tls_audit_certificate_info(PG_FUNCTION_ARGS) {
     return pg::guarded([&]() -> Datum {
         if (PG_ARGISNULL(0))
@@ -34,12 +42,13 @@ extern "C" Datum tls_audit_certificate_info(PG_FUNCTION_ARGS) {
 
         auto certs = certificate_infos(input).take();
         ReturnSetInfo *rsinfo = pg::materialize(fcinfo);
+        pg::check_columns(rsinfo->setDesc->natts, kCertificateInfoColumns, "tls_audit.certificate_info()");
         const std::int64_t now = pg::now_epoch();
         int position = 0;
         for (const CertInfo &cert : certs) {
             pg::Row row(rsinfo->setDesc);
-            row.int4(0, position++);
-            row.certificate(1, cert, now);
+            row.int4(kCiPosition, position++);
+            row.certificate(kCiCertificate, cert, now);
             row.put(rsinfo);
         }
         return Datum(0);

@@ -336,23 +336,22 @@ AuditFacts gather() {
     return f;
 }
 
+enum FindingColumn { kFCheck, kFSeverity, kFObject, kFMessage, kFHint, kFindingColumns };
+
 }  // namespace
 
 extern "C" Datum tls_audit_run_checks(PG_FUNCTION_ARGS) {
     return pg::guarded([&]() -> Datum {
         const std::vector<Finding> findings = evaluate(gather());
         ReturnSetInfo *rsinfo = pg::materialize(fcinfo);
-        if (rsinfo->setDesc->natts != 5)
-            throw CoreError(make_error(sqlstate::kInternal, "tls_audit.run_checks(): unexpected result columns",
-                                       "The installed SQL script does not match the library; run ALTER "
-                                       "EXTENSION pg_tls_audit UPDATE."));
+        pg::check_columns(rsinfo->setDesc->natts, kFindingColumns, "tls_audit.run_checks()");
         for (const Finding &finding : findings) {
             pg::Row row(rsinfo->setDesc);
-            row.text(0, finding.check);
-            row.text(1, severity_name(finding.severity));
-            row.text_or_null(2, finding.object);
-            row.text(3, finding.message);
-            row.text_or_null(4, finding.hint);
+            row.text(kFCheck, finding.check);
+            row.text(kFSeverity, severity_name(finding.severity));
+            row.text_or_null(kFObject, finding.object);
+            row.text(kFMessage, finding.message);
+            row.text_or_null(kFHint, finding.hint);
             row.put(rsinfo);
         }
         return Datum(0);

@@ -48,9 +48,7 @@ SSL *session_ssl() {
 extern "C" Datum tls_audit_connection(PG_FUNCTION_ARGS) {
     return pg::guarded([&]() -> Datum {
         pg::Row row(pg::result_descriptor(fcinfo));
-        if (row.columns() != kConnectionColumns)
-            throw CoreError(make_error(sqlstate::kInternal, "tls_audit.connection(): unexpected result columns",
-                                       "The installed SQL script does not match the library; run ALTER EXTENSION pg_tls_audit UPDATE."));
+        pg::check_columns(row.columns(), kConnectionColumns, "tls_audit.connection()");
         SSL *ssl = session_ssl();
         row.boolean(kSsl, ssl != nullptr);
         if (ssl == nullptr) return row.as_composite();

@@ -120,6 +120,19 @@ extern "C" Datum tls_audit_probe(PG_FUNCTION_ARGS) {
     return result;
 }
 
+namespace {
+enum ProbeCertificateColumn {
+    kPcPosition,
+    kPcCertificate,  // pg::Row::certificate()'s columns
+    kPcVerified = kPcCertificate + pg::kCertificateColumns,
+    kPcVerifyError,
+    kPcHostnameMatch,
+    kPcProtocol,
+    kPcCipher,
+    kProbeCertificateColumns
+};
+}  // namespace
+
 extern "C" Datum tls_audit_probe_certificates(PG_FUNCTION_ARGS) {
     bool interrupted = false;
     Datum result = pg::guarded([&]() -> Datum {
@@ -138,13 +151,13 @@ extern "C" Datum tls_audit_probe_certificates(PG_FUNCTION_ARGS) {
         int position = 0;
         for (const CertInfo &cert : report.certificates) {
             pg::Row row(rsinfo->setDesc);
-            row.int4(0, position++);
-            int c = row.certificate(1, cert, now);
-            row.boolean(c++, report.verified);
-            row.text_or_null(c++, report.verify_error);
-            row.boolean(c++, report.hostname_match);
-            row.text_or_null(c++, report.protocol);
-            row.text_or_null(c++, report.cipher);
+            row.int4(kPcPosition, position++);
+            row.certificate(kPcCertificate, cert, now);
+            row.boolean(kPcVerified, report.verified);
+            row.text_or_null(kPcVerifyError, report.verify_error);
+            row.boolean(kPcHostnameMatch, report.hostname_match);
+            row.text_or_null(kPcProtocol, report.protocol);
+            row.text_or_null(kPcCipher, report.cipher);
             row.put(rsinfo);
         }
         return Datum(0);

@@ -148,24 +148,6 @@ Served served_certificates(bool ssl_enabled, bool &interrupted) {
     return self_probe(interrupted);
 }
 
-bool same_chain(const std::vector<CertInfo> &a, const std::vector<CertInfo> &b) {
-    if (a.size() != b.size()) return false;
-    for (std::size_t i = 0; i < a.size(); ++i)
-        if (a[i].sha256 != b[i].sha256) return false;
-    return true;
-}
-
-// Served differs from the files: another leaf, or another chain where the
-// chain is comparable (a leaf-only file is completed from ssl_ca_file when
-// served, which a self-probe sees but the file does not show).
-std::optional<bool> reload_pending(const Served &served, const ServerFilesReport &files) {
-    if (served.certs.empty() || files.chain.empty()) return std::nullopt;
-    if (served.certs[0].sha256 != files.chain[0].sha256) return true;
-    if ((files.chain.size() > 1 || served.source == "handshake") && !same_chain(served.certs, files.chain))
-        return true;
-    return false;
-}
-
 // After a self-probe stopped for an interrupt: let PostgreSQL service it
 // with its own message. Plain data only here.
 void service_interrupt() {
@@ -206,12 +188,19 @@ enum ServerTlsColumn {
     kServerTlsColumns
 };
 
-void check_columns(int have, int want, const char *function) {
-    if (have != want)
-        throw CoreError(make_error(sqlstate::kInternal, std::string(function) + ": unexpected result columns",
-                                   "The installed SQL script does not match the library; run ALTER EXTENSION "
-                                   "pg_tls_audit UPDATE."));
-}
+enum ServerCertificateColumn {
+    kScSource,
+    kScPosition,
+    kScCertificate,  // pg::Row::certificate()'s columns
+    kServerCertificateColumns = kScCertificate + pg::kCertificateColumns
+};
+
+enum CaCertificateColumn {
+    kCaPosition,
+    kCaCertificate,  // pg::Row::certificate()'s columns
+    kCaCrlNextUpdate = kCaCertificate + pg::kCertificateColumns,
+    kCaCertificateColumns
+};
 
 }  // namespace
 
@@ -221,7 +210,7 @@ extern "C" Datum tls_audit_server_tls(PG_FUNCTION_ARGS) {
         pg::Row row(pg::result_descriptor(fcinfo));
         // The 1.0 definition (before ALTER EXTENSION UPDATE) lacks the 1.1 columns.
         const bool v11 = row.columns() != kTls13Ciphers;
-        if (v11) check_columns(row.columns(), kServerTlsColumns, "tls_audit.server_tls()");
+        if (v11) pg::check_columns(row.columns(), kServerTlsColumns, "tls_audit.server_tls()");
         const Settings s = read_settings();
         const std::int64_t now = pg::now_epoch();
         row.boolean(kSslEnabled, s.ssl_enabled);
@@ -269,7 +258,8 @@ extern "C" Datum tls_audit_server_tls(PG_FUNCTION_ARGS) {
             row.timestamptz(kServedNotAfter, leaf.not_after);
             row.int4(kServedDaysLeft, days_left(leaf.not_after, now));
         }
-        if (auto pending = reload_pending(served, files)) row.boolean(kReloadPending, *pending);
+        if (auto pending = reload_pending(served.certs, served.source == "handshake", files.chain))
+            row.boolean(kReloadPending, *pending);
         return row.as_composite();
     });
     if (interrupted) service_interrupt();
@@ -280,7 +270,7 @@ extern "C" Datum tls_audit_server_certificates(PG_FUNCTION_ARGS) {
     bool interrupted = false;
     Datum result = pg::guarded([&]() -> Datum {
         ReturnSetInfo *rsinfo = pg::materialize(fcinfo);
-        check_columns(rsinfo->setDesc->natts, 15, "tls_audit.server_certificates()");
+        pg::check_columns(rsinfo->setDesc->natts, kServerCertificateColumns, "tls_audit.server_certificates()");
         const Settings s = read_settings();
         if (!s.ssl_enabled) return Datum(0);
         const std::int64_t now = pg::now_epoch();
@@ -291,9 +281,9 @@ extern "C" Datum tls_audit_server_certificates(PG_FUNCTION_ARGS) {
             int position = 0;
             for (const CertInfo &cert : certs) {
                 pg::Row row(rsinfo->setDesc);
-                row.text(0, source);
-                row.int4(1, position++);
-                row.certificate(2, cert, now);
+                row.text(kScSource, source);
+                row.int4(kScPosition, position++);
+                row.certificate(kScCertificate, cert, now);
                 row.put(rsinfo);
             }
         };
@@ -308,17 +298,17 @@ extern "C" Datum tls_audit_server_certificates(PG_FUNCTION_ARGS) {
 extern "C" Datum tls_audit_ca_certificates(PG_FUNCTION_ARGS) {
     return pg::guarded([&]() -> Datum {
         ReturnSetInfo *rsinfo = pg::materialize(fcinfo);
-        check_columns(rsinfo->setDesc->natts, 15, "tls_audit.ca_certificates()");
+        pg::check_columns(rsinfo->setDesc->natts, kCaCertificateColumns, "tls_audit.ca_certificates()");
         const Settings s = read_settings();
         if (!s.ssl_enabled || s.files.ca_file.empty()) return Datum(0);
         const std::int64_t now = pg::now_epoch();
         const ServerFilesReport files = read_files(s);
         for (std::size_t i = 0; i < files.ca_certificates.size(); ++i) {
             pg::Row row(rsinfo->setDesc);
-            row.int4(0, static_cast<std::int64_t>(i));
-            const int next = row.certificate(1, files.ca_certificates[i], now);
+            row.int4(kCaPosition, static_cast<std::int64_t>(i));
+            row.certificate(kCaCertificate, files.ca_certificates[i], now);
             if (i < files.ca_crl_next_update.size() && files.ca_crl_next_update[i])
-                row.timestamptz(next, *files.ca_crl_next_update[i]);
+                row.timestamptz(kCaCrlNextUpdate, *files.ca_crl_next_update[i]);
             row.put(rsinfo);
         }
         return Datum(0);

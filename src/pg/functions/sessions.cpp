@@ -3,9 +3,10 @@
 //
 // One pass over the backend status snapshot pg_stat_activity also reads, one
 // row per client backend and walsender, joined in C with the session
-// registry by (pid, backend start). Visibility follows pg_stat_activity:
-// without the privileges of the session's role or of pg_read_all_stats, only
-// pid, database, role and application name are shown.
+// registry by (pid, backend start). Visibility is pg::Visibility
+// (visibility.hpp, pg_stat_activity's rule): without the privileges of the
+// session's role or of pg_read_all_stats, only pid, database, role and
+// application name are shown.
 #include <optional>
 #include <string>
 
@@ -15,6 +16,7 @@
 #include "registry_record.hpp"
 #include "row.hpp"
 #include "sessions.hpp"
+#include "visibility.hpp"
 #include "x509.hpp"
 
 #include "postgres.hpp"
@@ -59,6 +61,8 @@ enum SessionColumn {
     kSessionColumns
 };
 
+enum SlotColumn { kSlot, kSlotPid, kSlotBackendStart, kSlotColumns };
+
 // The client address of a backend status entry, as pg_stat_activity shows it.
 struct ClientAddress {
     int family;  // AF_INET, AF_INET6, AF_UNIX, or 0 when unknown
@@ -97,30 +101,13 @@ ClientAddress client_address(const PgBackendStatus *be) {
     });
 }
 
-// Whether the caller may see the details of a session of `role`, by the rule
-// pg_stat_activity applies.
-class Visibility {
-  public:
-    Visibility()
-        : me_(GetUserId()), all_(pg::call([&] { return has_privs_of_role(me_, ROLE_PG_READ_ALL_STATS); })) {}
-
-    bool sees(Oid role) const {
-        if (all_ || role == me_) return true;
-        if (role == InvalidOid) return false;
-        const Oid me = me_;
-        return pg::call([&] { return has_privs_of_role(me, role); });
-    }
-
-  private:
-    Oid me_;
-    bool all_;
-};
-
 const char *transport_of(const PgBackendStatus *be, int family) {
-    if (family == AF_UNIX) return "unix";
-    if (be->st_ssl) return "tls";
-    if (family == AF_INET || family == AF_INET6) return "tcp";
-    return nullptr;  // unknown address: no transport, no floor verdict
+    TransportFacts t;
+    t.unix_socket = family == AF_UNIX;
+    t.inet = family == AF_INET || family == AF_INET6;
+    t.tls = be->st_ssl;
+    t.gss_encrypted = be->st_gss && be->st_gssstatus != nullptr && be->st_gssstatus->gss_enc;
+    return transport_name(t);  // nullptr: unknown address, no transport, no floor verdict
 }
 
 void put_session(pg::Row &row, const PgBackendStatus *be, const pg::RegistryReader &registry, Protocol floor,
@@ -177,10 +164,8 @@ extern "C" Datum tls_audit_session_rows(PG_FUNCTION_ARGS) {
     return pg::guarded([&]() -> Datum {
         ReturnSetInfo *rsinfo = pg::materialize(fcinfo);
         // The 1.0 definition (before ALTER EXTENSION UPDATE) lacks the 1.1 columns.
-        if (rsinfo->setDesc->natts != kSessionColumns && rsinfo->setDesc->natts != kAlpn)
-            throw CoreError(make_error(sqlstate::kInternal, "tls_audit.session_rows(): unexpected result columns",
-                                       "The installed SQL script does not match the library; run ALTER EXTENSION pg_tls_audit UPDATE."));
-        const Visibility visibility;
+        pg::check_columns(rsinfo->setDesc->natts, kSessionColumns, "tls_audit.session_rows()", kAlpn);
+        const pg::Visibility visibility;
         const Protocol floor = pg::min_protocol();
         const std::int64_t now = pg::now_epoch();
         const pg::RegistryReader registry;
@@ -221,18 +206,16 @@ extern "C" Datum tls_audit_preloaded(PG_FUNCTION_ARGS) {
 extern "C" Datum tls_audit_registry_slots(PG_FUNCTION_ARGS) {
     return pg::guarded([&]() -> Datum {
         ReturnSetInfo *rsinfo = pg::materialize(fcinfo);
-        if (rsinfo->setDesc->natts != 3)
-            throw CoreError(make_error(sqlstate::kInternal, "tls_audit.registry_slots(): unexpected result columns",
-                                       "The installed SQL script does not match the library; run ALTER EXTENSION pg_tls_audit UPDATE."));
+        pg::check_columns(rsinfo->setDesc->natts, kSlotColumns, "tls_audit.registry_slots()");
         const int count = pg::registry_slot_count();
         for (int i = 0; i < count; ++i) {
             int pid = 0;
             TimestampTz start = 0;
             if (!pg::registry_slot_owner(i, pid, start)) continue;
             pg::Row row(rsinfo->setDesc);
-            row.int4(0, i + 1);
-            row.int4(1, pid);
-            row.datum(2, TimestampTzGetDatum(start));
+            row.int4(kSlot, i + 1);
+            row.int4(kSlotPid, pid);
+            row.datum(kSlotBackendStart, TimestampTzGetDatum(start));
             row.put(rsinfo);
         }
         return Datum(0);
