@@ -308,17 +308,23 @@ extern "C" Datum tls_audit_server_certificates(PG_FUNCTION_ARGS) {
 extern "C" Datum tls_audit_ca_certificates(PG_FUNCTION_ARGS) {
     return pg::guarded([&]() -> Datum {
         ReturnSetInfo *rsinfo = pg::materialize(fcinfo);
-        check_columns(rsinfo->setDesc->natts, 15, "tls_audit.ca_certificates()");
+        // The 1.0 definition (before ALTER EXTENSION UPDATE) lacks the 1.1 columns (crl_present).
+        const bool v11 = rsinfo->setDesc->natts != 15;
+        if (v11) check_columns(rsinfo->setDesc->natts, 16, "tls_audit.ca_certificates()");
         const Settings s = read_settings();
         if (!s.ssl_enabled || s.files.ca_file.empty()) return Datum(0);
         const std::int64_t now = pg::now_epoch();
         const ServerFilesReport files = read_files(s);
+        const bool crl_configured = !s.files.crl_file.empty() || !s.files.crl_dir.empty();
         for (std::size_t i = 0; i < files.ca_certificates.size(); ++i) {
             pg::Row row(rsinfo->setDesc);
             row.int4(0, static_cast<std::int64_t>(i));
             const int next = row.certificate(1, files.ca_certificates[i], now);
             if (i < files.ca_crl_next_update.size() && files.ca_crl_next_update[i])
                 row.timestamptz(next, *files.ca_crl_next_update[i]);
+            // NULL when no CRL is configured (the server then checks none).
+            if (v11 && crl_configured)
+                row.boolean(next + 1, i < files.ca_crl_present.size() && files.ca_crl_present[i]);
             row.put(rsinfo);
         }
         return Datum(0);
