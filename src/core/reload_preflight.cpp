@@ -129,7 +129,11 @@ std::vector<PreflightStage> run_reload_preflight(const PreflightSettings &s) {
         if (!perms) {
             fail(key, perms.error().message);
         } else if (!perms.value().ok) {
-            fail(key, "private key file \"" + s.key_file + "\" " + perms.value().problem);
+            // In the server's words (check_ssl_key_file_permissions), which it logs.
+            std::string problem = perms.value().problem;
+            problem = problem.substr(0, problem.find(" (mode"));
+            if (problem == "not a regular file") problem = "is " + problem;
+            fail(key, "private key file \"" + s.key_file + "\" " + problem);
         } else {
             PassphraseProbe alone_probe;
             SslCtxPtr alone = new_context(alone_probe);
