@@ -143,6 +143,8 @@ INSERT INTO priv_actions VALUES
   ('tls_audit.server_tls()', 'EXECUTE', 'SELECT * FROM tls_audit.server_tls()', true),
   ('tls_audit.server_certificates()', 'EXECUTE', 'SELECT * FROM tls_audit.server_certificates()', true),
   ('tls_audit.ca_certificates()', 'EXECUTE', 'SELECT * FROM tls_audit.ca_certificates()', true),
+  ('tls_audit.reload_preflight()', 'EXECUTE', 'SELECT * FROM tls_audit.reload_preflight()', true),
+  ('tls_audit.reload_would_succeed()', 'EXECUTE', 'SELECT tls_audit.reload_would_succeed()', true),
   ('tls_audit.run_checks()', 'EXECUTE', 'SELECT * FROM tls_audit.run_checks()', true),
   ('tls_audit.record_checks()', 'EXECUTE', 'SELECT tls_audit.record_checks()', true),
   ('tls_audit.summary_row()', 'EXECUTE', 'SELECT * FROM tls_audit.summary_row()', true),

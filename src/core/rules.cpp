@@ -131,8 +131,8 @@ const std::vector<std::string> &check_names() {
         "ssl_enabled",          "min_protocol",          "max_protocol",
         "weak_ciphers",         "key_exchange_groups",   "server_cert_expiry",    "server_cert_key_strength",
         "server_cert_signature", "server_cert_self_signed", "server_cert_chain",
-        "server_key_permissions", "server_cert_reload_pending", "ca_file_expiry",
-        "crl_expiry",           "hba_hostnossl",         "hba_host_without_ssl",
+        "server_key_permissions", "server_cert_reload_pending", "server_tls_reload_would_fail",
+        "ca_file_expiry",       "crl_expiry",            "crl_coverage",          "hba_hostnossl",         "hba_host_without_ssl",
         "hba_weak_auth",        "password_encryption",   "md5_passwords",
         "sessions_below_floor", "client_cert_expiry",   "settings_not_applied",
     };
@@ -617,16 +617,50 @@ std::vector<Finding> check_server_key_permissions(const ServerCertFacts &f) {
                  "(https://www.postgresql.org/docs/current/ssl-tcp.html#SSL-SERVER-FILES).")};
 }
 
-std::vector<Finding> check_server_cert_reload_pending(const ServerCertFacts &f) {
+std::vector<Finding> check_server_cert_reload_pending(const ServerCertFacts &f,
+                                                      const std::vector<PreflightStage> *preflight) {
     constexpr std::string_view check = "server_cert_reload_pending";
-    if (!f.reload_pending) return {not_available(check, "the served certificate is not known")};
+    const bool would_fail = preflight != nullptr && !preflight_would_succeed(*preflight);
+    const std::string outcome =
+        preflight == nullptr ? std::string()
+        : would_fail         ? "; a reload would NOT fix it, it would fail: " + preflight_failure(*preflight)
+                             : "; a reload would load it (the reload pre-flight passes)";
+    if (!f.reload_pending) {
+        if (would_fail)
+            return {make(check, Severity::Info, f.cert_file, "the served certificate is not known" + outcome,
+                         "See server_tls_reload_would_fail and SELECT * FROM tls_audit.reload_preflight().")};
+        return {not_available(check, "the served certificate is not known")};
+    }
     if (!*f.reload_pending) return ok(check, "the served certificate is the one in ssl_cert_file");
     return {make(check, Severity::Warning, f.cert_file,
                  "ssl_cert_file on disk (sha256 " + f.file_sha256.substr(0, 16) +
                      "...) differs from the certificate the server presents (sha256 " +
-                     f.served_sha256.substr(0, 16) + "...): it has not been reloaded",
-                 "Run SELECT pg_reload_conf() (or pg_ctl reload) so that new connections get the new "
-                 "certificate.")};
+                     f.served_sha256.substr(0, 16) + "...): it has not been reloaded" + outcome,
+                 would_fail ? "Fix what SELECT * FROM tls_audit.reload_preflight() reports, then run SELECT "
+                              "pg_reload_conf()."
+                            : "Run SELECT pg_reload_conf() (or pg_ctl reload) so that new connections get the new "
+                              "certificate.")};
+}
+
+std::vector<Finding> check_server_tls_reload_would_fail(const std::vector<PreflightStage> &stages) {
+    constexpr std::string_view check = "server_tls_reload_would_fail";
+    std::vector<Finding> found;
+    for (const auto &s : stages) {
+        if (!s.ok || *s.ok) continue;
+        found.push_back(make(check, Severity::Critical, s.file.empty() ? s.stage : s.file,
+                             "the TLS configuration on disk does not load (stage " + s.stage + "): " + s.error +
+                                 "; a reload keeps the previous configuration and the next restart fails",
+                             "Fix the file or setting named, check with SELECT * FROM tls_audit.reload_preflight(), "
+                             "then run SELECT pg_reload_conf() "
+                             "(https://www.postgresql.org/docs/current/ssl-tcp.html#SSL-SERVER-FILES)."));
+    }
+    std::string undecided;
+    for (const auto &s : stages)
+        if (!s.ok) undecided += (undecided.empty() ? "" : ", ") + s.stage;
+    return or_ok(std::move(found), check,
+                 "the TLS files and settings a reload would apply load (" +
+                     plural(static_cast<std::int64_t>(stages.size()), "stage") + " checked" +
+                     (undecided.empty() ? "" : "; not decided: " + undecided) + ")");
 }
 
 std::vector<Finding> check_ca_file_expiry(std::string_view ca_file, const std::vector<CertInfo> &ca,
@@ -671,6 +705,27 @@ std::vector<Finding> check_crl_expiry(std::string_view crl_source, const std::ve
     return or_ok(std::move(found), check,
                  "no CRL is due for an update " + window_text(t) + " (" +
                      plural(static_cast<std::int64_t>(crls.size()), "CRL") + " checked)");
+}
+
+std::vector<Finding> check_crl_coverage(std::string_view crl_source, const std::vector<CaCrlCoverage> &cas) {
+    constexpr std::string_view check = "crl_coverage";
+    if (crl_source.empty()) return ok(check, "neither ssl_crl_file nor ssl_crl_dir is set");
+    std::vector<Finding> found;
+    for (const auto &ca : cas) {
+        if (ca.crl_present) continue;
+        found.push_back(make(check, Severity::Critical, ca.subject,
+                             "CA certificate in ssl_ca_file has no CRL in " + std::string(crl_source) +
+                                 ": with a CRL configured the server checks revocation for every certificate "
+                                 "of a client's chain, so client certificates below this CA fail with \"unable "
+                                 "to get certificate CRL\"",
+                             "Add a current CRL issued by this CA to ssl_crl_file (or to ssl_crl_dir under its "
+                             "issuer-hash name: openssl rehash), or remove the CA from ssl_ca_file, and run "
+                             "SELECT pg_reload_conf() "
+                             "(https://www.postgresql.org/docs/current/runtime-config-connection.html#GUC-SSL-CRL-FILE)."));
+    }
+    return or_ok(std::move(found), check,
+                 "every CA of ssl_ca_file has a CRL (" +
+                     plural(static_cast<std::int64_t>(cas.size()), "CA") + " checked)");
 }
 
 // ---------------------------------------------------------------------------
@@ -884,9 +939,16 @@ std::vector<Finding> evaluate(const AuditFacts &f) {
                                {"server_cert_signature", check_server_cert_signature},
                                {"server_cert_self_signed", check_server_cert_self_signed},
                                {"server_cert_chain", check_server_cert_chain},
-                               {"server_key_permissions", check_server_key_permissions},
-                               {"server_cert_reload_pending", check_server_cert_reload_pending}})
+                               {"server_key_permissions", check_server_key_permissions}})
         server_check(check, rule);
+    server_check("server_cert_reload_pending", [&](const ServerCertFacts &s) {
+        return check_server_cert_reload_pending(s, f.preflight.value ? &*f.preflight.value : nullptr);
+    });
+    tls_check("server_tls_reload_would_fail", [&] {
+        if (!f.preflight.value)
+            return std::vector<Finding>{not_available("server_tls_reload_would_fail", f.preflight.missing)};
+        return check_server_tls_reload_would_fail(*f.preflight.value);
+    });
     tls_check("ca_file_expiry", [&] {
         if (f.ca_file.empty()) return check_ca_file_expiry("", {}, f.thresholds, f.now);
         if (!f.ca_certificates.value)
@@ -897,6 +959,15 @@ std::vector<Finding> evaluate(const AuditFacts &f) {
         if (f.crl_source.empty()) return check_crl_expiry("", {}, f.thresholds, f.now);
         if (!f.crls.value) return std::vector<Finding>{not_available("crl_expiry", f.crls.missing)};
         return check_crl_expiry(f.crl_source, *f.crls.value, f.thresholds, f.now);
+    });
+    tls_check("crl_coverage", [&] {
+        if (f.crl_source.empty()) return check_crl_coverage("", {});
+        if (f.ca_file.empty())
+            return std::vector<Finding>{make("crl_coverage", Severity::Ok, {},
+                                             "ssl_ca_file is not set: client certificates are not verified")};
+        if (!f.ca_crl_coverage.value)
+            return std::vector<Finding>{not_available("crl_coverage", f.ca_crl_coverage.missing)};
+        return check_crl_coverage(f.crl_source, *f.ca_crl_coverage.value);
     });
 
     if (f.hba.value) {

@@ -19,6 +19,7 @@
 
 #include "error.hpp"
 #include "protocol.hpp"
+#include "reload_preflight.hpp"
 #include "x509.hpp"
 
 namespace tls_audit {
@@ -173,7 +174,15 @@ std::vector<Finding> check_server_cert_signature(const ServerCertFacts &f);
 std::vector<Finding> check_server_cert_self_signed(const ServerCertFacts &f);
 std::vector<Finding> check_server_cert_chain(const ServerCertFacts &f);
 std::vector<Finding> check_server_key_permissions(const ServerCertFacts &f);
-std::vector<Finding> check_server_cert_reload_pending(const ServerCertFacts &f);
+// With the reload pre-flight's stages (nullptr: not known), the finding says
+// whether a reload would fix it (load the file on disk) or fail.
+std::vector<Finding> check_server_cert_reload_pending(const ServerCertFacts &f,
+                                                      const std::vector<PreflightStage> *preflight = nullptr);
+
+// The reload pre-flight (run_reload_preflight()): critical when a stage
+// fails (the next reload keeps the previous configuration and the next
+// restart fails), naming the stage, its file and OpenSSL's reason.
+std::vector<Finding> check_server_tls_reload_would_fail(const std::vector<PreflightStage> &stages);
 
 // The certificates of ssl_ca_file.
 std::vector<Finding> check_ca_file_expiry(std::string_view ca_file, const std::vector<CertInfo> &ca,
@@ -187,6 +196,19 @@ struct CrlFacts {
 };
 std::vector<Finding> check_crl_expiry(std::string_view crl_source, const std::vector<CrlFacts> &crls,
                                       const Thresholds &t, std::int64_t now);
+
+// One CA certificate of ssl_ca_file and whether a CRL it issued is loaded
+// (ssl_crl_file or ssl_crl_dir).
+struct CaCrlCoverage {
+    std::string subject;
+    bool crl_present = false;
+};
+// Once any CRL is configured the server checks CRLs for the whole client
+// chain (X509_V_FLAG_CRL_CHECK_ALL): every CA of ssl_ca_file (each may issue
+// client certificates or intermediates) needs a CRL of its own, else the
+// client certificates below it fail with "unable to get certificate CRL".
+// Critical per CA without one; ok when no CRL is configured.
+std::vector<Finding> check_crl_coverage(std::string_view crl_source, const std::vector<CaCrlCoverage> &cas);
 
 // Key strength of one certificate: the weakness, or nullopt when strong enough.
 // RSA/DSA/DH below 2048 bits and EC below 256 bits are weak.
@@ -284,6 +306,8 @@ struct AuditFacts {
     Input<ServerCertFacts> server;               // server_tls() + server_certificates
     Input<std::vector<CertInfo>> ca_certificates;  // ca_certificates
     Input<std::vector<CrlFacts>> crls;           // the CRLs of ssl_crl_file and ssl_crl_dir
+    Input<std::vector<CaCrlCoverage>> ca_crl_coverage;  // ca_certificates (crl_present)
+    Input<std::vector<PreflightStage>> preflight;  // reload_preflight()
     Input<std::vector<HbaRule>> hba;             // pg_hba_file_rules
     Input<std::vector<std::string>> md5_roles;   // roles with MD5 hashes (superuser only)
     Input<std::vector<SessionFacts>> sessions;   // tls_audit.sessions

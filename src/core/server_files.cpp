@@ -400,10 +400,14 @@ ServerFilesReport ServerFilesReader::read(const ServerFileSettings &s) {
             r.crl_next_update = crl.next_update;
     for (const auto &c : r.ca_certificates) {
         std::optional<std::int64_t> next;
-        for (const auto &crl : r.crls)
-            if (crl.issuer == c.subject && crl.next_update && (!next || *crl.next_update < *next))
-                next = crl.next_update;
+        bool present = false;
+        for (const auto &crl : r.crls) {
+            if (crl.issuer != c.subject) continue;
+            present = true;
+            if (crl.next_update && (!next || *crl.next_update < *next)) next = crl.next_update;
+        }
         r.ca_crl_next_update.push_back(next);
+        r.ca_crl_present.push_back(present);
     }
     return r;
 }

@@ -123,6 +123,7 @@ struct ServerFilesReport {
     std::string chain_error;
     std::vector<CertInfo> ca_certificates;                  // ssl_ca_file in file order
     std::vector<std::optional<std::int64_t>> ca_crl_next_update;  // per CA: its CRL's next update
+    std::vector<bool> ca_crl_present;  // per CA: a CRL it issued is in ssl_crl_file or ssl_crl_dir
     std::vector<CrlInfo> crls;                              // ssl_crl_file, then ssl_crl_dir
     std::optional<std::int64_t> crl_next_update;            // the earliest next update of all CRLs
     std::vector<std::string> errors;  // each file problem, "ssl_cert_file \"x\": reason"

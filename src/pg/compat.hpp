@@ -56,6 +56,9 @@ inline LocalPgBackendStatus *local_beentry_by_index(int index) {
 // ssl_groups, a colon-separated list (ssl_ecdh_curve stays as an alias).
 inline constexpr bool kHasTls13Ciphers = PG_VERSION_NUM >= 180000;
 inline constexpr const char *kGroupsSetting = PG_VERSION_NUM >= 180000 ? "ssl_groups" : "ssl_ecdh_curve";
+// be_tls_init() loads it with SSL_CTX_set1_groups_list() on 18, as one curve
+// name (OBJ_sn2nid) before.
+inline constexpr bool kGroupsIsList = PG_VERSION_NUM >= 180000;
 
 // 18 deprecates MD5 password authentication (a WARNING when an MD5 password
 // is set; removal announced for a future release).

@@ -95,7 +95,8 @@ CREATE FUNCTION tls_audit.ca_certificates(
     OUT san text[],
     OUT is_ca boolean,
     OUT self_signed boolean,
-    OUT crl_next_update timestamptz)
+    OUT crl_next_update timestamptz,
+    OUT crl_present boolean)
 RETURNS SETOF record
 AS 'MODULE_PATHNAME', 'tls_audit_ca_certificates'
 LANGUAGE C VOLATILE PARALLEL RESTRICTED
@@ -107,9 +108,11 @@ GRANT EXECUTE ON FUNCTION tls_audit.ca_certificates() TO pg_monitor;
 
 CREATE VIEW tls_audit.ca_certificates AS
     SELECT "position", subject, issuer, serial, not_before, not_after, days_left,
-           key_type, key_bits, signature_algorithm, sha256, san, is_ca, self_signed, crl_next_update
+           key_type, key_bits, signature_algorithm, sha256, san, is_ca, self_signed, crl_next_update, crl_present
       FROM tls_audit.ca_certificates();
 COMMENT ON VIEW tls_audit.ca_certificates IS
   'The certificates in ssl_ca_file (trusted for client certificates) with their expiry, and the next update of the CRL in ssl_crl_file or ssl_crl_dir that each one issued';
+COMMENT ON COLUMN tls_audit.ca_certificates.crl_present IS
+  'Whether a CRL this CA issued is in ssl_crl_file or ssl_crl_dir; NULL when neither is set. Once a CRL is configured the server checks CRLs for the whole client chain, so a CA without one rejects every client certificate below it (check crl_coverage)';
 REVOKE ALL ON tls_audit.ca_certificates FROM PUBLIC;
 GRANT SELECT ON tls_audit.ca_certificates TO pg_monitor;

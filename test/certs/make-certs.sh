@@ -147,6 +147,9 @@ done
 
 # A CRL from the intermediate (empty, next update in 30 days).
 openssl ca -batch -config ca-db/intermediate.cnf -gencrl -crldays 30 -out intermediate.crl 2>/dev/null
+# And one from the root (empty): with both, every CA of ca-bundle.crt has a
+# CRL (crl_coverage, test/t/022_reload_preflight.pl).
+openssl ca -batch -config ca-db/root.cnf -gencrl -crldays 30 -out root.crl 2>/dev/null
 
 # The OpenSSL configuration a client needs to speak TLSv1 or TLSv1.1 (Debian's
 # default refuses anything below TLSv1.2 and SHA-1 signatures in the handshake).

@@ -270,6 +270,10 @@ $rows = checks();
 is(findings($rows, 'crl_expiry'), 'warning:crl.pem', 'CRL due for its next update within 30 days: warning');
 like(message_of($rows, 'crl_expiry'), qr/CRL of O=pg_tls_audit tests,CN=pg_tls_audit Test Intermediate CA: next update expires in (29|30) days/,
 	'names the issuing CA');
+# ssl_ca_file holds the root too, which has no CRL: with CRL_CHECK_ALL every
+# client certificate through the intermediate fails (022 proves it).
+is(findings($rows, 'crl_coverage'), 'critical:' . openssl_field('root.crt', 'subject', '-nameopt', 'RFC2253'),
+	'crl_coverage: the root CA of ssl_ca_file has no CRL');
 # With only the root in ssl_ca_file, the CRL's issuer is no CA there: the
 # earliest next update server_tls() knows is still checked.
 copy(cert_path('root.crt'), "$pgdata/root.crt") or die;
@@ -319,13 +323,15 @@ my @not_ok = grep { $_->[1] ne 'ok' } @$rows;
 is(scalar(@not_ok), 0, 'clean server: every check is ok')
   or diag(join("\n", map { join(' | ', @$_) } @not_ok));
 is(join(',', map { $_->[0] } @$rows),
-	join(',', qw(ssl_enabled min_protocol max_protocol weak_ciphers key_exchange_groups server_cert_expiry server_cert_key_strength
+	join(',', qw(ssl_enabled min_protocol max_protocol weak_ciphers key_exchange_groups server_cert_expiry
+		server_cert_key_strength
 		server_cert_signature server_cert_self_signed server_cert_chain server_key_permissions
-		server_cert_reload_pending ca_file_expiry crl_expiry hba_hostnossl hba_host_without_ssl hba_weak_auth
+		server_cert_reload_pending server_tls_reload_would_fail ca_file_expiry crl_expiry crl_coverage
+		hba_hostnossl hba_host_without_ssl hba_weak_auth
 		password_encryption md5_passwords sessions_below_floor client_cert_expiry settings_not_applied)),
 	'one ok row per check, in order');
 is($node->safe_psql('postgres', 'SELECT worst_severity, critical + warning + info, ok FROM tls_audit.summary'),
-	'ok|0|22', 'summary: worst severity ok');
+	'ok|0|24', 'summary: worst severity ok');
 ok(!negotiates('NULL-SHA256') && !negotiates('AES128-GCM-SHA256'),
 	'the clean cipher list really refuses NULL and kRSA suites');
 

@@ -95,7 +95,7 @@ TEST(RulesTest, SeverityNamesRoundTripAndOrder) {
 
 TEST(RulesTest, CheckNamesAreStableAndUnique) {
     const auto &names = check_names();
-    EXPECT_EQ(names.size(), 22u);
+    EXPECT_EQ(names.size(), 24u);
     EXPECT_EQ(std::set<std::string>(names.begin(), names.end()).size(), names.size());
     EXPECT_EQ(names.front(), "ssl_enabled");
     EXPECT_EQ(names.back(), "settings_not_applied");
@@ -751,6 +751,9 @@ AuditFacts clean_facts() {
     f.md5_roles = Input<std::vector<std::string>>::of({});
     f.sessions = Input<std::vector<SessionFacts>>::of({});
     f.file_settings = Input<std::vector<FileSetting>>::of({});
+    std::vector<PreflightStage> stages;
+    for (const auto &name : preflight_stage_names()) stages.push_back(PreflightStage{name, "", true, ""});
+    f.preflight = Input<std::vector<PreflightStage>>::of(stages);
     return f;
 }
 
@@ -794,6 +797,7 @@ TEST(RulesTest, EvaluateWithMissingInputs) {
     f.ciphers = Input<std::vector<CipherFacts>>::none("bad list");
     f.ca_certificates = Input<std::vector<CertInfo>>::none("no CA view");
     f.file_settings = Input<std::vector<FileSetting>>::none("permission denied for function pg_show_all_file_settings");
+    f.preflight = Input<std::vector<PreflightStage>>::none("function tls_audit.reload_preflight() does not exist");
     auto findings = evaluate(f);
     EXPECT_EQ(checks_in(findings), check_names());
     int info = 0;
@@ -803,6 +807,108 @@ TEST(RulesTest, EvaluateWithMissingInputs) {
             EXPECT_EQ(x.message.rfind("not available: ", 0), 0u) << x.message;
         }
     }
-    // 7 server checks, weak_ciphers, ca_file_expiry, 3 hba, md5, 2 session checks, settings_not_applied.
-    EXPECT_EQ(info, 16);
+    // 7 server checks, server_tls_reload_would_fail, weak_ciphers, ca_file_expiry, 3 hba, md5, 2 session
+    // checks, settings_not_applied.
+    EXPECT_EQ(info, 17);
+}
+
+// --- reload pre-flight and CRL coverage ----------------------------------------
+
+namespace {
+std::vector<PreflightStage> stages_with(const std::string &failing, const std::string &error) {
+    std::vector<PreflightStage> stages;
+    for (const auto &name : preflight_stage_names()) {
+        PreflightStage s{name, name == "certificate" ? "server.crt" : "", true, ""};
+        if (name == failing) {
+            s.ok = false;
+            s.error = error;
+        }
+        stages.push_back(s);
+    }
+    return stages;
+}
+}  // namespace
+
+TEST(RulesTest, ReloadWouldFailIsCriticalWithTheReason) {
+    EXPECT_TRUE(all_ok(check_server_tls_reload_would_fail(stages_with("", ""))));
+    auto f = check_server_tls_reload_would_fail(stages_with("certificate", "no start line"));
+    ASSERT_EQ(f.size(), 1u);
+    EXPECT_EQ(f[0].check, "server_tls_reload_would_fail");
+    EXPECT_EQ(f[0].severity, Severity::Critical);
+    EXPECT_EQ(f[0].object, "server.crt");
+    EXPECT_NE(f[0].message.find("stage certificate): no start line"), std::string::npos) << f[0].message;
+    auto g = check_server_tls_reload_would_fail(stages_with("ciphers", "no cipher match"));
+    ASSERT_EQ(g.size(), 1u);
+    EXPECT_EQ(g[0].object, "ciphers");
+    // An undecided stage (passphrase command not run) is not a failure, but is said.
+    auto undecided = stages_with("", "");
+    undecided[1].ok.reset();
+    auto u = check_server_tls_reload_would_fail(undecided);
+    EXPECT_TRUE(all_ok(u));
+    EXPECT_NE(u[0].message.find("not decided: key"), std::string::npos) << u[0].message;
+}
+
+TEST(RulesTest, ReloadPendingSaysWhetherAReloadWouldFixIt) {
+    ServerCertFacts f;
+    f.cert_file = "server.crt";
+    f.reload_pending = true;
+    f.file_sha256 = std::string(64, 'a');
+    f.served_sha256 = std::string(64, 'b');
+    auto good = stages_with("", "");
+    auto bad = stages_with("key_match", "key values mismatch");
+    auto fixes = check_server_cert_reload_pending(f, &good);
+    EXPECT_EQ(fixes[0].severity, Severity::Warning);
+    EXPECT_NE(fixes[0].message.find("a reload would load it"), std::string::npos) << fixes[0].message;
+    auto fails = check_server_cert_reload_pending(f, &bad);
+    EXPECT_NE(fails[0].message.find("a reload would NOT fix it"), std::string::npos) << fails[0].message;
+    EXPECT_NE(fails[0].message.find("key values mismatch"), std::string::npos) << fails[0].message;
+    EXPECT_NE(fails[0].hint.find("reload_preflight"), std::string::npos);
+    // Served certificate unknown (e.g. ssl_cert_file deleted): still says the reload would fail.
+    f.reload_pending.reset();
+    auto unknown = check_server_cert_reload_pending(f, &bad);
+    EXPECT_EQ(unknown[0].severity, Severity::Info);
+    EXPECT_NE(unknown[0].message.find("would fail"), std::string::npos) << unknown[0].message;
+}
+
+TEST(RulesTest, EvaluateReportsReloadWouldFail) {
+    AuditFacts f = clean_facts();
+    f.preflight = Input<std::vector<PreflightStage>>::of(stages_with("certificate", "no start line"));
+    auto findings = evaluate(f);
+    EXPECT_EQ(checks_in(findings), check_names());
+    int critical = 0;
+    for (const auto &x : findings)
+        if (x.severity == Severity::Critical) {
+            ++critical;
+            EXPECT_EQ(x.check, "server_tls_reload_would_fail");
+        }
+    EXPECT_EQ(critical, 1);
+}
+
+TEST(RulesTest, CrlCoverageNeedsACrlPerCa) {
+    EXPECT_TRUE(all_ok(check_crl_coverage("", {{"CN=Root", false}})));
+    EXPECT_TRUE(all_ok(check_crl_coverage("crl.pem", {{"CN=Root", true}, {"CN=Intermediate", true}})));
+    auto f = check_crl_coverage("crl.pem", {{"CN=Intermediate", true}, {"CN=Root", false}});
+    ASSERT_EQ(f.size(), 1u);
+    EXPECT_EQ(f[0].check, "crl_coverage");
+    EXPECT_EQ(f[0].severity, Severity::Critical);
+    EXPECT_EQ(f[0].object, "CN=Root");
+    EXPECT_NE(f[0].message.find("unable to get certificate CRL"), std::string::npos) << f[0].message;
+
+    AuditFacts facts = clean_facts();
+    facts.crl_source = "crl.pem";
+    facts.crls = Input<std::vector<CrlFacts>>::of({});
+    facts.ca_crl_coverage = Input<std::vector<CaCrlCoverage>>::of({{"CN=Root", false}});
+    int critical = 0;
+    for (const auto &x : evaluate(facts))
+        if (x.severity == Severity::Critical) {
+            ++critical;
+            EXPECT_EQ(x.check, "crl_coverage");
+        }
+    EXPECT_EQ(critical, 1);
+    facts.ca_crl_coverage = Input<std::vector<CaCrlCoverage>>::none("column crl_present does not exist");
+    for (const auto &x : evaluate(facts)) {
+        if (x.check == "crl_coverage") {
+            EXPECT_EQ(x.severity, Severity::Info);
+        }
+    }
 }

@@ -342,9 +342,26 @@ TEST(ServerFilesReader, ChainFileWithRootCa) {
     ASSERT_EQ(r.ca_certificates.size(), 1u);
     EXPECT_EQ(r.ca_crl_next_update.size(), 1u);
     EXPECT_FALSE(r.ca_crl_next_update[0].has_value());  // the CRL is the intermediate's
+    ASSERT_EQ(r.ca_crl_present.size(), 1u);
+    EXPECT_FALSE(r.ca_crl_present[0]);  // so the root has none (crl_coverage)
     ASSERT_EQ(r.crls.size(), 1u);
     EXPECT_TRUE(r.crl_next_update.has_value());
     EXPECT_TRUE(r.errors.empty()) << r.errors[0];
+}
+
+TEST(ServerFilesReader, CrlPresentPerCa) {
+    TempDir dir;
+    ServerFileSettings s;
+    s.cert_file = dir.copy("server-chain.crt", "server.crt");
+    s.ca_file = dir.copy("ca-bundle.crt", "ca.crt");  // intermediate, then root
+    s.crl_file = dir.copy("intermediate.crl", "crl.pem");
+    s.server_uid = static_cast<std::uint32_t>(geteuid());
+    ServerFilesReader reader;
+    ServerFilesReport r = reader.read(s);
+    ASSERT_EQ(r.ca_certificates.size(), 2u);
+    ASSERT_EQ(r.ca_crl_present.size(), 2u);
+    EXPECT_TRUE(r.ca_crl_present[0]);
+    EXPECT_FALSE(r.ca_crl_present[1]);
 }
 
 TEST(ServerFilesReader, CachesAndNoticesChanges) {

@@ -244,6 +244,31 @@ Input<std::vector<FileSetting>> gather_file_settings() {
     return Input<std::vector<FileSetting>>::of(std::move(settings));
 }
 
+// Whether each CA of ssl_ca_file has a CRL (ca_certificates.crl_present, 1.1).
+Input<std::vector<CaCrlCoverage>> gather_ca_crl_coverage() {
+    auto rows = query("SELECT subject, crl_present FROM tls_audit.ca_certificates ORDER BY position", 2);
+    if (!rows.ok()) return Input<std::vector<CaCrlCoverage>>::none(rows.error().message);
+    std::vector<CaCrlCoverage> cas;
+    for (const auto &r : rows.value()) cas.push_back(CaCrlCoverage{text(r, 0), boolean(r, 1).value_or(false)});
+    return Input<std::vector<CaCrlCoverage>>::of(std::move(cas));
+}
+
+// The stages of tls_audit.reload_preflight() (1.1).
+Input<std::vector<PreflightStage>> gather_preflight() {
+    auto rows = query("SELECT stage, file, ok, error FROM tls_audit.reload_preflight()", 4);
+    if (!rows.ok()) return Input<std::vector<PreflightStage>>::none(rows.error().message);
+    std::vector<PreflightStage> stages;
+    for (const auto &r : rows.value()) {
+        PreflightStage s;
+        s.stage = text(r, 0);
+        s.file = text(r, 1);
+        s.ok = boolean(r, 2);
+        s.error = text(r, 3);
+        stages.push_back(std::move(s));
+    }
+    return Input<std::vector<PreflightStage>>::of(std::move(stages));
+}
+
 // The next update of the CRL that one CA of ssl_ca_file issued.
 struct CaCrl {
     std::string subject;
@@ -327,6 +352,8 @@ AuditFacts gather() {
         f.server = gather_server(earliest_crl);
         if (!f.ca_file.empty()) f.ca_certificates = gather_ca_certificates(ca_crls);
         if (!f.crl_source.empty()) f.crls = crl_facts(f, ca_crls, earliest_crl);
+        if (!f.ca_file.empty() && !f.crl_source.empty()) f.ca_crl_coverage = gather_ca_crl_coverage();
+        f.preflight = gather_preflight();
     }
     f.hba = gather_hba();
     f.md5_roles = gather_md5_roles();

@@ -199,6 +199,7 @@ enum CaCertificateColumn {
     kCaPosition,
     kCaCertificate,  // pg::Row::certificate()'s columns
     kCaCrlNextUpdate = kCaCertificate + pg::kCertificateColumns,
+    kCaCrlPresent,  // 1.1; the 1.0 definition ends before it
     kCaCertificateColumns
 };
 
@@ -298,17 +299,24 @@ extern "C" Datum tls_audit_server_certificates(PG_FUNCTION_ARGS) {
 extern "C" Datum tls_audit_ca_certificates(PG_FUNCTION_ARGS) {
     return pg::guarded([&]() -> Datum {
         ReturnSetInfo *rsinfo = pg::materialize(fcinfo);
-        pg::check_columns(rsinfo->setDesc->natts, kCaCertificateColumns, "tls_audit.ca_certificates()");
+        // The 1.0 definition (before ALTER EXTENSION UPDATE) lacks the 1.1 columns (crl_present).
+        pg::check_columns(rsinfo->setDesc->natts, kCaCertificateColumns, "tls_audit.ca_certificates()",
+                          kCaCrlPresent);
+        const bool v11 = rsinfo->setDesc->natts == kCaCertificateColumns;
         const Settings s = read_settings();
         if (!s.ssl_enabled || s.files.ca_file.empty()) return Datum(0);
         const std::int64_t now = pg::now_epoch();
         const ServerFilesReport files = read_files(s);
+        const bool crl_configured = !s.files.crl_file.empty() || !s.files.crl_dir.empty();
         for (std::size_t i = 0; i < files.ca_certificates.size(); ++i) {
             pg::Row row(rsinfo->setDesc);
             row.int4(kCaPosition, static_cast<std::int64_t>(i));
             row.certificate(kCaCertificate, files.ca_certificates[i], now);
             if (i < files.ca_crl_next_update.size() && files.ca_crl_next_update[i])
                 row.timestamptz(kCaCrlNextUpdate, *files.ca_crl_next_update[i]);
+            // NULL when no CRL is configured (the server then checks none).
+            if (v11 && crl_configured)
+                row.boolean(kCaCrlPresent, i < files.ca_crl_present.size() && files.ca_crl_present[i]);
             row.put(rsinfo);
         }
         return Datum(0);

@@ -1,11 +1,12 @@
 -- ---------------------------------------------------------------------------
 -- 1.1: functions whose result columns change, and the views over them.
 -- sessions and census gain the alpn column (PostgreSQL 17+ ALPN); server_tls()
--- gains tls13_ciphers and groups (PostgreSQL 18). Result types cannot be
+-- gains tls13_ciphers and groups (PostgreSQL 18); ca_certificates gains
+-- crl_present. Result types cannot be
 -- changed in place, so these functions and the views over them (sessions,
--- census, metrics) are dropped and created again as in the 1.1 install
+-- census, ca_certificates, metrics) are dropped and created again as in the 1.1 install
 -- script; grants and comments are set again below. (Grants an administrator
--- added to these three views must be given again: said in doc/security.md.)
+-- added to these views must be given again: said in doc/security.md.)
 -- ---------------------------------------------------------------------------
 
 DROP VIEW tls_audit.metrics;
@@ -14,6 +15,8 @@ DROP FUNCTION tls_audit.session_rows();
 DROP VIEW tls_audit.census;
 DROP FUNCTION tls_audit.census_entries();
 DROP FUNCTION tls_audit.server_tls();
+DROP VIEW tls_audit.ca_certificates;
+DROP FUNCTION tls_audit.ca_certificates();
 
 CREATE FUNCTION tls_audit.server_tls(
     OUT ssl_enabled boolean,
@@ -55,6 +58,43 @@ COMMENT ON FUNCTION tls_audit.server_tls() IS
   'The server''s TLS configuration in one row: certificate expiry, key match and key file permissions, chain completeness, served versus on-disk certificate (reload_pending), protocol range, ciphers, TLS 1.3 cipher suites (ssl_tls13_ciphers, PostgreSQL 18; NULL before) and key exchange groups (ssl_groups; ssl_ecdh_curve before 18). Never shows key material.';
 REVOKE ALL ON FUNCTION tls_audit.server_tls() FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION tls_audit.server_tls() TO pg_monitor;
+
+CREATE FUNCTION tls_audit.ca_certificates(
+    OUT "position" integer,
+    OUT subject text,
+    OUT issuer text,
+    OUT serial text,
+    OUT not_before timestamptz,
+    OUT not_after timestamptz,
+    OUT days_left integer,
+    OUT key_type text,
+    OUT key_bits integer,
+    OUT signature_algorithm text,
+    OUT sha256 text,
+    OUT san text[],
+    OUT is_ca boolean,
+    OUT self_signed boolean,
+    OUT crl_next_update timestamptz,
+    OUT crl_present boolean)
+RETURNS SETOF record
+AS 'MODULE_PATHNAME', 'tls_audit_ca_certificates'
+LANGUAGE C VOLATILE PARALLEL RESTRICTED
+SET search_path = pg_catalog, pg_temp;
+COMMENT ON FUNCTION tls_audit.ca_certificates() IS
+  'The rows of tls_audit.ca_certificates';
+REVOKE ALL ON FUNCTION tls_audit.ca_certificates() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION tls_audit.ca_certificates() TO pg_monitor;
+
+CREATE VIEW tls_audit.ca_certificates AS
+    SELECT "position", subject, issuer, serial, not_before, not_after, days_left,
+           key_type, key_bits, signature_algorithm, sha256, san, is_ca, self_signed, crl_next_update, crl_present
+      FROM tls_audit.ca_certificates();
+COMMENT ON VIEW tls_audit.ca_certificates IS
+  'The certificates in ssl_ca_file (trusted for client certificates) with their expiry, and the next update of the CRL in ssl_crl_file or ssl_crl_dir that each one issued';
+COMMENT ON COLUMN tls_audit.ca_certificates.crl_present IS
+  'Whether a CRL this CA issued is in ssl_crl_file or ssl_crl_dir; NULL when neither is set. Once a CRL is configured the server checks CRLs for the whole client chain, so a CA without one rejects every client certificate below it (check crl_coverage)';
+REVOKE ALL ON tls_audit.ca_certificates FROM PUBLIC;
+GRANT SELECT ON tls_audit.ca_certificates TO pg_monitor;
 
 CREATE FUNCTION tls_audit.session_rows(
     OUT pid integer,
