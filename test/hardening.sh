@@ -164,6 +164,7 @@ step_valgrind() {
     # TLS_AUDIT_UNDER_VALGRIND=1 lets tests widen their timing margins.
     TLS_AUDIT_TEST_CERTS=$certs TLS_AUDIT_UNDER_VALGRIND=1 \
         valgrind --error-exitcode=1 --leak-check=full --errors-for-leak-kinds=definite \
+        --suppressions="$repo/test/valgrind.supp" \
         --show-leak-kinds=definite --num-callers=30 --log-file="$dir/valgrind.log" \
         "$build/unit_tests" --gtest_brief=1 >"$dir/valgrind-tests.log" 2>&1
     local rc=$? errors

@@ -1,5 +1,8 @@
 #include "target_policy.hpp"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
 #include <algorithm>
 #include <cctype>
 
@@ -65,9 +68,15 @@ Expected<AllowedHost> parse_entry(std::string_view entry) {
     }
     if (host.empty()) return bad_list(quoted + ": no host");
     if (host.find_first_of("[]") != std::string_view::npos) return bad_list(quoted + ": misplaced bracket");
-    if (host.find(':') != std::string_view::npos &&
-        !std::all_of(host.begin(), host.end(), [](unsigned char c) { return std::isxdigit(c) || c == ':' || c == '.'; }))
-        return bad_list(quoted + ": a host with \":\" in it must be an IPv6 address (with a port: [addr]:port)");
+    if (host.find(':') != std::string_view::npos) {
+        // Only a real IPv6 address (":" or "[:]" are not; nor is "[1::2::3]").
+        in6_addr addr{};
+        const std::string text(host);
+        if (!std::all_of(host.begin(), host.end(),
+                         [](unsigned char c) { return std::isxdigit(c) || c == ':' || c == '.'; }) ||
+            inet_pton(AF_INET6, text.c_str(), &addr) != 1)
+            return bad_list(quoted + ": a host with \":\" in it must be an IPv6 address (with a port: [addr]:port)");
+    }
     AllowedHost out;
     if (has_port) {
         out.port = parse_port(port_text);

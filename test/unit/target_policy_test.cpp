@@ -75,3 +75,24 @@ TEST(TargetPolicyTest, PortErrorsSayWhatIsWrong) {
     EXPECT_NE(list.error().message.find("port must be a number from 1 to 65535"), std::string::npos)
         << list.error().message;
 }
+
+// Found by protocol_fuzz: "[:]" was taken as the IPv6 address ":", which
+// printed back as ":" and no longer parsed. Only real IPv6 addresses pass.
+TEST(TargetPolicyTest, OnlyRealIpv6AddressesInBrackets) {
+    for (const char *bad : {"[:]", ":", "[1::2::3]", "1::2::3", "[::g]", "[:::]:5432"}) {
+        auto list = parse_allowed_hosts(bad);
+        ASSERT_FALSE(list.ok()) << bad;
+        EXPECT_EQ(list.error().sqlstate, sqlstate::kInvalidParameter) << bad;
+        if (bad[0] == '[') {
+            EXPECT_NE(list.error().message.find("must be an IPv6 address"), std::string::npos)
+                << bad << ": " << list.error().message;
+        }
+    }
+    for (const char *good : {"[::1]", "::1", "[::1]:5432", "[fe80::1]:6432", "2001:db8::1", "[::ffff:127.0.0.1]"}) {
+        auto list = parse_allowed_hosts(good);
+        ASSERT_TRUE(list.ok()) << good << ": " << list.error().message;
+        auto again = parse_allowed_hosts(to_string(list.value()[0]));
+        ASSERT_TRUE(again.ok()) << good;
+        EXPECT_EQ(again.value(), list.value()) << good;
+    }
+}
