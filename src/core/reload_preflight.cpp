@@ -131,7 +131,7 @@ std::vector<PreflightStage> run_reload_preflight(const PreflightSettings &s) {
         } else if (!perms.value().ok) {
             // In the server's words (check_ssl_key_file_permissions), which it logs.
             std::string problem = perms.value().problem;
-            problem = problem.substr(0, problem.find(" (mode"));
+            if (const auto cut = problem.find(" (mode"); cut != std::string::npos) problem.resize(cut);
             if (problem == "not a regular file") problem = "is " + problem;
             fail(key, "private key file \"" + s.key_file + "\" " + problem);
         } else {
