@@ -20,4 +20,11 @@ using EnumerateFn = std::function<Expected<Enumeration>(const ProbeTarget &)>;
 // is enumerated too; a failed enumeration is the target's error.
 std::vector<TargetResult> scan(const Options &options, const ProbeFn &probe, const EnumerateFn &enumerate = {});
 
+// Probe every target and hand each result, with its index in
+// options.targets, to `done` as it finishes (under a lock: `done` runs on one
+// thread at a time). Nothing is kept afterwards.
+void scan_each(const Options &options, const ProbeFn &probe, const EnumerateFn &enumerate,
+               const std::function<void(std::size_t, TargetResult &&)> &done);
+
+
 }  // namespace tls_audit::cli

@@ -29,10 +29,5 @@ using ProgressFn = std::function<void(std::size_t, std::size_t)>;
 Status scan_streaming(const Options &options, const ProbeFn &probe, const EnumerateFn &enumerate,
                       const Policy &policy, std::int64_t now, std::ostream &out, const ProgressFn &progress = {});
 
-// Probe every target and hand each result, with its index in
-// options.targets, to `done` as it finishes (under a lock: `done` runs on one
-// thread at a time). Nothing is kept afterwards.
-void scan_each(const Options &options, const ProbeFn &probe, const EnumerateFn &enumerate,
-               const std::function<void(std::size_t, TargetResult &&)> &done);
 
 }  // namespace tls_audit::cli
