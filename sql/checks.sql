@@ -77,7 +77,7 @@ SELECT "check", severity FROM tls_audit.run_checks()
 SET password_encryption = 'scram-sha-256';
 SELECT severity, message FROM tls_audit.run_checks() WHERE "check" = 'password_encryption';
 SET password_encryption = 'md5';
--- (18 adds that MD5 passwords are deprecated: test/unit/rules_test.cpp)
+-- (18 adds that MD5 passwords are deprecated: test/unit/checks_hba_test.cpp)
 SELECT severity, object,
        message LIKE 'password_encryption = ''md5'': new and changed passwords are stored as MD5 hashes%' AS says_md5
   FROM tls_audit.run_checks() WHERE "check" = 'password_encryption';

@@ -20,7 +20,7 @@
 #include "probe.hpp"
 #include "probe_io.hpp"
 #include "protocol.hpp"
-#include "rules.hpp"
+#include "checks.hpp"
 
 namespace tls_audit {
 

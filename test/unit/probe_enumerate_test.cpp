@@ -24,7 +24,7 @@
 #include "openssl_ptr.hpp"
 #include "probe_enumerate.hpp"
 #include "probe_sslrequest.hpp"
-#include "rules.hpp"
+#include "checks.hpp"
 #include "test_certs.hpp"
 
 using namespace tls_audit;

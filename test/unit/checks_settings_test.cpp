@@ -1,0 +1,45 @@
+// The check of the extension's own settings (pg_file_settings rows).
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <ctime>
+#include <set>
+
+#include <openssl/bio.h>
+#include <openssl/err.h>
+#include <openssl/pem.h>
+
+#include "checks.hpp"
+#include "checks_test_util.hpp"
+#include "test_certs.hpp"
+#include "x509.hpp"
+
+
+using namespace tls_audit;
+using namespace tls_audit::test;
+
+TEST(ChecksSettingsTest, SettingsNotAppliedNamesEachRefusedLine) {
+    EXPECT_TRUE(all_ok(check_settings_not_applied({})));
+    std::vector<FileSetting> rows = {
+        {"tls_audit.probe_allowed_hosts", "db1.example.com db2.example.com", "/data/postgresql.conf", 12,
+         "setting could not be applied"},
+        {"tls_audit.census_max", "abc", "/data/postgresql.conf", 13, "setting could not be applied"},
+        {"tls_audit.min_protocol", "TLSv1.4", "", 0, ""},
+    };
+    auto f = check_settings_not_applied(rows);
+    ASSERT_EQ(f.size(), 3u);
+    EXPECT_EQ(f[0].check, "settings_not_applied");
+    EXPECT_EQ(f[0].severity, Severity::Critical);
+    EXPECT_EQ(f[0].object, "tls_audit.probe_allowed_hosts");
+    EXPECT_NE(f[0].message.find("'db1.example.com db2.example.com' (/data/postgresql.conf line 12) is not in effect"),
+              std::string::npos)
+        << f[0].message;
+    EXPECT_NE(f[0].message.find("no host may be probed"), std::string::npos) << f[0].message;
+    EXPECT_EQ(f[1].severity, Severity::Warning);
+    EXPECT_NE(f[1].message.find("default value applies"), std::string::npos) << f[1].message;
+    EXPECT_EQ(f[2].severity, Severity::Critical);
+    EXPECT_NE(f[2].message.find("(the configuration files)"), std::string::npos) << f[2].message;
+    for (const auto &x : f) EXPECT_FALSE(x.hint.empty());
+    EXPECT_TRUE(is_security_setting("TLS_AUDIT.Probe_Allowed_Hosts"));
+    EXPECT_FALSE(is_security_setting("tls_audit.census_max"));
+}
