@@ -10,7 +10,7 @@ EXTVERSION = 1.1
 MODULE_big = pg_tls_audit
 
 CORE_SRCS = $(sort $(wildcard src/core/*.cpp))
-GLUE_SRCS = $(sort $(wildcard src/pg/*.cpp src/pg/functions/*.cpp))
+GLUE_SRCS = $(sort $(wildcard src/pg/*.cpp))
 OBJS = $(CORE_SRCS:.cpp=.o) $(GLUE_SRCS:.cpp=.o)
 
 # The install script of the current version is assembled from one file per

@@ -205,7 +205,7 @@ step_clang_tidy() {
     local pg_inc
     pg_inc=$("$pg_config" --includedir-server 2>/dev/null) || { echo "pg_config not found: $pg_config"; return 1; }
     echo "src/pg (-I$pg_inc)"
-    (cd "$repo" && ls src/pg/*.cpp src/pg/functions/*.cpp 2>/dev/null) |
+    (cd "$repo" && ls src/pg/*.cpp 2>/dev/null) |
         (cd "$repo" && xargs -r -P"$jobs" -I{} "$clang_tidy" --quiet {} -- \
             -std=c++17 -Isrc/core -Isrc/pg -I"$pg_inc" -D_GNU_SOURCE) >"$dir/clang-tidy-pg.log" 2>&1 || rc=1
     grep -E '(warning|error):' "$dir/clang-tidy-pg.log"

@@ -53,8 +53,8 @@ compile_case "core: a core header after postgres.h is refused" fail src/core/zz_
 #include "x509.hpp"' "src/core must not see PostgreSQL headers"
 compile_case "cli: #include \"postgres.h\" is not found" fail src/cli/zz_layering.cpp \
     '#include "postgres.h"' "postgres.h"
-compile_case "cli: a glue header (sessions.hpp) is not found" fail src/cli/zz_layering.cpp \
-    '#include "sessions.hpp"' "sessions.hpp"
+compile_case "cli: a glue header (hook_sessions.hpp) is not found" fail src/cli/zz_layering.cpp \
+    '#include "hook_sessions.hpp"' "hook_sessions.hpp"
 compile_case "cli: the glue header by relative path is refused" fail src/cli/zz_layering.cpp \
     '#include "../pg/postgres.hpp"' "PostgreSQL headers are for src/pg only"
 

@@ -1,6 +1,6 @@
 // Module entry point: GUCs, hooks and shared-memory requests of every area.
 #include "module.hpp"
-#include "start_settings.hpp"
+#include "guc_start_settings.hpp"
 
 #include "version.hpp"
 
@@ -27,7 +27,7 @@ bool loaded_at_startup() { return preloaded; }
 extern "C" void _PG_init(void) {
     tls_audit::pg::preloaded = process_shared_preload_libraries_in_progress;
     // tls_audit.* values read from the files before we were loaded; the
-    // areas' definitions below may refuse them (see start_settings.hpp).
+    // areas' definitions below may refuse them (see guc_start_settings.hpp).
     tls_audit::pg::snapshot_start_settings();
     // Each area registers its GUCs, hooks and shared memory in its own file;
     // one call per area, in this order.

@@ -13,7 +13,7 @@
 
 #include "census_key.hpp"
 #include "protocol.hpp"
-#include "rules.hpp"
+#include "checks.hpp"
 #include "server_files.hpp"
 #include "target_policy.hpp"
 

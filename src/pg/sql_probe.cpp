@@ -7,8 +7,8 @@
 #include "guard.hpp"
 #include "interrupts.hpp"
 #include "probe.hpp"
-#include "probe_args.hpp"
-#include "probe_settings.hpp"
+#include "sql_probe_args.hpp"
+#include "guc_probe.hpp"
 #include "row.hpp"
 #include "target_policy.hpp"
 

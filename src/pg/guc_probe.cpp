@@ -4,8 +4,8 @@
 #include "guard.hpp"
 #include "module.hpp"
 #include "probe_io.hpp"
-#include "probe_settings.hpp"
-#include "start_settings.hpp"
+#include "guc_probe.hpp"
+#include "guc_start_settings.hpp"
 #include "target_policy.hpp"
 
 #include "postgres.hpp"

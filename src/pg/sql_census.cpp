@@ -12,7 +12,7 @@
 #include <string>
 #include <vector>
 
-#include "census.hpp"
+#include "hook_census.hpp"
 #include "census_key.hpp"
 #include "census_readiness.hpp"
 #include "guard.hpp"

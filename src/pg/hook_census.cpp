@@ -13,7 +13,7 @@
 //    the next exclusive-lock holder (a connection, a reader, the shutdown
 //    dump) merges into the hash.
 // Both hooks are fail-open: nothing here can refuse or break a connection.
-#include "census.hpp"
+#include "hook_census.hpp"
 
 #include <fcntl.h>
 #include <sys/stat.h>

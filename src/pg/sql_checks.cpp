@@ -11,10 +11,10 @@
 #include <string>
 #include <vector>
 
-#include "../checks.hpp"
+#include "guc_checks.hpp"
 #include "guard.hpp"
 #include "row.hpp"
-#include "rules.hpp"
+#include "checks.hpp"
 
 #include "postgres.hpp"
 

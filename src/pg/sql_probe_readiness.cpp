@@ -1,6 +1,6 @@
 // tls_audit.probe_plaintext() and the 1.1 tls_audit.probe_certificates()
 // (ca_files text[]): plaintext acceptance and trust-store readiness from SQL.
-// The 1.0 symbol tls_audit_probe_certificates stays in functions/probe.cpp
+// The 1.0 symbol tls_audit_probe_certificates stays in sql_probe.cpp
 // for 1.0 installations that have not been updated yet.
 #include <string>
 #include <vector>
@@ -8,9 +8,9 @@
 #include "guard.hpp"
 #include "interrupts.hpp"
 #include "probe.hpp"
-#include "probe_args.hpp"
+#include "sql_probe_args.hpp"
 #include "probe_plaintext.hpp"
-#include "probe_settings.hpp"
+#include "guc_probe.hpp"
 #include "probe_tls.hpp"
 #include "row.hpp"
 #include "target_policy.hpp"

@@ -3,7 +3,7 @@
 // certificate it actually serves.
 //
 // "Served" comes from the handshake capture in shared memory when one was
-// made since the last configuration reload (server_capture.cpp); otherwise
+// made since the last configuration reload (hook_server_capture.cpp); otherwise
 // from a loopback STARTTLS self-probe of this server's own port (short
 // timeout); otherwise it is unknown. served_source says which.
 #include <ctime>
@@ -17,7 +17,7 @@
 #include "interrupts.hpp"
 #include "probe.hpp"
 #include "row.hpp"
-#include "server_capture.hpp"
+#include "hook_server_capture.hpp"
 #include "server_files.hpp"
 #include "x509.hpp"
 

@@ -1,4 +1,4 @@
-// Settings of the remote probe, read by src/pg/functions/probe.cpp.
+// Settings of the remote probe, read by src/pg/sql_probe.cpp.
 #pragma once
 
 namespace tls_audit::pg {

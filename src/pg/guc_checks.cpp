@@ -1,5 +1,5 @@
 // GUCs of tls_audit.run_checks() and tls_audit.record_checks().
-#include "checks.hpp"
+#include "guc_checks.hpp"
 
 #include "module.hpp"
 #include "postgres.hpp"

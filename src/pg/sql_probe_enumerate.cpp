@@ -7,7 +7,7 @@
 #include "guard.hpp"
 #include "interrupts.hpp"
 #include "probe.hpp"
-#include "probe_args.hpp"
+#include "sql_probe_args.hpp"
 #include "probe_enumerate.hpp"
 #include "row.hpp"
 #include "tls_profiles.hpp"

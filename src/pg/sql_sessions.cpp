@@ -15,7 +15,7 @@
 #include "protocol.hpp"
 #include "registry_record.hpp"
 #include "row.hpp"
-#include "sessions.hpp"
+#include "hook_sessions.hpp"
 #include "visibility.hpp"
 #include "x509.hpp"
 

@@ -9,7 +9,7 @@
 // when the counter was odd or changed. Nobody takes a lock. A slot carries
 // the owner's pid and start time, so a reader can reject a slot left by an
 // earlier backend that had the same slot.
-#include "sessions.hpp"
+#include "hook_sessions.hpp"
 
 #include <cstring>
 #include <optional>

@@ -5,7 +5,7 @@
 #include "interrupts.hpp"
 #include "probe.hpp"
 #include "probe_direct.hpp"
-#include "functions/probe_args.hpp"
+#include "sql_probe_args.hpp"
 #include "row.hpp"
 
 #include "postgres.hpp"

@@ -1,6 +1,6 @@
-// See start_settings.hpp. Plain C-style code: the snapshot lives in
+// See guc_start_settings.hpp. Plain C-style code: the snapshot lives in
 // TopMemoryContext, and the one PG_TRY below has no C++ object in its scope.
-#include "start_settings.hpp"
+#include "guc_start_settings.hpp"
 
 #include "postgres.hpp"
 
