@@ -80,10 +80,6 @@ Shared *shared = nullptr;
 HTAB *table = nullptr;
 int census_max = 5000;
 
-shmem_request_hook_type prev_shmem_request_hook = nullptr;
-shmem_startup_hook_type prev_shmem_startup_hook = nullptr;
-ClientAuthentication_hook_type prev_client_auth_hook = nullptr;
-emit_log_hook_type prev_emit_log_hook = nullptr;
 
 Size shmem_size() {
     return add_size(MAXALIGN(sizeof(Shared)), hash_estimate_size(census_max, sizeof(Entry)));
@@ -252,7 +248,6 @@ TLS_AUDIT_HOT void count_connection(const CensusKey &key, TimestampTz now) {
 // during authentication, as psql does before prompting for a password) is
 // not a connection attempt worth counting.
 TLS_AUDIT_HOT void client_auth_hook(Port *port, int status) {
-    if (prev_client_auth_hook != nullptr) prev_client_auth_hook(port, status);
     if (shared == nullptr || table == nullptr || port == nullptr || status == STATUS_EOF) return;
     // On the stack (1 kB): the handshake has already used these stack pages,
     // while a static buffer would cost a fresh page in every new backend.
@@ -277,7 +272,6 @@ TLS_AUDIT_HOT void client_auth_hook(Port *port, int status) {
 // has no PGPROC yet and must not wait on an LWLock. Cheap for every other
 // message: one pointer test and one byte compare before the strncmp.
 void emit_log(ErrorData *edata) {
-    if (prev_emit_log_hook != nullptr) prev_emit_log_hook(edata);
     if (shared == nullptr || edata == nullptr) return;
     const char *id = edata->message_id;
     if (id == nullptr || id[0] != 'c' || strncmp(id, kRejectPrefix, sizeof kRejectPrefix - 1) != 0) return;
@@ -455,13 +449,11 @@ void dump_file(int code, Datum) {
 // ---------------------------------------------------------------------------
 
 void request_shmem() {
-    if (prev_shmem_request_hook != nullptr) prev_shmem_request_hook();
     RequestAddinShmemSpace(shmem_size());
     RequestNamedLWLockTranche(kTranche, 1);
 }
 
 void startup_shmem() {
-    if (prev_shmem_startup_hook != nullptr) prev_shmem_startup_hook();
     shared = nullptr;
     table = nullptr;
     LWLockAcquire(AddinShmemInitLock, LW_EXCLUSIVE);
@@ -587,14 +579,13 @@ void init_census() {
                             "Maximum number of distinct connection keys kept by the connection census.",
                             "When full, the least recently seen entries are evicted (5% at a time).",
                             &census_max, 5000, 10, 1000000, PGC_POSTMASTER, 0, nullptr, nullptr, nullptr);
-    prev_shmem_request_hook = shmem_request_hook;
-    shmem_request_hook = request_shmem;
-    prev_shmem_startup_hook = shmem_startup_hook;
-    shmem_startup_hook = startup_shmem;
-    prev_client_auth_hook = ClientAuthentication_hook;
-    ClientAuthentication_hook = client_auth_hook;
-    prev_emit_log_hook = emit_log_hook;
-    emit_log_hook = emit_log;
+    AreaHooks hooks;
+    hooks.area = "census";
+    hooks.request_shmem = request_shmem;
+    hooks.startup_shmem = startup_shmem;
+    hooks.client_auth = client_auth_hook;
+    hooks.emit_log = emit_log;
+    register_hooks(hooks);
 }
 
 }  // namespace tls_audit::pg

@@ -57,18 +57,13 @@ SharedServed *shared = nullptr;
 pg_atomic_uint64 *captured_reload = nullptr;
 LWLock *shared_lock = nullptr;
 
-shmem_request_hook_type prev_shmem_request_hook = nullptr;
-shmem_startup_hook_type prev_shmem_startup_hook = nullptr;
-ClientAuthentication_hook_type prev_client_auth_hook = nullptr;
 
 void request_shmem() {
-    if (prev_shmem_request_hook != nullptr) prev_shmem_request_hook();
     RequestAddinShmemSpace(MAXALIGN(sizeof(SharedArea)));
     RequestNamedLWLockTranche(kTrancheName, 1);
 }
 
 void startup_shmem() {
-    if (prev_shmem_startup_hook != nullptr) prev_shmem_startup_hook();
     bool found = false;
     LWLockAcquire(AddinShmemInitLock, LW_EXCLUSIVE);
     auto *base = static_cast<SharedArea *>(ShmemInitStruct("pg_tls_audit served certificate",
@@ -142,8 +137,7 @@ TLS_AUDIT_HOT void capture(SSL *ssl) {
 }
 
 // ClientAuthentication_hook: fail-open.
-TLS_AUDIT_HOT void client_auth_hook(Port *port, int status) {
-    if (prev_client_auth_hook != nullptr) prev_client_auth_hook(port, status);
+TLS_AUDIT_HOT void client_auth_hook(Port *port, int /*status*/) {
     if (shared == nullptr || port == nullptr || !port->ssl_in_use || port->ssl == nullptr) return;
     MemoryContext context = CurrentMemoryContext;
     PG_TRY();
@@ -188,12 +182,12 @@ std::optional<ServedCapture> latest_served_capture() {
 
 void init_server_capture() {
     if (!loaded_at_startup()) return;  // no shared memory: server_tls() falls back to the self-probe
-    prev_shmem_request_hook = shmem_request_hook;
-    shmem_request_hook = request_shmem;
-    prev_shmem_startup_hook = shmem_startup_hook;
-    shmem_startup_hook = startup_shmem;
-    prev_client_auth_hook = ClientAuthentication_hook;
-    ClientAuthentication_hook = client_auth_hook;
+    AreaHooks hooks;
+    hooks.area = "served certificate capture";
+    hooks.request_shmem = request_shmem;
+    hooks.startup_shmem = startup_shmem;
+    hooks.client_auth = client_auth_hook;
+    register_hooks(hooks);
 }
 
 }  // namespace tls_audit::pg

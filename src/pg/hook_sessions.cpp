@@ -43,9 +43,6 @@ struct RegistryHeader {
 RegistryHeader *registry_header = nullptr;
 Slot *registry_slots = nullptr;
 
-shmem_request_hook_type prev_shmem_request_hook = nullptr;
-shmem_startup_hook_type prev_shmem_startup_hook = nullptr;
-ClientAuthentication_hook_type prev_client_auth_hook = nullptr;
 
 // tls_audit.min_protocol, as Protocol values.
 int min_protocol_setting = static_cast<int>(Protocol::TLSv1_2);
@@ -62,12 +59,10 @@ Size header_size() { return MAXALIGN(sizeof(RegistryHeader)); }
 Size registry_size(int slots) { return add_size(header_size(), mul_size(static_cast<Size>(slots), sizeof(Slot))); }
 
 void request_shmem() {
-    if (prev_shmem_request_hook != nullptr) prev_shmem_request_hook();
     RequestAddinShmemSpace(registry_size(MaxBackends));
 }
 
 void startup_shmem() {
-    if (prev_shmem_startup_hook != nullptr) prev_shmem_startup_hook();
     bool found = false;
     LWLockAcquire(AddinShmemInitLock, LW_EXCLUSIVE);
     char *base = static_cast<char *>(ShmemInitStruct("pg_tls_audit session registry", registry_size(MaxBackends), &found));
@@ -163,7 +158,6 @@ TLS_AUDIT_HOT bool register_exit_callback(int slot) {
 // ClientAuthentication_hook: fail-open. Whatever happens here, the
 // connection proceeds exactly as it would without the extension.
 TLS_AUDIT_HOT void client_auth_hook(Port *port, int status) {
-    if (prev_client_auth_hook != nullptr) prev_client_auth_hook(port, status);
     // Failed authentications are not sessions (the census counts those).
     if (status != STATUS_OK || registry_slots == nullptr || port == nullptr) return;
     if (!port->ssl_in_use || port->ssl == nullptr) return;
@@ -238,12 +232,12 @@ void init_sessions() {
                              PGC_SIGHUP, 0, nullptr, nullptr, nullptr);
 
     if (!loaded_at_startup()) return;  // no shared memory, no hooks: the registry stays inactive
-    prev_shmem_request_hook = shmem_request_hook;
-    shmem_request_hook = request_shmem;
-    prev_shmem_startup_hook = shmem_startup_hook;
-    shmem_startup_hook = startup_shmem;
-    prev_client_auth_hook = ClientAuthentication_hook;
-    ClientAuthentication_hook = client_auth_hook;
+    AreaHooks hooks;
+    hooks.area = "session registry";
+    hooks.request_shmem = request_shmem;
+    hooks.startup_shmem = startup_shmem;
+    hooks.client_auth = client_auth_hook;
+    register_hooks(hooks);
 }
 
 }  // namespace tls_audit::pg

@@ -2,6 +2,7 @@
 #include "module.hpp"
 #include "guc_start_settings.hpp"
 
+#include "hot_path.hpp"
 #include "version.hpp"
 
 #include "postgres.hpp"
@@ -18,9 +19,78 @@ namespace tls_audit::pg {
 
 namespace {
 bool preloaded = false;
+
+// The areas' hooks, filled while _PG_init runs in the postmaster and only
+// read afterwards (children inherit the array with the address space).
+constexpr int kMaxAreas = 8;
+AreaHooks areas[kMaxAreas];
+int area_count = 0;
+
+shmem_request_hook_type prev_shmem_request_hook = nullptr;
+shmem_startup_hook_type prev_shmem_startup_hook = nullptr;
+ClientAuthentication_hook_type prev_client_auth_hook = nullptr;
+emit_log_hook_type prev_emit_log_hook = nullptr;
+
+void dispatch_request_shmem() {
+    if (prev_shmem_request_hook != nullptr) prev_shmem_request_hook();
+    for (int i = 0; i < area_count; ++i)
+        if (areas[i].request_shmem != nullptr) areas[i].request_shmem();
 }
 
+void dispatch_startup_shmem() {
+    if (prev_shmem_startup_hook != nullptr) prev_shmem_startup_hook();
+    for (int i = 0; i < area_count; ++i)
+        if (areas[i].startup_shmem != nullptr) areas[i].startup_shmem();
+}
+
+TLS_AUDIT_HOT void dispatch_client_auth(Port *port, int status) {
+    if (prev_client_auth_hook != nullptr) prev_client_auth_hook(port, status);
+    for (int i = 0; i < area_count; ++i)
+        if (areas[i].client_auth != nullptr) areas[i].client_auth(port, status);
+}
+
+void dispatch_emit_log(ErrorData *edata) {
+    if (prev_emit_log_hook != nullptr) prev_emit_log_hook(edata);
+    for (int i = 0; i < area_count; ++i)
+        if (areas[i].emit_log != nullptr) areas[i].emit_log(edata);
+}
+
+// Each hook is installed once, and only when some area uses it.
+void install_hooks() {
+    bool request = false, startup = false, auth = false, log = false;
+    for (int i = 0; i < area_count; ++i) {
+        request |= areas[i].request_shmem != nullptr;
+        startup |= areas[i].startup_shmem != nullptr;
+        auth |= areas[i].client_auth != nullptr;
+        log |= areas[i].emit_log != nullptr;
+    }
+    if (request) {
+        prev_shmem_request_hook = shmem_request_hook;
+        shmem_request_hook = dispatch_request_shmem;
+    }
+    if (startup) {
+        prev_shmem_startup_hook = shmem_startup_hook;
+        shmem_startup_hook = dispatch_startup_shmem;
+    }
+    if (auth) {
+        prev_client_auth_hook = ClientAuthentication_hook;
+        ClientAuthentication_hook = dispatch_client_auth;
+    }
+    if (log) {
+        prev_emit_log_hook = emit_log_hook;
+        emit_log_hook = dispatch_emit_log;
+    }
+}
+}  // namespace
+
 bool loaded_at_startup() { return preloaded; }
+
+void register_hooks(const AreaHooks &hooks) {
+    if (!process_shared_preload_libraries_in_progress || area_count >= kMaxAreas)
+        elog(ERROR, "pg_tls_audit: hooks of area \"%s\" registered outside shared_preload_libraries or beyond %d areas",
+             hooks.area != nullptr ? hooks.area : "?", kMaxAreas);
+    areas[area_count++] = hooks;
+}
 
 }  // namespace tls_audit::pg
 
@@ -37,6 +107,10 @@ extern "C" void _PG_init(void) {
     tls_audit::pg::init_census();
     tls_audit::pg::init_sessions();
     tls_audit::pg::init_probe();
+
+    // Every area has registered its hooks (only while preloading): install
+    // each hook once, in front of whoever held it before.
+    tls_audit::pg::install_hooks();
 
     // After every area: the values the definitions refused, one WARNING each.
     tls_audit::pg::report_start_settings();

@@ -1,7 +1,28 @@
-// What each area of the glue registers at load time (called from _PG_init).
+// What each area of the glue registers at load time (called from _PG_init),
+// and the one hook dispatcher they register with.
 #pragma once
 
+#include "postgres.hpp"
+
 namespace tls_audit::pg {
+
+// What one area does in PostgreSQL's hooks; any member may be null. module.cpp
+// installs each hook once, calls the previous holder of the hook first, then
+// every registered area in registration order (the order of _PG_init). Each
+// function is fail-open: it must not raise (see log_caught_error()).
+struct AreaHooks {
+    const char *area = nullptr;              // for messages
+    void (*request_shmem)() = nullptr;       // shmem_request_hook: RequestAddinShmemSpace & co
+    void (*startup_shmem)() = nullptr;       // shmem_startup_hook: attach (postmaster and EXEC_BACKEND children)
+    void (*client_auth)(Port *port, int status) = nullptr;  // ClientAuthentication_hook
+    // emit_log_hook: runs for every message of every process, including the
+    // postmaster and backends without a PGPROC (no LWLock, no allocation).
+    void (*emit_log)(ErrorData *edata) = nullptr;
+};
+
+// Called from an area's init_*() while preloading (shared_preload_libraries);
+// outside preloading no hook is installed and this is refused with an ERROR.
+void register_hooks(const AreaHooks &hooks);
 
 // True while _PG_init runs from shared_preload_libraries, and afterwards in
 // every backend of a server that preloaded us (hooks and shared memory exist).
