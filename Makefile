@@ -55,10 +55,13 @@ EXTRA_CLEAN = $(DATA_built) $(CLI_OBJS) pg_tls_check regression.diffs regression
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
 
-$(EXTENSION)--$(EXTVERSION).sql: $(SQL_PARTS)
-	cat $(SQL_PARTS) > $@
-$(EXTENSION)--1.0--1.1.sql: $(UPGRADE_1_1_PARTS)
-	cat $(UPGRADE_1_1_PARTS) > $@
+# Column lists shared by several functions are written once
+# (src/sql/certificate_columns) and expanded into the parts.
+SQL_EXPAND = awk -v columns=src/sql/certificate_columns -f src/sql/expand.awk
+$(EXTENSION)--$(EXTVERSION).sql: $(SQL_PARTS) src/sql/certificate_columns src/sql/expand.awk
+	$(SQL_EXPAND) $(SQL_PARTS) > $@.tmp && mv $@.tmp $@
+$(EXTENSION)--1.0--1.1.sql: $(UPGRADE_1_1_PARTS) src/sql/certificate_columns src/sql/expand.awk
+	$(SQL_EXPAND) $(UPGRADE_1_1_PARTS) > $@.tmp && mv $@.tmp $@
 
 # The regression tests read generated certificates (psql backticks use
 # $TLS_AUDIT_TEST_CERTS); make them when none were given.

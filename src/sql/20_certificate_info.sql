@@ -4,20 +4,7 @@
 
 CREATE FUNCTION tls_audit.certificate_info(
     certificate bytea,
-    OUT "position" integer,
-    OUT subject text,
-    OUT issuer text,
-    OUT serial text,
-    OUT not_before timestamptz,
-    OUT not_after timestamptz,
-    OUT days_left integer,
-    OUT key_type text,
-    OUT key_bits integer,
-    OUT signature_algorithm text,
-    OUT sha256 text,
-    OUT san text[],
-    OUT is_ca boolean,
-    OUT self_signed boolean)
+    @CERTIFICATE_OUT_COLUMNS@)
 RETURNS SETOF record
 AS 'MODULE_PATHNAME', 'tls_audit_certificate_info'
 -- Not STRICT: a NULL certificate is an error, not an empty answer.
@@ -29,20 +16,7 @@ COMMENT ON FUNCTION tls_audit.certificate_info(bytea) IS
 
 CREATE FUNCTION tls_audit.certificate_info(
     certificate text,
-    OUT "position" integer,
-    OUT subject text,
-    OUT issuer text,
-    OUT serial text,
-    OUT not_before timestamptz,
-    OUT not_after timestamptz,
-    OUT days_left integer,
-    OUT key_type text,
-    OUT key_bits integer,
-    OUT signature_algorithm text,
-    OUT sha256 text,
-    OUT san text[],
-    OUT is_ca boolean,
-    OUT self_signed boolean)
+    @CERTIFICATE_OUT_COLUMNS@)
 RETURNS SETOF record
 AS 'MODULE_PATHNAME', 'tls_audit_certificate_info'
 LANGUAGE C STABLE PARALLEL SAFE

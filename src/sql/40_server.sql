@@ -48,20 +48,7 @@ GRANT EXECUTE ON FUNCTION tls_audit.server_tls() TO pg_monitor;
 
 CREATE FUNCTION tls_audit.server_certificates(
     OUT source text,
-    OUT "position" integer,
-    OUT subject text,
-    OUT issuer text,
-    OUT serial text,
-    OUT not_before timestamptz,
-    OUT not_after timestamptz,
-    OUT days_left integer,
-    OUT key_type text,
-    OUT key_bits integer,
-    OUT signature_algorithm text,
-    OUT sha256 text,
-    OUT san text[],
-    OUT is_ca boolean,
-    OUT self_signed boolean)
+    @CERTIFICATE_OUT_COLUMNS@)
 RETURNS SETOF record
 AS 'MODULE_PATHNAME', 'tls_audit_server_certificates'
 LANGUAGE C VOLATILE PARALLEL RESTRICTED
@@ -72,8 +59,7 @@ REVOKE ALL ON FUNCTION tls_audit.server_certificates() FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION tls_audit.server_certificates() TO pg_monitor;
 
 CREATE VIEW tls_audit.server_certificates AS
-    SELECT source, "position", subject, issuer, serial, not_before, not_after, days_left,
-           key_type, key_bits, signature_algorithm, sha256, san, is_ca, self_signed
+    SELECT source, @CERTIFICATE_COLUMN_NAMES@
       FROM tls_audit.server_certificates();
 COMMENT ON VIEW tls_audit.server_certificates IS
   'Each certificate of the server''s chain, as read from ssl_cert_file (source = file) and as served to TLS clients (source = served); position 0 is the leaf';
@@ -81,20 +67,7 @@ REVOKE ALL ON tls_audit.server_certificates FROM PUBLIC;
 GRANT SELECT ON tls_audit.server_certificates TO pg_monitor;
 
 CREATE FUNCTION tls_audit.ca_certificates(
-    OUT "position" integer,
-    OUT subject text,
-    OUT issuer text,
-    OUT serial text,
-    OUT not_before timestamptz,
-    OUT not_after timestamptz,
-    OUT days_left integer,
-    OUT key_type text,
-    OUT key_bits integer,
-    OUT signature_algorithm text,
-    OUT sha256 text,
-    OUT san text[],
-    OUT is_ca boolean,
-    OUT self_signed boolean,
+    @CERTIFICATE_OUT_COLUMNS@,
     OUT crl_next_update timestamptz,
     OUT crl_present boolean)
 RETURNS SETOF record
@@ -107,8 +80,7 @@ REVOKE ALL ON FUNCTION tls_audit.ca_certificates() FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION tls_audit.ca_certificates() TO pg_monitor;
 
 CREATE VIEW tls_audit.ca_certificates AS
-    SELECT "position", subject, issuer, serial, not_before, not_after, days_left,
-           key_type, key_bits, signature_algorithm, sha256, san, is_ca, self_signed, crl_next_update, crl_present
+    SELECT @CERTIFICATE_COLUMN_NAMES@, crl_next_update, crl_present
       FROM tls_audit.ca_certificates();
 COMMENT ON VIEW tls_audit.ca_certificates IS
   'The certificates in ssl_ca_file (trusted for client certificates) with their expiry, and the next update of the CRL in ssl_crl_file or ssl_crl_dir that each one issued';
