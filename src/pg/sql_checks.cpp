@@ -1,20 +1,25 @@
 // tls_audit.run_checks(): gather the facts (settings, the cipher list OpenSSL
 // really enables, the server's certificate files, pg_hba_file_rules, MD5
-// password hashes, sessions) and hand them to the core's rules.
+// password hashes, sessions) and hand them to the core's checks.
 //
-// Every catalog and view is read through SPI with the caller's privileges,
-// each query in its own subtransaction: an input that cannot be read (no
-// privilege, an object missing, a file error inside server_tls()) turns its
-// checks into 'info' rows instead of failing the whole call.
+// The server's own TLS state comes from the same C++ readers the SQL
+// functions use (server_readers.hpp), not from calling those functions back.
+// What only SQL can give (pg_hba_file_rules, pg_authid, pg_file_settings,
+// tls_audit.sessions) is read through SPI with the caller's privileges, each
+// query in its own subtransaction (spi_query.hpp): an input that cannot be
+// read turns its checks into 'info' rows instead of failing the whole call.
 #include <cstdlib>
 #include <optional>
 #include <string>
 #include <vector>
 
-#include "guc_checks.hpp"
-#include "guard.hpp"
-#include "row.hpp"
 #include "checks.hpp"
+#include "guard.hpp"
+#include "guc_checks.hpp"
+#include "row.hpp"
+#include "server_readers.hpp"
+#include "server_files.hpp"
+#include "spi_query.hpp"
 
 #include "postgres.hpp"
 
@@ -26,163 +31,104 @@ using namespace tls_audit;
 
 namespace {
 
-using Cell = std::optional<std::string>;
-using Table = std::vector<std::vector<Cell>>;
-
-// Run a read-only query through SPI (already connected) and copy its rows.
-Table run_query(const char *sql, int expected_columns) {
-    const int rc = pg::call([&] { return SPI_execute(sql, true, 0); });
-    if (rc != SPI_OK_SELECT)
-        throw CoreError(make_error(sqlstate::kInternal, std::string("unexpected SPI result for ") + sql));
-    SPITupleTable *tuptable = SPI_tuptable;
-    const uint64 rows = SPI_processed;
-    if (tuptable == nullptr || tuptable->tupdesc->natts != expected_columns)
-        throw CoreError(make_error(sqlstate::kInternal, std::string("unexpected columns from ") + sql));
-    Table table;
-    table.reserve(rows);
-    for (uint64 r = 0; r < rows; ++r) {
-        std::vector<Cell> row;
-        row.reserve(expected_columns);
-        for (int c = 1; c <= expected_columns; ++c) {
-            HeapTuple tuple = tuptable->vals[r];
-            TupleDesc desc = tuptable->tupdesc;
-            char *value = pg::call([&] { return SPI_getvalue(tuple, desc, c); });
-            if (value == nullptr)
-                row.emplace_back(std::nullopt);
-            else
-                row.emplace_back(std::string(value));
-        }
-        table.push_back(std::move(row));
-    }
-    return table;
-}
-
-// The same inside a subtransaction: a PostgreSQL error (missing object, no
-// privilege, an error raised by a function the query calls) is rolled back
-// and returned as the error's message.
-Expected<Table> query(const char *sql, int expected_columns) {
-    MemoryContext outer_context = CurrentMemoryContext;
-    ResourceOwner outer_owner = CurrentResourceOwner;
-    pg::call([&] {
-        BeginInternalSubTransaction(nullptr);
-        MemoryContextSwitchTo(outer_context);
-    });
-    auto leave = [&](bool commit) {
-        pg::call([&] {
-            if (commit)
-                ReleaseCurrentSubTransaction();
-            else
-                RollbackAndReleaseCurrentSubTransaction();
-            MemoryContextSwitchTo(outer_context);
-            CurrentResourceOwner = outer_owner;
-        });
-    };
-    try {
-        Table table = run_query(sql, expected_columns);
-        leave(true);
-        return table;
-    } catch (const pg::PgError &e) {
-        std::string message = e.what();
-        leave(false);
-        return make_error(sqlstate::kInternal, std::move(message));
-    } catch (...) {
-        leave(false);
-        throw;
-    }
-}
-
-const std::string &text(const std::vector<Cell> &row, int col) {
-    static const std::string empty;
-    return row[col] ? *row[col] : empty;
-}
-std::optional<bool> boolean(const std::vector<Cell> &row, int col) {
-    if (!row[col]) return std::nullopt;
-    return *row[col] == "t";
-}
-std::int64_t integer(const std::vector<Cell> &row, int col) {
-    return row[col] ? std::strtoll(row[col]->c_str(), nullptr, 10) : 0;
-}
-std::optional<std::int64_t> integer_opt(const std::vector<Cell> &row, int col) {
-    if (!row[col]) return std::nullopt;
-    return integer(row, col);
-}
-
-std::string setting(const char *name) {
-    const char *value = pg::call([&] { return GetConfigOption(name, true, false); });
-    return value != nullptr ? value : "";
-}
+using pg::cell_bool;
+using pg::cell_int;
+using pg::cell_int_opt;
+using pg::cell_text;
+using pg::setting;
+using pg::spi_query;
 
 // --- inputs ---------------------------------------------------------------
 
-// Also sets `earliest_crl` to server_tls().crl_next_update, for crl_facts():
-// server_tls() may self-probe the server, so it is called once.
-Input<ServerCertFacts> gather_server(std::optional<std::int64_t> &earliest_crl) {
-    auto tls = query("SELECT cert_file, key_file, ca_file, crl_file, key_matches_cert, key_file_mode, "
-                     "key_file_owner, key_file_permissions_ok, chain_complete, chain_error, served_sha256, "
-                     "file_sha256, reload_pending, extract(epoch FROM crl_next_update)::bigint "
-                     "FROM tls_audit.server_tls()",
-                     14);
-    if (!tls.ok()) return Input<ServerCertFacts>::none(tls.error().message);
-    if (tls.value().size() != 1) return Input<ServerCertFacts>::none("tls_audit.server_tls() returned no row");
-    const auto &r = tls.value()[0];
-    ServerCertFacts f;
-    f.cert_file = text(r, 0);
-    f.key_file = text(r, 1);
-    f.ca_file = text(r, 2);
-    f.crl_file = text(r, 3);
-    f.key_matches_cert = boolean(r, 4);
-    f.key_file_mode = text(r, 5);
-    f.key_file_owner = text(r, 6);
-    f.key_permissions_ok = boolean(r, 7);
-    f.chain_complete = boolean(r, 8);
-    f.chain_error = text(r, 9);
-    f.served_sha256 = text(r, 10);
-    f.file_sha256 = text(r, 11);
-    f.reload_pending = boolean(r, 12);
-    earliest_crl = integer_opt(r, 13);
+// The next update of the CRL that one CA of ssl_ca_file issued.
+struct CaCrl {
+    std::string subject;
+    std::int64_t next_update;
+};
 
+// The served chain and the files, merged as server_tls() and
+// server_certificates show them; also the CA file's certificates and CRL
+// coverage (ca_certificates). Sets `interrupted` when a self-probe stopped
+// for a cancel (the caller then stops).
+struct ServerInputs {
+    Input<ServerCertFacts> server = Input<ServerCertFacts>::none("not read");
+    Input<std::vector<CertInfo>> ca_certificates = Input<std::vector<CertInfo>>::none("not read");
+    Input<std::vector<CaCrlCoverage>> ca_crl_coverage = Input<std::vector<CaCrlCoverage>>::none("not read");
+    std::optional<std::int64_t> earliest_crl;  // server_tls().crl_next_update
+    std::vector<CaCrl> ca_crls;                // the CAs that have a CRL, for crl_facts()
+};
+
+ServerInputs gather_server(bool &interrupted) {
+    ServerInputs in;
+    const pg::TlsSettings s = pg::read_tls_settings();
+    ServerFilesReport files;
+    try {
+        files = pg::read_server_files(s);
+    } catch (const CoreError &e) {
+        const std::string why = e.error().message;
+        in.server = Input<ServerCertFacts>::none(why);
+        in.ca_certificates = Input<std::vector<CertInfo>>::none(why);
+        in.ca_crl_coverage = Input<std::vector<CaCrlCoverage>>::none(why);
+        return in;
+    }
+    const pg::Served served = pg::served_certificates(true, interrupted);
+    if (interrupted) return in;
+
+    ServerCertFacts f;
+    f.cert_file = s.files.cert_file;
+    f.key_file = s.files.key_file;
+    f.ca_file = s.files.ca_file;
+    f.crl_file = s.files.crl_file;
+    f.key_matches_cert = files.key_matches_cert;
+    if (files.key_permissions) {
+        f.key_file_mode = files.key_permissions->mode;
+        f.key_file_owner = files.key_permissions->owner;
+        f.key_permissions_ok = files.key_permissions->ok;
+    }
+    f.chain_complete = files.chain_complete;
+    f.chain_error = files.chain_error;
+    if (!served.certs.empty()) f.served_sha256 = served.certs.front().sha256;
+    if (!files.chain.empty()) f.file_sha256 = files.chain.front().sha256;
+    f.reload_pending = reload_pending(served.certs, served.source == "handshake", files.chain);
+    in.earliest_crl = files.crl_next_update;
     // Served certificates first, so that a certificate seen both ways keeps
     // its served position.
-    auto certs = query("SELECT source, position, subject, issuer, serial, "
-                       "extract(epoch FROM not_before)::bigint, extract(epoch FROM not_after)::bigint, "
-                       "key_type, key_bits, signature_algorithm, sha256, is_ca, self_signed "
-                       "FROM tls_audit.server_certificates ORDER BY source = 'served' DESC, position",
-                       13);
-    if (!certs.ok()) return Input<ServerCertFacts>::none(certs.error().message);
-    for (const auto &c : certs.value()) {
-        CertInfo info;
-        info.subject = text(c, 2);
-        info.issuer = text(c, 3);
-        info.serial = text(c, 4);
-        info.not_before = integer(c, 5);
-        info.not_after = integer(c, 6);
-        info.key_type = text(c, 7);
-        info.key_bits = static_cast<int>(integer(c, 8));
-        info.signature_algorithm = text(c, 9);
-        info.sha256 = text(c, 10);
-        info.is_ca = boolean(c, 11).value_or(false);
-        info.self_signed = boolean(c, 12).value_or(false);
-        add_seen_certificate(f.chain, info, static_cast<int>(integer(c, 1)), text(c, 0) == "served");
+    for (std::size_t i = 0; i < served.certs.size(); ++i)
+        add_seen_certificate(f.chain, served.certs[i], static_cast<int>(i), true);
+    for (std::size_t i = 0; i < files.chain.size(); ++i)
+        add_seen_certificate(f.chain, files.chain[i], static_cast<int>(i), false);
+    in.server = Input<ServerCertFacts>::of(std::move(f));
+
+    if (!s.files.ca_file.empty()) {
+        std::vector<CaCrlCoverage> coverage;
+        for (std::size_t i = 0; i < files.ca_certificates.size(); ++i) {
+            const CertInfo &ca = files.ca_certificates[i];
+            if (i < files.ca_crl_next_update.size() && files.ca_crl_next_update[i])
+                in.ca_crls.push_back(CaCrl{ca.subject, *files.ca_crl_next_update[i]});
+            coverage.push_back(CaCrlCoverage{ca.subject, i < files.ca_crl_present.size() && files.ca_crl_present[i]});
+        }
+        in.ca_certificates = Input<std::vector<CertInfo>>::of(files.ca_certificates);
+        in.ca_crl_coverage = Input<std::vector<CaCrlCoverage>>::of(std::move(coverage));
     }
-    return Input<ServerCertFacts>::of(std::move(f));
+    return in;
 }
 
 Input<std::vector<HbaRule>> gather_hba() {
-    auto rows = query("SELECT line_number, type, database::text, user_name::text, address, netmask, auth_method, "
+    auto rows = spi_query("SELECT line_number, type, database::text, user_name::text, address, netmask, auth_method, "
                       "error FROM pg_catalog.pg_hba_file_rules ORDER BY line_number",
                       8);
     if (!rows.ok()) return Input<std::vector<HbaRule>>::none(rows.error().message);
     std::vector<HbaRule> rules;
     for (const auto &r : rows.value()) {
         HbaRule rule;
-        rule.line_number = static_cast<int>(integer(r, 0));
-        rule.type = text(r, 1);
-        rule.database = text(r, 2);
-        rule.user_name = text(r, 3);
-        rule.address = text(r, 4);
-        rule.netmask = text(r, 5);
-        rule.auth_method = text(r, 6);
-        rule.error = text(r, 7);
+        rule.line_number = static_cast<int>(cell_int(r, 0));
+        rule.type = cell_text(r, 1);
+        rule.database = cell_text(r, 2);
+        rule.user_name = cell_text(r, 3);
+        rule.address = cell_text(r, 4);
+        rule.netmask = cell_text(r, 5);
+        rule.auth_method = cell_text(r, 6);
+        rule.error = cell_text(r, 7);
         rules.push_back(std::move(rule));
     }
     return Input<std::vector<HbaRule>>::of(std::move(rules));
@@ -191,17 +137,17 @@ Input<std::vector<HbaRule>> gather_hba() {
 Input<std::vector<std::string>> gather_md5_roles() {
     if (!superuser())
         return Input<std::vector<std::string>>::none("only superusers can read password hashes (pg_authid)");
-    auto rows = query("SELECT rolname::text FROM pg_catalog.pg_authid WHERE rolpassword LIKE 'md5%' "
+    auto rows = spi_query("SELECT rolname::text FROM pg_catalog.pg_authid WHERE rolpassword LIKE 'md5%' "
                       "ORDER BY rolname",
                       1);
     if (!rows.ok()) return Input<std::vector<std::string>>::none(rows.error().message);
     std::vector<std::string> roles;
-    for (const auto &r : rows.value()) roles.push_back(text(r, 0));
+    for (const auto &r : rows.value()) roles.push_back(cell_text(r, 0));
     return Input<std::vector<std::string>>::of(std::move(roles));
 }
 
 Input<std::vector<SessionFacts>> gather_sessions() {
-    auto rows = query("SELECT pid, usename::text, datname::text, host(client_addr), transport, protocol, "
+    auto rows = spi_query("SELECT pid, usename::text, datname::text, host(client_addr), transport, protocol, "
                       "below_floor, floor_reason, client_subject, extract(epoch FROM client_not_after)::bigint "
                       "FROM tls_audit.sessions ORDER BY pid",
                       10);
@@ -209,16 +155,16 @@ Input<std::vector<SessionFacts>> gather_sessions() {
     std::vector<SessionFacts> sessions;
     for (const auto &r : rows.value()) {
         SessionFacts s;
-        s.pid = static_cast<int>(integer(r, 0));
-        s.usename = text(r, 1);
-        s.datname = text(r, 2);
-        s.client_addr = text(r, 3);
-        s.transport = text(r, 4);
-        s.protocol = text(r, 5);
-        s.below_floor = boolean(r, 6).value_or(false);
-        s.floor_reason = text(r, 7);
-        s.client_subject = text(r, 8);
-        s.client_not_after = integer_opt(r, 9);
+        s.pid = static_cast<int>(cell_int(r, 0));
+        s.usename = cell_text(r, 1);
+        s.datname = cell_text(r, 2);
+        s.client_addr = cell_text(r, 3);
+        s.transport = cell_text(r, 4);
+        s.protocol = cell_text(r, 5);
+        s.below_floor = cell_bool(r, 6).value_or(false);
+        s.floor_reason = cell_text(r, 7);
+        s.client_subject = cell_text(r, 8);
+        s.client_not_after = cell_int_opt(r, 9);
         sessions.push_back(std::move(s));
     }
     return Input<std::vector<SessionFacts>>::of(std::move(sessions));
@@ -227,78 +173,26 @@ Input<std::vector<SessionFacts>> gather_sessions() {
 // tls_audit.* lines of the configuration files that cannot be applied
 // (pg_file_settings reads the files again; superuser unless granted).
 Input<std::vector<FileSetting>> gather_file_settings() {
-    auto rows = query("SELECT name, setting, sourcefile, sourceline, error FROM pg_catalog.pg_file_settings "
+    auto rows = spi_query("SELECT name, setting, sourcefile, sourceline, error FROM pg_catalog.pg_file_settings "
                       "WHERE pg_catalog.lower(name) LIKE 'tls\\_audit.%' AND error IS NOT NULL ORDER BY seqno",
                       5);
     if (!rows.ok()) return Input<std::vector<FileSetting>>::none(rows.error().message);
     std::vector<FileSetting> settings;
     for (const auto &r : rows.value()) {
         FileSetting s;
-        s.name = text(r, 0);
-        s.setting = text(r, 1);
-        s.file = text(r, 2);
-        s.line = static_cast<int>(integer(r, 3));
-        s.error = text(r, 4);
+        s.name = cell_text(r, 0);
+        s.setting = cell_text(r, 1);
+        s.file = cell_text(r, 2);
+        s.line = static_cast<int>(cell_int(r, 3));
+        s.error = cell_text(r, 4);
         settings.push_back(std::move(s));
     }
     return Input<std::vector<FileSetting>>::of(std::move(settings));
 }
 
-// Whether each CA of ssl_ca_file has a CRL (ca_certificates.crl_present, 1.1).
-Input<std::vector<CaCrlCoverage>> gather_ca_crl_coverage() {
-    auto rows = query("SELECT subject, crl_present FROM tls_audit.ca_certificates ORDER BY position", 2);
-    if (!rows.ok()) return Input<std::vector<CaCrlCoverage>>::none(rows.error().message);
-    std::vector<CaCrlCoverage> cas;
-    for (const auto &r : rows.value()) cas.push_back(CaCrlCoverage{text(r, 0), boolean(r, 1).value_or(false)});
-    return Input<std::vector<CaCrlCoverage>>::of(std::move(cas));
-}
-
-// The stages of tls_audit.reload_preflight() (1.1).
-Input<std::vector<PreflightStage>> gather_preflight() {
-    auto rows = query("SELECT stage, file, ok, error FROM tls_audit.reload_preflight()", 4);
-    if (!rows.ok()) return Input<std::vector<PreflightStage>>::none(rows.error().message);
-    std::vector<PreflightStage> stages;
-    for (const auto &r : rows.value()) {
-        PreflightStage s;
-        s.stage = text(r, 0);
-        s.file = text(r, 1);
-        s.ok = boolean(r, 2);
-        s.error = text(r, 3);
-        stages.push_back(std::move(s));
-    }
-    return Input<std::vector<PreflightStage>>::of(std::move(stages));
-}
-
-// The next update of the CRL that one CA of ssl_ca_file issued.
-struct CaCrl {
-    std::string subject;
-    std::int64_t next_update;
-};
-
-// Also collects, in `ca_crls`, the CAs that have a CRL, for crl_facts().
-Input<std::vector<CertInfo>> gather_ca_certificates(std::vector<CaCrl> &ca_crls) {
-    auto rows = query("SELECT subject, issuer, extract(epoch FROM not_before)::bigint, "
-                      "extract(epoch FROM not_after)::bigint, sha256, extract(epoch FROM crl_next_update)::bigint "
-                      "FROM tls_audit.ca_certificates ORDER BY position",
-                      6);
-    if (!rows.ok()) return Input<std::vector<CertInfo>>::none(rows.error().message);
-    std::vector<CertInfo> certs;
-    for (const auto &r : rows.value()) {
-        CertInfo c;
-        c.subject = text(r, 0);
-        c.issuer = text(r, 1);
-        c.not_before = integer(r, 2);
-        c.not_after = integer(r, 3);
-        c.sha256 = text(r, 4);
-        if (r[5]) ca_crls.push_back(CaCrl{c.subject, integer(r, 5)});
-        certs.push_back(std::move(c));
-    }
-    return Input<std::vector<CertInfo>>::of(std::move(certs));
-}
-
 // The next update of each CRL in ssl_crl_file and ssl_crl_dir: per issuing CA
 // of ssl_ca_file, else the earliest one server_tls() knows. From what
-// gather_server() and gather_ca_certificates() read; no query of its own.
+// gather_server() read.
 Input<std::vector<CrlFacts>> crl_facts(const AuditFacts &f, const std::vector<CaCrl> &ca_crls,
                                        std::optional<std::int64_t> earliest) {
     if (!f.ca_file.empty() && !f.ca_certificates.value)
@@ -313,8 +207,9 @@ Input<std::vector<CrlFacts>> crl_facts(const AuditFacts &f, const std::vector<Ca
     return Input<std::vector<CrlFacts>>::of(std::move(crls));
 }
 
-// Everything run_checks() looks at. SPI is connected for the duration.
-AuditFacts gather() {
+// Everything run_checks() looks at. Sets `interrupted` when a self-probe
+// stopped for a cancel: the facts are then incomplete and must not be used.
+AuditFacts gather(bool &interrupted) {
     AuditFacts f;
     f.now = pg::now_epoch();
     f.settings.ssl = setting("ssl") == "on";
@@ -343,18 +238,22 @@ AuditFacts gather() {
                                  : Input<std::vector<CipherFacts>>::none(ciphers.error().message);
     }
 
+    if (f.settings.ssl) {
+        // Before SPI is connected: the pre-flight's reader connects on its own.
+        const pg::ReloadPlan plan = pg::reload_plan();
+        f.preflight = Input<std::vector<PreflightStage>>::of(plan.ssl ? run_reload_preflight(plan.settings)
+                                                                      : std::vector<PreflightStage>{});
+        ServerInputs in = gather_server(interrupted);
+        if (interrupted) return f;
+        f.server = std::move(in.server);
+        if (!f.ca_file.empty()) f.ca_certificates = std::move(in.ca_certificates);
+        if (!f.crl_source.empty()) f.crls = crl_facts(f, in.ca_crls, in.earliest_crl);
+        if (!f.ca_file.empty() && !f.crl_source.empty()) f.ca_crl_coverage = std::move(in.ca_crl_coverage);
+    }
+
     pg::call([] {
         if (SPI_connect() != SPI_OK_CONNECT) elog(ERROR, "SPI_connect failed");
     });
-    if (f.settings.ssl) {
-        std::optional<std::int64_t> earliest_crl;
-        std::vector<CaCrl> ca_crls;
-        f.server = gather_server(earliest_crl);
-        if (!f.ca_file.empty()) f.ca_certificates = gather_ca_certificates(ca_crls);
-        if (!f.crl_source.empty()) f.crls = crl_facts(f, ca_crls, earliest_crl);
-        if (!f.ca_file.empty() && !f.crl_source.empty()) f.ca_crl_coverage = gather_ca_crl_coverage();
-        f.preflight = gather_preflight();
-    }
     f.hba = gather_hba();
     f.md5_roles = gather_md5_roles();
     f.sessions = gather_sessions();
@@ -368,8 +267,11 @@ enum FindingColumn { kFCheck, kFSeverity, kFObject, kFMessage, kFHint, kFindingC
 }  // namespace
 
 extern "C" Datum tls_audit_run_checks(PG_FUNCTION_ARGS) {
-    return pg::guarded([&]() -> Datum {
-        const std::vector<Finding> findings = evaluate(gather());
+    bool interrupted = false;
+    Datum result = pg::guarded([&]() -> Datum {
+        const AuditFacts facts = gather(interrupted);
+        if (interrupted) return Datum(0);
+        const std::vector<Finding> findings = evaluate(facts);
         ReturnSetInfo *rsinfo = pg::materialize(fcinfo);
         pg::check_columns(rsinfo->setDesc->natts, kFindingColumns, "tls_audit.run_checks()");
         for (const Finding &finding : findings) {
@@ -383,4 +285,6 @@ extern "C" Datum tls_audit_run_checks(PG_FUNCTION_ARGS) {
         }
         return Datum(0);
     });
+    if (interrupted) pg::service_self_probe_interrupt();
+    return result;
 }
