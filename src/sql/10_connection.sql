@@ -5,7 +5,7 @@
 CREATE FUNCTION tls_audit.version()
 RETURNS text
 AS 'MODULE_PATHNAME', 'tls_audit_version'
-LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE
+LANGUAGE C IMMUTABLE PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp;
 COMMENT ON FUNCTION tls_audit.version() IS
   'Version of the loaded pg_tls_audit library';
@@ -28,7 +28,7 @@ CREATE FUNCTION tls_audit.connection(
 RETURNS record
 AS 'MODULE_PATHNAME', 'tls_audit_connection'
 -- Reads this backend's own connection: restricted to the leader.
-LANGUAGE C STABLE STRICT PARALLEL RESTRICTED
+LANGUAGE C STABLE PARALLEL RESTRICTED
 SET search_path = pg_catalog, pg_temp;
 COMMENT ON FUNCTION tls_audit.connection() IS
   'TLS details of the calling session: protocol, cipher, SNI, key exchange group, client certificate, served certificate fingerprint';

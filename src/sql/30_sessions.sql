@@ -8,7 +8,7 @@
 CREATE FUNCTION tls_audit.preloaded()
 RETURNS boolean
 AS 'MODULE_PATHNAME', 'tls_audit_preloaded'
-LANGUAGE C STABLE STRICT PARALLEL SAFE
+LANGUAGE C STABLE PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp;
 COMMENT ON FUNCTION tls_audit.preloaded() IS
   'True when pg_tls_audit was loaded by shared_preload_libraries and the session registry is active';
@@ -123,5 +123,5 @@ SET search_path = pg_catalog, pg_temp;
 COMMENT ON FUNCTION tls_audit.registry_slots() IS
   'Diagnostics: the session registry''s slots in use (slot number, owner pid and backend start); each should match a live backend in pg_stat_activity';
 -- Shows every role's pids: for monitoring roles only.
-REVOKE ALL ON FUNCTION tls_audit.registry_slots() FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION tls_audit.registry_slots() FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION tls_audit.registry_slots() TO pg_read_all_stats;

@@ -43,7 +43,7 @@ LANGUAGE C VOLATILE PARALLEL RESTRICTED
 SET search_path = pg_catalog, pg_temp;
 COMMENT ON FUNCTION tls_audit.server_tls() IS
   'The server''s TLS configuration in one row: certificate expiry, key match and key file permissions, chain completeness, served versus on-disk certificate (reload_pending), protocol range, ciphers, TLS 1.3 cipher suites (ssl_tls13_ciphers, PostgreSQL 18; NULL before) and key exchange groups (ssl_groups; ssl_ecdh_curve before 18). Never shows key material.';
-REVOKE ALL ON FUNCTION tls_audit.server_tls() FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION tls_audit.server_tls() FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION tls_audit.server_tls() TO pg_monitor;
 
 CREATE FUNCTION tls_audit.server_certificates(
@@ -55,7 +55,7 @@ LANGUAGE C VOLATILE PARALLEL RESTRICTED
 SET search_path = pg_catalog, pg_temp;
 COMMENT ON FUNCTION tls_audit.server_certificates() IS
   'The rows of tls_audit.server_certificates';
-REVOKE ALL ON FUNCTION tls_audit.server_certificates() FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION tls_audit.server_certificates() FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION tls_audit.server_certificates() TO pg_monitor;
 
 CREATE VIEW tls_audit.server_certificates AS
@@ -63,7 +63,6 @@ CREATE VIEW tls_audit.server_certificates AS
       FROM tls_audit.server_certificates();
 COMMENT ON VIEW tls_audit.server_certificates IS
   'Each certificate of the server''s chain, as read from ssl_cert_file (source = file) and as served to TLS clients (source = served); position 0 is the leaf';
-REVOKE ALL ON tls_audit.server_certificates FROM PUBLIC;
 GRANT SELECT ON tls_audit.server_certificates TO pg_monitor;
 
 CREATE FUNCTION tls_audit.ca_certificates(
@@ -76,7 +75,7 @@ LANGUAGE C VOLATILE PARALLEL RESTRICTED
 SET search_path = pg_catalog, pg_temp;
 COMMENT ON FUNCTION tls_audit.ca_certificates() IS
   'The rows of tls_audit.ca_certificates';
-REVOKE ALL ON FUNCTION tls_audit.ca_certificates() FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION tls_audit.ca_certificates() FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION tls_audit.ca_certificates() TO pg_monitor;
 
 CREATE VIEW tls_audit.ca_certificates AS
@@ -86,5 +85,4 @@ COMMENT ON VIEW tls_audit.ca_certificates IS
   'The certificates in ssl_ca_file (trusted for client certificates) with their expiry, and the next update of the CRL in ssl_crl_file or ssl_crl_dir that each one issued';
 COMMENT ON COLUMN tls_audit.ca_certificates.crl_present IS
   'Whether a CRL this CA issued is in ssl_crl_file or ssl_crl_dir; NULL when neither is set. Once a CRL is configured the server checks CRLs for the whole client chain, so a CA without one rejects every client certificate below it (check crl_coverage)';
-REVOKE ALL ON tls_audit.ca_certificates FROM PUBLIC;
 GRANT SELECT ON tls_audit.ca_certificates TO pg_monitor;

@@ -21,7 +21,7 @@ COMMENT ON FUNCTION tls_audit.run_checks() IS
   'Run every TLS check: one row per finding, and one ''ok'' row per check that found nothing (severity ok, info, warning or critical)';
 -- Shows the server's configuration: monitoring roles only. Inputs the caller
 -- may not read (pg_hba_file_rules, pg_authid) are reported as ''info''.
-REVOKE ALL ON FUNCTION tls_audit.run_checks() FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION tls_audit.run_checks() FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION tls_audit.run_checks() TO pg_monitor;
 
 CREATE TABLE tls_audit.check_history (
@@ -39,7 +39,6 @@ COMMENT ON TABLE tls_audit.check_history IS
   'Findings stored by tls_audit.record_checks(), one row per finding per run (run_at is the run''s transaction time); rows older than tls_audit.history_retention_days are deleted by each run';
 -- pg_dump keeps the rows (the table itself belongs to the extension).
 SELECT pg_catalog.pg_extension_config_dump('tls_audit.check_history', '');
-REVOKE ALL ON tls_audit.check_history FROM PUBLIC;
 GRANT SELECT ON tls_audit.check_history TO pg_monitor;
 
 CREATE FUNCTION tls_audit.record_checks()
@@ -129,7 +128,7 @@ $function$;
 COMMENT ON FUNCTION tls_audit.record_checks() IS
   'Run the checks, append them to tls_audit.check_history, delete history older than tls_audit.history_retention_days, log a WARNING per warning/critical finding, NOTIFY the channel tls_audit.notify_channel names (none by default; payload per tls_audit.notify_payload), and return the worst severity; on a hot standby it only logs';
 -- Writes history and sends notifications: superusers (and roles granted it) only.
-REVOKE ALL ON FUNCTION tls_audit.record_checks() FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION tls_audit.record_checks() FROM PUBLIC;
 
 -- The row of tls_audit.summary. The server certificate and the sessions are
 -- read with dynamic SQL, each in its own exception block, so that a missing
@@ -180,7 +179,7 @@ END;
 $function$;
 COMMENT ON FUNCTION tls_audit.summary_row() IS
   'The one row of tls_audit.summary';
-REVOKE ALL ON FUNCTION tls_audit.summary_row() FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION tls_audit.summary_row() FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION tls_audit.summary_row() TO pg_monitor;
 
 CREATE VIEW tls_audit.summary AS
@@ -190,5 +189,4 @@ CREATE VIEW tls_audit.summary AS
       FROM tls_audit.summary_row() AS s;
 COMMENT ON VIEW tls_audit.summary IS
   'One row: the worst severity and counts per severity of tls_audit.run_checks() now, the server certificate''s days left, sessions below the protocol floor, and the last recorded run (time and worst severity); NULL where the caller cannot read the source';
-REVOKE ALL ON tls_audit.summary FROM PUBLIC;
 GRANT SELECT ON tls_audit.summary TO pg_monitor;

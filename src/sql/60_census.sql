@@ -20,7 +20,7 @@ CREATE FUNCTION tls_audit.census_entries(
 RETURNS SETOF record
 AS 'MODULE_PATHNAME', 'tls_audit_census_entries'
 -- Reads shared memory that changes with every connection.
-LANGUAGE C VOLATILE STRICT PARALLEL SAFE
+LANGUAGE C VOLATILE PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp;
 COMMENT ON FUNCTION tls_audit.census_entries() IS
   'Connection census entries (all of them for pg_read_all_stats, otherwise only the caller''s own role)';
@@ -58,7 +58,7 @@ CREATE FUNCTION tls_audit.census_info(
     OUT file_status text)
 RETURNS record
 AS 'MODULE_PATHNAME', 'tls_audit_census_info'
-LANGUAGE C VOLATILE STRICT PARALLEL SAFE
+LANGUAGE C VOLATILE PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp;
 COMMENT ON FUNCTION tls_audit.census_info() IS
   'State of the connection census: entries, tls_audit.census_max, evictions and dropped rejections since the last reset, and what happened to the census file at server start';
@@ -66,11 +66,11 @@ COMMENT ON FUNCTION tls_audit.census_info() IS
 CREATE FUNCTION tls_audit.census_reset()
 RETURNS void
 AS 'MODULE_PATHNAME', 'tls_audit_census_reset'
-LANGUAGE C VOLATILE STRICT PARALLEL UNSAFE
+LANGUAGE C VOLATILE PARALLEL UNSAFE
 SET search_path = pg_catalog, pg_temp;
 COMMENT ON FUNCTION tls_audit.census_reset() IS
   'Empty the connection census, zero its eviction count and remove the census file';
-REVOKE ALL ON FUNCTION tls_audit.census_reset() FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION tls_audit.census_reset() FROM PUBLIC;
 
 CREATE FUNCTION tls_audit.floor_readiness(
     target text DEFAULT 'TLSv1.3',

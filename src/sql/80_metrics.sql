@@ -141,7 +141,6 @@ COMMENT ON COLUMN tls_audit.metrics.type IS 'Prometheus metric type: gauge or co
 COMMENT ON COLUMN tls_audit.metrics.help IS 'What the metric means (the # HELP text)';
 -- Reads server files and runs the checks (functions only pg_monitor may
 -- execute): a view over them would fail for PUBLIC anyway.
-REVOKE ALL ON tls_audit.metrics FROM PUBLIC;
 GRANT SELECT ON tls_audit.metrics TO pg_monitor;
 
 CREATE FUNCTION tls_audit.metrics_text()
@@ -171,5 +170,5 @@ AS $function$
 $function$;
 COMMENT ON FUNCTION tls_audit.metrics_text() IS
   'tls_audit.metrics in the Prometheus text exposition format (# HELP, # TYPE, one line per sample), e.g. for node_exporter''s textfile collector';
-REVOKE ALL ON FUNCTION tls_audit.metrics_text() FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION tls_audit.metrics_text() FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION tls_audit.metrics_text() TO pg_monitor;

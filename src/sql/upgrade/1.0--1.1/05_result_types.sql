@@ -56,7 +56,7 @@ LANGUAGE C VOLATILE PARALLEL RESTRICTED
 SET search_path = pg_catalog, pg_temp;
 COMMENT ON FUNCTION tls_audit.server_tls() IS
   'The server''s TLS configuration in one row: certificate expiry, key match and key file permissions, chain completeness, served versus on-disk certificate (reload_pending), protocol range, ciphers, TLS 1.3 cipher suites (ssl_tls13_ciphers, PostgreSQL 18; NULL before) and key exchange groups (ssl_groups; ssl_ecdh_curve before 18). Never shows key material.';
-REVOKE ALL ON FUNCTION tls_audit.server_tls() FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION tls_audit.server_tls() FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION tls_audit.server_tls() TO pg_monitor;
 
 CREATE FUNCTION tls_audit.ca_certificates(
@@ -69,7 +69,7 @@ LANGUAGE C VOLATILE PARALLEL RESTRICTED
 SET search_path = pg_catalog, pg_temp;
 COMMENT ON FUNCTION tls_audit.ca_certificates() IS
   'The rows of tls_audit.ca_certificates';
-REVOKE ALL ON FUNCTION tls_audit.ca_certificates() FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION tls_audit.ca_certificates() FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION tls_audit.ca_certificates() TO pg_monitor;
 
 CREATE VIEW tls_audit.ca_certificates AS
@@ -79,7 +79,6 @@ COMMENT ON VIEW tls_audit.ca_certificates IS
   'The certificates in ssl_ca_file (trusted for client certificates) with their expiry, and the next update of the CRL in ssl_crl_file or ssl_crl_dir that each one issued';
 COMMENT ON COLUMN tls_audit.ca_certificates.crl_present IS
   'Whether a CRL this CA issued is in ssl_crl_file or ssl_crl_dir; NULL when neither is set. Once a CRL is configured the server checks CRLs for the whole client chain, so a CA without one rejects every client certificate below it (check crl_coverage)';
-REVOKE ALL ON tls_audit.ca_certificates FROM PUBLIC;
 GRANT SELECT ON tls_audit.ca_certificates TO pg_monitor;
 
 CREATE FUNCTION tls_audit.session_rows(
@@ -199,7 +198,7 @@ CREATE FUNCTION tls_audit.census_entries(
 RETURNS SETOF record
 AS 'MODULE_PATHNAME', 'tls_audit_census_entries'
 -- Reads shared memory that changes with every connection.
-LANGUAGE C VOLATILE STRICT PARALLEL SAFE
+LANGUAGE C VOLATILE PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp;
 COMMENT ON FUNCTION tls_audit.census_entries() IS
   'Connection census entries (all of them for pg_read_all_stats, otherwise only the caller''s own role)';
@@ -356,5 +355,4 @@ COMMENT ON COLUMN tls_audit.metrics.type IS 'Prometheus metric type: gauge or co
 COMMENT ON COLUMN tls_audit.metrics.help IS 'What the metric means (the # HELP text)';
 -- Reads server files and runs the checks (functions only pg_monitor may
 -- execute): a view over them would fail for PUBLIC anyway.
-REVOKE ALL ON tls_audit.metrics FROM PUBLIC;
 GRANT SELECT ON tls_audit.metrics TO pg_monitor;

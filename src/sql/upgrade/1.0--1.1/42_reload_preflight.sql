@@ -16,7 +16,7 @@ LANGUAGE C VOLATILE PARALLEL RESTRICTED
 SET search_path = pg_catalog, pg_temp;
 COMMENT ON FUNCTION tls_audit.reload_preflight() IS
   'One row per stage of the server''s TLS load, in its order (certificate, key, key_match, ca, crl, dh_params, ciphers, protocols): builds a throw-away SSL_CTX as the server would on pg_reload_conf() from the current settings and those changed in the configuration files but not applied yet; ok is false with OpenSSL''s reason in error when the stage fails, NULL when it cannot be decided (passphrase command not run). Never changes the running server''s TLS state and never shows key material.';
-REVOKE ALL ON FUNCTION tls_audit.reload_preflight() FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION tls_audit.reload_preflight() FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION tls_audit.reload_preflight() TO pg_monitor;
 
 CREATE FUNCTION tls_audit.reload_would_succeed()
@@ -26,5 +26,5 @@ LANGUAGE C VOLATILE PARALLEL RESTRICTED
 SET search_path = pg_catalog, pg_temp;
 COMMENT ON FUNCTION tls_audit.reload_would_succeed() IS
   'False when a stage of tls_audit.reload_preflight() fails: a reload would keep the previous TLS configuration and a restart would fail';
-REVOKE ALL ON FUNCTION tls_audit.reload_would_succeed() FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION tls_audit.reload_would_succeed() FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION tls_audit.reload_would_succeed() TO pg_monitor;

@@ -34,6 +34,7 @@ CREATE FUNCTION tls_audit.probe_groups(
     OUT bits integer)
 RETURNS SETOF record
 AS 'MODULE_PATHNAME', 'tls_audit_probe_groups'
+-- Not STRICT: sni may be NULL; a NULL host/port/timeout is an error.
 LANGUAGE C VOLATILE PARALLEL RESTRICTED
 SET search_path = pg_catalog, pg_temp;
 COMMENT ON FUNCTION tls_audit.probe_groups(text, integer, text, integer) IS
@@ -58,6 +59,7 @@ CREATE FUNCTION tls_audit.profile_compliance(
     OUT message text)
 RETURNS SETOF record
 AS 'MODULE_PATHNAME', 'tls_audit_profile_compliance'
+-- Not STRICT: sni may be NULL; a NULL host/port/profile/timeout is an error.
 LANGUAGE C VOLATILE PARALLEL RESTRICTED
 SET search_path = pg_catalog, pg_temp;
 COMMENT ON FUNCTION tls_audit.profile_compliance(text, integer, text, text, integer) IS
