@@ -113,6 +113,17 @@ ServerInputs gather_server(bool &interrupted) {
     return in;
 }
 
+// Why the caller may not execute `signature` (PostgreSQL's own message), or
+// nullopt when it may. SPI is connected.
+std::optional<std::string> denied(const char *signature, const char *name) {
+    const std::string sql =
+        std::string("SELECT pg_catalog.has_function_privilege('") + signature + "', 'EXECUTE')";
+    auto rows = spi_query(sql.c_str(), 1);
+    if (!rows.ok()) return rows.error().message;
+    if (rows.value().size() == 1 && cell_bool(rows.value()[0], 0).value_or(false)) return std::nullopt;
+    return std::string("permission denied for function ") + name;
+}
+
 Input<std::vector<HbaRule>> gather_hba() {
     auto rows = spi_query("SELECT line_number, type, database::text, user_name::text, address, netmask, auth_method, "
                       "error FROM pg_catalog.pg_hba_file_rules ORDER BY line_number",
@@ -238,22 +249,42 @@ AuditFacts gather(bool &interrupted) {
                                  : Input<std::vector<CipherFacts>>::none(ciphers.error().message);
     }
 
-    if (f.settings.ssl) {
-        // Before SPI is connected: the pre-flight's reader connects on its own.
-        const pg::ReloadPlan plan = pg::reload_plan();
-        f.preflight = Input<std::vector<PreflightStage>>::of(plan.ssl ? run_reload_preflight(plan.settings)
-                                                                      : std::vector<PreflightStage>{});
-        ServerInputs in = gather_server(interrupted);
-        if (interrupted) return f;
-        f.server = std::move(in.server);
-        if (!f.ca_file.empty()) f.ca_certificates = std::move(in.ca_certificates);
-        if (!f.crl_source.empty()) f.crls = crl_facts(f, in.ca_crls, in.earliest_crl);
-        if (!f.ca_file.empty() && !f.crl_source.empty()) f.ca_crl_coverage = std::move(in.ca_crl_coverage);
-    }
-
     pg::call([] {
         if (SPI_connect() != SPI_OK_CONNECT) elog(ERROR, "SPI_connect failed");
     });
+    if (f.settings.ssl) {
+        // Each input is gated by the privilege that reading it through its
+        // SQL function would need, so run_checks() reveals nothing a caller
+        // could not see there (a role granted run_checks() but not server_tls()
+        // gets 'info' rows for the certificate checks).
+        if (const auto why = denied("tls_audit.reload_preflight()", "reload_preflight"))
+            f.preflight = Input<std::vector<PreflightStage>>::none(*why);
+        else {
+            const pg::ReloadPlan plan = pg::reload_plan();
+            f.preflight = Input<std::vector<PreflightStage>>::of(plan.ssl ? run_reload_preflight(plan.settings)
+                                                                          : std::vector<PreflightStage>{});
+        }
+        auto why = denied("tls_audit.server_tls()", "server_tls");
+        if (!why) why = denied("tls_audit.server_certificates()", "server_certificates");
+        if (why) {
+            f.server = Input<ServerCertFacts>::none(*why);
+            if (!f.crl_source.empty()) f.crls = Input<std::vector<CrlFacts>>::none(*why);
+        } else {
+            ServerInputs in = gather_server(interrupted);
+            if (interrupted) {
+                pg::call([] { SPI_finish(); });
+                return f;
+            }
+            f.server = std::move(in.server);
+            const auto ca_why = denied("tls_audit.ca_certificates()", "ca_certificates");
+            if (!f.ca_file.empty())
+                f.ca_certificates = ca_why ? Input<std::vector<CertInfo>>::none(*ca_why) : std::move(in.ca_certificates);
+            if (!f.crl_source.empty()) f.crls = crl_facts(f, in.ca_crls, in.earliest_crl);
+            if (!f.ca_file.empty() && !f.crl_source.empty())
+                f.ca_crl_coverage = ca_why ? Input<std::vector<CaCrlCoverage>>::none(*ca_why)
+                                           : std::move(in.ca_crl_coverage);
+        }
+    }
     f.hba = gather_hba();
     f.md5_roles = gather_md5_roles();
     f.sessions = gather_sessions();

@@ -24,8 +24,6 @@ using namespace tls_audit;
 // Shared with probe_enumerate.cpp through probe_args.hpp.
 namespace tls_audit::pg_probe {
 
-namespace {
-
 std::string text_arg(FunctionCallInfo fcinfo, int n) {
     const text *t = pg::call([&] { return PG_GETARG_TEXT_PP(n); });
     return std::string(VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t));
@@ -34,8 +32,6 @@ std::string text_arg(FunctionCallInfo fcinfo, int n) {
 [[noreturn]] void null_argument(const char *name) {
     throw CoreError(make_error("22004", std::string(name) + " must not be NULL"));
 }
-
-}  // namespace
 
 // The target from (host, port, sni, timeout_ms[, ca_file]), checked against
 // tls_audit.probe_allowed_hosts and the caller's right to read server files.

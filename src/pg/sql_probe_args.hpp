@@ -3,6 +3,10 @@
 // probe stopped for it. Defined in probe.cpp.
 #pragma once
 
+#include <optional>
+#include <string>
+
+#include "error.hpp"
 #include "probe.hpp"
 
 #include "postgres.hpp"
@@ -20,6 +24,23 @@ ProbeTarget read_target(FunctionCallInfo fcinfo, bool with_ca_file, int sni_arg 
 void check_target_allowed(const std::string &host, int port);
 
 bool is_cancel(const Error &e);
+
+// A probe's result, or nullopt with `interrupted` set when a cancel stopped
+// it (the caller returns, then calls service_interrupt() outside guarded());
+// any other error is thrown as CoreError.
+template <class T> std::optional<T> value_or_interrupted(Expected<T> result, bool &interrupted) {
+    if (result.ok()) return std::move(result).value();
+    if (is_cancel(result.error())) {
+        interrupted = true;
+        return std::nullopt;
+    }
+    throw CoreError(result.error());
+}
+
+// Argument `n` as a string (the caller has checked it is not NULL), and the
+// error for a NULL where one is not allowed (SQLSTATE 22004).
+std::string text_arg(FunctionCallInfo fcinfo, int n);
+[[noreturn]] void null_argument(const char *name);
 
 // After a probe stopped for an interrupt: let PostgreSQL service it (cancel,
 // statement_timeout, termination) with its own message. Call outside guarded().

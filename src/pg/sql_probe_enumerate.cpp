@@ -42,16 +42,10 @@ extern "C" Datum tls_audit_probe_ciphers(PG_FUNCTION_ARGS) {
     bool interrupted = false;
     Datum result = pg::guarded([&]() -> Datum {
         const ProbeTarget target = read_target(fcinfo, false);
-        auto e = enumerate_ciphers(target, pg::cancel_requested());
-        if (!e.ok()) {
-            if (is_cancel(e.error())) {
-                interrupted = true;
-                return Datum(0);
-            }
-            throw CoreError(e.error());
-        }
+        auto e = value_or_interrupted(enumerate_ciphers(target, pg::cancel_requested()), interrupted);
+        if (!e) return Datum(0);
         ReturnSetInfo *rsinfo = pg::materialize(fcinfo);
-        for (const ProtocolSuites &p : e.value().protocols) {
+        for (const ProtocolSuites &p : e->protocols) {
             int rank = 0;
             for (const AcceptedSuite &s : p.suites) {
                 pg::Row row(rsinfo->setDesc);
@@ -79,16 +73,10 @@ extern "C" Datum tls_audit_probe_groups(PG_FUNCTION_ARGS) {
     bool interrupted = false;
     Datum result = pg::guarded([&]() -> Datum {
         const ProbeTarget target = read_target(fcinfo, false);
-        auto e = enumerate_groups(target, pg::cancel_requested());
-        if (!e.ok()) {
-            if (is_cancel(e.error())) {
-                interrupted = true;
-                return Datum(0);
-            }
-            throw CoreError(e.error());
-        }
+        auto e = value_or_interrupted(enumerate_groups(target, pg::cancel_requested()), interrupted);
+        if (!e) return Datum(0);
         ReturnSetInfo *rsinfo = pg::materialize(fcinfo);
-        for (const GroupSupport &g : e.value().groups) {
+        for (const GroupSupport &g : e->groups) {
             pg::Row row(rsinfo->setDesc);
             row.text(0, protocol_name(g.protocol));
             row.text(1, g.group);
@@ -101,8 +89,8 @@ extern "C" Datum tls_audit_probe_groups(PG_FUNCTION_ARGS) {
         pg::Row row(rsinfo->setDesc);
         row.text(0, "TLSv1.2");
         row.text(1, "DHE");
-        row.boolean(2, e.value().dhe_accepted);
-        if (e.value().dhe_accepted) row.int4(3, e.value().dhe_bits);
+        row.boolean(2, e->dhe_accepted);
+        if (e->dhe_accepted) row.int4(3, e->dhe_bits);
         else row.null(3);
         row.put(rsinfo);
         return Datum(0);
@@ -115,21 +103,14 @@ extern "C" Datum tls_audit_probe_groups(PG_FUNCTION_ARGS) {
 extern "C" Datum tls_audit_profile_compliance(PG_FUNCTION_ARGS) {
     bool interrupted = false;
     Datum result = pg::guarded([&]() -> Datum {
-        if (PG_ARGISNULL(2)) throw CoreError(make_error("22004", "profile must not be NULL"));
-        const text *t = pg::call([&] { return PG_GETARG_TEXT_PP(2); });
-        const std::string name(VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t));
+        if (PG_ARGISNULL(2)) null_argument("profile");
+        const std::string name = text_arg(fcinfo, 2);
         const TlsProfile *profile = find_profile(name);
         if (profile == nullptr) throw CoreError(unknown_profile_error(name));
         const ProbeTarget target = read_target(fcinfo, false, 3);
-        auto report = profile_compliance(target, *profile, pg::cancel_requested());
-        if (!report.ok()) {
-            if (is_cancel(report.error())) {
-                interrupted = true;
-                return Datum(0);
-            }
-            throw CoreError(report.error());
-        }
-        const ProfileReport &r = report.value();
+        auto report = value_or_interrupted(profile_compliance(target, *profile, pg::cancel_requested()), interrupted);
+        if (!report) return Datum(0);
+        const ProfileReport &r = *report;
         ReturnSetInfo *rsinfo = pg::materialize(fcinfo);
         auto put = [&](const Deviation *d) {
             pg::Row row(rsinfo->setDesc);

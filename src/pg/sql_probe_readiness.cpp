@@ -24,17 +24,11 @@ PG_FUNCTION_INFO_V1(tls_audit_probe_certificates_v1_1);
 }
 
 using namespace tls_audit;
+using tls_audit::pg_probe::null_argument;
+using tls_audit::pg_probe::text_arg;
 
 namespace {
 
-std::string text_arg(FunctionCallInfo fcinfo, int n) {
-    const text *t = pg::call([&] { return PG_GETARG_TEXT_PP(n); });
-    return std::string(VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t));
-}
-
-[[noreturn]] void null_argument(const char *name) {
-    throw CoreError(make_error("22004", std::string(name) + " must not be NULL"));
-}
 
 void check_may_read_server_files(const std::string &what) {
     const bool may_read = pg::call([] { return has_privs_of_role(GetUserId(), ROLE_PG_READ_SERVER_FILES); });
