@@ -207,6 +207,11 @@ Expected<Options> parse_args(const std::vector<std::string> &args) {
         return usage_error("--critical-days (" + std::to_string(o.critical_days) + ") must not exceed --min-days (" +
                            std::to_string(o.min_days) + ")");
     if (o.targets.empty() && o.targets_file.empty()) return usage_error("no target given");
+    // Every Mozilla profile is a TLS configuration: a server that lets an
+    // unencrypted connection reach authentication does not comply with any.
+    if (!o.profile.empty() && !o.allow_plaintext) o.plaintext = o.require_tls = true;
+    if (o.allow_plaintext && o.require_tls && o.profile.empty())
+        return usage_error("--allow-plaintext contradicts --require-tls");
     return o;
 }
 
@@ -255,8 +260,11 @@ Options:
                            groups and the DHE group size; weak suites are a
                            WARNING, insecure ones CRITICAL
       --profile NAME       compare with Mozilla's Server Side TLS 5.7 profile
-                           modern, intermediate or old (implies --enumerate):
-                           a required deviation is CRITICAL
+                           modern, intermediate or old (implies --enumerate
+                           and --require-tls): a required deviation is
+                           CRITICAL, and so is plaintext accepted
+      --allow-plaintext    with --profile: do not require TLS (the plaintext
+                           probe is not sent)
   -h, --help               show this help and exit
   -V, --version            show the version and exit
 )" + std::string(readiness_usage()) + R"(

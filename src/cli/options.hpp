@@ -38,7 +38,8 @@ struct Options {
     bool version = false;
     // Plaintext acceptance and trust-store readiness (readiness_check.hpp).
     bool plaintext = false;                      // --plaintext (implied by --require-tls)
-    bool require_tls = false;                    // --require-tls
+    bool require_tls = false;                    // --require-tls (implied by --profile)
+    bool allow_plaintext = false;                // --allow-plaintext: --profile without --require-tls
     std::string plaintext_user;                  // --user; empty: kPlaintextDefaultUser
     std::string plaintext_database;              // --database; empty: not sent
     std::vector<std::string> ca_files;           // every --ca-file, in order (ca_file is the first)

@@ -67,6 +67,14 @@ bool parse_readiness_option(const std::vector<std::string> &args, std::size_t &i
         value = arg.substr(eq + 1);
         has_value = true;
     }
+    if (name == "--allow-plaintext") {
+        if (has_value) {
+            err = usage_error("option " + name + " takes no value");
+            return true;
+        }
+        o.allow_plaintext = true;
+        return true;
+    }
     if (name == "--plaintext" || name == "--require-tls") {
         if (has_value) {
             err = usage_error("option " + name + " takes no value");

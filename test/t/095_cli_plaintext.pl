@@ -93,6 +93,17 @@ for my $format (sort keys %expect)
 is($doc->{targets}[0]{plaintext}{user}, 'pg_tls_audit_no_such_user', 'the documented default user');
 is($doc->{targets}[0]{plaintext}{result}, 'accepted', 'default user: accepted');
 is($rc, 2, 'default user: CRITICAL');
+# Every --profile forbids plaintext: it probes and fails on it without
+# --require-tls; --allow-plaintext leaves plaintext out.
+($rc, $doc) = check_json('--profile', 'old', "127.0.0.1:$port");
+is($doc->{targets}[0]{plaintext}{result}, 'accepted', '--profile: plaintext probed');
+my ($crit) = grep { $_->{code} eq 'plaintext_accepted' } @{ $doc->{targets}[0]{findings} };
+is($crit->{severity}, 'CRITICAL', '--profile: plaintext accepted is CRITICAL');
+is($rc, 2, '--profile: exit 2');
+($rc, $doc) = check_json('--profile', 'old', '--allow-plaintext', "127.0.0.1:$port");
+is($doc->{targets}[0]{plaintext}, undef, '--profile --allow-plaintext: no plaintext probe');
+ok(!grep({ $_->{code} eq 'plaintext_accepted' } @{ $doc->{targets}[0]{findings} }),
+	'--profile --allow-plaintext: no plaintext finding');
 $log = slurp_file($host->logfile, $log_offset);
 like($log, qr/connection received: host=127\.0\.0\.1/, 'the probes reached the server');
 unlike($log, qr/password authentication failed|expected password response|SASL authentication|invalid frontend message/i,

@@ -113,6 +113,15 @@ TEST(CliReadinessTest, Options) {
     Options r = parsed({"--require-tls", "db"});
     EXPECT_TRUE(r.plaintext);
     EXPECT_TRUE(r.require_tls);
+    // Every --profile forbids plaintext unless told otherwise.
+    Options p = parsed({"--profile", "intermediate", "db"});
+    EXPECT_TRUE(p.plaintext);
+    EXPECT_TRUE(p.require_tls);
+    Options q = parsed({"--profile=modern", "--allow-plaintext", "db"});
+    EXPECT_FALSE(q.plaintext);
+    EXPECT_FALSE(q.require_tls);
+    EXPECT_FALSE(parsed({"db"}).require_tls);
+    EXPECT_FALSE(parse_args({"--require-tls", "--allow-plaintext", "db"}).ok());
     for (std::vector<std::string> bad : {std::vector<std::string>{"--plaintext=yes", "db"},
                                          {"--user", "", "db"},
                                          {"--user", std::string(64, 'u'), "db"},
