@@ -40,7 +40,7 @@ bash "$repo/test/deps.sh" || { echo "dependency installation failed"; exit 1; }
 # A scratch directory the postgres user can read and write, with a copy of the
 # tree per PostgreSQL version, logs and clusters inside (CI's clone may sit
 # where postgres cannot read).
-work=$(mktemp -d /tmp/pg_tls_audit-test.XXXXXX)
+work=$(mktemp -d "${TMPDIR:-/tmp}/pg_tls_audit-test.XXXXXX")
 chmod 755 "$work"
 # TLS_AUDIT_KEEP=1 keeps it (results, logs) for a look after a failure.
 [ "${TLS_AUDIT_KEEP:-0}" = 1 ] && echo "scratch directory kept: $work" || trap 'rm -rf "$work"' EXIT
