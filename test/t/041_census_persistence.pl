@@ -107,6 +107,35 @@ ok(!-f $file, 'census_reset() removes the census file');
 is($node->safe_psql('postgres', 'SELECT entries, evicted FROM tls_audit.census_info()'), '1|0', 'reset zeroes evictions and leaves only the new session');
 $node->stop;
 
+# --- not a regular file: never blocks the postmaster, says what it found ---
+# A FIFO at the census path used to hang the postmaster in open() before it
+# listened (deaf to pg_ctl stop); a directory and a link to /dev/zero were
+# reported as "empty file".
+for my $case (['a FIFO', sub { system('mkfifo', $file) == 0 or die "mkfifo: $?" }],
+	['a directory', sub { mkdir $file or die "mkdir: $!" }],
+	['a character device', sub { symlink '/dev/zero', $file or die "symlink: $!" }])
+{
+	my ($kind, $make) = @$case;
+	$node->stop;
+	unlink $file;
+	rmdir $file;
+	$make->();
+	my $offset = -s $node->logfile;
+	my $started = time;
+	# pg_ctl's own wait is bounded (60 s); a hang would fail here.
+	ok($node->start(fail_ok => 1), "census path is $kind: the server starts");
+	cmp_ok(time - $started, '<', 60, "census path is $kind: without waiting on it");
+	ok($node->log_contains(qr/WARNING:  pg_tls_audit: census file "pg_stat\/pg_tls_audit_census" ignored: it is \Q$kind\E/, $offset),
+		"census path is $kind: a WARNING says so");
+	is($node->safe_psql('postgres', 'SELECT file_loaded, file_status FROM tls_audit.census_info()'),
+		"f|census file ignored: it is $kind", "census path is $kind: census_info says so");
+	$node->stop;
+	unlink $file;
+	rmdir $file;
+	$node->start;
+}
+$node->stop;
+
 # --- without shared_preload_libraries ------------------------------------------------
 my $plain = new_tls_node('census_nopreload', preload => 0);
 my ($stdout, $stderr);
