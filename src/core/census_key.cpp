@@ -1,6 +1,8 @@
 #include "census_key.hpp"
+#include "registry_record.hpp"
 #include "hot_path.hpp"
 
+#include <algorithm>
 #include <cstring>
 
 namespace tls_audit {
@@ -78,6 +80,76 @@ TLS_AUDIT_HOT bool copy_census_field(char *field, std::size_t capacity, const ch
     return truncated;
 }
 
+namespace {
+
+int hex_value(char c) noexcept {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    return -1;
+}
+
+// True when s[0..len) is well-formed UTF-8, allowing an incomplete sequence
+// at the very end when `cut` (the text continues beyond len).
+bool valid_utf8(const unsigned char *s, std::size_t len, bool cut) noexcept {
+    std::size_t i = 0;
+    while (i < len) {
+        const unsigned char c = s[i];
+        std::size_t need;
+        if (c < 0x80) need = 0;
+        else if ((c & 0xE0) == 0xC0 && c >= 0xC2) need = 1;
+        else if ((c & 0xF0) == 0xE0) need = 2;
+        else if ((c & 0xF8) == 0xF0 && c <= 0xF4) need = 3;
+        else return false;
+        for (std::size_t k = 1; k <= need; ++k) {
+            if (i + k >= len) return cut;
+            if ((s[i + k] & 0xC0) != 0x80) return false;
+        }
+        i += need + 1;
+    }
+    return true;
+}
+
+}  // namespace
+
+TLS_AUDIT_HOT void census_subject(char *field, std::size_t capacity, const char *dn) noexcept {
+    std::memset(field, 0, capacity);
+    if (dn == nullptr || capacity == 0) return;
+    // Decode into a stack buffer a little larger than the field, so that
+    // truncation can be seen; each \HH escape of a byte >= 0x80 (OpenSSL's
+    // RFC 2253 form of a non-ASCII byte) becomes that byte again.
+    unsigned char decoded[kCensusSubjectLen + 8];
+    std::size_t n = 0;
+    const char *p = dn;
+    while (*p != '\0' && n < sizeof decoded) {
+        if (p[0] == '\\' && p[1] != '\0' && p[2] != '\0') {
+            const int hi = hex_value(p[1]), lo = hex_value(p[2]);
+            if (hi >= 0 && lo >= 0 && hi >= 8) {
+                decoded[n++] = static_cast<unsigned char>(hi * 16 + lo);
+                p += 3;
+                continue;
+            }
+        }
+        decoded[n++] = static_cast<unsigned char>(*p++);
+    }
+    const bool more = *p != '\0';
+    // Bytes that are not UTF-8 (a Latin-1 or BMPString subject) keep the
+    // escaped form: the key must stay valid text.
+    const char *text = valid_utf8(decoded, n, more) ? reinterpret_cast<const char *>(decoded) : dn;
+    const std::size_t len = text == dn ? std::strlen(dn) : n;
+    const bool cut = text == dn ? len > capacity - 1 : (more || len > capacity - 1);
+    if (!cut) {
+        std::memcpy(field, text, len);
+        return;
+    }
+    // Cut on a character boundary and mark it, as the session registry does.
+    const std::size_t marker = std::strlen(kTruncationMarker);
+    if (capacity <= marker + 1) return;
+    const std::size_t keep = utf8_boundary(text, std::min(len, capacity - 1 - marker));
+    std::memcpy(field, text, keep);
+    std::memcpy(field + keep, kTruncationMarker, marker);
+}
+
 TLS_AUDIT_HOT void make_census_key(CensusKey &key, const CensusKeyFields &f) noexcept {
     std::memset(&key, 0, sizeof key);
     copy_census_field(key.usename, sizeof key.usename, f.usename);
@@ -87,7 +159,7 @@ TLS_AUDIT_HOT void make_census_key(CensusKey &key, const CensusKeyFields &f) noe
     copy_census_field(key.transport, sizeof key.transport, f.transport);
     copy_census_field(key.protocol, sizeof key.protocol, f.protocol);
     copy_census_field(key.cipher, sizeof key.cipher, f.cipher);
-    copy_census_field(key.client_subject, sizeof key.client_subject, f.client_subject);
+    census_subject(key.client_subject, sizeof key.client_subject, f.client_subject);
     copy_census_field(key.reason, sizeof key.reason, f.reason);
     key.outcome = static_cast<std::uint8_t>(f.outcome);
     key.alpn = static_cast<std::uint8_t>(f.alpn);

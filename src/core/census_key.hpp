@@ -94,6 +94,14 @@ void make_census_key(CensusKey &key, const CensusKeyFields &fields) noexcept;
 // UTF-8 boundary. Returns true when the value had to be truncated.
 bool copy_census_field(char *field, std::size_t capacity, const char *value) noexcept;
 
+// The client certificate subject as the census keeps it: PostgreSQL's
+// peer_dn (RFC 2253, each non-ASCII byte escaped as \\HH) with the escapes of
+// UTF-8 text turned back into UTF-8, as tls_audit.sessions and pg_stat_ssl
+// show it; a subject that does not decode to UTF-8 keeps its escapes. A
+// subject longer than the field is cut on a character boundary and ends with
+// "..." (kTruncationMarker). Never allocates.
+void census_subject(char *field, std::size_t capacity, const char *dn) noexcept;
+
 // True when every string field of `key` is NUL-terminated and zero-padded,
 // the outcome is valid and the padding is zero: the form make_census_key()
 // produces. Used to validate entries read from the census file.

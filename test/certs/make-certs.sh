@@ -87,8 +87,10 @@ new_key() {  # FILE TYPE   (rsa2048 | rsa1024 | p256 | p384 | ed25519)
 # sign NAME SIGNER KEYFILE SUBJECT EXTENSION [START_DAYS END_DAYS [MD]]
 sign() {
     local name=$1 signer=$2 key=$3 subj=$4 ext=$5 start=${6:-0} end=${7:-365} md=${8:-sha256}
-    openssl req -new -key "$key" -subj "$subj" -out "$name.csr"
-    openssl ca -batch -notext -config "ca-db/$signer.cnf" -extensions "$ext" -md "$md" \
+    # UTF8=1: the subject is UTF-8 text (stored as UTF8String).
+    local utf8=${UTF8:+-utf8}
+    openssl req -new $utf8 -key "$key" -subj "$subj" -out "$name.csr"
+    openssl ca -batch -notext $utf8 -config "ca-db/$signer.cnf" -extensions "$ext" -md "$md" \
         -startdate "$(days_from_now "$start")" -enddate "$(days_from_now "$end")" \
         -in "$name.csr" -out "$name.crt" 2>/dev/null
     rm -f "$name.csr"
@@ -124,6 +126,10 @@ new_key client-longdn.key p256
 sign client-longdn intermediate client-longdn.key \
     "/CN=tls_audit_client_with_a_rather_long_common_name/OU=Department of Transport Layer Security Audits/O=pg_tls_audit tests" \
     v3_client -1 365
+
+# A client whose subject is not ASCII (PostgreSQL's peer_dn escapes it as \C3\A9).
+new_key client-utf8.key p256
+UTF8=1 sign client-utf8 intermediate client-utf8.key "/CN=Renée Müller/O=pg_tls_audit tests" v3_client -1 365
 
 # Deliberately bad or unusual server certificates (each with its own key).
 new_key expired.key rsa2048

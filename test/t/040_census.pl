@@ -133,6 +133,17 @@ is($floor->safe_psql('postgres',
 is($floor->safe_psql('postgres', "SELECT connections_rejected FROM tls_audit.floor_readiness_summary('TLSv1.2')"),
 	'1', 'summary counts the rejected handshake');
 
+# A client certificate whose subject is not ASCII: the census shows it in
+# UTF-8, exactly as PostgreSQL's own pg_stat_ssl does (oracle), not with the
+# \\C3\\A9 escapes of the backend's peer_dn.
+my $dn = tls_query($node,
+	'SELECT client_dn FROM pg_stat_ssl WHERE pid = pg_backend_pid()',
+	cert => 'client-utf8.crt', key => 'client-utf8.key', application_name => 'utf8_subject');
+like($dn, qr/Ren\x{c3}\x{a9}e M\x{c3}\x{bc}ller|Renée Müller/, 'pg_stat_ssl shows the subject in UTF-8');
+is($node->safe_psql('postgres',
+		"SELECT client_subject FROM tls_audit.census WHERE application_name = 'utf8_subject'"),
+	$dn, 'the census client_subject equals pg_stat_ssl.client_dn');
+
 $floor->stop;
 $node->stop;
 done_testing();

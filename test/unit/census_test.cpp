@@ -227,3 +227,41 @@ TEST(CensusFileTest, RejectsMalformedRecordsWithValidChecksum) {
     s.records[0].first_seen = s.records[0].last_seen + 1;
     EXPECT_NE(deserialize_census(serialize_census(s), 10).error().message.find("inconsistent"), std::string::npos);
 }
+
+// PostgreSQL's peer_dn escapes every non-ASCII byte (\C3\A9); the census keeps
+// UTF-8, as tls_audit.sessions and pg_stat_ssl show it.
+TEST(CensusKeyTest, SubjectIsUtf8LikeTheSessionsView) {
+    char field[kCensusSubjectLen];
+    census_subject(field, sizeof field, "CN=Ren\\C3\\A9,O=Caf\\C3\\A9\\, Inc.");
+    EXPECT_STREQ(field, "CN=Ren\xC3\xA9,O=Caf\xC3\xA9\\, Inc.");
+    // Escapes of ASCII bytes and of other characters stay as they are.
+    census_subject(field, sizeof field, "CN=a\\2Cb\\+c");
+    EXPECT_STREQ(field, "CN=a\\2Cb\\+c");
+    // Bytes that are not UTF-8 (Latin-1 e9) keep the escaped form.
+    census_subject(field, sizeof field, "CN=Ren\\E9");
+    EXPECT_STREQ(field, "CN=Ren\\E9");
+    census_subject(field, sizeof field, nullptr);
+    EXPECT_STREQ(field, "");
+}
+
+TEST(CensusKeyTest, LongSubjectIsCutOnACharacterWithAMarker) {
+    // 300 two-byte characters (600 bytes decoded, 1,800 escaped).
+    std::string dn = "CN=";
+    for (int i = 0; i < 300; ++i) dn += "\\C3\\A9";
+    char field[kCensusSubjectLen];
+    census_subject(field, sizeof field, dn.c_str());
+    const std::string got(field);
+    ASSERT_GE(got.size(), 4u);
+    EXPECT_LE(got.size(), kCensusSubjectLen - 1);
+    EXPECT_EQ(got.substr(got.size() - 3), "...");
+    const std::string body = got.substr(3, got.size() - 6);  // after "CN=", before "..."
+    ASSERT_EQ(body.size() % 2, 0u) << "cut inside a character";
+    for (std::size_t i = 0; i < body.size(); i += 2) EXPECT_EQ(body.substr(i, 2), "\xC3\xA9");
+    // A key made from it is canonical (a valid census file entry).
+    CensusKey key;
+    CensusKeyFields f;
+    f.client_subject = dn.c_str();
+    make_census_key(key, f);
+    EXPECT_TRUE(census_key_canonical(key));
+    EXPECT_STREQ(key.client_subject, field);
+}
