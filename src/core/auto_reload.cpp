@@ -212,7 +212,7 @@ bool AutoReloadTracker::observe(const WatchedState &current, std::int64_t now_ms
 
 AutoReloadDecision AutoReloadTracker::decide(const std::vector<PreflightStage> &preflight,
                                              const std::vector<std::string> &pending_settings,
-                                             AutoReloadMode mode) {
+                                             AutoReloadMode mode, const std::string &chain_problem) {
     AutoReloadDecision d;
     if (mode == AutoReloadMode::Off || !changed_) return d;
     const std::string state = current_.key();
@@ -220,6 +220,12 @@ AutoReloadDecision AutoReloadTracker::decide(const std::vector<PreflightStage> &
         d.action = AutoReloadAction::Refuse;
         d.message = "the TLS files changed but would not load, so the server was not reloaded: " +
                     preflight_failure(preflight);
+        refused_key_ = state;
+    } else if (!chain_problem.empty()) {
+        d.action = AutoReloadAction::Refuse;
+        d.message = "the TLS files changed but the new certificate chain does not verify, so the server was not "
+                    "reloaded (clients could not verify it): " +
+                    chain_problem;
         refused_key_ = state;
     } else if (mode == AutoReloadMode::On && !pending_settings.empty()) {
         d.action = AutoReloadAction::WaitSettings;

@@ -105,8 +105,12 @@ class AutoReloadTracker {
     // A Reload makes the current state the baseline; a Refuse is not retried
     // until the files change again (it returns None then); a WaitSettings is
     // retried at every call.
+    // `chain_problem`: why the new certificate file's chain does not verify
+    // (an intermediate missing); the server would load it, but clients could
+    // not verify it, so an automatic reload refuses it too. Empty when fine.
     AutoReloadDecision decide(const std::vector<PreflightStage> &preflight,
-                              const std::vector<std::string> &pending_settings, AutoReloadMode mode);
+                              const std::vector<std::string> &pending_settings, AutoReloadMode mode,
+                              const std::string &chain_problem = {});
 
   private:
     std::optional<WatchedState> baseline_;

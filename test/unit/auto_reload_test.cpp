@@ -233,6 +233,21 @@ TEST(AutoReloadTracker, PendingSettingsWaitUnlessForced) {
     EXPECT_NE(d.message.find("force"), std::string::npos);
 }
 
+TEST(AutoReloadTracker, IncompleteChainIsRefused) {
+    Scratch dir;
+    WatchedSettings w;
+    w.cert_file = dir.write("server.crt", "old");
+    AutoReloadTracker t;
+    t.observe(observe_files(w, nullptr), 0, kInterval);
+    dir.write("server.crt", "leaf only");
+    t.observe(observe_files(w, nullptr), 1000, kInterval);
+    ASSERT_TRUE(t.observe(observe_files(w, nullptr), 2000, kInterval));
+    const auto d = t.decide(passing(), {}, AutoReloadMode::On, "unable to get local issuer certificate");
+    EXPECT_EQ(d.action, AutoReloadAction::Refuse);
+    EXPECT_NE(d.message.find("unable to get local issuer certificate"), std::string::npos);
+    EXPECT_FALSE(t.observe(observe_files(w, nullptr), 3000, kInterval));
+}
+
 TEST(AutoReloadTracker, OffDoesNothing) {
     Scratch dir;
     WatchedSettings w;
