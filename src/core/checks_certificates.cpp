@@ -234,7 +234,7 @@ std::vector<Finding> check_server_tls_auto_reload(const AutoReloadFacts &f) {
                      "the renewed TLS files would load, but the automatic reload waits: " + f.last_action,
                      "Run SELECT pg_reload_conf() when the other pending settings may be applied, or set "
                      "tls_audit.auto_reload = force.")};
-    if (f.state == "not running" || f.state == "error")
+    if (f.state == "not running" || f.state == "error" || f.state == "not preloaded")
         return {make(check, Severity::Warning, "tls_audit.auto_reload",
                      "tls_audit.auto_reload is " + f.mode + " but its worker is " + f.state +
                          (f.last_error.empty() ? std::string() : ": " + f.last_error),
