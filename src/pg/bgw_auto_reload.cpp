@@ -107,8 +107,10 @@ bool same_value(const std::string &vartype, const std::string &name, const std::
         const bool pb = call([&] { return parse_real(current.c_str(), &b, flags, nullptr); });
         return pa && pb ? a == b || (b != 0 && std::abs(a / b - 1) < 1e-9) : file_value == current;
     }
-    if (vartype == "enum") return pg_strcasecmp(file_value.c_str(), current.c_str()) == 0;
-    return file_value == current;
+    // enum, and strings: a string GUC's check hook may canonicalise the value
+    // (DateStyle 'iso, mdy' is shown as 'ISO, MDY'); a change of case only is
+    // not seen as pending.
+    return pg_strcasecmp(file_value.c_str(), current.c_str()) == 0;
 }
 
 // The settings other than ssl* that a reload would change: the last line of
