@@ -196,8 +196,9 @@ std::vector<ReloadEvent> reload_history() {
 
 }  // namespace tls_audit::pg
 
-// Without the one hook dispatcher in module.cpp: this area chains its own
-// shared-memory and emit_log hooks, and registers the worker and its GUCs.
+// The area's registration: the reload history's and the worker's shared
+// memory and the postmaster's emit_log_hook, through module.cpp's one
+// dispatcher; the worker and its GUCs.
 #include "bgw_auto_reload.hpp"
 #include "guc_auto_reload.hpp"
 #include "module.hpp"
@@ -205,38 +206,25 @@ std::vector<ReloadEvent> reload_history() {
 namespace tls_audit::pg {
 
 namespace {
-shmem_request_hook_type prev_shmem_request_hook = nullptr;
-shmem_startup_hook_type prev_shmem_startup_hook = nullptr;
-emit_log_hook_type prev_emit_log_hook = nullptr;
-
-void request_shmem() {
-    if (prev_shmem_request_hook != nullptr) prev_shmem_request_hook();
-    RequestAddinShmemSpace(reload_history_shmem_size() + auto_reload_shmem_size());
-}
+void request_shmem() { RequestAddinShmemSpace(reload_history_shmem_size() + auto_reload_shmem_size()); }
 
 void startup_shmem() {
-    if (prev_shmem_startup_hook != nullptr) prev_shmem_startup_hook();
     LWLockAcquire(AddinShmemInitLock, LW_EXCLUSIVE);
     reload_history_shmem_startup();
     auto_reload_shmem_startup();
     LWLockRelease(AddinShmemInitLock);
-}
-
-void emit_log(ErrorData *edata) {
-    reload_history_emit_log(edata);
-    if (prev_emit_log_hook != nullptr) prev_emit_log_hook(edata);
 }
 }  // namespace
 
 void init_reload() {
     init_auto_reload_gucs();
     if (!loaded_at_startup()) return;  // no shared memory, no worker
-    prev_shmem_request_hook = shmem_request_hook;
-    shmem_request_hook = request_shmem;
-    prev_shmem_startup_hook = shmem_startup_hook;
-    shmem_startup_hook = startup_shmem;
-    prev_emit_log_hook = emit_log_hook;
-    emit_log_hook = emit_log;
+    AreaHooks hooks;
+    hooks.area = "reload";
+    hooks.request_shmem = request_shmem;
+    hooks.startup_shmem = startup_shmem;
+    hooks.emit_log = reload_history_emit_log;
+    register_hooks(hooks);
     register_auto_reload_worker();
 }
 
