@@ -219,10 +219,12 @@ my $full = slurp_file(cert_path('server-chain.crt'));
 	symlink('..v1', "$vol/..data") or die;
 	symlink('..data/tls.crt', "$vol/tls.crt") or die;
 	symlink('..data/tls.key', "$vol/tls.key") or die;
+	# Relative to the data directory (the server's working directory): the
+	# test's data_dir may itself be relative (18's test framework).
 	$node->safe_psql('postgres',
-		"ALTER SYSTEM SET ssl_cert_file = '$vol/tls.crt'; ALTER SYSTEM SET ssl_key_file = '$vol/tls.key'");
+		"ALTER SYSTEM SET ssl_cert_file = 'secret/tls.crt'; ALTER SYSTEM SET ssl_key_file = 'secret/tls.key'");
 	$node->safe_psql('postgres', 'SELECT pg_reload_conf()');
-	$node->poll_query_until('postgres', "SELECT setting = '$vol/tls.crt' FROM pg_settings WHERE name = 'ssl_cert_file'")
+	$node->poll_query_until('postgres', "SELECT setting = 'secret/tls.crt' FROM pg_settings WHERE name = 'ssl_cert_file'")
 	  or die;
 	is(wait_for_state('watching'), 'watching', 'secret volume: watching');
 	is(served(), sha256_of('server.crt'), 'secret volume: served');
