@@ -14,7 +14,7 @@ SELECT array_agg(DISTINCT "check" ORDER BY "check") = ARRAY[
     'hba_weak_auth', 'key_exchange_groups', 'max_protocol', 'md5_passwords', 'min_protocol', 'password_encryption',
     'server_cert_chain', 'server_cert_expiry', 'server_cert_key_strength', 'server_cert_reload_pending',
     'server_cert_self_signed', 'server_cert_signature', 'server_key_permissions',
-    'server_tls_reload_would_fail', 'sessions_below_floor', 'settings_not_applied', 'ssl_enabled', 'weak_ciphers'] AS all_checks
+    'server_tls_auto_reload', 'server_tls_reload_failed', 'server_tls_reload_would_fail', 'sessions_below_floor', 'settings_not_applied', 'ssl_enabled', 'weak_ciphers'] AS all_checks
   FROM tls_audit.run_checks();
 
 -- Severities are one of four; 'ok' rows carry no object and no hint, and
@@ -34,7 +34,8 @@ SELECT bool_and((message = 'not applicable: ssl is off') = NOT current_setting('
  WHERE "check" IN ('min_protocol', 'max_protocol', 'weak_ciphers', 'key_exchange_groups',
                    'server_cert_expiry', 'server_cert_key_strength', 'server_cert_signature',
                    'server_cert_self_signed', 'server_cert_chain', 'server_key_permissions',
-                   'server_cert_reload_pending', 'server_tls_reload_would_fail', 'ca_file_expiry',
+                   'server_cert_reload_pending', 'server_tls_reload_would_fail', 'server_tls_reload_failed',
+                   'server_tls_auto_reload', 'ca_file_expiry',
                    'crl_expiry', 'crl_coverage');
 -- ssl_enabled is ok exactly when ssl is on.
 SELECT (severity = 'ok') = current_setting('ssl')::boolean AS ssl_enabled_follows_ssl

@@ -12,6 +12,7 @@ const std::vector<std::string> &check_names() {
         "weak_ciphers",         "key_exchange_groups",   "server_cert_expiry",    "server_cert_key_strength",
         "server_cert_signature", "server_cert_self_signed", "server_cert_chain",
         "server_key_permissions", "server_cert_reload_pending", "server_tls_reload_would_fail",
+        "server_tls_reload_failed", "server_tls_auto_reload",
         "ca_file_expiry",       "crl_expiry",            "crl_coverage",          "hba_hostnossl",         "hba_host_without_ssl",
         "hba_weak_auth",        "password_encryption",   "md5_passwords",
         "sessions_below_floor", "client_cert_expiry",   "settings_not_applied",
@@ -69,6 +70,16 @@ std::vector<Finding> evaluate(const AuditFacts &f) {
         if (!f.preflight.value)
             return std::vector<Finding>{not_available("server_tls_reload_would_fail", f.preflight.missing)};
         return check_server_tls_reload_would_fail(*f.preflight.value);
+    });
+    tls_check("server_tls_reload_failed", [&] {
+        if (!f.last_reload.value)
+            return std::vector<Finding>{not_available("server_tls_reload_failed", f.last_reload.missing)};
+        return check_server_tls_reload_failed(*f.last_reload.value);
+    });
+    tls_check("server_tls_auto_reload", [&] {
+        if (!f.auto_reload.value)
+            return std::vector<Finding>{not_available("server_tls_auto_reload", f.auto_reload.missing)};
+        return check_server_tls_auto_reload(*f.auto_reload.value);
     });
     tls_check("ca_file_expiry", [&] {
         if (f.ca_file.empty()) return check_ca_file_expiry("", {}, f.thresholds, f.now);

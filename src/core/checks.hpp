@@ -63,6 +63,8 @@ struct AuditFacts {
     Input<std::vector<CrlFacts>> crls;           // the CRLs of ssl_crl_file and ssl_crl_dir
     Input<std::vector<CaCrlCoverage>> ca_crl_coverage;  // ca_certificates (crl_present)
     Input<std::vector<PreflightStage>> preflight;  // reload_preflight()
+    Input<std::optional<LastReload>> last_reload;  // reload_history (nullopt inside: none recorded)
+    Input<AutoReloadFacts> auto_reload;            // auto_reload_status
     Input<std::vector<HbaRule>> hba;             // pg_hba_file_rules
     Input<std::vector<std::string>> md5_roles;   // roles with MD5 hashes (superuser only)
     Input<std::vector<SessionFacts>> sessions;   // tls_audit.sessions

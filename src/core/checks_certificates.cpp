@@ -205,6 +205,43 @@ std::vector<Finding> check_server_tls_reload_would_fail(const std::vector<Prefli
                      (undecided.empty() ? "" : "; not decided: " + undecided) + ")");
 }
 
+std::vector<Finding> check_server_tls_reload_failed(const std::optional<LastReload> &last) {
+    constexpr std::string_view check = "server_tls_reload_failed";
+    if (!last) return ok(check, "no TLS reload recorded since the server started");
+    const std::string when = format_utc(last->at);
+    if (!last->ok) return ok(check, "the last reload (" + when + ") is in progress");
+    if (*last->ok)
+        return ok(check, std::string(last->kind == "start" ? "the TLS files loaded at start (" : "the last reload (") +
+                             when + (last->kind == "start" ? ")" : ") loaded the TLS files"));
+    return {make(check, Severity::Critical, "reload at " + when,
+                 "the last reload (" + when + ") kept the previous TLS configuration: " +
+                     (last->error.empty() ? std::string("no reason was logged") : last->error) +
+                     "; the server serves the previous certificate until it expires, and the next restart fails",
+                 "Fix the file named, check with SELECT * FROM tls_audit.reload_preflight(), then run SELECT "
+                 "pg_reload_conf() and look at tls_audit.reload_history.")};
+}
+
+std::vector<Finding> check_server_tls_auto_reload(const AutoReloadFacts &f) {
+    constexpr std::string_view check = "server_tls_auto_reload";
+    if (f.mode == "off" || f.state == "off") return ok(check, "tls_audit.auto_reload is off");
+    if (f.state == "refused")
+        return {make(check, Severity::Warning, "tls_audit.auto_reload",
+                     "the TLS files changed but were not reloaded: " + f.last_error,
+                     "Fix what SELECT * FROM tls_audit.reload_preflight() reports; the worker tries again when "
+                     "the files change.")};
+    if (f.state == "waiting")
+        return {make(check, Severity::Info, "tls_audit.auto_reload",
+                     "the renewed TLS files would load, but the automatic reload waits: " + f.last_action,
+                     "Run SELECT pg_reload_conf() when the other pending settings may be applied, or set "
+                     "tls_audit.auto_reload = force.")};
+    if (f.state == "not running" || f.state == "error" || f.state == "not preloaded")
+        return {make(check, Severity::Warning, "tls_audit.auto_reload",
+                     "tls_audit.auto_reload is " + f.mode + " but its worker is " + f.state +
+                         (f.last_error.empty() ? std::string() : ": " + f.last_error),
+                     "See the server log for \"tls_audit.auto_reload\"; the worker restarts after a crash.")};
+    return ok(check, "tls_audit.auto_reload is " + f.mode + " and its worker is " + f.state);
+}
+
 std::vector<Finding> check_ca_file_expiry(std::string_view ca_file, const std::vector<CertInfo> &ca,
                                           const Thresholds &t, std::int64_t now) {
     constexpr std::string_view check = "ca_file_expiry";

@@ -63,6 +63,30 @@ std::vector<Finding> check_server_cert_reload_pending(const ServerCertFacts &f,
 // restart fails), naming the stage, its file and OpenSSL's reason.
 std::vector<Finding> check_server_tls_reload_would_fail(const std::vector<PreflightStage> &stages);
 
+// The last TLS (re)initialisation of the server (tls_audit.reload_history).
+struct LastReload {
+    std::int64_t at = 0;   // epoch seconds
+    std::string kind;      // start | reload
+    std::optional<bool> ok;  // nullopt: in progress
+    std::string error;     // the server's reason when it kept the previous configuration
+};
+// Critical when the last reload kept the previous TLS configuration (the
+// files on disk did not load: the server serves the old certificate until it
+// expires, and the next restart fails); ok otherwise. nullopt: none recorded.
+std::vector<Finding> check_server_tls_reload_failed(const std::optional<LastReload> &last);
+
+// The automatic reload worker (tls_audit.auto_reload_status).
+struct AutoReloadFacts {
+    std::string mode;   // off | on | force
+    std::string state;  // off, watching, settling, waiting, refused, error, not running
+    std::string last_error;
+    std::string last_action;
+};
+// Warning when the renewed files were refused (they would not load) or the
+// worker is not running or failed; info while it waits for other pending
+// settings; ok otherwise (also when it is off).
+std::vector<Finding> check_server_tls_auto_reload(const AutoReloadFacts &f);
+
 // The certificates of ssl_ca_file.
 std::vector<Finding> check_ca_file_expiry(std::string_view ca_file, const std::vector<CertInfo> &ca,
                                           const Thresholds &t, std::int64_t now);

@@ -21,6 +21,7 @@
 #include <openssl/x509.h>
 
 #include "guard.hpp"
+#include "hook_reload.hpp"
 #include "hot_path.hpp"
 #include "module.hpp"
 
@@ -134,6 +135,8 @@ TLS_AUDIT_HOT void capture(SSL *ssl) {
         pg_atomic_write_u64(captured_reload, static_cast<uint64>(my_reload));
     }
     LWLockRelease(shared_lock);
+    // The reload history: the leaf served after this reload.
+    if (scratch.count > 0) reload_history_note_served(my_reload, scratch.der, scratch.lengths[0]);
 }
 
 // ClientAuthentication_hook: fail-open.

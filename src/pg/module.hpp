@@ -36,5 +36,6 @@ void init_server_capture();
 void init_census();
 void init_sessions();
 void init_probe();
+void init_reload();
 
 }  // namespace tls_audit::pg

@@ -15,7 +15,10 @@
 
 #include "checks.hpp"
 #include "guard.hpp"
+#include "bgw_auto_reload.hpp"
+#include "guc_auto_reload.hpp"
 #include "guc_checks.hpp"
+#include "hook_reload.hpp"
 #include "row.hpp"
 #include "server_readers.hpp"
 #include "server_files.hpp"
@@ -247,6 +250,31 @@ AuditFacts gather(bool &interrupted) {
                                        f.settings.tls13_ciphers);
         f.ciphers = ciphers.ok() ? Input<std::vector<CipherFacts>>::of(std::move(ciphers).value())
                                  : Input<std::vector<CipherFacts>>::none(ciphers.error().message);
+    }
+
+    // The reload history and the automatic reload, from shared memory.
+    if (f.settings.ssl) {
+        if (!pg::reload_history_active()) {
+            f.last_reload = Input<std::optional<LastReload>>::none(
+                "the reload history needs pg_tls_audit in shared_preload_libraries");
+        } else {
+            const auto history = pg::reload_history();
+            std::optional<LastReload> last;
+            if (!history.empty()) {
+                const pg::ReloadEvent &e = history.back();
+                last = LastReload{pg::timestamptz_to_epoch(e.at), e.kind, e.ok, e.error};
+            }
+            f.last_reload = Input<std::optional<LastReload>>::of(last);
+        }
+        const auto status = pg::auto_reload_status();
+        AutoReloadFacts ar;
+        ar.mode = status ? status->mode : auto_reload_mode_name(pg::auto_reload_mode());
+        ar.state = status ? status->state : "not preloaded";
+        if (status) {
+            ar.last_error = status->last_error;
+            ar.last_action = status->last_action;
+        }
+        f.auto_reload = Input<AutoReloadFacts>::of(ar);
     }
 
     pg::call([] {

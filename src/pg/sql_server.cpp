@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "guard.hpp"
+#include "hook_reload.hpp"
 #include "row.hpp"
 #include "server_readers.hpp"
 #include "server_files.hpp"
@@ -61,6 +62,9 @@ enum ServerTlsColumn {
     kFileErrors,
     kTls13Ciphers,  // 1.1; the 1.0 definition ends before it
     kGroups,
+    kLastReloadAt,  // 1.1, with the reload history (hook_reload.cpp)
+    kLastReloadOk,
+    kLastReloadError,
     kServerTlsColumns
 };
 
@@ -101,6 +105,16 @@ extern "C" Datum tls_audit_server_tls(PG_FUNCTION_ARGS) {
         if (v11) {
             row.text_or_null(kTls13Ciphers, s.tls13_ciphers);
             row.text_or_null(kGroups, s.groups);
+        }
+        if (v11) {
+            // The newest TLS (re)initialisation, when preloaded.
+            const auto history = pg::reload_history();
+            if (!history.empty()) {
+                const pg::ReloadEvent &last = history.back();
+                row.datum(kLastReloadAt, TimestampTzGetDatum(last.at));
+                if (last.ok) row.boolean(kLastReloadOk, *last.ok);
+                row.text_or_null(kLastReloadError, last.error);
+            }
         }
         row.text(kServedSource, "none");
         if (!s.ssl_enabled) return row.as_composite();

@@ -34,7 +34,10 @@ CREATE FUNCTION tls_audit.server_tls(
     OUT crl_next_update timestamptz,
     OUT file_errors text[],
     OUT tls13_ciphers text,
-    OUT groups text)
+    OUT groups text,
+    OUT last_reload_at timestamptz,
+    OUT last_reload_ok boolean,
+    OUT last_reload_error text)
 RETURNS record
 AS 'MODULE_PATHNAME', 'tls_audit_server_tls'
 -- VOLATILE: reads files, shared memory and may connect to this server.
@@ -42,7 +45,7 @@ AS 'MODULE_PATHNAME', 'tls_audit_server_tls'
 LANGUAGE C VOLATILE PARALLEL RESTRICTED
 SET search_path = pg_catalog, pg_temp;
 COMMENT ON FUNCTION tls_audit.server_tls() IS
-  'The server''s TLS configuration in one row: certificate expiry, key match and key file permissions, chain completeness, served versus on-disk certificate (reload_pending), protocol range, ciphers, TLS 1.3 cipher suites (ssl_tls13_ciphers, PostgreSQL 18; NULL before) and key exchange groups (ssl_groups; ssl_ecdh_curve before 18). Never shows key material.';
+  'The server''s TLS configuration in one row: certificate expiry, key match and key file permissions, chain completeness, served versus on-disk certificate (reload_pending), protocol range, ciphers, TLS 1.3 cipher suites (ssl_tls13_ciphers, PostgreSQL 18; NULL before) and key exchange groups (ssl_groups; ssl_ecdh_curve before 18); the last TLS reload (last_reload_at, last_reload_ok, last_reload_error: see tls_audit.reload_history; NULL unless preloaded). Never shows key material.';
 REVOKE EXECUTE ON FUNCTION tls_audit.server_tls() FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION tls_audit.server_tls() TO pg_monitor;
 

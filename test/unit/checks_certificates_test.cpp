@@ -259,3 +259,41 @@ TEST(ChecksCertificatesTest, CrlCoverageNeedsACrlPerCa) {
         }
     }
 }
+
+TEST(ChecksCertificatesTest, LastReloadFailedIsCritical) {
+    EXPECT_TRUE(all_ok(check_server_tls_reload_failed(std::nullopt)));
+    LastReload r;
+    r.at = 1764500000;
+    r.kind = "reload";
+    r.ok = true;
+    EXPECT_TRUE(all_ok(check_server_tls_reload_failed(r)));
+    r.ok.reset();
+    EXPECT_TRUE(all_ok(check_server_tls_reload_failed(r)));  // in progress
+    r.ok = false;
+    r.error = "private key file \"server.key\" has group or world access";
+    auto f = check_server_tls_reload_failed(r);
+    ASSERT_EQ(f.size(), 1u);
+    EXPECT_EQ(f[0].check, "server_tls_reload_failed");
+    EXPECT_EQ(f[0].severity, Severity::Critical);
+    EXPECT_NE(f[0].message.find("group or world access"), std::string::npos) << f[0].message;
+    EXPECT_NE(f[0].message.find("kept the previous TLS configuration"), std::string::npos);
+    r.error.clear();
+    EXPECT_NE(check_server_tls_reload_failed(r)[0].message.find("no reason was logged"), std::string::npos);
+}
+
+TEST(ChecksCertificatesTest, AutoReloadStates) {
+    EXPECT_TRUE(all_ok(check_server_tls_auto_reload({"off", "off", "", ""})));
+    EXPECT_TRUE(all_ok(check_server_tls_auto_reload({"on", "watching", "", ""})));
+    EXPECT_TRUE(all_ok(check_server_tls_auto_reload({"on", "settling", "", ""})));
+    auto refused = check_server_tls_auto_reload({"on", "refused", "key (/k): key values mismatch", "refuse: ..."});
+    ASSERT_EQ(refused.size(), 1u);
+    EXPECT_EQ(refused[0].severity, Severity::Warning);
+    EXPECT_NE(refused[0].message.find("key values mismatch"), std::string::npos);
+    auto waiting = check_server_tls_auto_reload({"on", "waiting", "", "wait_settings: work_mem"});
+    ASSERT_EQ(waiting.size(), 1u);
+    EXPECT_EQ(waiting[0].severity, Severity::Info);
+    EXPECT_NE(waiting[0].message.find("work_mem"), std::string::npos);
+    auto down = check_server_tls_auto_reload({"on", "not running", "", ""});
+    ASSERT_EQ(down.size(), 1u);
+    EXPECT_EQ(down[0].severity, Severity::Warning);
+}

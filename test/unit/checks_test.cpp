@@ -32,7 +32,7 @@ TEST(ChecksTest, SeverityNamesRoundTripAndOrder) {
 
 TEST(ChecksTest, CheckNamesAreStableAndUnique) {
     const auto &names = check_names();
-    EXPECT_EQ(names.size(), 24u);
+    EXPECT_EQ(names.size(), 26u);
     EXPECT_EQ(std::set<std::string>(names.begin(), names.end()).size(), names.size());
     EXPECT_EQ(names.front(), "ssl_enabled");
     EXPECT_EQ(names.back(), "settings_not_applied");
@@ -80,6 +80,8 @@ TEST(ChecksTest, EvaluateWithMissingInputs) {
     f.ca_certificates = Input<std::vector<CertInfo>>::none("no CA view");
     f.file_settings = Input<std::vector<FileSetting>>::none("permission denied for function pg_show_all_file_settings");
     f.preflight = Input<std::vector<PreflightStage>>::none("function tls_audit.reload_preflight() does not exist");
+    f.last_reload = Input<std::optional<LastReload>>::none("pg_tls_audit is not in shared_preload_libraries");
+    f.auto_reload = Input<AutoReloadFacts>::none("pg_tls_audit is not in shared_preload_libraries");
     auto findings = evaluate(f);
     EXPECT_EQ(checks_in(findings), check_names());
     int info = 0;
@@ -89,9 +91,9 @@ TEST(ChecksTest, EvaluateWithMissingInputs) {
             EXPECT_EQ(x.message.rfind("not available: ", 0), 0u) << x.message;
         }
     }
-    // 7 server checks, server_tls_reload_would_fail, weak_ciphers, ca_file_expiry, 3 hba, md5, 2 session
-    // checks, settings_not_applied.
-    EXPECT_EQ(info, 17);
+    // 7 server checks, server_tls_reload_would_fail, server_tls_reload_failed, server_tls_auto_reload,
+    // weak_ciphers, ca_file_expiry, 3 hba, md5, 2 session checks, settings_not_applied.
+    EXPECT_EQ(info, 19);
 }
 
 TEST(ChecksTest, EvaluateReportsReloadWouldFail) {
@@ -104,6 +106,26 @@ TEST(ChecksTest, EvaluateReportsReloadWouldFail) {
         if (x.severity == Severity::Critical) {
             ++critical;
             EXPECT_EQ(x.check, "server_tls_reload_would_fail");
+        }
+    EXPECT_EQ(critical, 1);
+}
+
+TEST(ChecksTest, EvaluateReportsFailedReload) {
+    AuditFacts f = clean_facts();
+    LastReload failed;
+    failed.at = f.now;
+    failed.kind = "reload";
+    failed.ok = false;
+    failed.error = "could not load private key file \"server.key\": key values mismatch";
+    f.last_reload = Input<std::optional<LastReload>>::of(failed);
+    auto findings = evaluate(f);
+    EXPECT_EQ(checks_in(findings), check_names());
+    int critical = 0;
+    for (const auto &x : findings)
+        if (x.severity == Severity::Critical) {
+            ++critical;
+            EXPECT_EQ(x.check, "server_tls_reload_failed");
+            EXPECT_NE(x.message.find("key values mismatch"), std::string::npos) << x.message;
         }
     EXPECT_EQ(critical, 1);
 }

@@ -112,6 +112,12 @@ inline AuditFacts clean_facts() {
     std::vector<PreflightStage> stages;
     for (const auto &name : preflight_stage_names()) stages.push_back(PreflightStage{name, "", true, ""});
     f.preflight = Input<std::vector<PreflightStage>>::of(stages);
+    LastReload start;
+    start.at = f.now;
+    start.kind = "start";
+    start.ok = true;
+    f.last_reload = Input<std::optional<LastReload>>::of(start);
+    f.auto_reload = Input<AutoReloadFacts>::of(AutoReloadFacts{"off", "off", "", ""});
     return f;
 }
 

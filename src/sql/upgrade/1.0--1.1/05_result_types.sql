@@ -1,7 +1,8 @@
 -- ---------------------------------------------------------------------------
 -- 1.1: functions whose result columns change, and the views over them.
 -- sessions and census gain the alpn column (PostgreSQL 17+ ALPN); server_tls()
--- gains tls13_ciphers and groups (PostgreSQL 18); ca_certificates gains
+-- gains tls13_ciphers and groups (PostgreSQL 18) and the last TLS reload
+-- (last_reload_at, last_reload_ok, last_reload_error); ca_certificates gains
 -- crl_present. Result types cannot be
 -- changed in place, so these functions and the views over them (sessions,
 -- census, ca_certificates, metrics) are dropped and created again as in the 1.1 install
@@ -47,7 +48,10 @@ CREATE FUNCTION tls_audit.server_tls(
     OUT crl_next_update timestamptz,
     OUT file_errors text[],
     OUT tls13_ciphers text,
-    OUT groups text)
+    OUT groups text,
+    OUT last_reload_at timestamptz,
+    OUT last_reload_ok boolean,
+    OUT last_reload_error text)
 RETURNS record
 AS 'MODULE_PATHNAME', 'tls_audit_server_tls'
 -- VOLATILE: reads files, shared memory and may connect to this server.
@@ -55,7 +59,7 @@ AS 'MODULE_PATHNAME', 'tls_audit_server_tls'
 LANGUAGE C VOLATILE PARALLEL RESTRICTED
 SET search_path = pg_catalog, pg_temp;
 COMMENT ON FUNCTION tls_audit.server_tls() IS
-  'The server''s TLS configuration in one row: certificate expiry, key match and key file permissions, chain completeness, served versus on-disk certificate (reload_pending), protocol range, ciphers, TLS 1.3 cipher suites (ssl_tls13_ciphers, PostgreSQL 18; NULL before) and key exchange groups (ssl_groups; ssl_ecdh_curve before 18). Never shows key material.';
+  'The server''s TLS configuration in one row: certificate expiry, key match and key file permissions, chain completeness, served versus on-disk certificate (reload_pending), protocol range, ciphers, TLS 1.3 cipher suites (ssl_tls13_ciphers, PostgreSQL 18; NULL before) and key exchange groups (ssl_groups; ssl_ecdh_curve before 18); the last TLS reload (last_reload_at, last_reload_ok, last_reload_error: see tls_audit.reload_history; NULL unless preloaded). Never shows key material.';
 REVOKE EXECUTE ON FUNCTION tls_audit.server_tls() FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION tls_audit.server_tls() TO pg_monitor;
 
