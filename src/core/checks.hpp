@@ -64,6 +64,7 @@ struct AuditFacts {
     Input<std::vector<CaCrlCoverage>> ca_crl_coverage;  // ca_certificates (crl_present)
     Input<std::vector<PreflightStage>> preflight;  // reload_preflight()
     Input<std::vector<HbaRule>> hba;             // pg_hba_file_rules
+    Input<hba::Matrix> hba_matrix;               // pg_hba_file_rules with roles, databases, interfaces
     Input<std::vector<std::string>> md5_roles;   // roles with MD5 hashes (superuser only)
     Input<std::vector<SessionFacts>> sessions;   // tls_audit.sessions
     Input<std::vector<FileSetting>> file_settings;  // tls_audit.* rows of pg_file_settings with an error

@@ -154,6 +154,13 @@ struct PlaintextPath {
 // earlier line takes every such connection.
 std::vector<PlaintextPath> plaintext_paths(const std::vector<Rule> &rules, const Environment &env);
 
+// Everything the matrix needs: the rules in the server's order and what the
+// glue knows about roles, databases, interfaces and the server's build.
+struct Matrix {
+    std::vector<Rule> rules;
+    Environment env;
+};
+
 // "pg_hba.conf line 3" or "FILE line 3" when the file is named.
 std::string rule_object(const Rule &r);
 std::string rule_text(const Rule &r);  // "host all all 0.0.0.0/0 md5"-like
