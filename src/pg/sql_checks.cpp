@@ -14,6 +14,7 @@
 #include "guc_checks.hpp"
 #include "guard.hpp"
 #include "row.hpp"
+#include "sql_hba.hpp"
 #include "checks.hpp"
 
 #include "postgres.hpp"
@@ -356,6 +357,11 @@ AuditFacts gather() {
         f.preflight = gather_preflight();
     }
     f.hba = gather_hba();
+    {
+        auto matrix = pg::read_hba_matrix();
+        f.hba_matrix = matrix.ok() ? Input<hba::Matrix>::of(std::move(matrix).value())
+                                   : Input<hba::Matrix>::none(matrix.error().message);
+    }
     f.md5_roles = gather_md5_roles();
     f.sessions = gather_sessions();
     f.file_settings = gather_file_settings();
