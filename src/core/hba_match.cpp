@@ -210,7 +210,8 @@ bool role_name_covered(const Rule &a, const std::string &name, const Environment
     return false;
 }
 
-// The roles b's entries match: nullopt for "unbounded" (all, a regex).
+// Does a match every role b's entries match? b_empty: b's entries match no
+// role at all (only groups that do not exist).
 bool roles_covered(const Rule &a, const Rule &b, const Environment &env, bool &b_empty) {
     b_empty = true;
     const bool a_all = contains(a.roles, "all");
@@ -649,7 +650,8 @@ std::vector<PlaintextPath> plaintext_paths(const std::vector<Rule> &rules, const
 }
 
 std::string rule_object(const Rule &r) {
-    return (r.file_name.empty() ? std::string("pg_hba.conf") : r.file_name) + " line " + std::to_string(r.line_number);
+    return (r.main_file || r.file_name.empty() ? std::string("pg_hba.conf") : r.file_name) + " line " +
+           std::to_string(r.line_number);
 }
 
 std::string rule_text(const Rule &r) {

@@ -74,6 +74,9 @@ struct Rule {
     std::string auth_method;
     std::vector<std::string> options;  // e.g. clientcert=verify-full
     std::string error;         // pg_hba_file_rules.error
+    // The line is in the server's hba_file itself (always before 16); false
+    // for a line of an included file, which findings then name by its path.
+    bool main_file = true;
     // A line with an error still takes part when PostgreSQL could parse it
     // (e.g. "hostssl record cannot match because SSL is disabled"); a line
     // without a type could not be parsed.
@@ -161,7 +164,7 @@ struct Matrix {
     Environment env;
 };
 
-// "pg_hba.conf line 3" or "FILE line 3" when the file is named.
+// "pg_hba.conf line 3", or "FILE line 3" for a line of an included file.
 std::string rule_object(const Rule &r);
 std::string rule_text(const Rule &r);  // "host all all 0.0.0.0/0 md5"-like
 

@@ -66,6 +66,8 @@ template <class Each> void each_row(const char *sql, int columns, Each &&each) {
 hba::Matrix read_matrix() {
     hba::Matrix m;
     int position = 0;
+    const char *hba_file = pg::call([] { return GetConfigOption("hba_file", true, false); });
+    const std::string main_file = hba_file != nullptr ? hba_file : "";
     each_row(pg::compat::kHbaFileRulesQuery, 10, [&](HeapTuple t, TupleDesc d) {
         hba::Rule r;
         // The view lists the lines in the order the server tries them
@@ -81,6 +83,7 @@ hba::Matrix read_matrix() {
         r.auth_method = cell(t, d, 8).value_or("");
         r.options = text_array(t, d, 9);
         r.error = cell(t, d, 10).value_or("");
+        r.main_file = r.file_name.empty() || r.file_name == main_file;
         m.rules.push_back(std::move(r));
     });
     each_row("SELECT rolname::text FROM pg_catalog.pg_roles", 1, [&](HeapTuple t, TupleDesc d) {

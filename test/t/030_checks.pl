@@ -144,10 +144,17 @@ my $weak_auth = findings($rows, 'hba_weak_auth');
 like($weak_auth, qr/warning:pg_hba\.conf line 1(,|$)/, 'hba_weak_auth: md5 on TCP (warning)');
 like($weak_auth, qr/critical:pg_hba\.conf line 4(,|$)/, 'hba_weak_auth: hostssl trust (critical)');
 like($weak_auth, qr/critical:pg_hba\.conf line 5(,|$)/, 'hba_weak_auth: hostnossl trust (critical)');
-is(findings($rows, 'hba_plaintext_reachable'),
-	'critical:pg_hba.conf line 1,critical:pg_hba.conf line 2,info:pg_hba.conf line 5',
-	'hba_plaintext_reachable: the private host and hostnossl lines (critical), the loopback one (info)');
-is(findings($rows, 'hba_shadowed_line'), 'ok:', 'hba_shadowed_line: no line is shadowed');
+# (initdb's own lines follow ours: loopback ones, and a "local all all trust"
+# that our line 3 shadows.)
+my $plain = findings($rows, 'hba_plaintext_reachable');
+like($plain, qr/^critical:pg_hba\.conf line 1,critical:pg_hba\.conf line 2,/,
+	'hba_plaintext_reachable: the private host and hostnossl lines are critical');
+like($plain, qr/,info:pg_hba\.conf line 5(,|$)/, 'hba_plaintext_reachable: the loopback hostnossl line is info');
+is(scalar(() = $plain =~ /critical/g), 2, 'hba_plaintext_reachable: nothing else is critical');
+my $shadowed = findings($rows, 'hba_shadowed_line');
+unlike($shadowed, qr/line [1-5](,|$)/, 'hba_shadowed_line: none of our lines is shadowed');
+like(message_of($rows, 'hba_shadowed_line'), qr/pg_hba\.conf line 3 \("local all all trust"\)/,
+	"hba_shadowed_line: initdb's local line is shadowed by our line 3");
 is(findings($rows, 'password_encryption'), 'warning:password_encryption', 'password_encryption = md5: warning');
 is(findings($rows, 'md5_passwords'), 'warning:pg_authid', 'md5_passwords: warning');
 like(message_of($rows, 'md5_passwords'), qr/1 role with an MD5 password hash: tap_md5/, 'md5_passwords names the role');

@@ -359,7 +359,10 @@ TEST(HbaText, ObjectsAndLines) {
     Rule r = line(7, "host", {"app", "postgres"}, {"+admins"}, "10.0.0.0", "255.0.0.0", "md5");
     EXPECT_EQ(rule_object(r), "pg_hba.conf line 7");
     EXPECT_EQ(rule_text(r), "host app,postgres +admins 10.0.0.0/8 md5");
+    r.file_name = "/etc/pg/pg_hba.conf";  // 16+: the main file is named too
+    EXPECT_EQ(rule_object(r), "pg_hba.conf line 7");
     r.file_name = "/etc/pg/hba_extra.conf";
+    r.main_file = false;  // an included file
     EXPECT_EQ(rule_object(r), "/etc/pg/hba_extra.conf line 7");
     r.netmask = "255.0.255.0";  // not contiguous: printed as is
     EXPECT_EQ(rule_text(r), "host app,postgres +admins 10.0.0.0 255.0.255.0 md5");
