@@ -14,7 +14,7 @@ const std::vector<std::string> &check_names() {
         "server_key_permissions", "server_cert_reload_pending", "server_tls_reload_would_fail",
         "server_tls_reload_failed", "server_tls_auto_reload",
         "ca_file_expiry",       "crl_expiry",            "crl_coverage",          "hba_hostnossl",         "hba_host_without_ssl",
-        "hba_weak_auth",        "password_encryption",   "md5_passwords",
+        "hba_weak_auth",        "hba_plaintext_reachable", "hba_shadowed_line", "password_encryption",   "md5_passwords",
         "sessions_below_floor", "client_cert_expiry",   "settings_not_applied",
     };
     return names;
@@ -109,6 +109,13 @@ std::vector<Finding> evaluate(const AuditFacts &f) {
     } else {
         for (const char *check : {"hba_hostnossl", "hba_host_without_ssl", "hba_weak_auth"})
             missing(check, f.hba.missing);
+    }
+    if (f.hba_matrix.value) {
+        add(check_hba_plaintext_reachable(*f.hba_matrix.value));
+        add(check_hba_shadowed_line(*f.hba_matrix.value));
+    } else {
+        for (const char *check : {"hba_plaintext_reachable", "hba_shadowed_line"})
+            missing(check, f.hba_matrix.missing);
     }
     add(check_password_encryption(f.settings));
     if (f.md5_roles.value)

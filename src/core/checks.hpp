@@ -66,6 +66,7 @@ struct AuditFacts {
     Input<std::optional<LastReload>> last_reload;  // reload_history (nullopt inside: none recorded)
     Input<AutoReloadFacts> auto_reload;            // auto_reload_status
     Input<std::vector<HbaRule>> hba;             // pg_hba_file_rules
+    Input<hba::Matrix> hba_matrix;               // pg_hba_file_rules with roles, databases, interfaces
     Input<std::vector<std::string>> md5_roles;   // roles with MD5 hashes (superuser only)
     Input<std::vector<SessionFacts>> sessions;   // tls_audit.sessions
     Input<std::vector<FileSetting>> file_settings;  // tls_audit.* rows of pg_file_settings with an error

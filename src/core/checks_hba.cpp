@@ -92,6 +92,49 @@ std::vector<Finding> check_hba_weak_auth(const std::vector<HbaRule> &rules) {
     return or_ok(std::move(found), check, "no TCP line uses trust, password or md5");
 }
 
+std::vector<Finding> check_hba_plaintext_reachable(const hba::Matrix &m) {
+    constexpr std::string_view check = "hba_plaintext_reachable";
+    std::vector<Finding> found;
+    for (const auto &p : hba::plaintext_paths(m.rules, m.env)) {
+        if (p.transport != hba::Transport::Tcp) continue;  // weak methods over TLS: hba_weak_auth
+        const hba::Rule &r = m.rules[p.rule];
+        const bool loopback = p.scope == "loopback";
+        std::string roles, dbs;
+        for (const auto &x : hba::describe_roles(r, m.env)) roles += (roles.empty() ? "" : ", ") + x;
+        for (const auto &x : r.databases) dbs += (dbs.empty() ? "" : ", ") + x;
+        std::string message = "\"" + hba::rule_text(r) + "\" admits roles " + roles + " to databases " + dbs +
+                              " from " + p.scope + " addresses over TCP without encryption (" + r.auth_method + ")";
+        if (!p.earlier.empty()) {
+            std::vector<std::string> lines;
+            for (auto j : p.earlier) lines.push_back(std::to_string(m.rules[j].line_number));
+            message += "; earlier line(s) " + join_limited(lines) + " take part of these connections first";
+        }
+        found.push_back(make(check, loopback ? Severity::Info : Severity::Critical, hba::rule_object(r), message,
+                             "Change the line to hostssl, or put a \"hostnossl ... reject\" line for these "
+                             "addresses before it; tls_audit.plaintext_paths() lists every such path "
+                             "(https://www.postgresql.org/docs/current/auth-pg-hba-conf.html)."));
+    }
+    return or_ok(std::move(found), check,
+                 "no pg_hba.conf line admits TCP connections without encryption (" +
+                     plural(static_cast<std::int64_t>(m.rules.size()), "line") + " checked in first-match order)");
+}
+
+std::vector<Finding> check_hba_shadowed_line(const hba::Matrix &m) {
+    constexpr std::string_view check = "hba_shadowed_line";
+    std::vector<Finding> found;
+    for (std::size_t i = 0; i < m.rules.size(); ++i) {
+        const auto by = hba::shadowed_by(m.rules, i, m.env);
+        if (!by) continue;
+        const hba::Rule &r = m.rules[i], &a = m.rules[*by];
+        found.push_back(make(check, Severity::Warning, hba::rule_object(r),
+                             "\"" + hba::rule_text(r) + "\" can never match: " + hba::rule_object(a) + " (\"" +
+                                 hba::rule_text(a) + "\") comes first and matches every connection it could match",
+                             "pg_hba.conf uses the first matching line: move the line before " +
+                                 hba::rule_object(a) + " if it was meant to apply, or remove it."));
+    }
+    return or_ok(std::move(found), check, "every pg_hba.conf line can match some connection not taken by an earlier one");
+}
+
 std::vector<Finding> check_md5_passwords(const std::vector<std::string> &md5_roles) {
     constexpr std::string_view check = "md5_passwords";
     if (md5_roles.empty()) return ok(check, "no role has an MD5 password hash");

@@ -12,6 +12,7 @@
 
 #include "checks_protocols.hpp"
 #include "finding.hpp"
+#include "hba_match.hpp"
 
 namespace tls_audit {
 
@@ -34,6 +35,16 @@ bool is_loopback_rule(const HbaRule &rule);
 std::vector<Finding> check_hba_hostnossl(const std::vector<HbaRule> &rules);
 std::vector<Finding> check_hba_host_without_ssl(const std::vector<HbaRule> &rules, bool ssl);
 std::vector<Finding> check_hba_weak_auth(const std::vector<HbaRule> &rules);
+
+// pg_hba.conf as an access matrix (hba_match.hpp), in first-match order:
+// every line that admits TCP connections without encryption and that no
+// earlier line takes them from; critical when its addresses are private,
+// public or any, info for loopback (and samehost). These refine
+// hba_hostnossl and hba_host_without_ssl, which judge each line alone.
+std::vector<Finding> check_hba_plaintext_reachable(const hba::Matrix &m);
+// A warning per line that can never match because an earlier line matches
+// every connection it could match.
+std::vector<Finding> check_hba_shadowed_line(const hba::Matrix &m);
 
 // password_encryption other than scram-sha-256 stores new passwords as MD5.
 std::vector<Finding> check_password_encryption(const ServerSettings &s);

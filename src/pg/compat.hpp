@@ -76,6 +76,27 @@ inline bool gss_encrypted(Port *port) {
 #endif
 }
 
+// pg_hba.conf as the server parsed it (pg_hba_file_rules), in the order the
+// server tries the lines. 16 added include files (include, include_if_exists,
+// include_dir: the view's rule_number and file_name columns; line_number is
+// then per file) and "/regex" entries for databases and users (before, a
+// leading slash is part of a plain name). The columns, in this order:
+// file_name (NULL on 15), line_number, type, database, user_name, address,
+// netmask, auth_method, options, error.
+inline constexpr bool kHbaRegexEntries = PG_VERSION_NUM >= 160000;
+inline constexpr const char *kHbaFileRulesQuery =
+    PG_VERSION_NUM >= 160000
+        ? "SELECT file_name, line_number, type, database, user_name, address, netmask, auth_method, options, "
+          "error FROM pg_catalog.pg_hba_file_rules"
+        : "SELECT NULL::text, line_number, type, database, user_name, address, netmask, auth_method, options, "
+          "error FROM pg_catalog.pg_hba_file_rules";
+// hostgssenc lines can match only on a server built with GSSAPI.
+#ifdef ENABLE_GSS
+inline constexpr bool kGssBuild = true;
+#else
+inline constexpr bool kGssBuild = false;
+#endif
+
 // 18 added PG_MODULE_MAGIC_EXT, which also names the module and its version
 // (shown by pg_get_loaded_modules()). Its designated initializers leave
 // fields to zero, which -Wextra reports under C++: module.cpp silences that

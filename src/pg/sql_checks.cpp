@@ -13,6 +13,10 @@
 #include <string>
 #include <vector>
 
+#include "guc_checks.hpp"
+#include "guard.hpp"
+#include "row.hpp"
+#include "sql_hba.hpp"
 #include "checks.hpp"
 #include "guard.hpp"
 #include "bgw_auto_reload.hpp"
@@ -314,6 +318,11 @@ AuditFacts gather(bool &interrupted) {
         }
     }
     f.hba = gather_hba();
+    {
+        auto matrix = pg::read_hba_matrix();
+        f.hba_matrix = matrix.ok() ? Input<hba::Matrix>::of(std::move(matrix).value())
+                                   : Input<hba::Matrix>::none(matrix.error().message);
+    }
     f.md5_roles = gather_md5_roles();
     f.sessions = gather_sessions();
     f.file_settings = gather_file_settings();

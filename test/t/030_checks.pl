@@ -144,6 +144,17 @@ my $weak_auth = findings($rows, 'hba_weak_auth');
 like($weak_auth, qr/warning:pg_hba\.conf line 1(,|$)/, 'hba_weak_auth: md5 on TCP (warning)');
 like($weak_auth, qr/critical:pg_hba\.conf line 4(,|$)/, 'hba_weak_auth: hostssl trust (critical)');
 like($weak_auth, qr/critical:pg_hba\.conf line 5(,|$)/, 'hba_weak_auth: hostnossl trust (critical)');
+# (initdb's own lines follow ours: loopback ones, and a "local all all trust"
+# that our line 3 shadows.)
+my $plain = findings($rows, 'hba_plaintext_reachable');
+like($plain, qr/^critical:pg_hba\.conf line 1,critical:pg_hba\.conf line 2,/,
+	'hba_plaintext_reachable: the private host and hostnossl lines are critical');
+like($plain, qr/,info:pg_hba\.conf line 5(,|$)/, 'hba_plaintext_reachable: the loopback hostnossl line is info');
+is(scalar(() = $plain =~ /critical/g), 2, 'hba_plaintext_reachable: nothing else is critical');
+my $shadowed = findings($rows, 'hba_shadowed_line');
+unlike($shadowed, qr/line [1-5](,|$)/, 'hba_shadowed_line: none of our lines is shadowed');
+like(message_of($rows, 'hba_shadowed_line'), qr/pg_hba\.conf line 3 \("local all all trust"\)/,
+	"hba_shadowed_line: initdb's local line is shadowed by our line 3");
 is(findings($rows, 'password_encryption'), 'warning:password_encryption', 'password_encryption = md5: warning');
 is(findings($rows, 'md5_passwords'), 'warning:pg_authid', 'md5_passwords: warning');
 like(message_of($rows, 'md5_passwords'), qr/1 role with an MD5 password hash: tap_md5/, 'md5_passwords names the role');
@@ -166,7 +177,8 @@ $rows = checks('SET ROLE tap_limited;');
 is(findings($rows, 'server_cert_expiry'), 'info:', 'without privileges on server_tls(): server_cert_expiry is info');
 like(message_of($rows, 'server_cert_expiry'), qr/^not available: permission denied for function server_tls/,
 	'and says why');
-is(findings($rows, 'hba_weak_auth') . ' ' . findings($rows, 'md5_passwords'), 'info: info:',
+is(findings($rows, 'hba_weak_auth') . ' ' . findings($rows, 'hba_plaintext_reachable') . ' '
+	  . findings($rows, 'md5_passwords'), 'info: info: info:',
 	'hba and md5 checks: info for a non-superuser');
 like(findings($rows, 'weak_ciphers'), qr/critical:eNULL/, 'the settings checks still run');
 like(findings($rows, 'sessions_below_floor'), qr/^ok:$/, 'and another role\'s sessions are not its business');
@@ -328,11 +340,11 @@ is(join(',', map { $_->[0] } @$rows),
 		server_cert_signature server_cert_self_signed server_cert_chain server_key_permissions
 		server_cert_reload_pending server_tls_reload_would_fail server_tls_reload_failed server_tls_auto_reload
 		ca_file_expiry crl_expiry crl_coverage
-		hba_hostnossl hba_host_without_ssl hba_weak_auth
+		hba_hostnossl hba_host_without_ssl hba_weak_auth hba_plaintext_reachable hba_shadowed_line
 		password_encryption md5_passwords sessions_below_floor client_cert_expiry settings_not_applied)),
 	'one ok row per check, in order');
 is($node->safe_psql('postgres', 'SELECT worst_severity, critical + warning + info, ok FROM tls_audit.summary'),
-	'ok|0|26', 'summary: worst severity ok');
+	'ok|0|28', 'summary: worst severity ok');
 ok(!negotiates('NULL-SHA256') && !negotiates('AES128-GCM-SHA256'),
 	'the clean cipher list really refuses NULL and kRSA suites');
 

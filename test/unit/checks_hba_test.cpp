@@ -90,3 +90,75 @@ TEST(ChecksHbaTest, Md5Passwords) {
     std::vector<std::string> many(25, "r");
     EXPECT_NE(check_md5_passwords(many)[0].message.find("and 15 more"), std::string::npos);
 }
+
+namespace {
+
+hba::Rule matrix_line(int n, const char *type, const char *address, const char *netmask, const char *method) {
+    hba::Rule r;
+    r.order = r.line_number = n;
+    r.type = type;
+    r.databases = {"all"};
+    r.roles = {"all"};
+    r.address = address;
+    r.netmask = netmask;
+    r.auth_method = method;
+    return r;
+}
+
+hba::Matrix matrix(std::vector<hba::Rule> rules) {
+    hba::Matrix m;
+    m.rules = std::move(rules);
+    m.env.roles = {"postgres", "app"};
+    m.env.databases = {"postgres"};
+    m.env.ssl = true;
+    return m;
+}
+
+}  // namespace
+
+TEST(ChecksHbaTest, PlaintextReachableFollowsFirstMatch) {
+    // hostssl after host does not protect: line 2 is reachable in the clear,
+    // from private addresses (critical) and loopback (info).
+    auto m = matrix({matrix_line(1, "host", "127.0.0.1", "255.255.255.255", "scram-sha-256"),
+                     matrix_line(2, "host", "10.0.0.0", "255.0.0.0", "scram-sha-256"),
+                     matrix_line(3, "hostssl", "10.0.0.0", "255.0.0.0", "scram-sha-256"),
+                     matrix_line(4, "hostssl", "0.0.0.0", "0.0.0.0", "scram-sha-256")});
+    auto f = check_hba_plaintext_reachable(m);
+    ASSERT_EQ(f.size(), 2U);
+    EXPECT_EQ(f[0].severity, Severity::Info);
+    EXPECT_EQ(f[0].object, "pg_hba.conf line 1");
+    EXPECT_EQ(f[1].severity, Severity::Critical);
+    EXPECT_EQ(f[1].object, "pg_hba.conf line 2");
+    EXPECT_NE(f[1].message.find("private"), std::string::npos) << f[1].message;
+    EXPECT_FALSE(f[1].hint.empty());
+
+    // A reject for unencrypted TCP first: nothing reachable in the clear.
+    m = matrix({matrix_line(1, "hostnossl", "all", "", "reject"), matrix_line(2, "host", "all", "", "md5")});
+    EXPECT_TRUE(all_ok(check_hba_plaintext_reachable(m)));
+    // ... but a partial reject leaves the rest reachable, and says so.
+    m = matrix({matrix_line(1, "hostnossl", "10.0.0.0", "255.0.0.0", "reject"), matrix_line(2, "host", "all", "", "md5")});
+    f = check_hba_plaintext_reachable(m);
+    ASSERT_EQ(f.size(), 1U);
+    EXPECT_EQ(f[0].severity, Severity::Critical);
+    EXPECT_NE(f[0].message.find("earlier line(s) 1"), std::string::npos) << f[0].message;
+    // With ssl off every host line is plaintext.
+    m = matrix({matrix_line(1, "hostssl", "all", "", "scram-sha-256"), matrix_line(2, "host", "all", "", "scram-sha-256")});
+    EXPECT_TRUE(all_ok(check_hba_plaintext_reachable(m)) == false);
+    m.env.ssl = false;
+    f = check_hba_plaintext_reachable(m);
+    ASSERT_EQ(f.size(), 1U);
+    EXPECT_EQ(f[0].object, "pg_hba.conf line 2");
+}
+
+TEST(ChecksHbaTest, ShadowedLine) {
+    auto m = matrix({matrix_line(1, "host", "all", "", "scram-sha-256"),
+                     matrix_line(2, "hostssl", "10.0.0.0", "255.0.0.0", "cert")});
+    auto f = check_hba_shadowed_line(m);
+    ASSERT_EQ(f.size(), 1U);
+    EXPECT_EQ(f[0].severity, Severity::Warning);
+    EXPECT_EQ(f[0].object, "pg_hba.conf line 2");
+    EXPECT_NE(f[0].message.find("pg_hba.conf line 1"), std::string::npos);
+    m = matrix({matrix_line(1, "hostssl", "10.0.0.0", "255.0.0.0", "cert"),
+                matrix_line(2, "host", "all", "", "scram-sha-256")});
+    EXPECT_TRUE(all_ok(check_hba_shadowed_line(m)));
+}

@@ -32,7 +32,7 @@ TEST(ChecksTest, SeverityNamesRoundTripAndOrder) {
 
 TEST(ChecksTest, CheckNamesAreStableAndUnique) {
     const auto &names = check_names();
-    EXPECT_EQ(names.size(), 26u);
+    EXPECT_EQ(names.size(), 28u);
     EXPECT_EQ(std::set<std::string>(names.begin(), names.end()).size(), names.size());
     EXPECT_EQ(names.front(), "ssl_enabled");
     EXPECT_EQ(names.back(), "settings_not_applied");
@@ -74,6 +74,7 @@ TEST(ChecksTest, EvaluateWithMissingInputs) {
     AuditFacts f = clean_facts();
     f.server = Input<ServerCertFacts>::none("function tls_audit.server_tls() does not exist");
     f.hba = Input<std::vector<HbaRule>>::none("permission denied for view pg_hba_file_rules");
+    f.hba_matrix = Input<hba::Matrix>::none("permission denied for view pg_hba_file_rules");
     f.md5_roles = Input<std::vector<std::string>>::none("only superusers can read pg_authid");
     f.sessions = Input<std::vector<SessionFacts>>::none("no sessions view");
     f.ciphers = Input<std::vector<CipherFacts>>::none("bad list");
@@ -92,8 +93,8 @@ TEST(ChecksTest, EvaluateWithMissingInputs) {
         }
     }
     // 7 server checks, server_tls_reload_would_fail, server_tls_reload_failed, server_tls_auto_reload,
-    // weak_ciphers, ca_file_expiry, 3 hba, md5, 2 session checks, settings_not_applied.
-    EXPECT_EQ(info, 19);
+    // weak_ciphers, ca_file_expiry, 5 hba, md5, 2 session checks, settings_not_applied.
+    EXPECT_EQ(info, 21);
 }
 
 TEST(ChecksTest, EvaluateReportsReloadWouldFail) {

@@ -106,6 +106,19 @@ inline AuditFacts clean_facts() {
     f.ca_file = "root.crt";
     f.ca_certificates = Input<std::vector<CertInfo>>::of({cert_from("root.crt")});
     f.hba = Input<std::vector<HbaRule>>::of({rule(1, "hostssl", "all", "", "scram-sha-256")});
+    {
+        hba::Matrix m;
+        hba::Rule r;
+        r.order = r.line_number = 1;
+        r.type = "hostssl";
+        r.databases = {"all"};
+        r.roles = {"all"};
+        r.address = "all";
+        r.auth_method = "scram-sha-256";
+        m.rules.push_back(r);
+        m.env.roles = {"postgres"};
+        f.hba_matrix = Input<hba::Matrix>::of(std::move(m));
+    }
     f.md5_roles = Input<std::vector<std::string>>::of({});
     f.sessions = Input<std::vector<SessionFacts>>::of({});
     f.file_settings = Input<std::vector<FileSetting>>::of({});
