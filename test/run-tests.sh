@@ -13,6 +13,7 @@
 #                                            with a one-line reason)
 #   TLS_AUDIT_SUITES="unit tap" ...          only some suites: unit regress tap cli docs hardening
 #   TLS_AUDIT_TAP="010_sessions 081" ...     only the TAP files whose names contain these words
+#                                            (tap: test/t/*.pl but *_cli_*; cli: test/t/09*_cli_*.pl)
 #   TLS_AUDIT_PG_CONFIG_15=/path/pg_config   use that server for a major instead of
 #                                            the one test/pg-versions.sh provides
 #   TLS_AUDIT_SKIP_APT=1 ...                 skip apt-get (already installed)
@@ -126,6 +127,49 @@ installcheck_on() {
 }
 
 
+# tap_files TREE SUITE: the TAP files of a suite, relative to TREE, one a line:
+# suite "cli" is test/t/09*_cli_*.pl (pg_tls_check), suite "tap" every other
+# test/t/*.pl, so that nothing runs twice. TLS_AUDIT_TAP narrows both to the
+# files whose names contain one of its words.
+tap_files() {
+    local tree=$1 suite=$2 f b w
+    for f in "$tree"/test/t/*.pl; do
+        b=$(basename "$f")
+        if [[ $b == 09*_cli_*.pl ]]; then [ "$suite" = cli ] || continue; else [ "$suite" = tap ] || continue; fi
+        if [ -n "${TLS_AUDIT_TAP:-}" ]; then
+            for w in $TLS_AUDIT_TAP; do [[ $b == *"$w"* ]] && { echo "test/t/$b"; break; }; done
+        else
+            echo "test/t/$b"
+        fi
+    done
+}
+
+# run_prove MAJOR TREE BINDIR PGXS_DIR SUITE: prove the suite's TAP files as the cluster
+# user, with BINDIR (postgres, pg_tls_check) first in PATH; records pgMAJOR-SUITE.
+run_prove() {
+    local major=$1 tree=$2 bindir=$3 pgxs_dir=$4 suite=$5 cron_missing="" files status t log override
+    mapfile -t files < <(tap_files "$tree" "$suite")
+    if [ ${#files[@]} -eq 0 ]; then
+        echo "no $suite TAP file matches TLS_AUDIT_TAP=${TLS_AUDIT_TAP:-}; skipped"
+        return 0
+    fi
+    override=TLS_AUDIT_PG_CONFIG_$major
+    [ -n "${!override:-}" ] || cron_missing=$(bash "$repo/test/pg-versions.sh" cron "$major" 2>&1 >/dev/null)
+    as_tester "$bindir" env TESTDIR="$tree" PG_REGRESS="$pgxs_dir/src/test/regress/pg_regress" \
+        TLS_AUDIT_CRON_MISSING="$cron_missing" \
+        bash -c "cd '$tree' && prove -I '$pgxs_dir/src/test/perl' -I test/perl ${files[*]}" | tee "$tree/prove-$suite.out"
+    status=${PIPESTATUS[0]}
+    if [ $status != 0 ]; then
+        # The end of the log of every file prove reported as failed.
+        for t in $(sed -n 's|^test/t/\([^ ]*\)\.pl .*Wstat.*|\1|p' "$tree/prove-$suite.out"); do
+            log=$tree/tmp_check/log/regress_log_$t
+            [ -f "$log" ] || log=$tree/log/regress_log_$t  # where 17+ writes it
+            [ -f "$log" ] && { echo "--- $log"; grep -v "^\[.*\] ok " "$log" | tail -60; }
+        done
+    fi
+    record "pg$major-$suite" $status
+}
+
 # test_version MAJOR: build, install and test the extension against it.
 test_version() {
     local major=$1 pg_config bindir pgxs_dir tree status
@@ -181,34 +225,12 @@ test_version() {
 
     if want tap; then
         section "PostgreSQL $major: TAP tests (prove)"
-        local cron_missing="" files=() f w
-        [ -n "${!override:-}" ] || cron_missing=$(bash "$repo/test/pg-versions.sh" cron "$major" 2>&1 >/dev/null)
-        for f in "$tree"/test/t/*.pl; do
-            if [ -n "${TLS_AUDIT_TAP:-}" ]; then
-                for w in $TLS_AUDIT_TAP; do [[ $(basename "$f") == *"$w"* ]] && files+=("test/t/$(basename "$f")"); done
-            else
-                files+=("test/t/$(basename "$f")")
-            fi
-        done
-        as_tester "$bindir" env TESTDIR="$tree" PG_REGRESS="$pgxs_dir/src/test/regress/pg_regress" \
-            TLS_AUDIT_CRON_MISSING="$cron_missing" \
-            bash -c "cd '$tree' && prove -I '$pgxs_dir/src/test/perl' -I test/perl ${files[*]}" | tee "$tree/prove.out"
-        status=${PIPESTATUS[0]}
-        if [ $status != 0 ]; then
-            # The end of the log of every file prove reported as failed.
-            for t in $(sed -n 's|^test/t/\([^ ]*\)\.pl .*Wstat.*|\1|p' "$tree/prove.out"); do
-                log=$tree/tmp_check/log/regress_log_$t
-                [ -f "$log" ] || log=$tree/log/regress_log_$t  # where 17+ writes it
-                [ -f "$log" ] && { echo "--- $log"; grep -v "^\[.*\] ok " "$log" | tail -60; }
-            done
-        fi
-        record "pg$major-tap" $status
+        run_prove "$major" "$tree" "$bindir" "$pgxs_dir" tap
     fi
 
     if want cli; then
-        section "PostgreSQL $major: pg_tls_check CLI tests"
-        as_tester "$bindir" env PG_TLS_CHECK="$tree/pg_tls_check" bash -c "cd '$tree' && bash test/cli/run.sh"
-        record "pg$major-cli" $?
+        section "PostgreSQL $major: pg_tls_check CLI tests (prove)"
+        run_prove "$major" "$tree" "$bindir" "$pgxs_dir" cli
     fi
 }
 

@@ -14,12 +14,16 @@ use warnings;
 use Exporter 'import';
 use File::Basename qw(dirname);
 use File::Copy qw(copy);
+use IO::Socket::INET;
+use IPC::Run;
+use Time::HiRes ();
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
 
 our @EXPORT = qw(certs_dir cert_path client_key new_tls_node tls_connstr
-  legacy_openssl_conf tls_psql tls_query openssl_field);
+  legacy_openssl_conf tls_psql tls_query openssl_field
+  run_tls_check silent_listener);
 
 my $certs;
 
@@ -175,6 +179,30 @@ sub openssl_field
 	chomp $out;
 	$out =~ s/^[^=]*=//;
 	return $out;
+}
+
+# Run pg_tls_check (from PATH) with @args, stdin empty, bounded by two
+# minutes; returns (exit code, stdout, stderr, wall time in ms).
+sub run_tls_check
+{
+	my @args = @_;
+	my ($stdout, $stderr) = ('', '');
+	my $t0 = Time::HiRes::time();
+	IPC::Run::run([ 'pg_tls_check', @args ], '<', \undef, '>', \$stdout, '2>', \$stderr,
+		IPC::Run::timeout(120));
+	my $ms = int((Time::HiRes::time() - $t0) * 1000);
+	return ($? >> 8, $stdout, $stderr, $ms);
+}
+
+# A loopback listener that never accepts: the kernel completes the TCP
+# handshake into the backlog, nobody ever answers. Keep the returned socket
+# alive while it is needed; its port is ->sockport.
+sub silent_listener
+{
+	my $s = IO::Socket::INET->new(Listen => 64, LocalAddr => '127.0.0.1', LocalPort => 0,
+		Proto => 'tcp', ReuseAddr => 1)
+	  or die "listen: $!";
+	return $s;
 }
 
 1;
