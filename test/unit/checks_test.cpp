@@ -32,10 +32,10 @@ TEST(ChecksTest, SeverityNamesRoundTripAndOrder) {
 
 TEST(ChecksTest, CheckNamesAreStableAndUnique) {
     const auto &names = check_names();
-    EXPECT_EQ(names.size(), 24u);
+    EXPECT_EQ(names.size(), 27u);
     EXPECT_EQ(std::set<std::string>(names.begin(), names.end()).size(), names.size());
     EXPECT_EQ(names.front(), "ssl_enabled");
-    EXPECT_EQ(names.back(), "settings_not_applied");
+    EXPECT_EQ(names.back(), "outbound_root_cert");
 }
 
 TEST(ChecksTest, NotAvailableIsInfo) {
@@ -80,6 +80,7 @@ TEST(ChecksTest, EvaluateWithMissingInputs) {
     f.ca_certificates = Input<std::vector<CertInfo>>::none("no CA view");
     f.file_settings = Input<std::vector<FileSetting>>::none("permission denied for function pg_show_all_file_settings");
     f.preflight = Input<std::vector<PreflightStage>>::none("function tls_audit.reload_preflight() does not exist");
+    f.outbound = Input<std::vector<OutboundLinkFacts>>::none("no outbound view");
     auto findings = evaluate(f);
     EXPECT_EQ(checks_in(findings), check_names());
     int info = 0;
@@ -90,8 +91,8 @@ TEST(ChecksTest, EvaluateWithMissingInputs) {
         }
     }
     // 7 server checks, server_tls_reload_would_fail, weak_ciphers, ca_file_expiry, 3 hba, md5, 2 session
-    // checks, settings_not_applied.
-    EXPECT_EQ(info, 17);
+    // checks, settings_not_applied, 3 outbound checks.
+    EXPECT_EQ(info, 20);
 }
 
 TEST(ChecksTest, EvaluateReportsReloadWouldFail) {
