@@ -90,7 +90,7 @@ std::vector<Finding> check_outbound_root_cert(const std::vector<OutboundLinkFact
     std::vector<Finding> found;
     int verifying = 0;
     for (const auto &l : links) {
-        if (!l.link || !l.link->verifies_server || l.link->loopback_only) continue;
+        if (!l.link || !l.link->verifies_server) continue;
         ++verifying;
         const std::string object = outbound_object(l);
         const std::string hint = "Point sslrootcert at a readable file with the current CA certificate of the "

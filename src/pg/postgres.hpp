@@ -53,6 +53,9 @@ extern "C" {
 #include "utils/timestamp.h"
 #include "utils/tuplestore.h"
 #include "utils/wait_event.h"
+// The server's libpq (client side: PQconninfoParse, PQconndefaults), for the
+// outbound links (sql_outbound.cpp); the library links it (Makefile).
+#include "libpq-fe.h"
 }
 // Headers and names that differ between the supported majors.
 #include "compat.hpp"
