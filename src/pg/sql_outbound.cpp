@@ -397,11 +397,20 @@ void foreign_servers(std::vector<pg::OutboundRow> &rows, const LibpqFacts &libpq
     // pg_user_mappings applies PostgreSQL's rule: umoptions is NULL unless
     // the caller is the mapped user, the server's owner (for PUBLIC), or a
     // superuser.
-    auto mappings = query("SELECT m.srvid, m.umid, m.usename::text, m.umoptions IS NULL, o.option_name, o.option_value "
-                          "FROM pg_catalog.pg_user_mappings m "
-                          "LEFT JOIN LATERAL pg_catalog.pg_options_to_table(m.umoptions) o ON true "
-                          "ORDER BY m.usename, m.umid",
-                          6);
+    // A mapping without options has NULL umoptions too: hidden is the
+    // negation of the view's own condition.
+    auto mappings = query(
+        "SELECT m.srvid, m.umid, m.usename::text, "
+        "NOT (m.umoptions IS NOT NULL "
+        "  OR (m.umuser <> 0 AND m.usename = CURRENT_USER "
+        "      AND (pg_catalog.pg_has_role(s.srvowner, 'USAGE') OR pg_catalog.has_server_privilege(s.oid, 'USAGE'))) "
+        "  OR (m.umuser = 0 AND pg_catalog.pg_has_role(s.srvowner, 'USAGE')) "
+        "  OR (SELECT r.rolsuper FROM pg_catalog.pg_roles r WHERE r.rolname = CURRENT_USER)), "
+        "o.option_name, o.option_value "
+        "FROM pg_catalog.pg_user_mappings m JOIN pg_catalog.pg_foreign_server s ON s.oid = m.srvid "
+        "LEFT JOIN LATERAL pg_catalog.pg_options_to_table(m.umoptions) o ON true "
+        "ORDER BY m.usename, m.umid",
+        6);
     for (const auto &oid : order) {
         const Server &s = by_oid[oid];
         const ConnOptions server_options = fdw_options(s.options, libpq);
