@@ -130,7 +130,7 @@ wait_true($primary, "SELECT current_setting('primary_conninfo') LIKE '%Secret3x%
 my $bad = link_row($primary, 'sslmode IS NULL, error', 'physical_replication', 'primary_conninfo');
 like($bad, qr/^t\|invalid connection string: missing "\.\.\." after/, 'malformed conninfo: a clean error row')
   or diag($bad);
-unlike($primary->safe_psql('postgres', 'SELECT tls_audit.outbound_connections::text FROM tls_audit.outbound_connections'),
+unlike($primary->safe_psql('postgres', 'SELECT o::text FROM tls_audit.outbound_connections o'),
 	qr/Secret3x/, 'the password of the malformed string is not shown');
 like(findings($primary, 'outbound_sslmode'), qr/^info primary_conninfo: cannot be judged: invalid connection string/m,
 	'outbound_sslmode: the malformed string is info');
@@ -191,8 +191,8 @@ is($primary->safe_psql('postgres', "SELECT transport || ' ' || below_floor FROM 
 		  . "WHERE backend_type = 'walsender' AND application_name IN ('s_req', 's_plain') ORDER BY application_name"),
 	"tcp t\ntls f", 'the publisher: the require subscription arrives with TLS, the disable one without');
 
-my $all = $sub->safe_psql('postgres', 'SELECT tls_audit.outbound_connections::text FROM tls_audit.outbound_connections')
-  . $sub->safe_psql('postgres', 'SELECT tls_audit.run_checks()::text');
+my $all = $sub->safe_psql('postgres', 'SELECT o::text FROM tls_audit.outbound_connections o')
+  . $sub->safe_psql('postgres', 'SELECT c::text FROM tls_audit.run_checks() c');
 unlike($all, qr/TopSecret1/, 'the stored password is never printed');
 my $sslmode = findings($sub, 'outbound_sslmode');
 like($sslmode, qr/^critical subscription s_remote: sslmode=prefer \(libpq default\) to 192\.0\.2\.1/m,
@@ -239,8 +239,8 @@ is(link_row($sub, 'sslmode, password_in_conninfo', 'user_mapping', 'public@fdw_r
 	'PUBLIC user mapping');
 is(link_row($sub, 'host, sslmode, verifies_server', 'foreign_server', 'dbl'), '127.0.0.1|require|f',
 	'dblink_fdw server');
-unlike($sub->safe_psql('postgres', 'SELECT tls_audit.outbound_connections::text FROM tls_audit.outbound_connections')
-	  . $sub->safe_psql('postgres', 'SELECT tls_audit.run_checks()::text'),
+unlike($sub->safe_psql('postgres', 'SELECT o::text FROM tls_audit.outbound_connections o')
+	  . $sub->safe_psql('postgres', 'SELECT c::text FROM tls_audit.run_checks() c'),
 	qr/MapSecret2/, 'the user mapping\'s password is never printed');
 
 my $rootcheck = findings($sub, 'outbound_root_cert');
