@@ -237,6 +237,8 @@ is(link_row($sub, 'sslmode, password_in_conninfo', 'user_mapping', "$me\@fdw_rem
 	'user mapping: merged over the server, password flagged');
 is(link_row($sub, 'sslmode, password_in_conninfo', 'user_mapping', 'public@fdw_remote'), 'verify-full|f',
 	'PUBLIC user mapping');
+is(link_row($sub, 'sslmode, error IS NULL', 'user_mapping', "$me\@fdw_local"), 'verify-full|t',
+	'a visible user mapping without options is not reported as hidden');
 is(link_row($sub, 'host, sslmode, verifies_server', 'foreign_server', 'dbl'), '127.0.0.1|require|f',
 	'dblink_fdw server');
 unlike($sub->safe_psql('postgres', 'SELECT o::text FROM tls_audit.outbound_connections o')
