@@ -36,5 +36,6 @@ void init_server_capture();
 void init_census();
 void init_sessions();
 void init_probe();
+void init_outbound();
 
 }  // namespace tls_audit::pg

@@ -36,6 +36,7 @@
 #include <unistd.h>
 
 #include "guard.hpp"
+#include "hook_outbound.hpp"
 #include "row.hpp"
 #include "sql_outbound.hpp"
 
@@ -251,6 +252,17 @@ ConnOptions fdw_options(const std::vector<std::pair<std::string, std::string>> &
 
 // --- the kinds of link -------------------------------------------------------------
 
+// What the process `pid` recorded about its replication connection
+// (hook_outbound.cpp): "; TLSv1.3, TLS_AES_256_GCM_SHA384 (256 bits)".
+std::string recorded_tls(const std::string &pid) {
+    if (!pg::outbound_live_active())
+        return "; its TLS protocol is recorded only with shared_preload_libraries = 'pg_tls_audit'";
+    auto live = pg::outbound_live(std::atoi(pid.c_str()));
+    if (!live) return "; its TLS state was not recorded";
+    if (!live->ssl) return "; connected without TLS";
+    return "; " + live->protocol + ", " + live->cipher + " (" + std::to_string(live->bits) + " bits)";
+}
+
 bool in_recovery() {
     auto r = query("SELECT pg_catalog.pg_is_in_recovery()", 1);
     return r.ok() && !r.value().empty() && text(r.value()[0], 0) == "t";
@@ -274,10 +286,9 @@ void physical_replication(std::vector<pg::OutboundRow> &rows, const LibpqFacts &
 
     // The walreceiver: pg_stat_wal_receiver shows its state, and in conninfo
     // the options of its live connection as libpq resolved them (service
-    // file and environment included; the password masked). The TLS
-    // protocol and cipher of that connection are not kept anywhere on the
-    // standby: the primary shows them (tls_audit.sessions, backend_type
-    // walsender).
+    // file and environment included; the password masked). Its TLS protocol
+    // and cipher are what the walreceiver recorded itself when it connected
+    // (hook_outbound.cpp).
     auto wal = query("SELECT pid, status, sender_host, sender_port, conninfo FROM pg_catalog.pg_stat_wal_receiver", 5);
     if (!in_recovery()) {
         row.live_tls = "not a standby: primary_conninfo is not in use";
@@ -305,9 +316,8 @@ void physical_replication(std::vector<pg::OutboundRow> &rows, const LibpqFacts &
                 if (auto min = option_value(used.value(), "ssl_min_protocol_version"))
                     live += ", ssl_min_protocol_version=" + *min;
             }
-            live += "; protocol and cipher: tls_audit.sessions on the primary, backend_type walsender";
         }
-        row.live_tls = live;
+        row.live_tls = live + recorded_tls(text(w, 0));
     }
     rows.push_back(std::move(row));
 }
@@ -354,8 +364,8 @@ void subscriptions(std::vector<pg::OutboundRow> &rows, const LibpqFacts &libpq, 
         } else if (!workers.ok()) {
             row.live_tls = "pg_stat_subscription: " + workers.error().message;
         } else if (auto w = worker_by_oid.find(oid); w != worker_by_oid.end()) {
-            row.live_tls = "apply worker pid " + text(w->second, 1) + " running" +
-                           (w->second[2] ? ", last message " + text(w->second, 2) : std::string());
+            row.live_tls = "apply worker pid " + text(w->second, 1) + " running" + recorded_tls(text(w->second, 1)) +
+                           (w->second[2] ? "; last message " + text(w->second, 2) : std::string());
         } else {
             row.live_tls = "no apply worker running";
         }

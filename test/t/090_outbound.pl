@@ -74,8 +74,8 @@ is(link_row($standby, 'host, port, sslmode, sslmode_source, verifies_server, pas
 		'physical_replication', 'primary_conninfo'),
 	"127.0.0.1|$pport|prefer|connection string|f|f|t", 'standby: primary_conninfo with sslmode=prefer');
 like(link_row($standby, 'live_tls', 'physical_replication', 'primary_conninfo'),
-	qr/walreceiver pid \d+ streaming from 127\.0\.0\.1:$pport; live connection sslmode=prefer \(TLS is not guaranteed/,
-	'live_tls: the walreceiver streams, its live sslmode may fall back');
+	qr/walreceiver pid \d+ streaming from 127\.0\.0\.1:$pport; live connection sslmode=prefer \(TLS is not guaranteed[^;]*; TLSv1\.3, TLS_\w+ \(\d+ bits\)$/,
+	'live_tls: the walreceiver streams over TLSv1.3, though its sslmode could fall back');
 # The primary sees the walreceiver's link: TLS (prefer found TLS), and its protocol.
 is($primary->safe_psql('postgres', "SELECT backend_type, transport, protocol, below_floor FROM tls_audit.sessions "
 		  . "WHERE application_name = 'sb_prefer'"),
@@ -94,7 +94,7 @@ is($primary->safe_psql('postgres', "SELECT backend_type, transport, below_floor,
 like(findings($primary, 'sessions_below_floor'), qr/^warning .*1 session below the floor \(no TLS\)/m,
 	'sessions_below_floor reports the replication connection without TLS');
 like(link_row($standby, 'live_tls', 'physical_replication', 'primary_conninfo'),
-	qr/live connection sslmode=disable \(no TLS\)/, 'live_tls: the live link has no TLS');
+	qr/live connection sslmode=disable \(no TLS\)[^;]*; connected without TLS$/, 'live_tls: the live link has no TLS');
 
 # verify-full with sslrootcert: verified, and the root certificate is checked.
 $standby->safe_psql('postgres', "ALTER SYSTEM SET primary_conninfo = "
@@ -105,7 +105,8 @@ wait_true($primary, "SELECT count(*) = 1 FROM pg_stat_replication WHERE applicat
 is(link_row($standby, 'sslmode, verifies_server, sslrootcert', 'physical_replication', 'primary_conninfo'),
 	"verify-full|t|$root", 'standby: primary_conninfo with verify-full and sslrootcert');
 like(link_row($standby, 'live_tls', 'physical_replication', 'primary_conninfo'),
-	qr/live connection sslmode=verify-full \(TLS is in use/, 'live_tls: TLS is in use on the live link');
+	qr/live connection sslmode=verify-full \(TLS is in use[^;]*; TLSv1\.3, TLS_\w+ \(\d+ bits\)$/,
+	'live_tls: the TLS protocol and cipher of the walreceiver\'s link');
 is($primary->safe_psql('postgres', "SELECT transport, protocol FROM tls_audit.sessions "
 		  . "WHERE application_name = 'sb_verified'"),
 	'tls|TLSv1.3', 'the primary: the verified walsender link uses TLSv1.3');
@@ -182,8 +183,10 @@ wait_true($sub, "SELECT count(*) = 2 FROM pg_stat_subscription s JOIN pg_subscri
 
 is(link_row($sub, 'host, sslmode, sslmode_source, verifies_server', 'subscription', 's_req'),
 	'127.0.0.1|require|connection string|f', 'subscription with sslmode=require');
-like(link_row($sub, 'live_tls', 'subscription', 's_req'), qr/^apply worker pid \d+ running/,
-	'live_tls: the apply worker is running');
+like(link_row($sub, 'live_tls', 'subscription', 's_req'), qr/^apply worker pid \d+ running; TLSv1\.3, TLS_\w+ \(\d+ bits\)/,
+	'live_tls: the apply worker is running, over TLSv1.3');
+like(link_row($sub, 'live_tls', 'subscription', 's_plain'), qr/^apply worker pid \d+ running; connected without TLS/,
+	'live_tls: the disable subscription\'s apply worker has no TLS');
 is(link_row($sub, 'sslmode', 'subscription', 's_plain'), 'disable', 'subscription with sslmode=disable');
 is(link_row($sub, 'sslmode, sslmode_source, password_in_conninfo, live_tls', 'subscription', 's_remote'),
 	'prefer|libpq default|t|subscription disabled: no apply worker', 'unset sslmode and a stored password');
