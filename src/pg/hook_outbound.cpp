@@ -45,16 +45,11 @@ SharedArea *shared = nullptr;
 WalReceiverFunctionsType *original = nullptr;
 WalReceiverFunctionsType wrapped;
 
-shmem_request_hook_type prev_shmem_request_hook = nullptr;
-shmem_startup_hook_type prev_shmem_startup_hook = nullptr;
-
 void request_shmem() {
-    if (prev_shmem_request_hook != nullptr) prev_shmem_request_hook();
     RequestAddinShmemSpace(MAXALIGN(sizeof(SharedArea)));
 }
 
 void startup_shmem() {
-    if (prev_shmem_startup_hook != nullptr) prev_shmem_startup_hook();
     bool found = false;
     LWLockAcquire(AddinShmemInitLock, LW_EXCLUSIVE);
     auto *base = static_cast<SharedArea *>(ShmemInitStruct("pg_tls_audit outbound links", sizeof(SharedArea), &found));
@@ -141,10 +136,11 @@ std::optional<OutboundLive> outbound_live(int pid) {
 
 void init_outbound() {
     if (!loaded_at_startup()) return;  // live_tls then shows no protocol
-    prev_shmem_request_hook = shmem_request_hook;
-    shmem_request_hook = request_shmem;
-    prev_shmem_startup_hook = shmem_startup_hook;
-    shmem_startup_hook = startup_shmem;
+    AreaHooks hooks;
+    hooks.area = "outbound links";
+    hooks.request_shmem = request_shmem;
+    hooks.startup_shmem = startup_shmem;
+    register_hooks(hooks);
     // Load libpqwalreceiver now, in the postmaster, and wrap its connect.
     load_file("libpqwalreceiver", false);
     if (WalReceiverFunctions == nullptr) return;

@@ -38,6 +38,7 @@
 #include "guard.hpp"
 #include "hook_outbound.hpp"
 #include "row.hpp"
+#include "spi_query.hpp"
 #include "sql_outbound.hpp"
 
 #include "postgres.hpp"
@@ -50,62 +51,12 @@ using namespace tls_audit;
 
 namespace {
 
-using Cell = std::optional<std::string>;
-using Table = std::vector<std::vector<Cell>>;
+using pg::Cell;
+using pg::Table;
 
-// A read-only query through SPI (already connected) in a subtransaction: a
-// PostgreSQL error (no privilege, missing object) is rolled back and
-// returned as its message.
-Expected<Table> query(const char *sql, int columns) {
-    MemoryContext outer_context = CurrentMemoryContext;
-    ResourceOwner outer_owner = CurrentResourceOwner;
-    pg::call([&] {
-        BeginInternalSubTransaction(nullptr);
-        MemoryContextSwitchTo(outer_context);
-    });
-    auto leave = [&](bool commit) {
-        pg::call([&] {
-            if (commit)
-                ReleaseCurrentSubTransaction();
-            else
-                RollbackAndReleaseCurrentSubTransaction();
-            MemoryContextSwitchTo(outer_context);
-            CurrentResourceOwner = outer_owner;
-        });
-    };
-    try {
-        const int rc = pg::call([&] { return SPI_execute(sql, true, 0); });
-        if (rc != SPI_OK_SELECT || SPI_tuptable == nullptr || SPI_tuptable->tupdesc->natts != columns)
-            throw CoreError(make_error(sqlstate::kInternal, std::string("unexpected result from ") + sql));
-        SPITupleTable *tuptable = SPI_tuptable;
-        const uint64 rows = SPI_processed;
-        Table table;
-        for (uint64 r = 0; r < rows; ++r) {
-            std::vector<Cell> row;
-            for (int c = 1; c <= columns; ++c) {
-                HeapTuple tuple = tuptable->vals[r];
-                TupleDesc desc = tuptable->tupdesc;
-                char *value = pg::call([&] { return SPI_getvalue(tuple, desc, c); });
-                row.push_back(value == nullptr ? Cell{} : Cell{std::string(value)});
-            }
-            table.push_back(std::move(row));
-        }
-        leave(true);
-        return table;
-    } catch (const pg::PgError &e) {
-        std::string message = e.what();
-        leave(false);
-        return make_error(sqlstate::kInternal, std::move(message));
-    } catch (...) {
-        leave(false);
-        throw;
-    }
-}
+Expected<Table> query(const char *sql, int columns) { return pg::spi_query(sql, columns); }
 
-const std::string &text(const std::vector<Cell> &row, int col) {
-    static const std::string empty;
-    return row[col] ? *row[col] : empty;
-}
+const std::string &text(const std::vector<Cell> &row, int col) { return pg::cell_text(row, col); }
 
 // --- libpq -------------------------------------------------------------------
 
