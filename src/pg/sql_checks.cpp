@@ -221,7 +221,10 @@ Input<std::vector<CrlFacts>> crl_facts(const AuditFacts &f, const std::vector<Ca
 
 // The server's outbound links with the root certificates of those that
 // verify the server (tls_audit.outbound_connections' rows, same visibility).
+// Gated like the other inputs: by the privilege on the view's function.
 Input<std::vector<OutboundLinkFacts>> gather_outbound_links() {
+    if (const auto why = denied("tls_audit.outbound_connection_rows()", "outbound_connection_rows"))
+        return Input<std::vector<OutboundLinkFacts>>::none(*why);
     try {
         std::vector<OutboundLinkFacts> links;
         for (auto &row : pg::gather_outbound(true)) links.push_back(std::move(row.facts));

@@ -32,7 +32,7 @@ SET search_path = pg_catalog, pg_temp;
 COMMENT ON FUNCTION tls_audit.outbound_connection_rows() IS
   'The rows of tls_audit.outbound_connections: every outbound link (primary_conninfo, subscriptions, postgres_fdw and dblink_fdw servers and user mappings) the caller may see, read with the caller''s privileges';
 -- Reads server configuration (primary_conninfo, the server's environment).
-REVOKE ALL ON FUNCTION tls_audit.outbound_connection_rows() FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION tls_audit.outbound_connection_rows() FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION tls_audit.outbound_connection_rows() TO pg_monitor;
 
 CREATE VIEW tls_audit.outbound_connections AS
@@ -58,5 +58,4 @@ COMMENT ON COLUMN tls_audit.outbound_connections.password_in_conninfo IS 'True w
 COMMENT ON COLUMN tls_audit.outbound_connections.live_tls IS 'The live link: for physical_replication the walreceiver''s pid and state and the sslmode of its live connection (pg_stat_wal_receiver), for a subscription its apply worker''s pid and state (pg_stat_subscription); then the TLS protocol, cipher and key bits the process recorded when it connected (needs shared_preload_libraries) or "connected without TLS"; NULL for foreign servers (connections are made per session)';
 COMMENT ON COLUMN tls_audit.outbound_connections.error IS 'Why the link''s options are NULL: a malformed connection string (libpq''s message, quoted fragments removed) or options the caller may not read';
 COMMENT ON COLUMN tls_audit.outbound_connections.notes IS 'Remarks: sslmode defaulted, a service file not read, verify-ca without host-name check, PGPASSWORD set, unix socket only, ...';
-REVOKE ALL ON tls_audit.outbound_connections FROM PUBLIC;
 GRANT SELECT ON tls_audit.outbound_connections TO pg_monitor;
