@@ -43,6 +43,11 @@ PG_CXXFLAGS += -MMD -MP
 # instead of through a PLT page that each new backend would fault in.
 PG_CXXFLAGS += -fno-plt
 SHLIB_LINK += -lstdc++ -lssl -lcrypto
+# tls_audit.outbound_connections parses connection strings with the server's
+# own libpq (PQconninfoParse), linked as contrib/postgres_fdw links it. Its
+# header directory is searched last (-idirafter), after the server's headers.
+SHLIB_LINK_INTERNAL += $(libpq)
+PG_CPPFLAGS += -idirafter $(libpq_srcdir)
 
 # JIT bitcode is only used to inline SQL-callable C functions into JIT-compiled
 # expressions; ours do I/O-bound or per-row work, so we skip the clang bitcode

@@ -16,6 +16,7 @@ const std::vector<std::string> &check_names() {
         "ca_file_expiry",       "crl_expiry",            "crl_coverage",          "hba_hostnossl",         "hba_host_without_ssl",
         "hba_weak_auth",        "hba_plaintext_reachable", "hba_shadowed_line", "password_encryption",   "md5_passwords",
         "sessions_below_floor", "client_cert_expiry",   "settings_not_applied",
+        "outbound_sslmode",     "outbound_password_in_conninfo", "outbound_root_cert",
     };
     return names;
 }
@@ -133,6 +134,14 @@ std::vector<Finding> evaluate(const AuditFacts &f) {
         add(check_settings_not_applied(*f.file_settings.value));
     else
         missing("settings_not_applied", f.file_settings.missing);
+    if (f.outbound.value) {
+        add(check_outbound_sslmode(*f.outbound.value));
+        add(check_outbound_password_in_conninfo(*f.outbound.value));
+        add(check_outbound_root_cert(*f.outbound.value, f.thresholds, f.now));
+    } else {
+        for (const char *check : {"outbound_sslmode", "outbound_password_in_conninfo", "outbound_root_cert"})
+            missing(check, f.outbound.missing);
+    }
     return out;
 }
 

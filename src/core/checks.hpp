@@ -13,6 +13,7 @@
 //   checks_hba           pg_hba.conf lines, password storage
 //   checks_sessions      connected sessions
 //   checks_settings      the extension's own settings
+//   checks_outbound      the server's own outbound links (replication, subscriptions, FDW)
 // A new check goes into its area's file and is listed in check_names() and
 // evaluate() (checks.cpp).
 #pragma once
@@ -27,6 +28,7 @@
 
 #include "checks_certificates.hpp"
 #include "checks_hba.hpp"
+#include "checks_outbound.hpp"
 #include "checks_protocols.hpp"
 #include "checks_sessions.hpp"
 #include "checks_settings.hpp"
@@ -70,6 +72,7 @@ struct AuditFacts {
     Input<std::vector<std::string>> md5_roles;   // roles with MD5 hashes (superuser only)
     Input<std::vector<SessionFacts>> sessions;   // tls_audit.sessions
     Input<std::vector<FileSetting>> file_settings;  // tls_audit.* rows of pg_file_settings with an error
+    Input<std::vector<OutboundLinkFacts>> outbound;  // tls_audit.outbound_connections (+ root certificates)
 };
 
 // Every check of check_names(), in that order: the findings of each, or its

@@ -146,6 +146,16 @@ inline uint32 probe_wait_event() {
 }
 inline constexpr const char *kProbeWaitEventName = PG_VERSION_NUM >= 170000 ? "TlsAuditProbe" : "Extension";
 
+// The libpq connection of a libpqwalreceiver connection (hook_outbound.cpp).
+// WalReceiverConn is private to libpqwalreceiver.c; in every supported
+// release (15, 17, 18; unchanged since 10) its first member is
+// `PGconn *streamConn`. walrcv_connect's parameters differ too (16 added
+// must_use_password, 17 replication): the wrapper takes them from
+// walrcv_connect_fn itself, so no version test is needed there.
+inline PGconn *walrcv_pgconn(WalReceiverConn *conn) {
+    return *reinterpret_cast<PGconn **>(conn);
+}
+
 // The server's major version, for messages.
 inline constexpr int kMajorVersion = PG_VERSION_NUM / 10000;
 

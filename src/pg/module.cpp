@@ -108,6 +108,7 @@ extern "C" void _PG_init(void) {
     tls_audit::pg::init_sessions();
     tls_audit::pg::init_probe();
     tls_audit::pg::init_reload();
+    tls_audit::pg::init_outbound();
 
     // Every area has registered its hooks (only while preloading): install
     // each hook once, in front of whoever held it before.

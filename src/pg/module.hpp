@@ -37,5 +37,6 @@ void init_census();
 void init_sessions();
 void init_probe();
 void init_reload();
+void init_outbound();
 
 }  // namespace tls_audit::pg

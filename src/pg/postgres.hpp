@@ -36,6 +36,7 @@ extern "C" {
 #include "postmaster/bgworker.h"
 #include "postmaster/postmaster.h"
 #include "postmaster/syslogger.h"
+#include "replication/walreceiver.h"
 #include "storage/fd.h"
 #include "storage/ipc.h"
 #include "storage/latch.h"
@@ -56,6 +57,9 @@ extern "C" {
 #include "utils/timestamp.h"
 #include "utils/tuplestore.h"
 #include "utils/wait_event.h"
+// The server's libpq (client side: PQconninfoParse, PQconndefaults), for the
+// outbound links (sql_outbound.cpp); the library links it (Makefile).
+#include "libpq-fe.h"
 }
 // Headers and names that differ between the supported majors.
 #include "compat.hpp"

@@ -27,6 +27,7 @@
 #include "server_readers.hpp"
 #include "server_files.hpp"
 #include "spi_query.hpp"
+#include "sql_outbound.hpp"
 
 #include "postgres.hpp"
 
@@ -225,6 +226,21 @@ Input<std::vector<CrlFacts>> crl_facts(const AuditFacts &f, const std::vector<Ca
     return Input<std::vector<CrlFacts>>::of(std::move(crls));
 }
 
+// The server's outbound links with the root certificates of those that
+// verify the server (tls_audit.outbound_connections' rows, same visibility).
+// Gated like the other inputs: by the privilege on the view's function.
+Input<std::vector<OutboundLinkFacts>> gather_outbound_links() {
+    if (const auto why = denied("tls_audit.outbound_connection_rows()", "outbound_connection_rows"))
+        return Input<std::vector<OutboundLinkFacts>>::none(*why);
+    try {
+        std::vector<OutboundLinkFacts> links;
+        for (auto &row : pg::gather_outbound(true)) links.push_back(std::move(row.facts));
+        return Input<std::vector<OutboundLinkFacts>>::of(std::move(links));
+    } catch (const CoreError &e) {
+        return Input<std::vector<OutboundLinkFacts>>::none(e.error().message);
+    }
+}
+
 // Everything run_checks() looks at. Sets `interrupted` when a self-probe
 // stopped for a cancel: the facts are then incomplete and must not be used.
 AuditFacts gather(bool &interrupted) {
@@ -326,6 +342,7 @@ AuditFacts gather(bool &interrupted) {
     f.md5_roles = gather_md5_roles();
     f.sessions = gather_sessions();
     f.file_settings = gather_file_settings();
+    f.outbound = gather_outbound_links();
     pg::call([] { SPI_finish(); });
     return f;
 }

@@ -32,10 +32,10 @@ TEST(ChecksTest, SeverityNamesRoundTripAndOrder) {
 
 TEST(ChecksTest, CheckNamesAreStableAndUnique) {
     const auto &names = check_names();
-    EXPECT_EQ(names.size(), 28u);
+    EXPECT_EQ(names.size(), 31u);
     EXPECT_EQ(std::set<std::string>(names.begin(), names.end()).size(), names.size());
     EXPECT_EQ(names.front(), "ssl_enabled");
-    EXPECT_EQ(names.back(), "settings_not_applied");
+    EXPECT_EQ(names.back(), "outbound_root_cert");
 }
 
 TEST(ChecksTest, NotAvailableIsInfo) {
@@ -83,6 +83,7 @@ TEST(ChecksTest, EvaluateWithMissingInputs) {
     f.preflight = Input<std::vector<PreflightStage>>::none("function tls_audit.reload_preflight() does not exist");
     f.last_reload = Input<std::optional<LastReload>>::none("pg_tls_audit is not in shared_preload_libraries");
     f.auto_reload = Input<AutoReloadFacts>::none("pg_tls_audit is not in shared_preload_libraries");
+    f.outbound = Input<std::vector<OutboundLinkFacts>>::none("no outbound view");
     auto findings = evaluate(f);
     EXPECT_EQ(checks_in(findings), check_names());
     int info = 0;
@@ -93,8 +94,8 @@ TEST(ChecksTest, EvaluateWithMissingInputs) {
         }
     }
     // 7 server checks, server_tls_reload_would_fail, server_tls_reload_failed, server_tls_auto_reload,
-    // weak_ciphers, ca_file_expiry, 5 hba, md5, 2 session checks, settings_not_applied.
-    EXPECT_EQ(info, 21);
+    // weak_ciphers, ca_file_expiry, 5 hba, md5, 2 session checks, settings_not_applied, 3 outbound checks.
+    EXPECT_EQ(info, 24);
 }
 
 TEST(ChecksTest, EvaluateReportsReloadWouldFail) {

@@ -122,6 +122,7 @@ inline AuditFacts clean_facts() {
     f.md5_roles = Input<std::vector<std::string>>::of({});
     f.sessions = Input<std::vector<SessionFacts>>::of({});
     f.file_settings = Input<std::vector<FileSetting>>::of({});
+    f.outbound = Input<std::vector<OutboundLinkFacts>>::of({});
     std::vector<PreflightStage> stages;
     for (const auto &name : preflight_stage_names()) stages.push_back(PreflightStage{name, "", true, ""});
     f.preflight = Input<std::vector<PreflightStage>>::of(stages);
