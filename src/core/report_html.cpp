@@ -314,6 +314,12 @@ std::vector<BarRow> census_rows(const std::vector<CensusPeriod> &census, const s
     return rows;
 }
 
+// Sessions counted but not listed (the list is cut at max_sessions).
+std::int64_t not_listed(const Model &m) {
+    const auto listed = static_cast<std::int64_t>(std::min(m.sessions.size(), m.max_sessions));
+    return std::max(m.sessions_total, static_cast<std::int64_t>(m.sessions.size())) - listed;
+}
+
 std::string html_cell(std::string_view text) { return "<td>" + html_escape(text) + "</td>"; }
 
 }  // namespace
@@ -388,9 +394,8 @@ std::string render_html(const Model &m) {
                  "</tr>\n";
         }
         h += "</tbody></table>";
-        if (m.sessions.size() > m.max_sessions)
-            h += "<p class=\"muted\">" + num(static_cast<std::int64_t>(m.sessions.size() - m.max_sessions)) +
-                 " more sessions not listed.</p>";
+        if (const std::int64_t more = not_listed(m); more > 0)
+            h += "<p class=\"muted\">" + num(more) + " more sessions not listed.</p>";
     }
     h += "</section>\n";
 
@@ -501,8 +506,7 @@ std::string render_markdown(const Model &m) {
             md += "| " + e(s.user) + " | " + e(s.database) + " | " + e(s.application_name) + " | " + e(s.client_addr) +
                   " | " + e(s.protocol) + " | " + e(s.cipher) + " | " + e(s.client_subject) + " |\n";
         }
-        if (m.sessions.size() > m.max_sessions)
-            md += "\n" + num(static_cast<std::int64_t>(m.sessions.size() - m.max_sessions)) + " more sessions not listed.\n";
+        if (const std::int64_t more = not_listed(m); more > 0) md += "\n" + num(more) + " more sessions not listed.\n";
     }
     md += "\n## Connection census\n\n";
     if (m.census.empty()) {

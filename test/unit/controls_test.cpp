@@ -7,7 +7,7 @@
 #include <string>
 
 #include "controls.hpp"
-#include "rules.hpp"
+#include "checks.hpp"
 
 using namespace tls_audit;
 
