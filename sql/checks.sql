@@ -7,7 +7,7 @@
 
 -- Every check reports, in a stable order, at least one row.
 SELECT "check", count(*) >= 1 AS reports
-  FROM tls_audit.run_checks() WITH ORDINALITY AS c("check", severity, object, message, hint, n)
+  FROM tls_audit.run_checks() WITH ORDINALITY AS c("check", severity, object, message, hint, controls, n)
  GROUP BY "check" ORDER BY min(n);
 SELECT array_agg(DISTINCT "check" ORDER BY "check") = ARRAY[
     'ca_file_expiry', 'client_cert_expiry', 'crl_coverage', 'crl_expiry', 'hba_host_without_ssl', 'hba_hostnossl',

@@ -15,5 +15,5 @@ apt-get install -y -qq --no-install-recommends \
     libipc-run-perl perl openssl ca-certificates prometheus-postgres-exporter \
     prometheus-node-exporter python3-jsonschema \
     bison flex dpkg-dev \
-    jq testssl.sh clang-14 libclang-rt-14-dev valgrind clang-tidy cppcheck util-linux \
+    jq testssl.sh chromium clang-14 libclang-rt-14-dev valgrind clang-tidy cppcheck util-linux \
     >/dev/null

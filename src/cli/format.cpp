@@ -13,6 +13,7 @@ std::string format_report(const ReportInput &in) {
     case Format::Tap: return format_tap(in);
     case Format::Nagios: return format_nagios(in);
     case Format::Prometheus: return format_prometheus(in);
+    case Format::Html: return format_html(in);
     }
     return format_text(in);
 }

@@ -23,6 +23,8 @@ std::string format_tap(const ReportInput &in);     // TAP version 13, one test p
 std::string format_nagios(const ReportInput &in);  // plugin output: status line | perfdata
 // node_exporter textfile-collector format (doc/pg_tls_check.md lists the metrics).
 std::string format_prometheus(const ReportInput &in);
+// One self-contained HTML document (no script, CSP, inline CSS; format_html.cpp).
+std::string format_html(const ReportInput &in);
 std::string format_report(const ReportInput &in);  // by in.options.format
 
 // The direct TLS answer of a target (--direct-tls; format_direct.cpp).

@@ -30,7 +30,7 @@ bool parse_int(std::string_view text, long lo, long hi, int &out) {
 }
 
 bool parse_format(std::string_view s, Format &out) {
-    for (Format f : {Format::Text, Format::Json, Format::Tap, Format::Nagios, Format::Prometheus})
+    for (Format f : {Format::Text, Format::Json, Format::Tap, Format::Nagios, Format::Prometheus, Format::Html})
         if (s == format_name(f)) {
             out = f;
             return true;
@@ -54,6 +54,7 @@ const char *format_name(Format f) {
     case Format::Tap: return "tap";
     case Format::Nagios: return "nagios";
     case Format::Prometheus: return "prometheus";
+    case Format::Html: return "html";
     }
     return "text";
 }
@@ -187,7 +188,7 @@ Expected<Options> parse_args(const std::vector<std::string> &args) {
                 o.min_protocol = *p;
         } else if (name == "--format") {
             if (!parse_format(value, o.format))
-                err = usage_error("option --format needs text, json, tap, nagios or prometheus, got \"" + value + "\"");
+                err = usage_error("option --format needs text, json, tap, nagios, prometheus or html, got \"" + value + "\"");
         } else if (name == "--ca-file") o.ca_file = value;
         else if (name == "--sni") o.sni = value;
         else if (name == "--targets") o.targets_file = value;
@@ -250,7 +251,7 @@ Options:
                            "postgresql"), one more connection per target, and
                            report whether the server accepts it (information
                            only: it never changes the status)
-      --format FORMAT      text (default), json, tap, nagios or prometheus
+      --format FORMAT      text (default), json, tap, nagios, prometheus or html
                            (node_exporter textfile collector)
       --output FILE        write the report to FILE atomically (a temporary
                            file in the same directory, then rename) instead

@@ -12,7 +12,7 @@ namespace tls_audit::cli {
 
 inline constexpr const char *kToolVersion = "1.1";
 
-enum class Format { Text, Json, Tap, Nagios, Prometheus };
+enum class Format { Text, Json, Tap, Nagios, Prometheus, Html };
 
 struct HostPort {
     std::string host;  // without IPv6 brackets

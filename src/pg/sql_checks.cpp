@@ -28,6 +28,7 @@
 #include "server_files.hpp"
 #include "spi_query.hpp"
 #include "sql_outbound.hpp"
+#include "controls.hpp"
 
 #include "postgres.hpp"
 
@@ -347,7 +348,9 @@ AuditFacts gather(bool &interrupted) {
     return f;
 }
 
-enum FindingColumn { kFCheck, kFSeverity, kFObject, kFMessage, kFHint, kFindingColumns };
+// 1.1 adds controls; a 1.0 install (not updated yet) has the first five.
+enum FindingColumn { kFCheck, kFSeverity, kFObject, kFMessage, kFHint, kFControls, kFindingColumns };
+constexpr int kFindingColumns10 = kFControls;
 
 }  // namespace
 
@@ -358,7 +361,8 @@ extern "C" Datum tls_audit_run_checks(PG_FUNCTION_ARGS) {
         if (interrupted) return Datum(0);
         const std::vector<Finding> findings = evaluate(facts);
         ReturnSetInfo *rsinfo = pg::materialize(fcinfo);
-        pg::check_columns(rsinfo->setDesc->natts, kFindingColumns, "tls_audit.run_checks()");
+        const int columns = rsinfo->setDesc->natts;
+        pg::check_columns(columns, kFindingColumns, "tls_audit.run_checks()", kFindingColumns10);
         for (const Finding &finding : findings) {
             pg::Row row(rsinfo->setDesc);
             row.text(kFCheck, finding.check);
@@ -366,6 +370,7 @@ extern "C" Datum tls_audit_run_checks(PG_FUNCTION_ARGS) {
             row.text_or_null(kFObject, finding.object);
             row.text(kFMessage, finding.message);
             row.text_or_null(kFHint, finding.hint);
+            if (columns == kFindingColumns) row.text_array(kFControls, controls_for_check(finding.check));
             row.put(rsinfo);
         }
         return Datum(0);

@@ -10,7 +10,8 @@ CREATE FUNCTION tls_audit.run_checks(
     OUT severity text,
     OUT object text,
     OUT message text,
-    OUT hint text)
+    OUT hint text,
+    OUT controls text[])
 RETURNS SETOF record
 AS 'MODULE_PATHNAME', 'tls_audit_run_checks'
 -- VOLATILE: reads files, settings and live sessions. PARALLEL UNSAFE: it
@@ -18,7 +19,7 @@ AS 'MODULE_PATHNAME', 'tls_audit_run_checks'
 LANGUAGE C VOLATILE PARALLEL UNSAFE
 SET search_path = pg_catalog, pg_temp;
 COMMENT ON FUNCTION tls_audit.run_checks() IS
-  'Run every TLS check: one row per finding, and one ''ok'' row per check that found nothing (severity ok, info, warning or critical)';
+  'Run every TLS check: one row per finding, and one ''ok'' row per check that found nothing (severity ok, info, warning or critical), with the ids of the controls the check provides evidence for (tls_audit.controls)';
 -- Shows the server's configuration: monitoring roles only. Inputs the caller
 -- may not read (pg_hba_file_rules, pg_authid) are reported as ''info''.
 REVOKE EXECUTE ON FUNCTION tls_audit.run_checks() FROM PUBLIC;
@@ -32,9 +33,13 @@ CREATE TABLE tls_audit.check_history (
         CHECK (severity IN ('ok', 'info', 'warning', 'critical')),
     object text,
     message text NOT NULL,
-    hint text
+    hint text,
+    -- 1.1; NULL in rows recorded by 1.0.
+    controls text[]
 );
 CREATE INDEX check_history_run_at_idx ON tls_audit.check_history (run_at);
+COMMENT ON COLUMN tls_audit.check_history.controls IS
+  'Ids of the controls the check provides evidence for (tls_audit.controls), as run_checks() gave them; NULL in rows recorded by version 1.0';
 COMMENT ON TABLE tls_audit.check_history IS
   'Findings stored by tls_audit.record_checks(), one row per finding per run (run_at is the run''s transaction time); rows older than tls_audit.history_retention_days are deleted by each run';
 -- pg_dump keeps the rows (the table itself belongs to the extension).
@@ -57,7 +62,7 @@ DECLARE
     standby boolean := pg_catalog.pg_is_in_recovery();
     channel text;
 BEGIN
-    SELECT coalesce(pg_catalog.array_agg(ROW(run_time, c."check", c.severity, c.object, c.message, c.hint)::tls_audit.check_history), '{}')
+    SELECT coalesce(pg_catalog.array_agg(ROW(run_time, c."check", c.severity, c.object, c.message, c.hint, c.controls)::tls_audit.check_history), '{}')
       INTO findings
       FROM tls_audit.run_checks() AS c;
 

@@ -3,7 +3,7 @@
 -- sessions and census gain the alpn column (PostgreSQL 17+ ALPN); server_tls()
 -- gains tls13_ciphers and groups (PostgreSQL 18) and the last TLS reload
 -- (last_reload_at, last_reload_ok, last_reload_error); ca_certificates gains
--- crl_present. Result types cannot be
+-- crl_present; run_checks() gains controls. Result types cannot be
 -- changed in place, so these functions and the views over them (sessions,
 -- census, ca_certificates, metrics) are dropped and created again as in the 1.1 install
 -- script; grants and comments are set again below. (Grants an administrator
@@ -11,6 +11,7 @@
 -- ---------------------------------------------------------------------------
 
 DROP VIEW tls_audit.metrics;
+DROP FUNCTION tls_audit.run_checks();
 DROP VIEW tls_audit.sessions;
 DROP FUNCTION tls_audit.session_rows();
 DROP VIEW tls_audit.census;
@@ -228,6 +229,26 @@ COMMENT ON COLUMN tls_audit.census.connections IS 'Attempts counted with this ke
 COMMENT ON COLUMN tls_audit.census.first_seen IS 'First attempt with this key';
 COMMENT ON COLUMN tls_audit.census.last_seen IS 'Latest attempt with this key';
 GRANT SELECT ON tls_audit.census TO PUBLIC;
+
+CREATE FUNCTION tls_audit.run_checks(
+    OUT "check" text,
+    OUT severity text,
+    OUT object text,
+    OUT message text,
+    OUT hint text,
+    OUT controls text[])
+RETURNS SETOF record
+AS 'MODULE_PATHNAME', 'tls_audit_run_checks'
+-- VOLATILE: reads files, settings and live sessions. PARALLEL UNSAFE: it
+-- runs queries in subtransactions.
+LANGUAGE C VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp;
+COMMENT ON FUNCTION tls_audit.run_checks() IS
+  'Run every TLS check: one row per finding, and one ''ok'' row per check that found nothing (severity ok, info, warning or critical), with the ids of the controls the check provides evidence for (tls_audit.controls)';
+-- Shows the server's configuration: monitoring roles only. Inputs the caller
+-- may not read (pg_hba_file_rules, pg_authid) are reported as ''info''.
+REVOKE EXECUTE ON FUNCTION tls_audit.run_checks() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION tls_audit.run_checks() TO pg_monitor;
 
 CREATE VIEW tls_audit.metrics AS
     -- Sources read by more than one family: each is called once per query

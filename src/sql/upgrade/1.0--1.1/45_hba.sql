@@ -32,7 +32,7 @@ LANGUAGE C VOLATILE PARALLEL RESTRICTED
 SET search_path = pg_catalog, pg_temp;
 COMMENT ON FUNCTION tls_audit.hba_rule_rows() IS
   'The rows of tls_audit.hba_rules (use the view)';
-REVOKE ALL ON FUNCTION tls_audit.hba_rule_rows() FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION tls_audit.hba_rule_rows() FROM PUBLIC;
 
 CREATE VIEW tls_audit.hba_rules AS
     SELECT * FROM tls_audit.hba_rule_rows();
@@ -55,7 +55,6 @@ COMMENT ON COLUMN tls_audit.hba_rules.auth_strength IS 'none (trust), weak (pass
 COMMENT ON COLUMN tls_audit.hba_rules.shadowed_by IS 'Line number of the earlier line that matches every connection this line could match (the line never matches); NULL when none is proved';
 COMMENT ON COLUMN tls_audit.hba_rules.shadowed_by_file IS 'File of the shadowing line (PostgreSQL 16+)';
 COMMENT ON COLUMN tls_audit.hba_rules.error IS 'pg_hba_file_rules'' own error for the line';
-REVOKE ALL ON tls_audit.hba_rules FROM PUBLIC;
 
 CREATE FUNCTION tls_audit.can_connect(
     role text,
@@ -82,7 +81,7 @@ LANGUAGE C VOLATILE PARALLEL RESTRICTED
 SET search_path = pg_catalog, pg_temp;
 COMMENT ON FUNCTION tls_audit.can_connect(text, text, inet, text, boolean) IS
   'What the server would do with a connection attempt by role to database from address (NULL for a unix socket) over transport tls, tcp, gss or unix (replication: a physical replication connection): outcome allowed (the line''s method decides), rejected, no matching line (refused) or depends on DNS (a host-name line, not resolved here), with the first matching line and what it demands';
-REVOKE ALL ON FUNCTION tls_audit.can_connect(text, text, inet, text, boolean) FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION tls_audit.can_connect(text, text, inet, text, boolean) FROM PUBLIC;
 
 CREATE FUNCTION tls_audit.plaintext_paths(
     OUT rule_number integer,
@@ -103,4 +102,4 @@ LANGUAGE C VOLATILE PARALLEL RESTRICTED
 SET search_path = pg_catalog, pg_temp;
 COMMENT ON FUNCTION tls_audit.plaintext_paths() IS
   'Every pg_hba.conf line that admits TCP connections without encryption (transport tcp) or encrypted ones with a method weaker than scram (transport tls or gss), in first-match order, unless an earlier line takes all of them; earlier_lines lists earlier lines that take part of them first';
-REVOKE ALL ON FUNCTION tls_audit.plaintext_paths() FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION tls_audit.plaintext_paths() FROM PUBLIC;

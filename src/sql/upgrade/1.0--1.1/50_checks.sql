@@ -1,3 +1,10 @@
+-- 1.1: each finding carries the ids of the controls its check provides
+-- evidence for (run_checks().controls, changed with the result types in
+-- 05_result_types.sql); history keeps them. Rows recorded by 1.0 keep NULL.
+ALTER TABLE tls_audit.check_history ADD COLUMN controls text[];
+COMMENT ON COLUMN tls_audit.check_history.controls IS
+  'Ids of the controls the check provides evidence for (tls_audit.controls), as run_checks() gave them; NULL in rows recorded by version 1.0';
+
 -- 1.1: record_checks() sends its NOTIFY only when tls_audit.notify_channel
 -- names a channel (none by default), with the payload tls_audit.notify_payload
 -- chooses (a NOTIFY reaches every role that can connect and LISTEN).
@@ -17,7 +24,7 @@ DECLARE
     standby boolean := pg_catalog.pg_is_in_recovery();
     channel text;
 BEGIN
-    SELECT coalesce(pg_catalog.array_agg(ROW(run_time, c."check", c.severity, c.object, c.message, c.hint)::tls_audit.check_history), '{}')
+    SELECT coalesce(pg_catalog.array_agg(ROW(run_time, c."check", c.severity, c.object, c.message, c.hint, c.controls)::tls_audit.check_history), '{}')
       INTO findings
       FROM tls_audit.run_checks() AS c;
 
