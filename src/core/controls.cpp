@@ -33,7 +33,7 @@ const std::vector<Control> &controls() {
     static const std::vector<Control> list = {
         {"CIS", "CIS-PG-16", "6.8", "Ensure TLS is enabled and configured correctly",
          {"ssl_enabled", "server_cert_expiry", "server_cert_self_signed", "server_cert_chain", "hba_hostnossl",
-          "hba_host_without_ssl"}},
+          "hba_host_without_ssl", "hba_plaintext_reachable"}},
         {"CIS", "CIS-PG-17", "6.9", "Ensure that TLSv1.3, or later, is configured",
          {"min_protocol", "sessions_below_floor"}},
         {"DISA-STIG", "STIG-CD-PG16", "V-261891",
@@ -41,7 +41,8 @@ const std::vector<Control> &controls() {
          {"password_encryption", "md5_passwords"}},
         {"DISA-STIG", "STIG-CD-PG16", "V-261892",
          "If passwords are used for authentication, transmit only encrypted representations of passwords",
-         {"ssl_enabled", "hba_hostnossl", "hba_host_without_ssl", "hba_weak_auth"}},
+         {"ssl_enabled", "hba_hostnossl", "hba_host_without_ssl", "hba_weak_auth", "hba_plaintext_reachable",
+          "outbound_sslmode", "outbound_password_in_conninfo"}},
         {"DISA-STIG", "STIG-CD-PG16", "V-261894", "Enforce authorized access to all PKI private keys",
          {"server_key_permissions"}},
         {"PCI-DSS", "PCI-DSS-4.0", "4.2.1",
@@ -51,7 +52,8 @@ const std::vector<Control> &controls() {
          {"ssl_enabled", "min_protocol", "weak_ciphers", "server_cert_expiry", "server_cert_key_strength",
           "server_cert_signature", "server_cert_self_signed", "server_cert_chain", "server_cert_reload_pending",
           "ca_file_expiry", "crl_expiry", "crl_coverage", "hba_hostnossl", "hba_host_without_ssl",
-          "sessions_below_floor", "client_cert_expiry"}},
+          "sessions_below_floor", "client_cert_expiry", "hba_plaintext_reachable", "server_tls_reload_would_fail",
+          "server_tls_reload_failed", "outbound_sslmode", "outbound_root_cert"}},
         {"NIST-SP-800-52", "NIST-800-52r2", "3.1", "Protocol version support (TLS 1.2 required, TLS 1.3 support, no "
                                                    "TLS 1.0/1.1 or SSL)",
          {"min_protocol", "max_protocol", "sessions_below_floor"}},
