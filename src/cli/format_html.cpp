@@ -4,6 +4,10 @@
 // Shares the report's escaper, CSP head and style sheet (core report_html).
 #include <string>
 
+#include <algorithm>
+#include <utility>
+#include <vector>
+
 #include "format.hpp"
 #include "report_html.hpp"
 
@@ -35,7 +39,7 @@ std::string format_html(const ReportInput &in) {
              "</b></div>";
     h += "</div></section>\n<section id=\"targets\"><h2>Targets</h2><table><thead><tr><th>target</th><th>status</th>"
          "<th>versions accepted</th><th>negotiated</th><th>certificate</th><th>expires</th>"
-         "<th>profile deviations</th><th>findings</th></tr></thead><tbody>\n";
+         "<th>profile deviations</th><th>plaintext</th><th>CA bundles</th><th>findings</th></tr></thead><tbody>\n";
     for (const auto &r : in.results) {
         h += "<tr>" + cell("<code>" + html_escape(target_label(r.target)) + "</code>") + cell(status_badge(r.status));
         std::string versions, negotiated, cert, expires;
@@ -65,14 +69,60 @@ std::string format_html(const ReportInput &in) {
             for (const auto &d : r.profile->deviations)
                 deviations += "<br>" + html_escape(d.category + " " + d.subject + (d.required ? "" : " (recommended)"));
         }
+        // Plaintext acceptance and trust-store readiness (--plaintext,
+        // --require-tls, --ca-file): per target, per bundle, as in JSON.
+        std::string plaintext;
+        const Readiness &rd = r.readiness;
+        if (rd.plaintext)
+            plaintext = html_escape(std::string(plaintext_verdict_name(rd.plaintext->verdict)) + " (user " +
+                                    rd.plaintext->user + ")" +
+                                    (rd.plaintext->message.empty() ? "" : ": " + rd.plaintext->message));
+        else if (rd.plaintext_error)
+            plaintext = html_escape("not probed: " + rd.plaintext_error->message);
+        std::string bundles;
+        for (const auto &b : rd.bundles) {
+            const auto &t = b.report;
+            bundles += (bundles.empty() ? "" : "<br>") + html_escape(t.bundle) + (b.required ? "" : " (optional)") +
+                       ": " +
+                       (t.verified ? "verified, anchor " + html_escape(t.anchor_subject) + " (path " +
+                                         std::to_string(t.path_length) + ")"
+                                   : "<b>fails</b>: " + html_escape(t.error));
+        }
         std::string findings;
         for (const auto &f : r.findings)
             findings += (findings.empty() ? "" : "<br>") + html_escape(std::string(status_name(f.severity)) + ": " +
                                                                    f.message);
-        h += cell(versions) + cell(negotiated) + cell(cert) + cell(expires) + cell(deviations) + cell(findings) +
-             "</tr>\n";
+        h += cell(versions) + cell(negotiated) + cell(cert) + cell(expires) + cell(deviations) + cell(plaintext) +
+             cell(bundles) + cell(findings) + "</tr>\n";
     }
-    h += "</tbody></table></section>\n</main>\n</body>\n</html>\n";
+    h += "</tbody></table></section>\n";
+    // The fleet's trust summary: which roots the fleet anchors to, and per
+    // bundle the targets it fails (a replica on a newer root is one line).
+    std::vector<std::pair<std::string, std::vector<std::string>>> fails;  // bundle -> targets, in first-seen order
+    std::vector<std::pair<std::string, std::string>> anchors;             // subject, sha256
+    for (const auto &r : in.results)
+        for (const auto &b : r.readiness.bundles) {
+            auto it = std::find_if(fails.begin(), fails.end(), [&](const auto &f) { return f.first == b.report.bundle; });
+            if (it == fails.end()) it = fails.insert(fails.end(), {b.report.bundle, {}});
+            if (!b.report.verified) it->second.push_back(target_label(r.target));
+            if (b.report.verified &&
+                std::none_of(anchors.begin(), anchors.end(), [&](const auto &a) { return a.second == b.report.anchor_sha256; }))
+                anchors.emplace_back(b.report.anchor_subject, b.report.anchor_sha256);
+        }
+    if (!fails.empty()) {
+        h += "<section id=\"trust\"><h2>Trust stores</h2><p>Roots the fleet anchors to:</p><ul>";
+        for (const auto &[subject, sha] : anchors)
+            h += "<li>" + html_escape(subject) + " <code>" + html_escape(sha) + "</code></li>";
+        h += "</ul><table><thead><tr><th>CA bundle</th><th>fails for</th></tr></thead><tbody>";
+        for (const auto &[bundle, targets] : fails) {
+            std::string list;
+            for (const auto &t : targets) list += (list.empty() ? "" : ", ") + html_escape(t);
+            h += "<tr>" + cell("<code>" + html_escape(bundle) + "</code>") +
+                 cell(targets.empty() ? std::string("every target verifies") : list) + "</tr>";
+        }
+        h += "</tbody></table></section>\n";
+    }
+    h += "</main>\n</body>\n</html>\n";
     return h;
 }
 

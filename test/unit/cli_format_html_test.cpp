@@ -59,3 +59,46 @@ TEST(CliFormatHtml, RowPerTargetEscaped) {
 TEST(CliFormatHtml, ParsedAsFormat) {
     EXPECT_STREQ(format_name(Format::Html), "html");
 }
+
+// Plaintext acceptance and trust-store readiness appear per target and per
+// bundle, and the fleet summary names the bundle that fails which target.
+TEST(CliFormatHtml, PlaintextAndTrustBundles) {
+    auto target = [](const char *host, bool old_root_ok) {
+        TargetResult r;
+        r.target = {host, 5432};
+        r.status = old_root_ok ? Status::Ok : Status::Critical;
+        r.readiness.plaintext_probed = true;
+        PlaintextReport pt;
+        pt.verdict = PlaintextVerdict::Refused;
+        pt.user = "alice";
+        pt.message = "no pg_hba.conf entry <x>";
+        r.readiness.plaintext = pt;
+        BundleCheck old_root;
+        old_root.report.bundle = "old-root.pem";
+        old_root.report.verified = old_root_ok;
+        old_root.report.anchor_subject = old_root_ok ? "CN=Old Root" : "";
+        old_root.report.anchor_sha256 = old_root_ok ? "aa11" : "";
+        old_root.report.path_length = old_root_ok ? 3 : 0;
+        old_root.report.error = old_root_ok ? "" : "unable to get local issuer certificate";
+        BundleCheck new_root;
+        new_root.report.bundle = "new-root.pem";
+        new_root.report.verified = true;
+        new_root.report.anchor_subject = "CN=New Root";
+        new_root.report.anchor_sha256 = "bb22";
+        new_root.report.path_length = 3;
+        r.readiness.bundles = {old_root, new_root};
+        r.readiness.bundles_checked = true;
+        return r;
+    };
+    Options o;
+    o.format = Format::Html;
+    const std::vector<TargetResult> rs = {target("primary", true), target("replica", false)};
+    const std::string h = format_report({rs, o, kNow});
+    EXPECT_NE(h.find("refused (user alice): no pg_hba.conf entry &lt;x&gt;"), std::string::npos);
+    EXPECT_NE(h.find("old-root.pem: verified, anchor CN=Old Root (path 3)"), std::string::npos);
+    EXPECT_NE(h.find("old-root.pem: <b>fails</b>: unable to get local issuer certificate"), std::string::npos);
+    EXPECT_NE(h.find("<section id=\"trust\">"), std::string::npos);
+    EXPECT_NE(h.find("<td><code>old-root.pem</code></td><td>replica:5432</td>"), std::string::npos) << h;
+    EXPECT_NE(h.find("<td><code>new-root.pem</code></td><td>every target verifies</td>"), std::string::npos);
+    EXPECT_NE(h.find("CN=New Root <code>bb22</code>"), std::string::npos);
+}
