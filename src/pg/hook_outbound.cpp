@@ -17,6 +17,7 @@
 #include <cstring>
 
 #include "hook_outbound.hpp"
+#include "guard.hpp"
 #include "module.hpp"
 
 #include "postgres.hpp"
@@ -142,8 +143,21 @@ void init_outbound() {
     hooks.startup_shmem = startup_shmem;
     register_hooks(hooks);
     // Load libpqwalreceiver now, in the postmaster, and wrap its connect.
-    load_file("libpqwalreceiver", false);
-    if (WalReceiverFunctions == nullptr) return;
+    // Fail-open: a server whose libpqwalreceiver cannot be loaded still
+    // starts (the load error is logged; live_tls then shows no protocol).
+    MemoryContext context = CurrentMemoryContext;
+    volatile bool loaded = true;
+    PG_TRY();
+    {
+        load_file("libpqwalreceiver", false);
+    }
+    PG_CATCH();
+    {
+        loaded = false;
+        log_caught_error(context, "live TLS of outbound links not available");
+    }
+    PG_END_TRY();
+    if (!loaded || WalReceiverFunctions == nullptr) return;
     original = WalReceiverFunctions;
     wrapped = *original;
     wrapped.walrcv_connect = &ConnectWrapper<walrcv_connect_fn>::call;
