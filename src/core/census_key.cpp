@@ -155,7 +155,11 @@ TLS_AUDIT_HOT void make_census_key(CensusKey &key, const CensusKeyFields &f) noe
     copy_census_field(key.usename, sizeof key.usename, f.usename);
     copy_census_field(key.datname, sizeof key.datname, f.datname);
     copy_census_field(key.client_addr, sizeof key.client_addr, f.client_addr);
-    copy_census_field(key.application_name, sizeof key.application_name, f.application_name);
+    // The client chooses its application_name freely before authenticating:
+    // keys of unauthenticated attempts carry none, so that failed logins
+    // with ever new names cannot multiply census entries.
+    if (census_outcome_authenticated(f.outcome))
+        copy_census_field(key.application_name, sizeof key.application_name, f.application_name);
     copy_census_field(key.transport, sizeof key.transport, f.transport);
     copy_census_field(key.protocol, sizeof key.protocol, f.protocol);
     copy_census_field(key.cipher, sizeof key.cipher, f.cipher);

@@ -29,6 +29,22 @@ enum class Outcome : std::uint8_t {
 };
 
 const char *outcome_name(Outcome o);
+
+// True only for Outcome::Authenticated. Every other outcome (auth_failed,
+// tls_rejected and any later one) is an unauthenticated attempt: its key
+// carries no application_name (make_census_key() drops it, the client
+// chooses it freely) and the census gives such entries only a bounded share
+// and never lets them evict authenticated ones.
+constexpr bool census_outcome_authenticated(Outcome o) noexcept { return o == Outcome::Authenticated; }
+constexpr bool census_outcome_authenticated(std::uint8_t raw) noexcept {
+    return raw == static_cast<std::uint8_t>(Outcome::Authenticated);
+}
+
+// The most unauthenticated entries a census of `max_entries` keeps:
+// max(1, max_entries / 4).
+constexpr long census_unauthenticated_share(long max_entries) noexcept {
+    return max_entries / 4 > 1 ? max_entries / 4 : 1;
+}
 std::optional<Outcome> parse_outcome(std::string_view name);
 bool valid_outcome(std::uint8_t raw);
 
@@ -87,7 +103,8 @@ struct CensusKeyFields {
 };
 
 // Fill `key` (every byte written) from `fields`. Never allocates or throws,
-// so the connection hooks can call it.
+// so the connection hooks can call it. Unauthenticated keys (outcome other
+// than Authenticated) carry no application_name.
 void make_census_key(CensusKey &key, const CensusKeyFields &fields) noexcept;
 
 // Copy `value` into a zero-padded field of `capacity` bytes, truncating at a

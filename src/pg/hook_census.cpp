@@ -64,7 +64,15 @@ struct PendingRejection {
 struct Shared {
     LWLock *lock;
     // Changed under the exclusive lock (or by the postmaster alone).
-    int64 evicted;
+    int64 evicted;  // every entry removed to make room (or lost for lack of memory)
+    // Issue #22: who was evicted, and unauthenticated attempts turned away.
+    // Not in the census file: they restart at zero with the server.
+    int64 evicted_authenticated;
+    int64 evicted_unauthenticated;
+    int64 dropped_unauthenticated;
+    TimestampTz first_authenticated_eviction;  // 0: none since the reset
+    TimestampTz last_authenticated_eviction;
+    long unauthenticated_entries;  // entries in the table whose outcome is not authenticated
     TimestampTz since_reset;
     bool file_loaded;
     int64 loaded_entries;
@@ -105,37 +113,80 @@ TLS_AUDIT_HOT void client_address(const Port *port, char *out, std::size_t size)
 // ---------------------------------------------------------------------------
 
 struct Victim {
+    bool authenticated;
     TimestampTz last_seen;
     Entry *entry;
 };
 
-// Remove the least recently seen kEvictPercent of the entries (at least one).
-// Exclusive lock held.
-void evict_locked() {
+// Remove the least recently seen kEvictPercent of census_max entries (at
+// least one), unauthenticated entries first: they are ordered before every
+// authenticated one. With `unauthenticated_only`, only unauthenticated
+// entries are candidates. Returns the number removed. Exclusive lock held.
+long evict_locked(bool unauthenticated_only) {
     const long n = hash_get_num_entries(table);
-    if (n <= 0) return;
+    if (n <= 0) return 0;
     auto *victims = static_cast<Victim *>(palloc(sizeof(Victim) * n));
     long count = 0;
     HASH_SEQ_STATUS seq;
     hash_seq_init(&seq, table);
     Entry *e;
     while ((e = static_cast<Entry *>(hash_seq_search(&seq))) != nullptr) {
-        if (count < n) victims[count++] = Victim{e->last_seen, e};
+        const bool auth = census_outcome_authenticated(e->key.outcome);
+        if (count < n && !(unauthenticated_only && auth)) victims[count++] = Victim{auth, e->last_seen, e};
+    }
+    if (count == 0) {
+        pfree(victims);
+        return 0;
     }
     const long drop = std::min<long>(count, std::max<long>(1, static_cast<long>(census_max) * kEvictPercent / 100));
-    std::nth_element(victims, victims + (drop - 1), victims + count,
-                     [](const Victim &a, const Victim &b) { return a.last_seen < b.last_seen; });
-    for (long i = 0; i < drop; ++i) hash_search(table, &victims[i].entry->key, HASH_REMOVE, nullptr);
+    std::nth_element(victims, victims + (drop - 1), victims + count, [](const Victim &a, const Victim &b) {
+        if (a.authenticated != b.authenticated) return !a.authenticated;
+        return a.last_seen < b.last_seen;
+    });
+    const TimestampTz now = GetCurrentTimestamp();
+    for (long i = 0; i < drop; ++i) {
+        if (victims[i].authenticated) {
+            shared->evicted_authenticated++;
+            if (shared->first_authenticated_eviction == 0) shared->first_authenticated_eviction = now;
+            shared->last_authenticated_eviction = now;
+        } else {
+            shared->evicted_unauthenticated++;
+            shared->unauthenticated_entries--;
+        }
+        hash_search(table, &victims[i].entry->key, HASH_REMOVE, nullptr);
+    }
     shared->evicted += drop;
     pfree(victims);
+    return drop;
 }
 
 // Add `count` connections seen between `first` and `last` to `key`'s entry,
-// creating it (evicting when full). Exclusive lock held.
+// creating it when there is room. Exclusive lock held.
+//
+// Unauthenticated attempts (every outcome but authenticated: the client
+// needs no password to cause them) must not push out the clients the census
+// is for: they hold at most census_unauthenticated_share(census_max)
+// entries and, to make room, evict only each other (least recently seen
+// first); when the table is full of authenticated entries a new
+// unauthenticated key is dropped (counted in dropped_unauthenticated). An
+// authenticated newcomer in a full table evicts the unauthenticated entries
+// first, then the least recently seen authenticated ones.
 void add_locked(const CensusKey &key, int64 count, TimestampTz first, TimestampTz last) {
     auto *e = static_cast<Entry *>(hash_search(table, &key, HASH_FIND, nullptr));
     if (e == nullptr) {
-        if (hash_get_num_entries(table) >= census_max) evict_locked();
+        const bool auth = census_outcome_authenticated(key.outcome);
+        if (auth) {
+            if (hash_get_num_entries(table) >= census_max) evict_locked(false);
+        } else {
+            if (shared->unauthenticated_entries >= census_unauthenticated_share(census_max) ||
+                hash_get_num_entries(table) >= census_max)
+                evict_locked(true);
+            if (hash_get_num_entries(table) >= census_max ||
+                shared->unauthenticated_entries >= census_unauthenticated_share(census_max)) {
+                shared->dropped_unauthenticated++;
+                return;
+            }
+        }
         bool found = false;
         e = static_cast<Entry *>(hash_search(table, &key, HASH_ENTER_NULL, &found));
         if (e == nullptr) {  // out of shared memory: the event is lost, say so in evicted
@@ -147,6 +198,7 @@ void add_locked(const CensusKey &key, int64 count, TimestampTz first, TimestampT
             e->connections = 0;
             e->first_seen = first;
             e->last_seen = last;
+            if (!auth) shared->unauthenticated_entries++;
         }
     }
     SpinLockAcquire(&e->mutex);
@@ -573,6 +625,11 @@ Info info() {
         i.entries = hash_get_num_entries(table);
         i.max_entries = census_max;
         i.evicted = shared->evicted;
+        i.evicted_authenticated = shared->evicted_authenticated;
+        i.evicted_unauthenticated = shared->evicted_unauthenticated;
+        i.dropped_unauthenticated = shared->dropped_unauthenticated;
+        i.first_authenticated_eviction = shared->first_authenticated_eviction;
+        i.last_authenticated_eviction = shared->last_authenticated_eviction;
         i.since_reset = shared->since_reset;
         i.file_loaded = shared->file_loaded;
         i.loaded_entries = shared->loaded_entries;
@@ -601,6 +658,12 @@ void reset() {
         shared->rejections_dropped = 0;
         SpinLockRelease(&shared->ring_mutex);
         shared->evicted = 0;
+        shared->evicted_authenticated = 0;
+        shared->evicted_unauthenticated = 0;
+        shared->dropped_unauthenticated = 0;
+        shared->first_authenticated_eviction = 0;
+        shared->last_authenticated_eviction = 0;
+        shared->unauthenticated_entries = 0;
         shared->since_reset = GetCurrentTimestamp();
         LWLockRelease(shared->lock);
         if (unlink(census::kCensusFile) != 0 && errno != ENOENT)
@@ -617,7 +680,8 @@ void init_census() {
     if (!loaded_at_startup()) return;
     DefineCustomIntVariable("tls_audit.census_max",
                             "Maximum number of distinct connection keys kept by the connection census.",
-                            "When full, the least recently seen entries are evicted (5% at a time).",
+                            "When full, the least recently seen entries are evicted (5% at a time), "
+                            "unauthenticated attempts first; those hold at most a quarter of the entries.",
                             &census_max, 5000, 10, 1000000, PGC_POSTMASTER, 0, nullptr, nullptr, nullptr);
     AreaHooks hooks;
     hooks.area = "census";

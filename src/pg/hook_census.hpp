@@ -18,6 +18,11 @@ struct Info {
     std::int64_t entries = 0;
     int max_entries = 0;
     std::int64_t evicted = 0;
+    std::int64_t evicted_authenticated = 0;    // authenticated entries evicted since the reset (or start)
+    std::int64_t evicted_unauthenticated = 0;  // unauthenticated entries evicted likewise
+    std::int64_t dropped_unauthenticated = 0;  // new unauthenticated keys not recorded: no room for them
+    std::int64_t first_authenticated_eviction = 0;  // TimestampTz; 0 when none
+    std::int64_t last_authenticated_eviction = 0;   // TimestampTz; 0 when none
     std::int64_t rejections_dropped = 0;  // tls_rejected events lost because the pending ring was full
     std::int64_t since_reset = 0;         // TimestampTz
     bool file_loaded = false;

@@ -114,6 +114,9 @@ enum InfoColumn {
     kInfoFileLoaded,
     kInfoLoadedEntries,
     kInfoFileStatus,
+    kInfoEvictedAuthenticated,  // 1.1; the 1.0 definition ends before it
+    kInfoEvictedUnauthenticated,
+    kInfoDroppedUnauthenticated,
     kInfoColumns
 };
 
@@ -136,6 +139,8 @@ enum SummaryColumn {
     kSShare,
     kSClientsNotReady,
     kSRejected,
+    kSComplete,  // 1.1; the 1.0 definition ends before it
+    kSEvictedSince,
     kSummaryColumns
 };
 
@@ -178,7 +183,8 @@ extern "C" Datum tls_audit_census_info(PG_FUNCTION_ARGS) {
     return pg::guarded([&]() -> Datum {
         pg::census::require();
         pg::Row row(pg::result_descriptor(fcinfo));
-        pg::check_columns(row.columns(), kInfoColumns, "tls_audit.census_info()");
+        // The 1.0 definition (before ALTER EXTENSION UPDATE) lacks the 1.1 columns.
+        pg::check_columns(row.columns(), kInfoColumns, "tls_audit.census_info()", kInfoEvictedAuthenticated);
         const pg::census::Info i = pg::census::info();
         row.int8(kInfoEntries, i.entries);
         row.int4(kInfoMaxEntries, i.max_entries);
@@ -188,6 +194,11 @@ extern "C" Datum tls_audit_census_info(PG_FUNCTION_ARGS) {
         row.boolean(kInfoFileLoaded, i.file_loaded);
         row.int8(kInfoLoadedEntries, i.loaded_entries);
         row.text_or_null(kInfoFileStatus, i.file_status);
+        if (row.columns() > kInfoEvictedAuthenticated) {
+            row.int8(kInfoEvictedAuthenticated, i.evicted_authenticated);
+            row.int8(kInfoEvictedUnauthenticated, i.evicted_unauthenticated);
+            row.int8(kInfoDroppedUnauthenticated, i.dropped_unauthenticated);
+        }
         return row.as_composite();
     });
 }
@@ -232,7 +243,7 @@ extern "C" Datum tls_audit_floor_readiness_summary(PG_FUNCTION_ARGS) {
         const Protocol floor = target_arg(fcinfo);
         const auto cutoff = since_arg(fcinfo);
         pg::Row row(pg::result_descriptor(fcinfo));
-        pg::check_columns(row.columns(), kSummaryColumns, "tls_audit.floor_readiness_summary()");
+        pg::check_columns(row.columns(), kSummaryColumns, "tls_audit.floor_readiness_summary()", kSComplete);
         const pg::Visibility v;
         const auto snap = pg::census::snapshot();
 
@@ -246,6 +257,19 @@ extern "C" Datum tls_audit_floor_readiness_summary(PG_FUNCTION_ARGS) {
             row.null(kSShare);
         row.int8(kSClientsNotReady, sum.clients_not_ready);
         row.int8(kSRejected, sum.rejected);
+        if (row.columns() > kSComplete) {
+            // Complete unless an authenticated entry was evicted since the
+            // reset (or, with since, within that window): evicted clients
+            // are missing from the answer.
+            const pg::census::Info i = pg::census::info();
+            const bool evicted = i.last_authenticated_eviction != 0 &&
+                                 (!cutoff || i.last_authenticated_eviction >= *cutoff);
+            row.boolean(kSComplete, !evicted);
+            if (i.first_authenticated_eviction != 0)
+                timestamptz(row, kSEvictedSince, i.first_authenticated_eviction);
+            else
+                row.null(kSEvictedSince);
+        }
         return row.as_composite();
     });
 }

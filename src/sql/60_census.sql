@@ -55,13 +55,16 @@ CREATE FUNCTION tls_audit.census_info(
     OUT since_reset timestamptz,
     OUT file_loaded boolean,
     OUT loaded_entries bigint,
-    OUT file_status text)
+    OUT file_status text,
+    OUT evicted_authenticated bigint,
+    OUT evicted_unauthenticated bigint,
+    OUT dropped_unauthenticated bigint)
 RETURNS record
 AS 'MODULE_PATHNAME', 'tls_audit_census_info'
 LANGUAGE C VOLATILE PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp;
 COMMENT ON FUNCTION tls_audit.census_info() IS
-  'State of the connection census: entries, tls_audit.census_max, evictions and dropped rejections since the last reset, and what happened to the census file at server start';
+  'State of the connection census: entries, tls_audit.census_max, evictions and dropped rejections since the last reset, what happened to the census file at server start, and evictions split into authenticated and unauthenticated entries plus unauthenticated attempts not recorded for lack of room (these three since the reset or the server start)';
 
 CREATE FUNCTION tls_audit.census_reset()
 RETURNS void
@@ -99,10 +102,12 @@ CREATE FUNCTION tls_audit.floor_readiness_summary(
     OUT connections_ready bigint,
     OUT ready_share double precision,
     OUT clients_not_ready bigint,
-    OUT connections_rejected bigint)
+    OUT connections_rejected bigint,
+    OUT complete boolean,
+    OUT evicted_since timestamptz)
 RETURNS record
 AS 'MODULE_PATHNAME', 'tls_audit_floor_readiness_summary'
 LANGUAGE C VOLATILE PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp;
 COMMENT ON FUNCTION tls_audit.floor_readiness_summary(text, interval) IS
-  'One row: authenticated connections in the census, how many would still be accepted at floor target, their share, the number of distinct clients that would not, and handshakes already rejected';
+  'One row: authenticated connections in the census, how many would still be accepted at floor target, their share, the number of distinct clients that would not, handshakes already rejected, whether the census is complete (false when an authenticated entry was evicted since the reset, or within since) and the first authenticated eviction since the reset';

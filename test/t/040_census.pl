@@ -99,10 +99,10 @@ isnt($rc, 0, 'wrong password is refused');
 like($stderr, qr/password authentication failed/, 'refused for the password');
 tls_query($node, 'SELECT 1', user => 'wrongpw_user', extra => 'password=right-pw', application_name => 'wrongpw');
 is($node->safe_psql('postgres',
-		"SELECT string_agg(concat_ws('|', outcome, usename, transport, protocol IS NOT NULL, connections), ',' ORDER BY outcome COLLATE \"C\")
-		   FROM tls_audit.census WHERE application_name = 'wrongpw'"),
-	'auth_failed|wrongpw_user|tls|t|1,authenticated|wrongpw_user|tls|t|1',
-	'wrong password counted as auth_failed, the right one as authenticated');
+		"SELECT string_agg(concat_ws('|', outcome, usename, coalesce(application_name, '-'), transport, protocol IS NOT NULL, connections), ',' ORDER BY outcome COLLATE \"C\")
+		   FROM tls_audit.census WHERE usename = 'wrongpw_user'"),
+	'auth_failed|wrongpw_user|-|tls|t|1,authenticated|wrongpw_user|wrongpw|tls|t|1',
+	'wrong password counted as auth_failed (without the client-chosen application_name), the right one as authenticated');
 is($node->safe_psql('postgres',
 		"SELECT count(*) FROM tls_audit.floor_readiness('TLSv1.3') WHERE application_name = 'wrongpw'"),
 	'0', 'auth_failed entries are not floor readiness rows');

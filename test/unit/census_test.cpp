@@ -265,3 +265,32 @@ TEST(CensusKeyTest, LongSubjectIsCutOnACharacterWithAMarker) {
     EXPECT_TRUE(census_key_canonical(key));
     EXPECT_STREQ(key.client_subject, field);
 }
+
+// Issue #22: a client chooses its application_name before authenticating,
+// so unauthenticated keys carry none and failed logins with ever new names
+// collapse into one entry per (user, database, address, ...).
+TEST(CensusKeyTest, UnauthenticatedKeysCarryNoApplicationName) {
+    const CensusKey ok = key_of("app1");
+    EXPECT_STREQ(ok.application_name, "app1");
+    const CensusKey ok2 = key_of("app2");
+    EXPECT_NE(std::memcmp(&ok, &ok2, sizeof ok), 0);
+
+    for (Outcome o : {Outcome::AuthFailed, Outcome::TlsRejected, static_cast<Outcome>(4)}) {
+        const CensusKey a = key_of("app1", "tls", "TLSv1.3", o);
+        const CensusKey b = key_of("app2", "tls", "TLSv1.3", o);
+        EXPECT_STREQ(a.application_name, "") << static_cast<int>(o);
+        EXPECT_EQ(std::memcmp(&a, &b, sizeof a), 0) << static_cast<int>(o);
+    }
+    EXPECT_TRUE(census_key_canonical(key_of("app1", "tls", "TLSv1.3", Outcome::AuthFailed)));
+}
+
+TEST(CensusKeyTest, UnauthenticatedShare) {
+    EXPECT_TRUE(census_outcome_authenticated(Outcome::Authenticated));
+    EXPECT_FALSE(census_outcome_authenticated(Outcome::AuthFailed));
+    EXPECT_FALSE(census_outcome_authenticated(Outcome::TlsRejected));
+    EXPECT_FALSE(census_outcome_authenticated(std::uint8_t{4}));
+    EXPECT_EQ(census_unauthenticated_share(10), 2);
+    EXPECT_EQ(census_unauthenticated_share(5000), 1250);
+    EXPECT_EQ(census_unauthenticated_share(3), 1);
+    EXPECT_EQ(census_unauthenticated_share(1), 1);
+}

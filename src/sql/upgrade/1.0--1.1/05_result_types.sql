@@ -3,7 +3,9 @@
 -- sessions and census gain the alpn column (PostgreSQL 17+ ALPN); server_tls()
 -- gains tls13_ciphers and groups (PostgreSQL 18) and the last TLS reload
 -- (last_reload_at, last_reload_ok, last_reload_error); ca_certificates gains
--- crl_present; run_checks() gains controls. Result types cannot be
+-- crl_present; run_checks() gains controls; census_info() gains
+-- evicted_authenticated, evicted_unauthenticated and dropped_unauthenticated
+-- and floor_readiness_summary() gains complete and evicted_since (#22). Result types cannot be
 -- changed in place, so these functions and the views over them (sessions,
 -- census, ca_certificates, metrics) are dropped and created again as in the 1.1 install
 -- script; grants and comments are set again below. (Grants an administrator
@@ -16,6 +18,8 @@ DROP VIEW tls_audit.sessions;
 DROP FUNCTION tls_audit.session_rows();
 DROP VIEW tls_audit.census;
 DROP FUNCTION tls_audit.census_entries();
+DROP FUNCTION tls_audit.census_info();
+DROP FUNCTION tls_audit.floor_readiness_summary(text, interval);
 DROP FUNCTION tls_audit.server_tls();
 DROP VIEW tls_audit.ca_certificates;
 DROP FUNCTION tls_audit.ca_certificates();
@@ -229,6 +233,43 @@ COMMENT ON COLUMN tls_audit.census.connections IS 'Attempts counted with this ke
 COMMENT ON COLUMN tls_audit.census.first_seen IS 'First attempt with this key';
 COMMENT ON COLUMN tls_audit.census.last_seen IS 'Latest attempt with this key';
 GRANT SELECT ON tls_audit.census TO PUBLIC;
+
+CREATE FUNCTION tls_audit.census_info(
+    OUT entries bigint,
+    OUT max_entries integer,
+    OUT evicted bigint,
+    OUT rejections_dropped bigint,
+    OUT since_reset timestamptz,
+    OUT file_loaded boolean,
+    OUT loaded_entries bigint,
+    OUT file_status text,
+    OUT evicted_authenticated bigint,
+    OUT evicted_unauthenticated bigint,
+    OUT dropped_unauthenticated bigint)
+RETURNS record
+AS 'MODULE_PATHNAME', 'tls_audit_census_info'
+LANGUAGE C VOLATILE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp;
+COMMENT ON FUNCTION tls_audit.census_info() IS
+  'State of the connection census: entries, tls_audit.census_max, evictions and dropped rejections since the last reset, what happened to the census file at server start, and evictions split into authenticated and unauthenticated entries plus unauthenticated attempts not recorded for lack of room (these three since the reset or the server start)';
+
+CREATE FUNCTION tls_audit.floor_readiness_summary(
+    target text DEFAULT 'TLSv1.3',
+    since interval DEFAULT NULL,
+    OUT target text,
+    OUT connections_total bigint,
+    OUT connections_ready bigint,
+    OUT ready_share double precision,
+    OUT clients_not_ready bigint,
+    OUT connections_rejected bigint,
+    OUT complete boolean,
+    OUT evicted_since timestamptz)
+RETURNS record
+AS 'MODULE_PATHNAME', 'tls_audit_floor_readiness_summary'
+LANGUAGE C VOLATILE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp;
+COMMENT ON FUNCTION tls_audit.floor_readiness_summary(text, interval) IS
+  'One row: authenticated connections in the census, how many would still be accepted at floor target, their share, the number of distinct clients that would not, handshakes already rejected, whether the census is complete (false when an authenticated entry was evicted since the reset, or within since) and the first authenticated eviction since the reset';
 
 CREATE FUNCTION tls_audit.run_checks(
     OUT "check" text,

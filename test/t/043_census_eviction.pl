@@ -1,0 +1,108 @@
+# Issue #22: unauthenticated clients cannot empty the census. With
+# tls_audit.census_max = 10, failed logins with ever new application names
+# and bare SSLRequest+close from many loopback addresses must not evict the
+# authenticated clients' entries; when authenticated entries are evicted,
+# floor_readiness_summary() says the answer is incomplete.
+use strict;
+use warnings;
+
+use FindBin;
+use lib "$FindBin::RealBin/../perl";
+use IO::Socket::INET;
+use PostgreSQL::Test::Utils;
+use Test::More;
+use TlsAuditTest;
+
+my $node = new_tls_node('census_evict',
+	hba => "hostssl all evict_pw 127.0.0.1/32 scram-sha-256",
+	conf => "tls_audit.census_max = 10\nssl_min_protocol_version = 'TLSv1.2'");
+is($node->safe_psql('postgres', 'SHOW tls_audit.census_max'), '10', 'census_max is 10');
+$node->safe_psql('postgres',
+	"SET password_encryption = 'scram-sha-256'; CREATE ROLE evict_pw LOGIN PASSWORD 'right-pw'");
+$node->safe_psql('postgres', 'SELECT tls_audit.census_reset()');
+
+# Six authenticated clients over TLSv1.2: floor_readiness('TLSv1.3') names them.
+my @real = map { "real_$_" } 1 .. 6;
+tls_query($node, 'SELECT 1', min => 'TLSv1.2', max => 'TLSv1.2', application_name => $_) for @real;
+my $names_sql = q{SELECT string_agg(application_name, ',' ORDER BY application_name COLLATE "C")
+  FROM tls_audit.floor_readiness('TLSv1.3') WHERE application_name LIKE 'real\_%'};
+is($node->safe_psql('postgres', $names_sql), join(',', @real), 'floor_readiness names the six clients');
+
+# 20 failed logins, each with a new application name.
+for my $i (1 .. 20)
+{
+	my ($rc) = tls_psql($node, 'SELECT 1', user => 'evict_pw', extra => 'password=wrong-pw',
+		application_name => "attacker_$i");
+	isnt($rc, 0, "failed login $i refused") if $i == 1;
+}
+# 50 bare SSLRequest + close, each from another loopback address.
+my $sent = 0;
+for my $i (2 .. 51)
+{
+	my $sock = IO::Socket::INET->new(
+		PeerAddr => '127.0.0.1',
+		PeerPort => $node->port,
+		LocalAddr => "127.0.0.$i",
+		Proto => 'tcp',
+		Timeout => 5) or next;
+	print $sock pack('NN', 8, 80877103);
+	my $answer = '';
+	$sock->sysread($answer, 1);
+	close $sock;
+	$sent++ if $answer eq 'S';
+}
+cmp_ok($sent, '>=', 40, "bare SSLRequest+close from $sent loopback addresses");
+# Three handshakes below the floor.
+for (1 .. 3)
+{
+	my ($rc) = tls_psql($node, 'SELECT 1', min => 'TLSv1.1', max => 'TLSv1.1', application_name => 'old_client');
+	isnt($rc, 0, 'TLSv1.1 refused') if $_ == 1;
+}
+# The server logs the refusals asynchronously to the clients: wait (bounded)
+# until the census has seen the last ones.
+$node->poll_query_until('postgres',
+	q{SELECT evicted_unauthenticated + dropped_unauthenticated >= 40 FROM tls_audit.census_info()})
+  or diag('unauthenticated attempts not all counted yet');
+
+is($node->safe_psql('postgres', $names_sql), join(',', @real),
+	'after 20 failed logins and 50 bare SSLRequests: floor_readiness still names all six clients');
+is($node->safe_psql('postgres',
+		"SELECT count(*) FROM tls_audit.census WHERE outcome = 'authenticated' AND application_name LIKE 'real\\_%'"),
+	'6', 'the six authenticated entries are all present');
+is($node->safe_psql('postgres',
+		"SELECT count(*) <= 2, count(application_name) FROM tls_audit.census WHERE outcome <> 'authenticated'"),
+	't|0', 'unauthenticated entries: at most census_max/4 = 2, none with an application_name');
+my ($ea, $eu, $du) = split /\|/, $node->safe_psql('postgres',
+	'SELECT evicted_authenticated, evicted_unauthenticated, dropped_unauthenticated FROM tls_audit.census_info()');
+is($ea, '0', 'no authenticated entry evicted');
+cmp_ok($eu + $du, '>=', 40, "unauthenticated entries evicted ($eu) or dropped ($du)");
+is($node->safe_psql('postgres',
+		"SELECT complete, evicted_since IS NULL, clients_not_ready >= 6 FROM tls_audit.floor_readiness_summary('TLSv1.3')"),
+	't|t|t', 'floor_readiness_summary: complete, no eviction time');
+
+# More authenticated clients than fit: authenticated entries are evicted, and
+# the summary says the answer may be missing clients.
+tls_query($node, 'SELECT 1', min => 'TLSv1.2', max => 'TLSv1.2', application_name => "more_$_") for 1 .. 12;
+is($node->safe_psql('postgres', "SELECT count(*) FROM tls_audit.census WHERE outcome <> 'authenticated'"),
+	'0', 'authenticated newcomers evict the unauthenticated entries first');
+($ea) = split /\|/, $node->safe_psql('postgres', 'SELECT evicted_authenticated FROM tls_audit.census_info()');
+cmp_ok($ea, '>', 0, "authenticated entries evicted ($ea)");
+is($node->safe_psql('postgres',
+		"SELECT complete, evicted_since IS NOT NULL, evicted_since <= now() FROM tls_audit.floor_readiness_summary('TLSv1.3')"),
+	'f|t|t', 'floor_readiness_summary: incomplete, evicted_since set');
+is($node->safe_psql('postgres',
+		"SELECT complete FROM tls_audit.floor_readiness_summary('TLSv1.3', '1 hour')"),
+	'f', 'incomplete within since = 1 hour too');
+is($node->safe_psql('postgres',
+		"SELECT count(*) FROM tls_audit.census WHERE application_name = 'more_12'"),
+	'1', 'the newest client is kept');
+
+# A reset makes the census complete again.
+$node->safe_psql('postgres', 'SELECT tls_audit.census_reset()');
+is($node->safe_psql('postgres',
+		"SELECT s.complete, s.evicted_since IS NULL, i.evicted_authenticated, i.evicted_unauthenticated, i.dropped_unauthenticated
+		   FROM tls_audit.floor_readiness_summary() s, tls_audit.census_info() i"),
+	't|t|0|0|0', 'census_reset() zeroes the eviction counters');
+
+$node->stop;
+done_testing();
