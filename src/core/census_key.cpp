@@ -16,6 +16,7 @@ constexpr OutcomeRow kOutcomes[] = {
     {Outcome::Authenticated, "authenticated"},
     {Outcome::AuthFailed, "auth_failed"},
     {Outcome::TlsRejected, "tls_rejected"},
+    {Outcome::StartupFailed, "startup_failed"},
 };
 
 // Length of the longest prefix of s[0..len) that does not end inside a
@@ -208,6 +209,7 @@ std::optional<std::string> readiness_reason(const CensusKey &key, Protocol floor
         if (key.transport[0] == '\0') return std::nullopt;  // background or unknown: no transport
         return below_floor_reason(key.transport, key.protocol, floor);
     case Outcome::AuthFailed:
+    case Outcome::StartupFailed:  // refused for its role/database, not for TLS
         break;
     }
     return std::nullopt;

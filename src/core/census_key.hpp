@@ -26,6 +26,8 @@ enum class Outcome : std::uint8_t {
     Authenticated = 1,  // ClientAuthentication_hook with STATUS_OK
     AuthFailed = 2,     // ClientAuthentication_hook with a failing status
     TlsRejected = 3,    // the server refused the TLS handshake (before authentication)
+    StartupFailed = 4,  // authenticated, then refused before the session started
+                        // (role or database does not exist, too many connections, ...)
 };
 
 const char *outcome_name(Outcome o);
@@ -129,7 +131,8 @@ bool census_key_canonical(const CensusKey &key) noexcept;
 //   authenticated over tls below the floor  -> "TLSv1.2 < TLSv1.3"
 //   authenticated over tcp/gss without TLS  -> "no TLS"
 //   tls_rejected                            -> "TLS handshake rejected: <reason>"
-//   unix-socket connections, auth_failed    -> nullopt
+//   unix-socket connections, auth_failed,
+//   startup_failed                          -> nullopt
 std::optional<std::string> readiness_reason(const CensusKey &key, Protocol floor);
 
 // The reason text PostgreSQL put after "could not accept SSL connection: "

@@ -296,6 +296,63 @@ TLS_AUDIT_HOT void count_connection(const CensusKey &key, TimestampTz now) {
     LWLockRelease(shared->lock);
 }
 
+// ---------------------------------------------------------------------------
+// startup_failed: ClientAuthentication_hook runs before InitPostgres checks
+// that the role and the database exist (and the connection limits), so a
+// connection counted as authenticated may still be refused with a FATAL.
+// The backend remembers its authenticated key (a plain copy, no allocation)
+// and, at exit, if it never reached normal processing (PostgresMain sets
+// NormalProcessing only after InitPostgres succeeded, for walsenders too),
+// moves that one count to the same key with outcome startup_failed and the
+// FATAL's message as reason (captured by emit_log below).
+// ---------------------------------------------------------------------------
+
+CensusKey startup_key;           // the key counted as authenticated
+bool startup_pending = false;    // startup_key is set and not yet moved
+bool startup_exit_registered = false;
+char startup_reason[kCensusReasonLen];  // the FATAL that ended the startup
+
+// Move one count from `from` to `to`. Exclusive lock held.
+void move_one_locked(const CensusKey &from, const CensusKey &to, TimestampTz now) {
+    auto *e = static_cast<Entry *>(hash_search(table, &from, HASH_FIND, nullptr));
+    if (e != nullptr) {
+        bool remove = false;
+        SpinLockAcquire(&e->mutex);
+        if (e->connections > 1)
+            e->connections--;
+        else
+            remove = true;
+        SpinLockRelease(&e->mutex);
+        if (remove) hash_search(table, &from, HASH_REMOVE, nullptr);
+    }
+    add_locked(to, 1, now, now);
+}
+
+void startup_exit(int, Datum) {
+    if (!startup_pending || shared == nullptr || table == nullptr) return;
+    startup_pending = false;
+    if (IsNormalProcessingMode()) return;
+    static CensusKey failed;
+    memcpy(&failed, &startup_key, sizeof failed);
+    failed.outcome = static_cast<std::uint8_t>(Outcome::StartupFailed);
+    copy_census_field(failed.reason, sizeof failed.reason, startup_reason);
+    const TimestampTz now = GetCurrentTimestamp();
+    MemoryContext context = CurrentMemoryContext;
+    PG_TRY();
+    {
+        LWLockAcquire(shared->lock, LW_EXCLUSIVE);
+        merge_pending_locked();
+        move_one_locked(startup_key, failed, now);
+        LWLockRelease(shared->lock);
+    }
+    PG_CATCH();
+    {
+        release_if_held();
+        log_caught_error(context, "failed startup not counted in the census");
+    }
+    PG_END_TRY();
+}
+
 // ClientAuthentication_hook: fail-open. STATUS_EOF (the client hung up
 // during authentication, as psql does before prompting for a password) is
 // not a connection attempt worth counting.
@@ -311,6 +368,14 @@ TLS_AUDIT_HOT void client_auth_hook(Port *port, int status) {
     PG_TRY();
     {
         count_connection(key, now);
+        if (status == STATUS_OK) {
+            memcpy(&startup_key, &key, sizeof startup_key);
+            startup_pending = true;
+            if (!startup_exit_registered) {
+                before_shmem_exit(startup_exit, 0);
+                startup_exit_registered = true;
+            }
+        }
     }
     PG_CATCH();
     {
@@ -325,6 +390,11 @@ TLS_AUDIT_HOT void client_auth_hook(Port *port, int status) {
 // message: one pointer test and one byte compare before the strncmp.
 void emit_log(ErrorData *edata) {
     if (shared == nullptr || edata == nullptr) return;
+    // The FATAL that ends an authenticated startup (see startup_exit).
+    if (edata->elevel == FATAL && startup_pending && !IsNormalProcessingMode() && MyProcPort != nullptr) {
+        copy_census_field(startup_reason, sizeof startup_reason, edata->message);
+        return;
+    }
     const char *id = edata->message_id;
     if (id == nullptr || id[0] != 'c' || strncmp(id, kRejectPrefix, sizeof kRejectPrefix - 1) != 0) return;
     if (MyProcPort == nullptr) return;

@@ -122,7 +122,11 @@ TEST(CensusKeyTest, OutcomeNames) {
     EXPECT_EQ(parse_outcome("tls_rejected"), Outcome::TlsRejected);
     EXPECT_FALSE(parse_outcome("bogus").has_value());
     EXPECT_FALSE(valid_outcome(0));
-    EXPECT_FALSE(valid_outcome(4));
+    EXPECT_STREQ(outcome_name(Outcome::StartupFailed), "startup_failed");
+    EXPECT_EQ(parse_outcome("startup_failed"), Outcome::StartupFailed);
+    EXPECT_EQ(parse_outcome("auth_failed"), Outcome::AuthFailed);
+    EXPECT_TRUE(valid_outcome(4));
+    EXPECT_FALSE(valid_outcome(5));
 }
 
 TEST(CensusKeyTest, ReadinessReasons) {
@@ -135,6 +139,9 @@ TEST(CensusKeyTest, ReadinessReasons) {
     EXPECT_FALSE(readiness_reason(key_of("a", "unix", ""), Protocol::TLSv1_3).has_value());
     EXPECT_FALSE(
         readiness_reason(key_of("a", "tls", "TLSv1", Outcome::AuthFailed), Protocol::TLSv1_3).has_value());
+    EXPECT_FALSE(readiness_reason(key_of("a", "tls", "TLSv1", Outcome::StartupFailed, "role \"x\" does not exist"),
+                                  Protocol::TLSv1_3)
+                     .has_value());
     EXPECT_EQ(readiness_reason(key_of("a", "tls", "", Outcome::TlsRejected, "unsupported protocol"),
                                Protocol::TLSv1_3),
               "TLS handshake rejected: unsupported protocol");
