@@ -335,6 +335,9 @@ void startup_exit(int, Datum) {
     static CensusKey failed;
     memcpy(&failed, &startup_key, sizeof failed);
     failed.outcome = static_cast<std::uint8_t>(Outcome::StartupFailed);
+    // Like every unauthenticated key: no application name (the client
+    // chooses it freely), so failed startups share their eviction budget.
+    memset(failed.application_name, 0, sizeof failed.application_name);
     copy_census_field(failed.reason, sizeof failed.reason, startup_reason);
     const TimestampTz now = GetCurrentTimestamp();
     MemoryContext context = CurrentMemoryContext;
