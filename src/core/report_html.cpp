@@ -268,7 +268,13 @@ std::string svg_timeline(const std::vector<Certificate> &certs, std::int64_t now
         const bool soon = !expired && c.not_after - now < 30 * 86400;
         const char *colour = expired ? "#b2182b" : soon ? "#f1a340" : "#4575b4";
         std::string label = c.source + " #" + num(c.position) + " " + c.subject;
-        if (label.size() > 40) label = label.substr(0, 39) + "\xE2\x80\xA6";
+        if (label.size() > 40) {
+            // Cut on a character boundary (label[cut] must not continue one).
+            std::size_t cut = 39;
+            while (cut > 0 && (static_cast<unsigned char>(label[cut]) & 0xC0) == 0x80) --cut;
+            label.resize(cut);
+            label += "\xE2\x80\xA6";
+        }
         s += "<text x=\"" + num(kLabel - 6) + "\" y=\"" + num(y + 14) + "\" text-anchor=\"end\">" +
              html_escape(label) + "</text>";
         const double x0 = xpos(c.not_before), x1 = xpos(c.not_after);
