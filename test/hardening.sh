@@ -202,12 +202,14 @@ step_clang_tidy() {
     grep -E '(warning|error):' "$dir/clang-tidy-core.log"
     # The glue has no CMake target (PGXS builds it): same flags as the
     # Makefile, PostgreSQL's server headers included.
-    local pg_inc
+    local pg_inc pq_inc
     pg_inc=$("$pg_config" --includedir-server 2>/dev/null) || { echo "pg_config not found: $pg_config"; return 1; }
-    echo "src/pg (-I$pg_inc)"
+    # libpq-fe.h (the glue links the server's libpq): searched last, as the Makefile does.
+    pq_inc=$("$pg_config" --includedir 2>/dev/null)
+    echo "src/pg (-I$pg_inc -idirafter $pq_inc)"
     (cd "$repo" && ls src/pg/*.cpp 2>/dev/null) |
         (cd "$repo" && xargs -r -P"$jobs" -I{} "$clang_tidy" --quiet {} -- \
-            -std=c++17 -Isrc/core -Isrc/pg -I"$pg_inc" -D_GNU_SOURCE) >"$dir/clang-tidy-pg.log" 2>&1 || rc=1
+            -std=c++17 -Isrc/core -Isrc/pg -I"$pg_inc" -idirafter "$pq_inc" -D_GNU_SOURCE) >"$dir/clang-tidy-pg.log" 2>&1 || rc=1
     grep -E '(warning|error):' "$dir/clang-tidy-pg.log"
     [ $rc -eq 0 ] || echo "clang-tidy: findings above; logs $dir/clang-tidy-core.log, $dir/clang-tidy-pg.log"
     return $rc
