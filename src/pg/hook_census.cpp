@@ -457,7 +457,9 @@ const char *file_kind(mode_t mode) {
 // must be a regular file (following a symlink, so a link to /dev/zero is
 // "a character device", not an endless read).
 bool read_file(std::string &bytes) {
-    const int fd = open(census::kCensusFile, O_RDONLY | O_NONBLOCK | O_NOCTTY | PG_BINARY, 0);
+    int flags = O_RDONLY | O_NONBLOCK | O_NOCTTY;
+    flags |= PG_BINARY;  // 0 except on Windows
+    const int fd = open(census::kCensusFile, flags, 0);
     if (fd < 0) {
         const int saved_errno = errno;
         if (saved_errno == ENOENT) {

@@ -130,6 +130,7 @@ std::string arg_text(FunctionCallInfo fcinfo, int n) {
 
 void put_int_array(pg::Row &row, int col, const std::vector<int> &values) {
     std::vector<Datum> elems;
+    elems.reserve(values.size());
     for (int v : values) elems.push_back(Int32GetDatum(v));
     Datum *items = elems.data();
     const int count = static_cast<int>(elems.size());
