@@ -148,7 +148,8 @@ TLS_AUDIT_HOT void census_subject(char *field, std::size_t capacity, const char 
     if (capacity <= marker + 1) return;
     const std::size_t keep = utf8_boundary(text, std::min(len, capacity - 1 - marker));
     std::memcpy(field, text, keep);
-    std::memcpy(field + keep, kTruncationMarker, marker);
+    // The marker and its NUL (the field was zeroed; written for clarity).
+    std::memcpy(field + keep, kTruncationMarker, marker + 1);
 }
 
 TLS_AUDIT_HOT void make_census_key(CensusKey &key, const CensusKeyFields &f) noexcept {

@@ -98,11 +98,9 @@ bool check_role(const std::string &role, const Rule &r, const Environment &env) 
     for (const auto &tok : r.roles) {
         if (is_group_token(tok)) {
             if (is_member(role, tok.substr(1), env)) return true;
-        } else if (tok == "all") {
-            return true;
         } else if (is_regex(tok, env)) {
             if (regex_matches(tok, role, env)) return true;
-        } else if (tok == role) {
+        } else if (tok == "all" || tok == role) {
             return true;
         }
     }
@@ -451,7 +449,7 @@ std::string address_scope(const Rule &r, const Environment &env) {
     if (r.type == "local") return "local";
     const Address a = rule_address(r);
     switch (a.kind) {
-    case AddressKind::None: return "any";
+    case AddressKind::None:  // no address column: any client
     case AddressKind::All: return "any";
     case AddressKind::SameHost: return "loopback";  // only this host's own addresses
     case AddressKind::SameNet: {

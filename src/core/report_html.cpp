@@ -231,6 +231,7 @@ std::string join_controls(const std::vector<std::string> &ids, std::string (*esc
 // Findings sorted worst first, stable within a severity.
 std::vector<const Finding *> by_severity(const std::vector<Finding> &findings) {
     std::vector<const Finding *> sorted;
+    sorted.reserve(findings.size());
     for (const auto &f : findings) sorted.push_back(&f);
     std::stable_sort(sorted.begin(), sorted.end(), [](const Finding *a, const Finding *b) {
         return severity_rank(a->severity) > severity_rank(b->severity);
