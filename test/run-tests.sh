@@ -41,7 +41,12 @@ bash "$repo/test/deps.sh" || { echo "dependency installation failed"; exit 1; }
 # A scratch directory the postgres user can read and write, with a copy of the
 # tree per PostgreSQL version, logs and clusters inside (CI's clone may sit
 # where postgres cannot read).
-work=$(mktemp -d "${TMPDIR:-/tmp}/pg_tls_audit-test.XXXXXX")
+# Without it every path below would be relative to / (the runner keeps going
+# after a failing step to report them all): stop here instead.
+work=$(mktemp -d "${TMPDIR:-/tmp}/pg_tls_audit-test.XXXXXX") && [ -d "$work" ] || {
+    echo "run-tests.sh: cannot create a scratch directory in ${TMPDIR:-/tmp} (does it exist?)" >&2
+    exit 1
+}
 chmod 755 "$work"
 # TLS_AUDIT_KEEP=1 keeps it (results, logs) for a look after a failure.
 [ "${TLS_AUDIT_KEEP:-0}" = 1 ] && echo "scratch directory kept: $work" || trap 'rm -rf "$work"' EXIT
