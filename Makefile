@@ -65,7 +65,7 @@ include $(PGXS)
 SQL_EXPAND = awk -v columns=src/sql/certificate_columns -f src/sql/expand.awk
 $(EXTENSION)--$(EXTVERSION).sql: $(SQL_PARTS) src/sql/certificate_columns src/sql/expand.awk
 	$(SQL_EXPAND) $(SQL_PARTS) > $@.tmp && mv $@.tmp $@
-$(EXTENSION)--1.0--1.1.sql: $(UPGRADE_1_1_PARTS) src/sql/certificate_columns src/sql/expand.awk
+$(EXTENSION)--1.0--1.1.sql: $(UPGRADE_1_1_PARTS) $(SQL_PARTS) src/sql/certificate_columns src/sql/expand.awk
 	$(SQL_EXPAND) $(UPGRADE_1_1_PARTS) > $@.tmp && mv $@.tmp $@
 
 # The regression tests read generated certificates (psql backticks use
