@@ -11,7 +11,9 @@ use PostgreSQL::Test::Utils;
 use Test::More;
 use TlsAuditTest;
 
-my $node = new_tls_node('census_outcomes', hba => "hostssl all wrongpw_user 127.0.0.1/32 scram-sha-256");
+# WAL senders allowed (the test framework's default is none): the walsender cases below.
+my $node = new_tls_node('census_outcomes', hba => "hostssl all wrongpw_user 127.0.0.1/32 scram-sha-256",
+	conf => "wal_level = replica\nmax_wal_senders = 4");
 $node->safe_psql('postgres', "SET password_encryption = 'scram-sha-256'; CREATE ROLE wrongpw_user LOGIN PASSWORD 'right-pw'");
 $node->safe_psql('postgres', 'SELECT tls_audit.census_reset()');
 my $log_offset = -s $node->logfile;
@@ -80,6 +82,22 @@ is($node->safe_psql('postgres', "SELECT count(*) FROM tls_audit.census WHERE out
 isnt($rc, 0, 'unix-socket login as a nonexistent role is refused');
 is(census_rows("usename = 'nosuch_local'"), 'startup_failed|nosuch_local|postgres|unix|role "nosuch_local" does not exist|1',
 	'unix-socket startup failure counted');
+
+# WAL senders: a replication connection is counted like any other; one refused
+# after authentication (the role lacks REPLICATION: a FATAL in InitPostgres)
+# is startup_failed with that FATAL as reason. Oracle: the server log.
+$node->safe_psql('postgres', 'CREATE ROLE norepl LOGIN; CREATE ROLE withrepl LOGIN REPLICATION');
+$log_offset = -s $node->logfile;
+($rc, $stdout, $stderr) = tls_psql($node, 'IDENTIFY_SYSTEM', user => 'norepl', extra => 'replication=database');
+isnt($rc, 0, 'a WAL sender for a role without REPLICATION is refused');
+my ($walsender_fatal) = slurp_file($node->logfile, $log_offset) =~ /FATAL:  ([^\n]*(?:walsender|WAL sender)[^\n]*)/;
+ok(defined $walsender_fatal, 'the server logged the WAL sender FATAL') or diag(slurp_file($node->logfile, $log_offset));
+is(census_rows("usename = 'norepl'"), 'startup_failed|norepl|postgres|tls|' . ($walsender_fatal // '?') . '|1',
+	'refused WAL sender: startup_failed with the FATAL as reason');
+($rc, $stdout, $stderr) = tls_psql($node, 'IDENTIFY_SYSTEM', user => 'withrepl', extra => 'replication=database',
+	application_name => 'walsender_ok');
+is($rc, 0, 'a WAL sender for a REPLICATION role starts') or diag($stderr);
+is(census_rows("usename = 'withrepl'"), 'authenticated|withrepl|postgres|tls|1', 'started WAL sender: authenticated');
 
 $node->stop;
 done_testing();
