@@ -143,6 +143,9 @@ foreach my $bad ("tls_audit.auto_reload = sometimes", "tls_audit.auto_reload = o
 		note("started with: $what -> mode $mode, interval $interval_now");
 		ok($bad =~ /sometimes/ ? $mode eq 'off' : 1, "an invalid mode leaves the worker off: $what");
 		unlike($interval_now, qr/^-/, "no negative interval in effect: $what");
+		like($node->safe_psql('postgres',
+				q{SELECT string_agg(object, ',') FROM tls_audit.run_checks() WHERE "check" = 'settings_not_applied'}),
+			qr/tls_audit\.auto_reload/, "settings_not_applied names the setting: $what");
 		$node->stop;
 	}
 	else
