@@ -32,7 +32,7 @@ TEST(ChecksTest, SeverityNamesRoundTripAndOrder) {
 
 TEST(ChecksTest, CheckNamesAreStableAndUnique) {
     const auto &names = check_names();
-    EXPECT_EQ(names.size(), 31u);
+    EXPECT_EQ(names.size(), 32u);
     EXPECT_EQ(std::set<std::string>(names.begin(), names.end()).size(), names.size());
     EXPECT_EQ(names.front(), "ssl_enabled");
     EXPECT_EQ(names.back(), "outbound_root_cert");

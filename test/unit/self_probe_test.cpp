@@ -35,8 +35,9 @@ TEST(SelfProbeTest, EntriesExpire) {
     ASSERT_TRUE(t->add(40000, 5432, kNow));
     EXPECT_FALSE(t->consume(40000, 5432, kNow + kSelfProbeTtl + 1));
     EXPECT_EQ(t->skipped(), 0u);
-    // An expired entry's slot is taken again.
-    for (int i = 0; i < kSelfProbeSlots; ++i) ASSERT_TRUE(t->add(static_cast<std::uint16_t>(1000 + i), 5432, kNow));
+    // The table fills up (the first entry, live at kNow, holds one slot);
+    // expired entries' slots are taken again.
+    for (int i = 1; i < kSelfProbeSlots; ++i) ASSERT_TRUE(t->add(static_cast<std::uint16_t>(1000 + i), 5432, kNow));
     EXPECT_FALSE(t->add(9999, 5432, kNow + 1));  // full of live entries
     EXPECT_EQ(t->full(), 1u);
     EXPECT_TRUE(t->add(9999, 5432, kNow + kSelfProbeTtl + 1));  // they expired
