@@ -10,7 +10,7 @@ SELECT "check", count(*) >= 1 AS reports
   FROM tls_audit.run_checks() WITH ORDINALITY AS c("check", severity, object, message, hint, controls, n)
  GROUP BY "check" ORDER BY min(n);
 SELECT array_agg(DISTINCT "check" ORDER BY "check") = ARRAY[
-    'ca_file_expiry', 'client_cert_expiry', 'crl_coverage', 'crl_expiry', 'hba_host_without_ssl', 'hba_hostnossl',
+    'ca_file_expiry', 'census_save_failed', 'client_cert_expiry', 'crl_coverage', 'crl_expiry', 'hba_host_without_ssl', 'hba_hostnossl',
     'hba_plaintext_reachable', 'hba_shadowed_line', 'hba_weak_auth', 'key_exchange_groups', 'max_protocol', 'md5_passwords', 'min_protocol',
     'outbound_password_in_conninfo', 'outbound_root_cert', 'outbound_sslmode', 'password_encryption',
     'server_cert_chain', 'server_cert_expiry', 'server_cert_key_strength', 'server_cert_reload_pending',

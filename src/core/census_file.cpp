@@ -1,6 +1,12 @@
 #include "census_file.hpp"
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <array>
+#include <cerrno>
+#include <cstdio>
 #include <cstring>
 
 namespace tls_audit {
@@ -101,6 +107,60 @@ Expected<CensusSnapshot> deserialize_census(std::string_view bytes, std::uint64_
             return bad_file("record " + std::to_string(i) + " has inconsistent counters");
     }
     return s;
+}
+
+namespace {
+
+Error io_error(const char *step, const std::string &path, int err) {
+    return make_error(sqlstate::kIoError, std::string("could not ") + step + " \"" + path + "\": " + std::strerror(err));
+}
+
+}  // namespace
+
+std::optional<Error> write_file_synced(const std::string &path, std::string_view bytes) {
+    const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, S_IRUSR | S_IWUSR);
+    if (fd < 0) return io_error("create", path, errno);
+    std::size_t done = 0;
+    while (done < bytes.size()) {
+        const ssize_t w = ::write(fd, bytes.data() + done, bytes.size() - done);
+        if (w < 0 && errno == EINTR) continue;
+        if (w <= 0) {
+            const int err = w < 0 ? errno : ENOSPC;
+            ::close(fd);
+            ::unlink(path.c_str());
+            return io_error("write", path, err);
+        }
+        done += static_cast<std::size_t>(w);
+    }
+    if (::fsync(fd) != 0) {
+        const int err = errno;
+        ::close(fd);
+        ::unlink(path.c_str());
+        return io_error("fsync", path, err);
+    }
+    if (::close(fd) != 0) {
+        const int err = errno;
+        ::unlink(path.c_str());
+        return io_error("close", path, err);
+    }
+    return std::nullopt;
+}
+
+std::optional<Error> rename_synced(const std::string &from, const std::string &to) {
+    if (::rename(from.c_str(), to.c_str()) != 0) {
+        const int err = errno;
+        ::unlink(from.c_str());
+        return io_error("rename to", to, err);
+    }
+    const std::string::size_type slash = to.rfind('/');
+    const std::string dir = slash == std::string::npos ? "." : slash == 0 ? "/" : to.substr(0, slash);
+    const int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0) return io_error("open directory", dir, errno);
+    const int rc = ::fsync(fd);
+    const int err = errno;
+    ::close(fd);
+    if (rc != 0) return io_error("fsync directory", dir, err);
+    return std::nullopt;
 }
 
 }  // namespace tls_audit

@@ -19,6 +19,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -57,5 +58,19 @@ std::string serialize_census(const CensusSnapshot &snapshot);
 // message is the reason the file is ignored, e.g. "bad magic",
 // "checksum mismatch", "unsupported version 7", "truncated (...)".
 Expected<CensusSnapshot> deserialize_census(std::string_view bytes, std::uint64_t max_records);
+
+// Saving a census file durably (issue #22): first write_file_synced() to a
+// temporary path, then rename_synced() over the real one, so a reader finds
+// either the old file or the new one, whole. Plain POSIX calls: a failure is
+// returned (io_error, "could not <step> \"<path>\": <strerror>"), never
+// escalated, so a census save can never take the server down.
+
+// Create or truncate `path` (mode 0600), write `bytes`, fsync and close it.
+// On failure the partial file is removed.
+std::optional<Error> write_file_synced(const std::string &path, std::string_view bytes);
+
+// Rename `from` to `to` and fsync the directory that holds `to`. On failure
+// `from` is removed.
+std::optional<Error> rename_synced(const std::string &from, const std::string &to);
 
 }  // namespace tls_audit

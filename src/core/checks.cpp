@@ -15,7 +15,7 @@ const std::vector<std::string> &check_names() {
         "server_tls_reload_failed", "server_tls_auto_reload",
         "ca_file_expiry",       "crl_expiry",            "crl_coverage",          "hba_hostnossl",         "hba_host_without_ssl",
         "hba_weak_auth",        "hba_plaintext_reachable", "hba_shadowed_line", "password_encryption",   "md5_passwords",
-        "sessions_below_floor", "client_cert_expiry",   "settings_not_applied",
+        "sessions_below_floor", "client_cert_expiry",   "census_save_failed",    "settings_not_applied",
         "outbound_sslmode",     "outbound_password_in_conninfo", "outbound_root_cert",
     };
     return names;
@@ -130,6 +130,10 @@ std::vector<Finding> evaluate(const AuditFacts &f) {
         missing("sessions_below_floor", f.sessions.missing);
         missing("client_cert_expiry", f.sessions.missing);
     }
+    if (f.census_save.value)
+        add(check_census_save_failed(*f.census_save.value));
+    else
+        missing("census_save_failed", f.census_save.missing);
     if (f.file_settings.value)
         add(check_settings_not_applied(*f.file_settings.value));
     else

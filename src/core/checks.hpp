@@ -71,6 +71,7 @@ struct AuditFacts {
     Input<hba::Matrix> hba_matrix;               // pg_hba_file_rules with roles, databases, interfaces
     Input<std::vector<std::string>> md5_roles;   // roles with MD5 hashes (superuser only)
     Input<std::vector<SessionFacts>> sessions;   // tls_audit.sessions
+    Input<CensusSaveFacts> census_save;          // tls_audit.census_info() (preloaded only)
     Input<std::vector<FileSetting>> file_settings;  // tls_audit.* rows of pg_file_settings with an error
     Input<std::vector<OutboundLinkFacts>> outbound;  // tls_audit.outbound_connections (+ root certificates)
 };

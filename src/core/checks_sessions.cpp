@@ -64,4 +64,22 @@ std::vector<Finding> check_client_cert_expiry(const std::vector<SessionFacts> &s
                      plural(static_cast<std::int64_t>(groups.size()), "certificate") + " seen)");
 }
 
+// Census
+
+std::vector<Finding> check_census_save_failed(const CensusSaveFacts &c) {
+    constexpr std::string_view check = "census_save_failed";
+    if (c.last_save_error.empty())
+        return {make(check, Severity::Ok, "",
+                     c.last_save_at.empty() ? "the census file has not been saved yet since the server started"
+                                            : "the census file was last saved at " + c.last_save_at,
+                     "")};
+    return {make(check, Severity::Warning, "census file pg_stat/pg_tls_audit_census",
+                 "the last save of the connection census failed: " + c.last_save_error +
+                     (c.last_save_at.empty() ? "; no save has succeeded since the server started"
+                                             : "; the last successful save was at " + c.last_save_at) +
+                     ". A crash now loses the connections counted since then",
+                 "Make the pg_stat directory of the data directory writable by the server and check its free "
+                 "space; tls_audit.census_info() shows the error until a save succeeds.")};
+}
+
 }  // namespace tls_audit

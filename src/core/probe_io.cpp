@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cerrno>
 #include <condition_variable>
 #include <cstring>
@@ -39,6 +40,12 @@ thread_local WaitHook thread_wait_hook = nullptr;
 }
 
 void set_wait_hook(WaitHook hook) { thread_wait_hook = hook; }
+
+namespace {
+std::atomic<ConnectHook> connect_hook{nullptr};
+}
+
+void set_connect_hook(ConnectHook hook) { connect_hook.store(hook, std::memory_order_release); }
 WaitHook wait_hook() { return thread_wait_hook; }
 
 Error canceled_error() {
@@ -241,6 +248,10 @@ Expected<UniqueFd> connect_one(const ResolvedAddress &a, const ProbeContext &ctx
     setsockopt(fd.get(), IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
     int rc = ::connect(fd.get(), reinterpret_cast<const sockaddr *>(&a.addr), a.len);
     int err = rc == 0 ? 0 : errno;
+    if (rc == 0 || err == EINPROGRESS) {
+        if (ConnectHook hook = connect_hook.load(std::memory_order_acquire))
+            hook(fd.get(), reinterpret_cast<const sockaddr *>(&a.addr), a.len);
+    }
     if (rc != 0 && err == EINPROGRESS) {
         // Wait with this address's share of the budget, but report timeouts
         // in terms of the whole probe.

@@ -38,6 +38,15 @@ using WaitHook = int (*)(int fd, short events, int timeout_ms);
 void set_wait_hook(WaitHook hook);
 WaitHook wait_hook();
 
+// Called for every probe socket once its connect() has started and before
+// any byte is sent, from whichever thread connects (probes use helper
+// threads): it must be thread-safe and cheap. The PostgreSQL glue uses it
+// to mark the server's connections to itself (self_probe.hpp); nullptr: none.
+using ConnectHook = void (*)(int fd, const sockaddr *peer, socklen_t peer_len) noexcept;
+
+// Install (or, with nullptr, remove) the hook for the whole process.
+void set_connect_hook(ConnectHook hook);
+
 class Deadline {
   public:
     using Clock = std::chrono::steady_clock;

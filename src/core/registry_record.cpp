@@ -62,4 +62,17 @@ TLS_AUDIT_HOT void fill_record(RegistryRecord &record, const SessionTlsView &tls
     record.truncated = !whole;
 }
 
+bool show_session_row(RegistryLookup lookup, bool backend_alive) noexcept {
+    switch (lookup) {
+        case RegistryLookup::Found:
+            return true;
+        case RegistryLookup::Exiting:
+        case RegistryLookup::Changing:
+            return false;
+        case RegistryLookup::Missing:
+            return backend_alive;
+    }
+    return false;
+}
+
 }  // namespace tls_audit

@@ -65,4 +65,18 @@ template <std::size_t N> std::string_view field_text(const char (&field)[N]) noe
 // Never throws or allocates, so the hook can write straight into its slot.
 void fill_record(RegistryRecord &record, const SessionTlsView &tls, const CertInfo *client) noexcept;
 
+// What a reader found in the registry for one backend (issue #22): its
+// record (copied consistently), its slot marked by the owner as exiting,
+// a slot the owner kept changing during every bounded retry of the copy,
+// or nothing for that pid and start time.
+enum class RegistryLookup { Found, Exiting, Changing, Missing };
+
+// Whether tls_audit.sessions shows a row for a TLS backend whose registry
+// lookup gave `lookup`: a row is complete or absent. Found: shown. Exiting or
+// Changing: absent (the backend is going away, or its slot could not be read
+// whole). Missing: shown (with NULL registry columns) only while the backend
+// process still exists, i.e. it was never recorded; a backend that has
+// already exited since the status snapshot was taken is absent.
+bool show_session_row(RegistryLookup lookup, bool backend_alive) noexcept;
+
 }  // namespace tls_audit

@@ -13,6 +13,17 @@
 //    the next exclusive-lock holder (a connection, a reader, the shutdown
 //    dump) merges into the hash.
 // Both hooks are fail-open: nothing here can refuse or break a connection.
+//
+// Persistence (issue #22): the postmaster loads the census file at start and
+// saves it at a clean shutdown; the census save worker (bgw_census_save.cpp)
+// saves it every tls_audit.census_save_interval, so that a crash loses at
+// most one interval. Every save writes a temporary file, fsyncs it, renames
+// it over the census file and fsyncs the directory; a failure is a WARNING
+// and stays in census_info() (last_save_error) until a save succeeds. A
+// marker file, created at start and removed by a successful shutdown save,
+// tells the next start that the previous run ended without one (crash,
+// immediate shutdown, failed save): census_info().lost_since then says since
+// when the counts were lost.
 #include "hook_census.hpp"
 
 #include <fcntl.h>
@@ -26,7 +37,11 @@
 #include <string_view>
 #include <vector>
 
+#include "bgw_census_save.hpp"
 #include "census_key.hpp"
+#include "probe_io.hpp"
+#include "self_probe.hpp"
+#include "guc_census_save.hpp"
 #include "session.hpp"
 #include "guard.hpp"
 #include "hot_path.hpp"
@@ -40,6 +55,8 @@ namespace {
 
 constexpr const char *kTranche = "pg_tls_audit_census";
 constexpr const char *kTmpFile = "pg_stat/pg_tls_audit_census.tmp";
+// Exists while a server run has not saved the census at its shutdown.
+constexpr const char *kRunningFile = "pg_stat/pg_tls_audit_census.running";
 // The untranslated format strings of be-secure-openssl.c all start so.
 constexpr char kRejectPrefix[] = "could not accept SSL connection";
 constexpr int kRingSize = 64;
@@ -77,6 +94,18 @@ struct Shared {
     bool file_loaded;
     int64 loaded_entries;
     char file_status[256];
+    // Saving (issue #22). reset_generation changes under the exclusive lock
+    // (census_reset); a save renames its file only under the shared lock and
+    // if the generation it copied is still current, so a reset is never
+    // undone by a save that copied the entries before it.
+    std::uint64_t reset_generation;
+    TimestampTz lost_since;  // 0: the previous run saved at its shutdown (or there was none)
+    slock_t save_mutex;      // protects the three below
+    TimestampTz last_save_at;  // last successful save (0: none since the start)
+    TimestampTz last_save_failed_at;
+    char last_save_error[256];  // "" when the last save succeeded
+    // The server's own probe connections (issue #22 item 7): atomics only.
+    SelfProbeTable self_probes;
     // Pending tls_rejected events, under ring_mutex.
     slock_t ring_mutex;
     pg_atomic_uint32 ring_used;  // also read without the spinlock, as a hint
@@ -249,6 +278,65 @@ void release_if_held() {
 // Hooks
 // ---------------------------------------------------------------------------
 
+// ---------------------------------------------------------------------------
+// Self-probes (issue #22 item 7): a backend probing this server registers
+// each probe connection to the server's port (connect hook, any thread); the
+// census skips a connection from this host whose (client port, server port)
+// was registered, and counts it in census_info().self_probes_skipped.
+// ---------------------------------------------------------------------------
+
+std::uint32_t now_seconds() { return static_cast<std::uint32_t>(time(nullptr)); }
+
+// The port of an IPv4/IPv6 address; -1 for anything else.
+int inet_port(const sockaddr *a) {
+    if (a->sa_family == AF_INET) return ntohs(reinterpret_cast<const sockaddr_in *>(a)->sin_port);
+    if (a->sa_family == AF_INET6) return ntohs(reinterpret_cast<const sockaddr_in6 *>(a)->sin6_port);
+    return -1;
+}
+
+// Same family and IP address (ports aside).
+bool same_ip(const sockaddr *a, const sockaddr *b) {
+    if (a->sa_family != b->sa_family) return false;
+    if (a->sa_family == AF_INET)
+        return memcmp(&reinterpret_cast<const sockaddr_in *>(a)->sin_addr,
+                      &reinterpret_cast<const sockaddr_in *>(b)->sin_addr, sizeof(in_addr)) == 0;
+    if (a->sa_family == AF_INET6)
+        return memcmp(&reinterpret_cast<const sockaddr_in6 *>(a)->sin6_addr,
+                      &reinterpret_cast<const sockaddr_in6 *>(b)->sin6_addr, sizeof(in6_addr)) == 0;
+    return false;
+}
+
+// probe_io's connect hook (any thread of a probing backend; no PostgreSQL
+// call). Only connections to this server's port from an address of this
+// host to itself can be this server's: the others are not registered.
+void mark_self_probe(int fd, const sockaddr *peer, socklen_t) noexcept {
+    if (shared == nullptr || peer == nullptr) return;
+    const int server_port = inet_port(peer);
+    if (server_port != PostPortNumber) return;
+    sockaddr_storage local;
+    socklen_t len = sizeof local;
+    if (getsockname(fd, reinterpret_cast<sockaddr *>(&local), &len) != 0) return;
+    const sockaddr *l = reinterpret_cast<const sockaddr *>(&local);
+    if (!same_ip(l, peer)) return;
+    const int client_port = inet_port(l);
+    if (client_port <= 0) return;
+    shared->self_probes.add(static_cast<std::uint16_t>(client_port), static_cast<std::uint16_t>(server_port),
+                            now_seconds());
+}
+
+// Whether `port` is one of this server's own probe connections (consumed:
+// true once per connection).
+TLS_AUDIT_HOT bool own_probe(const Port *port) {
+    if (port == nullptr) return false;
+    const sockaddr *remote = reinterpret_cast<const sockaddr *>(&port->raddr.addr);
+    const sockaddr *local = reinterpret_cast<const sockaddr *>(&port->laddr.addr);
+    if (!same_ip(remote, local)) return false;
+    const int client_port = inet_port(remote), server_port = inet_port(local);
+    if (client_port <= 0 || server_port <= 0) return false;
+    return shared->self_probes.consume(static_cast<std::uint16_t>(client_port),
+                                       static_cast<std::uint16_t>(server_port), now_seconds());
+}
+
 TLS_AUDIT_HOT void fill_key(Port *port, int status, CensusKey &key) {
     char addr[kCensusAddrLen];
     client_address(port, addr, sizeof addr);
@@ -361,6 +449,7 @@ void startup_exit(int, Datum) {
 // not a connection attempt worth counting.
 TLS_AUDIT_HOT void client_auth_hook(Port *port, int status) {
     if (shared == nullptr || table == nullptr || port == nullptr || status == STATUS_EOF) return;
+    if (own_probe(port)) return;
     // On the stack (1 kB): the handshake has already used these stack pages,
     // while a static buffer would cost a fresh page in every new backend.
     // Plain data only from here on, so a PostgreSQL error can unwind it.
@@ -401,6 +490,7 @@ void emit_log(ErrorData *edata) {
     const char *id = edata->message_id;
     if (id == nullptr || id[0] != 'c' || strncmp(id, kRejectPrefix, sizeof kRejectPrefix - 1) != 0) return;
     if (MyProcPort == nullptr) return;
+    if (own_probe(MyProcPort)) return;
 
     char addr[kCensusAddrLen];
     client_address(MyProcPort, addr, sizeof addr);
@@ -557,55 +647,138 @@ void load_file() {
     }
 }
 
-bool write_all(int fd, const std::string &bytes) {
-    std::size_t done = 0;
-    while (done < bytes.size()) {
-        const ssize_t w = write(fd, bytes.data() + done, bytes.size() - done);
-        if (w < 0 && errno == EINTR) continue;
-        if (w <= 0) return false;
-        done += static_cast<std::size_t>(w);
-    }
-    return true;
+// The last-modification time of `path` as a TimestampTz; 0 when absent.
+TimestampTz file_mtime(const char *path) {
+    struct stat st;
+    if (stat(path, &st) != 0) return 0;
+    const pg_time_t seconds = static_cast<pg_time_t>(st.st_mtim.tv_sec);
+    return time_t_to_timestamptz(seconds) + st.st_mtim.tv_nsec / 1000;
 }
 
-// on_shmem_exit in the postmaster: write the census on a clean shutdown.
-void dump_file(int code, Datum) {
-    if (code != 0 || shared == nullptr || table == nullptr) return;  // no dump after a crash
+// Create (or touch) the marker of a run that has not saved at its shutdown.
+void touch_running_marker() {
+    if (auto e = write_file_synced(kRunningFile, "")) {
+        const std::string message = e->message;
+        ereport(WARNING, (errmsg("pg_tls_audit: %s", message.c_str()),
+                          errdetail("A crash of this server run will not be reported by tls_audit.census_info().")));
+    }
+}
+
+// At start, before loading: did the previous run end without saving? Then
+// the counts since its last save (the census file's time), or since it
+// started (the marker's time) when that is later, were lost.
+void detect_lost_counts() {
+    const TimestampTz marker = file_mtime(kRunningFile);
+    if (marker == 0) return;
+    const TimestampTz saved = file_mtime(census::kCensusFile);
+    shared->lost_since = std::max(marker, saved);
+    ereport(WARNING, (errmsg("pg_tls_audit: the previous server run ended without saving the connection census"),
+                      errdetail("Connections counted since %s were lost (a crash, an immediate shutdown or a failed "
+                                "save).",
+                                timestamptz_to_str(shared->lost_since)),
+                      errhint("Lower tls_audit.census_save_interval to lose less.")));
+}
+
+void record_save(TimestampTz now, const std::string &error) {
+    SpinLockAcquire(&shared->save_mutex);
+    if (error.empty()) {
+        shared->last_save_at = now;
+        shared->last_save_error[0] = '\0';
+    } else {
+        shared->last_save_failed_at = now;
+        strlcpy(shared->last_save_error, error.c_str(), sizeof shared->last_save_error);
+    }
+    SpinLockRelease(&shared->save_mutex);
+}
+
+// The entries, counters and generation to save. Takes the lock unless
+// `alone` (the postmaster at shutdown: nobody else is left).
+CensusSnapshot copy_for_save(bool alone, std::uint64_t &generation) {
+    CensusSnapshot s;
+    // Pending tls_rejected events are merged first, which needs the lock exclusively.
+    const bool merge = alone || pg_atomic_read_u32(&shared->ring_used) != 0;
+    if (!alone) call([&] { LWLockAcquire(shared->lock, merge ? LW_EXCLUSIVE : LW_SHARED); });
     try {
-        call([] { merge_pending_locked(); });
-        CensusSnapshot s;
+        if (merge) call([] { merge_pending_locked(); });
         s.since_reset = shared->since_reset;
         s.evicted = shared->evicted;
+        generation = shared->reset_generation;
         s.records.reserve(static_cast<std::size_t>(hash_get_num_entries(table)));
         HASH_SEQ_STATUS seq;
         hash_seq_init(&seq, table);
         Entry *e;
         while ((e = static_cast<Entry *>(hash_seq_search(&seq))) != nullptr) {
             CensusRecord r;
-            r.key = e->key;
+            memcpy(&r.key, &e->key, sizeof r.key);
+            SpinLockAcquire(&e->mutex);
             r.connections = e->connections;
             r.first_seen = e->first_seen;
             r.last_seen = e->last_seen;
+            SpinLockRelease(&e->mutex);
             s.records.push_back(r);
         }
-        const std::string bytes = serialize_census(s);
-        const int fd = open(kTmpFile, O_WRONLY | O_CREAT | O_TRUNC | PG_BINARY, S_IRUSR | S_IWUSR);
-        if (fd < 0) {
-            const int saved_errno = errno;
-            ereport(LOG, (errmsg("pg_tls_audit: could not write census file \"%s\": %s", kTmpFile,
-                                 strerror(saved_errno))));
+    } catch (...) {
+        if (!alone) release_if_held();
+        throw;
+    }
+    if (!alone) call([] { LWLockRelease(shared->lock); });
+    return s;
+}
+
+// One save; "" or the reason it failed. `alone`: see copy_for_save.
+std::string save_census(bool alone) {
+    std::uint64_t generation = 0;
+    const CensusSnapshot s = copy_for_save(alone, generation);
+    const std::string bytes = serialize_census(s);
+    if (auto e = write_file_synced(kTmpFile, bytes)) return e->message;
+    if (!alone) call([] { LWLockAcquire(shared->lock, LW_SHARED); });
+    if (shared->reset_generation != generation) {  // census_reset() ran meanwhile: keep its empty census
+        if (!alone) call([] { LWLockRelease(shared->lock); });
+        unlink(kTmpFile);
+        return "";
+    }
+    std::optional<Error> renamed;
+    try {
+        renamed = rename_synced(kTmpFile, census::kCensusFile);
+    } catch (...) {
+        if (!alone) release_if_held();
+        throw;
+    }
+    if (!alone) call([] { LWLockRelease(shared->lock); });
+    return renamed ? renamed->message : "";
+}
+
+// Whether the server shut down cleanly: its control file says so (a shutdown
+// checkpoint or restartpoint was written). An immediate shutdown exits with
+// code 0 too, but after killing the children with SIGQUIT: one may have died
+// holding a census spinlock, and its control file says "in production".
+bool shut_down_cleanly() {
+    bool crc_ok = false;
+    const ControlFileData *control = call([&] { return get_controlfile(DataDir, &crc_ok); });
+    return crc_ok && (control->state == DB_SHUTDOWNED || control->state == DB_SHUTDOWNED_IN_RECOVERY);
+}
+
+// on_shmem_exit in the postmaster: write the census on a clean shutdown and
+// remove the marker of an unsaved run. No save after a crash or an immediate
+// shutdown (the shared memory may be inconsistent): the marker stays, and the
+// next start reports the counts since the last save as lost.
+void dump_file(int code, Datum) {
+    if (code != 0 || shared == nullptr || table == nullptr) return;
+    try {
+        if (!shut_down_cleanly()) {
+            ereport(LOG, (errmsg("pg_tls_audit: the connection census is not saved: the server did not shut down "
+                                 "cleanly")));
             return;
         }
-        const bool ok = write_all(fd, bytes) && fsync(fd) == 0;
-        const int saved_errno = errno;
-        close(fd);
-        if (!ok) {
-            ereport(LOG, (errmsg("pg_tls_audit: could not write census file \"%s\": %s", kTmpFile,
-                                 strerror(saved_errno))));
-            unlink(kTmpFile);
+        const std::string error = save_census(true);
+        if (!error.empty()) {
+            ereport(WARNING, (errmsg("pg_tls_audit: the connection census could not be saved at shutdown: %s",
+                                     error.c_str()),
+                              errdetail("The counts since the last successful save are lost; the next start "
+                                        "reports them in tls_audit.census_info().lost_since.")));
             return;
         }
-        if (durable_rename(kTmpFile, census::kCensusFile, LOG) != 0) unlink(kTmpFile);
+        unlink(kRunningFile);
     } catch (...) {
         log_caught("census file not written");
     }
@@ -627,10 +800,12 @@ void startup_shmem() {
     bool found = false;
     auto *s = static_cast<Shared *>(ShmemInitStruct("pg_tls_audit census", sizeof(Shared), &found));
     if (!found) {
-        memset(s, 0, sizeof *s);
+        memset(static_cast<void *>(s), 0, sizeof *s);
         s->lock = &(GetNamedLWLockTranche(kTranche))->lock;
         s->since_reset = GetCurrentTimestamp();
         SpinLockInit(&s->ring_mutex);
+        SpinLockInit(&s->save_mutex);
+        s->self_probes.init();
         pg_atomic_init_u32(&s->ring_used, 0);
     }
     HASHCTL info;
@@ -642,7 +817,11 @@ void startup_shmem() {
     shared = s;
     table = h;
     if (!IsUnderPostmaster) on_shmem_exit(dump_file, 0);
-    if (!found) load_file();
+    if (!found) {
+        detect_lost_counts();
+        load_file();
+        touch_running_marker();
+    }
 }
 
 }  // namespace
@@ -709,7 +888,14 @@ Info info() {
         i.file_loaded = shared->file_loaded;
         i.loaded_entries = shared->loaded_entries;
         strlcpy(i.file_status, shared->file_status, sizeof i.file_status);
+        i.lost_since = shared->lost_since;
+        i.self_probes_skipped = static_cast<std::int64_t>(shared->self_probes.skipped());
         LWLockRelease(shared->lock);
+        SpinLockAcquire(&shared->save_mutex);
+        i.last_save_at = shared->last_save_at;
+        i.last_save_failed_at = shared->last_save_failed_at;
+        strlcpy(i.last_save_error, shared->last_save_error, sizeof i.last_save_error);
+        SpinLockRelease(&shared->save_mutex);
         SpinLockAcquire(&shared->ring_mutex);
         i.rejections_dropped = shared->rejections_dropped;
         // Pending events are not entries yet; count them as such already.
@@ -717,6 +903,20 @@ Info info() {
         SpinLockRelease(&shared->ring_mutex);
         return i;
     });
+}
+
+std::string save() {
+    require();
+    std::string error;
+    try {
+        error = save_census(false);
+    } catch (const PgError &e) {
+        error = e.what();
+    } catch (const CoreError &e) {
+        error = e.error().message;
+    }
+    record_save(call([] { return GetCurrentTimestamp(); }), error);
+    return error;
 }
 
 void reset() {
@@ -740,8 +940,16 @@ void reset() {
         shared->last_authenticated_eviction = 0;
         shared->unauthenticated_entries = 0;
         shared->since_reset = GetCurrentTimestamp();
+        shared->reset_generation++;
+        shared->self_probes.reset_counters();
+        shared->lost_since = 0;
+        // Under the lock: a save renames its file only under the shared lock.
+        const int rc = unlink(census::kCensusFile);
+        const int saved_errno = errno;
         LWLockRelease(shared->lock);
-        if (unlink(census::kCensusFile) != 0 && errno != ENOENT)
+        touch_running_marker();  // counts lost by a later crash are those since now at most
+        errno = saved_errno;
+        if (rc != 0 && saved_errno != ENOENT)
             ereport(WARNING, (errcode_for_file_access(),
                               errmsg("could not remove census file \"%s\": %m", census::kCensusFile)));
     });
@@ -758,6 +966,11 @@ void init_census() {
                             "When full, the least recently seen entries are evicted (5% at a time), "
                             "unauthenticated attempts first; those hold at most a quarter of the entries.",
                             &census_max, 5000, 10, 1000000, PGC_POSTMASTER, 0, nullptr, nullptr, nullptr);
+    init_census_save_gucs();
+    register_census_save_worker();
+    // Process-wide, inherited by every backend: probes mark their connections
+    // to this server (see mark_self_probe).
+    set_connect_hook(mark_self_probe);
     AreaHooks hooks;
     hooks.area = "census";
     hooks.request_shmem = request_shmem;

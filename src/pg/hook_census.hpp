@@ -6,6 +6,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <string>
 
 #include "census_file.hpp"
 
@@ -28,6 +29,12 @@ struct Info {
     bool file_loaded = false;
     std::int64_t loaded_entries = 0;
     char file_status[256] = "";  // what happened to the census file at start
+    // Saving (issue #22); TimestampTz values, 0 when none.
+    std::int64_t last_save_at = 0;         // last successful save since the start
+    std::int64_t last_save_failed_at = 0;  // last failed save
+    char last_save_error[256] = "";        // why the last save failed; "" when it did not
+    std::int64_t lost_since = 0;  // the previous run ended unsaved: counts since then were lost
+    std::int64_t self_probes_skipped = 0;  // this server's own probe connections not counted (#22 item 7)
 };
 
 // Throw the "must be loaded via shared_preload_libraries" error (55000)
@@ -43,6 +50,12 @@ struct Snapshot {
 Snapshot snapshot();
 
 Info info();
+
+// Save the census file now (tmp + fsync + rename + fsync of the directory),
+// from a process with a PGPROC (the census save worker). Returns "" or the
+// reason it failed; either way the outcome is what census_info() shows.
+// Never throws for a failed save.
+std::string save();
 
 // Empty the census, zero the eviction count, start a new since_reset and
 // remove the census file.

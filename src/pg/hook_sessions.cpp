@@ -8,7 +8,11 @@
 // PostgreSQL does for PgBackendStatus; a reader copies the slot and retries
 // when the counter was odd or changed. Nobody takes a lock. A slot carries
 // the owner's pid and start time, so a reader can reject a slot left by an
-// earlier backend that had the same slot.
+// earlier backend that had the same slot. At exit the owner does not clear
+// its slot: it marks it exiting (pid and start time stay until the next
+// owner writes), so a reader that still sees the backend in its status
+// snapshot leaves the session out instead of showing it without its
+// registry columns (issue #22: a row is complete or absent).
 #include "hook_sessions.hpp"
 
 #include <cstring>
@@ -32,6 +36,7 @@ struct Slot {
     std::uint32_t changecount;  // odd while the owner writes
     std::int32_t pid;           // 0 when free
     TimestampTz backend_start;  // the owner's MyStartTimestamp
+    bool exiting;               // the owner is exiting (or has exited)
     RegistryRecord record;
 };
 
@@ -86,28 +91,29 @@ TLS_AUDIT_HOT void write_slot(int index, const SessionTlsView &tls, const CertIn
     pg_write_barrier();
     slot->pid = MyProcPid;
     slot->backend_start = MyStartTimestamp;
+    slot->exiting = false;
     fill_record(const_cast<RegistryRecord &>(slot->record), tls, client);
     pg_write_barrier();
     slot->changecount = slot->changecount + 1;
 }
 
-void clear_slot(int index) {
+void mark_exiting(int index) {
     volatile Slot *slot = &registry_slots[index];
     slot->changecount = slot->changecount + 1;
     pg_write_barrier();
-    slot->pid = 0;
-    slot->backend_start = 0;
-    memset(const_cast<RegistryRecord *>(&slot->record), 0, sizeof(RegistryRecord));
+    slot->exiting = true;
     pg_write_barrier();
     slot->changecount = slot->changecount + 1;
 }
 
-// on_shmem_exit: the slot this backend wrote travels in `slot` rather than in
+// on_shmem_exit (it runs before PostgreSQL's own exit callbacks, which
+// were registered earlier, so before the backend leaves the status array):
+// the slot this backend wrote travels in `slot` rather than in
 // a static, so that the hook writes nothing in this library's data pages
 // (each such page written costs a new backend a copy-on-write fault).
 void clear_at_exit(int, Datum slot) {
     const int index = DatumGetInt32(slot);
-    if (registry_slots != nullptr && index >= 0 && index < registry_header->slot_count) clear_slot(index);
+    if (registry_slots != nullptr && index >= 0 && index < registry_header->slot_count) mark_exiting(index);
 }
 
 // A consistent copy of a slot, or false when the owner kept writing.
@@ -188,7 +194,7 @@ int registry_slot_count() { return registry_header != nullptr ? registry_header-
 bool registry_slot_owner(int index, int &pid, TimestampTz &backend_start) {
     if (index < 0 || index >= registry_slot_count()) return false;
     static Slot copy;
-    if (!copy_slot(index, copy) || copy.pid == 0) return false;
+    if (!copy_slot(index, copy) || copy.pid == 0 || copy.exiting) return false;
     pid = copy.pid;
     backend_start = copy.backend_start;
     return true;
@@ -213,14 +219,15 @@ RegistryReader::RegistryReader() {
     }
 }
 
-bool RegistryReader::find(int pid, TimestampTz backend_start, RegistryRecord &out) const {
+RegistryLookup RegistryReader::find(int pid, TimestampTz backend_start, RegistryRecord &out) const {
     auto it = slot_by_pid_.find(pid);
-    if (it == slot_by_pid_.end()) return false;
+    if (it == slot_by_pid_.end()) return RegistryLookup::Missing;
     static Slot copy;  // one backend, one reader at a time
-    if (!copy_slot(it->second, copy)) return false;
-    if (copy.pid != pid || copy.backend_start != backend_start) return false;
+    if (!copy_slot(it->second, copy)) return RegistryLookup::Changing;
+    if (copy.pid != pid || copy.backend_start != backend_start) return RegistryLookup::Missing;
+    if (copy.exiting) return RegistryLookup::Exiting;
     memcpy(&out, &copy.record, sizeof out);
-    return true;
+    return RegistryLookup::Found;
 }
 
 void init_sessions() {

@@ -1,6 +1,6 @@
 // The session registry: per-backend TLS details that pg_stat_ssl does not keep,
 // written by each backend into its own shared-memory slot right after it has
-// authenticated (ClientAuthentication_hook) and cleared when it exits; and the
+// authenticated (ClientAuthentication_hook) and marked exiting when it exits; and the
 // GUC tls_audit.min_protocol. Readers copy a slot without taking a lock
 // (a change counter tells them to retry when they raced the owner's write).
 #pragma once
@@ -33,10 +33,12 @@ class RegistryReader {
     // Index the slots that are in use (a no-op when the registry is inactive).
     RegistryReader();
 
-    // Copy the record of backend `pid` started at `backend_start` into `out`.
-    // False when there is none, or when the slot holds another (earlier or
-    // exited) backend's details: a stale slot is never returned.
-    bool find(int pid, TimestampTz backend_start, RegistryRecord &out) const;
+    // Copy the record of backend `pid` started at `backend_start` into `out`
+    // (Found). Missing when there is none or the slot holds another (earlier)
+    // backend's details: a stale slot is never returned; Exiting when the
+    // backend is exiting; Changing when no consistent copy could be made in
+    // a bounded number of attempts. See show_session_row().
+    RegistryLookup find(int pid, TimestampTz backend_start, RegistryRecord &out) const;
 
   private:
     std::unordered_map<int, int> slot_by_pid_;

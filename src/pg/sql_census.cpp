@@ -117,6 +117,10 @@ enum InfoColumn {
     kInfoEvictedAuthenticated,  // 1.1; the 1.0 definition ends before it
     kInfoEvictedUnauthenticated,
     kInfoDroppedUnauthenticated,
+    kInfoLastSaveAt,  // #22 item 5
+    kInfoLastSaveError,
+    kInfoLostSince,
+    kInfoSelfProbesSkipped,  // #22 item 7
     kInfoColumns
 };
 
@@ -198,6 +202,12 @@ extern "C" Datum tls_audit_census_info(PG_FUNCTION_ARGS) {
             row.int8(kInfoEvictedAuthenticated, i.evicted_authenticated);
             row.int8(kInfoEvictedUnauthenticated, i.evicted_unauthenticated);
             row.int8(kInfoDroppedUnauthenticated, i.dropped_unauthenticated);
+        }
+        if (row.columns() > kInfoSelfProbesSkipped) {
+            if (i.last_save_at != 0) timestamptz(row, kInfoLastSaveAt, i.last_save_at);
+            if (i.last_save_error[0] != '\0') row.text(kInfoLastSaveError, i.last_save_error);
+            if (i.lost_since != 0) timestamptz(row, kInfoLostSince, i.lost_since);
+            row.int8(kInfoSelfProbesSkipped, i.self_probes_skipped);
         }
         return row.as_composite();
     });

@@ -29,6 +29,7 @@
 #include "spi_query.hpp"
 #include "sql_outbound.hpp"
 #include "controls.hpp"
+#include "module.hpp"
 
 #include "postgres.hpp"
 
@@ -190,6 +191,20 @@ Input<std::vector<SessionFacts>> gather_sessions() {
     return Input<std::vector<SessionFacts>>::of(std::move(sessions));
 }
 
+// The census file's last save (issue #22), from tls_audit.census_info().
+Input<CensusSaveFacts> gather_census_save() {
+    if (!pg::loaded_at_startup())
+        return Input<CensusSaveFacts>::none("pg_tls_audit is not in shared_preload_libraries");
+    auto rows = spi_query("SELECT last_save_at::text, last_save_error FROM tls_audit.census_info()", 2);
+    if (!rows.ok()) return Input<CensusSaveFacts>::none(rows.error().message);
+    CensusSaveFacts c;
+    if (!rows.value().empty()) {
+        c.last_save_at = cell_text(rows.value()[0], 0);
+        c.last_save_error = cell_text(rows.value()[0], 1);
+    }
+    return Input<CensusSaveFacts>::of(std::move(c));
+}
+
 // tls_audit.* lines of the configuration files that cannot be applied
 // (pg_file_settings reads the files again; superuser unless granted).
 Input<std::vector<FileSetting>> gather_file_settings() {
@@ -342,6 +357,7 @@ AuditFacts gather(bool &interrupted) {
     }
     f.md5_roles = gather_md5_roles();
     f.sessions = gather_sessions();
+    f.census_save = gather_census_save();
     f.file_settings = gather_file_settings();
     f.outbound = gather_outbound_links();
     pg::call([] { SPI_finish(); });

@@ -7,6 +7,9 @@
 // (visibility.hpp, pg_stat_activity's rule): without the privileges of the
 // session's role or of pg_read_all_stats, only pid, database, role and
 // application name are shown.
+#include <signal.h>
+
+#include <cerrno>
 #include <optional>
 #include <string>
 
@@ -110,7 +113,8 @@ const char *transport_of(const PgBackendStatus *be, int family) {
     return transport_name(t);  // nullptr: unknown address, no transport, no floor verdict
 }
 
-void put_session(pg::Row &row, const PgBackendStatus *be, const pg::RegistryReader &registry, Protocol floor,
+// `record` is the backend's registry record when `found`.
+void put_session(pg::Row &row, const PgBackendStatus *be, bool found, const RegistryRecord &record, Protocol floor,
                  std::int64_t now) {
     const ClientAddress address = client_address(be);
     if (address.has_addr)
@@ -132,8 +136,7 @@ void put_session(pg::Row &row, const PgBackendStatus *be, const pg::RegistryRead
         row.int4(kBits, ssl->ssl_bits);
 
         // What only the registry knows (NULL without it).
-        static RegistryRecord record;
-        if (registry.find(be->st_procpid, be->st_proc_start_timestamp, record)) {
+        if (found) {
             row.text_or_null(kSni, field_text(record.sni));
             row.text_or_null(kKeyExchangeGroup, field_text(record.key_exchange_group));
             if (row.columns() > kAlpn) row.text_or_null(kAlpn, field_text(record.alpn));
@@ -179,6 +182,19 @@ extern "C" Datum tls_audit_session_rows(PG_FUNCTION_ARGS) {
             // Not yet (or no longer) a session: no pid.
             if (be->st_procpid <= 0) continue;
 
+            // A TLS session's row is complete or absent (issue #22): leave it
+            // out when its registry slot says it is exiting or cannot be read
+            // whole, or when it has none and the process is gone (it exited
+            // after the status snapshot was taken).
+            static RegistryRecord record;
+            bool found = false;
+            if (be->st_ssl && pg::registry_active()) {
+                const RegistryLookup lookup = registry.find(be->st_procpid, be->st_proc_start_timestamp, record);
+                found = lookup == RegistryLookup::Found;
+                const bool alive = found || kill(be->st_procpid, 0) == 0 || errno == EPERM;
+                if (!show_session_row(lookup, alive)) continue;
+            }
+
             pg::Row row(rsinfo->setDesc);
             // Shown to everybody, as in pg_stat_activity.
             row.int4(kPid, be->st_procpid);
@@ -187,7 +203,7 @@ extern "C" Datum tls_audit_session_rows(PG_FUNCTION_ARGS) {
             if (be->st_appname != nullptr)
                 row.text(kApplicationName, std::string_view(be->st_appname, strlen(be->st_appname)));
 
-            if (visibility.sees(be->st_userid)) put_session(row, be, registry, floor, now);
+            if (visibility.sees(be->st_userid)) put_session(row, be, found, record, floor, now);
             row.put(rsinfo);
         }
         return Datum(0);

@@ -1,5 +1,10 @@
 #include <gtest/gtest.h>
 
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <string>
 
@@ -300,4 +305,71 @@ TEST(CensusKeyTest, UnauthenticatedShare) {
     EXPECT_EQ(census_unauthenticated_share(5000), 1250);
     EXPECT_EQ(census_unauthenticated_share(3), 1);
     EXPECT_EQ(census_unauthenticated_share(1), 1);
+}
+
+// Issue #22: the census save protocol (write + fsync a temporary file, then
+// rename + fsync the directory), and its failures reported, not raised.
+namespace {
+std::string temp_dir() {
+    char name[] = "/tmp/census_save_XXXXXX";
+    const char *dir = mkdtemp(name);
+    return dir != nullptr ? dir : "";
+}
+std::string slurp(const std::string &path) {
+    std::string out;
+    if (FILE *f = std::fopen(path.c_str(), "rb")) {
+        char buf[4096];
+        std::size_t n;
+        while ((n = std::fread(buf, 1, sizeof buf, f)) > 0) out.append(buf, n);
+        std::fclose(f);
+    }
+    return out;
+}
+}  // namespace
+
+TEST(CensusFileTest, SaveWritesThenRenames) {
+    const std::string dir = temp_dir();
+    ASSERT_FALSE(dir.empty());
+    const std::string tmp = dir + "/census.tmp", file = dir + "/census";
+    CensusSnapshot s;
+    s.since_reset = 42;
+    const std::string bytes = serialize_census(s);
+    EXPECT_FALSE(write_file_synced(tmp, bytes).has_value());
+    EXPECT_EQ(slurp(tmp), bytes);
+    EXPECT_FALSE(rename_synced(tmp, file).has_value());
+    EXPECT_EQ(slurp(file), bytes);
+    EXPECT_NE(access(tmp.c_str(), F_OK), 0);
+    // A second save replaces the file whole.
+    s.since_reset = 43;
+    const std::string bytes2 = serialize_census(s);
+    EXPECT_FALSE(write_file_synced(tmp, bytes2).has_value());
+    EXPECT_FALSE(rename_synced(tmp, file).has_value());
+    EXPECT_EQ(slurp(file), bytes2);
+    unlink(file.c_str());
+    rmdir(dir.c_str());
+}
+
+TEST(CensusFileTest, SaveFailuresAreReported) {
+    const std::string dir = temp_dir();
+    ASSERT_FALSE(dir.empty());
+    // The temporary path is a directory: create fails, with the reason.
+    const std::string blocked = dir + "/census.tmp";
+    ASSERT_EQ(mkdir(blocked.c_str(), 0700), 0);
+    auto e = write_file_synced(blocked, "x");
+    ASSERT_TRUE(e.has_value());
+    EXPECT_EQ(e->sqlstate, "58030");
+    EXPECT_EQ(e->message, "could not create \"" + blocked + "\": Is a directory");
+    rmdir(blocked.c_str());
+    // A missing directory.
+    e = write_file_synced(dir + "/missing/census.tmp", "x");
+    ASSERT_TRUE(e.has_value());
+    EXPECT_NE(e->message.find("No such file or directory"), std::string::npos) << e->message;
+    // Rename into a missing directory: reported, and the temporary file removed.
+    const std::string tmp = dir + "/census.tmp";
+    ASSERT_FALSE(write_file_synced(tmp, "x").has_value());
+    e = rename_synced(tmp, dir + "/missing/census");
+    ASSERT_TRUE(e.has_value());
+    EXPECT_EQ(e->message.rfind("could not rename to", 0), 0u) << e->message;
+    EXPECT_NE(access(tmp.c_str(), F_OK), 0);
+    rmdir(dir.c_str());
 }

@@ -48,3 +48,26 @@ TEST(ChecksSessionsTest, ClientCertExpiry) {
     EXPECT_TRUE(all_ok(check_client_cert_expiry({sessions[2]}, Thresholds{}, n)));
     EXPECT_TRUE(all_ok(check_client_cert_expiry({}, Thresholds{}, n)));
 }
+
+// Issue #22: a failed census save is a warning until a save succeeds.
+TEST(ChecksSessionsTest, CensusSaveFailed) {
+    auto ok = check_census_save_failed({"2026-11-30 12:00:00+00", ""});
+    ASSERT_EQ(ok.size(), 1u);
+    EXPECT_EQ(ok[0].severity, Severity::Ok);
+    EXPECT_EQ(ok[0].check, "census_save_failed");
+    EXPECT_NE(ok[0].message.find("2026-11-30 12:00:00+00"), std::string::npos);
+    EXPECT_TRUE(all_ok(check_census_save_failed({"", ""})));
+
+    auto failed = check_census_save_failed({"2026-11-30 12:00:00+00", "could not create \"x\": Permission denied"});
+    ASSERT_EQ(failed.size(), 1u);
+    EXPECT_EQ(failed[0].severity, Severity::Warning);
+    EXPECT_EQ(failed[0].object, "census file pg_stat/pg_tls_audit_census");
+    EXPECT_NE(failed[0].message.find("Permission denied"), std::string::npos);
+    EXPECT_NE(failed[0].message.find("last successful save was at 2026-11-30 12:00:00+00"), std::string::npos);
+    EXPECT_FALSE(failed[0].hint.empty());
+
+    auto never = check_census_save_failed({"", "could not fsync \"x\": Input/output error"});
+    ASSERT_EQ(never.size(), 1u);
+    EXPECT_EQ(never[0].severity, Severity::Warning);
+    EXPECT_NE(never[0].message.find("no save has succeeded"), std::string::npos);
+}

@@ -32,7 +32,7 @@ TEST(ChecksTest, SeverityNamesRoundTripAndOrder) {
 
 TEST(ChecksTest, CheckNamesAreStableAndUnique) {
     const auto &names = check_names();
-    EXPECT_EQ(names.size(), 31u);
+    EXPECT_EQ(names.size(), 32u);
     EXPECT_EQ(std::set<std::string>(names.begin(), names.end()).size(), names.size());
     EXPECT_EQ(names.front(), "ssl_enabled");
     EXPECT_EQ(names.back(), "outbound_root_cert");
@@ -77,6 +77,7 @@ TEST(ChecksTest, EvaluateWithMissingInputs) {
     f.hba_matrix = Input<hba::Matrix>::none("permission denied for view pg_hba_file_rules");
     f.md5_roles = Input<std::vector<std::string>>::none("only superusers can read pg_authid");
     f.sessions = Input<std::vector<SessionFacts>>::none("no sessions view");
+    f.census_save = Input<CensusSaveFacts>::none("pg_tls_audit is not in shared_preload_libraries");
     f.ciphers = Input<std::vector<CipherFacts>>::none("bad list");
     f.ca_certificates = Input<std::vector<CertInfo>>::none("no CA view");
     f.file_settings = Input<std::vector<FileSetting>>::none("permission denied for function pg_show_all_file_settings");
@@ -94,8 +95,9 @@ TEST(ChecksTest, EvaluateWithMissingInputs) {
         }
     }
     // 7 server checks, server_tls_reload_would_fail, server_tls_reload_failed, server_tls_auto_reload,
-    // weak_ciphers, ca_file_expiry, 5 hba, md5, 2 session checks, settings_not_applied, 3 outbound checks.
-    EXPECT_EQ(info, 24);
+    // weak_ciphers, ca_file_expiry, 5 hba, md5, 2 session checks, census_save_failed, settings_not_applied,
+    // 3 outbound checks.
+    EXPECT_EQ(info, 25);
 }
 
 TEST(ChecksTest, EvaluateReportsReloadWouldFail) {

@@ -121,6 +121,7 @@ inline AuditFacts clean_facts() {
     }
     f.md5_roles = Input<std::vector<std::string>>::of({});
     f.sessions = Input<std::vector<SessionFacts>>::of({});
+    f.census_save = Input<CensusSaveFacts>::of({"2026-01-01 00:00:00+00", ""});
     f.file_settings = Input<std::vector<FileSetting>>::of({});
     f.outbound = Input<std::vector<OutboundLinkFacts>>::of({});
     std::vector<PreflightStage> stages;

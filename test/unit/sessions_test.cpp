@@ -303,3 +303,17 @@ TEST(SessionViewTest, ClientCertificateReachesTheRecord) {
     EXPECT_EQ(field_text(r.key_exchange_group), s.key_exchange_group);
     EXPECT_FALSE(r.truncated);
 }
+
+// Issue #22: a tls_audit.sessions row is complete or absent.
+TEST(SessionRowTest, CompleteOrAbsent) {
+    EXPECT_TRUE(show_session_row(RegistryLookup::Found, true));
+    EXPECT_TRUE(show_session_row(RegistryLookup::Found, false));  // a consistent copy is whole
+    EXPECT_FALSE(show_session_row(RegistryLookup::Exiting, true));
+    EXPECT_FALSE(show_session_row(RegistryLookup::Exiting, false));
+    EXPECT_FALSE(show_session_row(RegistryLookup::Changing, true));
+    EXPECT_FALSE(show_session_row(RegistryLookup::Changing, false));
+    // Never recorded (still running): shown with NULL registry columns;
+    // exited since the status snapshot: absent.
+    EXPECT_TRUE(show_session_row(RegistryLookup::Missing, true));
+    EXPECT_FALSE(show_session_row(RegistryLookup::Missing, false));
+}

@@ -5,6 +5,8 @@
 -- (last_reload_at, last_reload_ok, last_reload_error); ca_certificates gains
 -- crl_present; run_checks() gains controls; census_info() gains
 -- evicted_authenticated, evicted_unauthenticated and dropped_unauthenticated
+-- and last_save_at, last_save_error, lost_since (the periodic save, #22 item 5)
+-- and self_probes_skipped (#22 item 7)
 -- and floor_readiness_summary() gains complete and evicted_since (#22). Result types cannot be
 -- changed in place, so these functions and the views over them (sessions,
 -- census, ca_certificates, metrics) are dropped and created again as in the 1.1 install
@@ -245,13 +247,17 @@ CREATE FUNCTION tls_audit.census_info(
     OUT file_status text,
     OUT evicted_authenticated bigint,
     OUT evicted_unauthenticated bigint,
-    OUT dropped_unauthenticated bigint)
+    OUT dropped_unauthenticated bigint,
+    OUT last_save_at timestamptz,
+    OUT last_save_error text,
+    OUT lost_since timestamptz,
+    OUT self_probes_skipped bigint)
 RETURNS record
 AS 'MODULE_PATHNAME', 'tls_audit_census_info'
 LANGUAGE C VOLATILE PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp;
 COMMENT ON FUNCTION tls_audit.census_info() IS
-  'State of the connection census: entries, tls_audit.census_max, evictions and dropped rejections since the last reset, what happened to the census file at server start, and evictions split into authenticated and unauthenticated entries plus unauthenticated attempts not recorded for lack of room (these three since the reset or the server start)';
+  'State of the connection census: entries, tls_audit.census_max, evictions and dropped rejections since the last reset, what happened to the census file at server start, evictions split into authenticated and unauthenticated entries plus unauthenticated attempts not recorded for lack of room (these three since the reset or the server start), the last successful save of the census file and why the last save failed (NULL when it did not), and, when the previous server run ended without saving the census (crash, immediate shutdown, failed save), since when its counts were lost, and how many of this server''s own probe connections (tls_audit.probe() and the other probe functions run against this server) were not counted';
 
 CREATE FUNCTION tls_audit.floor_readiness_summary(
     target text DEFAULT 'TLSv1.3',

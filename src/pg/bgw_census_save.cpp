@@ -1,0 +1,121 @@
+// The census save worker (issue #22): every tls_audit.census_save_interval it
+// saves the connection census (census::save(): a temporary file, fsync,
+// rename, fsync of the directory), so that a crash loses at most one
+// interval of counts; the clean-shutdown save stays the postmaster's.
+//
+// Needs shared memory only (no database), so it starts with the postmaster
+// and runs on a standby too. A failed save is a WARNING (once per distinct
+// error, then one LOG line when a save succeeds again) and shows in
+// tls_audit.census_info() (last_save_error) and run_checks()
+// (census_save_failed). A crash of the worker restarts it after
+// kRestartSeconds. With the interval 0 it only waits for a reload.
+#include "bgw_census_save.hpp"
+
+#include <csignal>
+#include <string>
+
+#include "guard.hpp"
+#include "guc_census_save.hpp"
+#include "hook_census.hpp"
+
+#include "postgres.hpp"
+
+extern "C" PGDLLEXPORT void tls_audit_census_save_main(Datum arg);
+
+namespace tls_audit::pg {
+
+namespace {
+
+constexpr int kRestartSeconds = 10;
+
+volatile sig_atomic_t reload_pending = false;
+void on_sighup(SIGNAL_ARGS) {
+    (void)postgres_signal_arg;
+    const int save_errno = errno;
+    reload_pending = true;
+    SetLatch(MyLatch);
+    errno = save_errno;
+}
+
+// One save, logged: a WARNING when it fails with a new error, a LOG line
+// when it succeeds after failing.
+void save_and_log(std::string &last_error) {
+    const std::string error = census::save();
+    if (!error.empty() && error != last_error) {
+        call([&] {
+            ereport(WARNING,
+                    (errmsg("pg_tls_audit: could not save the connection census: %s", error.c_str()),
+                     errdetail("A crash loses the connections counted since the last successful save; "
+                               "tls_audit.census_info() shows when that was."),
+                     errhint("Make the pg_stat directory of the data directory writable by the server and check "
+                             "its free space.")));
+        });
+    } else if (error.empty() && !last_error.empty()) {
+        call([] { ereport(LOG, (errmsg("pg_tls_audit: the connection census is saved again"))); });
+    }
+    last_error = error;
+}
+
+void main_loop() {
+    std::string last_error;
+    TimestampTz next_due = 0;
+    for (;;) {
+        const std::int64_t interval_us = static_cast<std::int64_t>(census_save_interval_seconds()) * USECS_PER_SEC;
+        long timeout_ms = -1;
+        if (interval_us > 0) {
+            const TimestampTz now = call([] { return GetCurrentTimestamp(); });
+            // A new (shorter) interval applies from now.
+            if (next_due == 0 || next_due > now + interval_us) next_due = now + interval_us;
+            if (now >= next_due) {
+                save_and_log(last_error);
+                next_due = now + interval_us;
+                continue;
+            }
+            timeout_ms = static_cast<long>((next_due - now + 999) / 1000);
+        } else {
+            next_due = 0;
+        }
+        call([&] {
+            const int events = WL_LATCH_SET | WL_EXIT_ON_PM_DEATH | (timeout_ms >= 0 ? WL_TIMEOUT : 0);
+            (void)WaitLatch(MyLatch, events, timeout_ms, PG_WAIT_EXTENSION);
+            ResetLatch(MyLatch);
+            CHECK_FOR_INTERRUPTS();
+            if (reload_pending) {
+                reload_pending = false;
+                ProcessConfigFile(PGC_SIGHUP);
+            }
+        });
+    }
+}
+
+}  // namespace
+
+void register_census_save_worker() {
+    if (!process_shared_preload_libraries_in_progress) return;
+    BackgroundWorker worker;
+    memset(&worker, 0, sizeof worker);
+    strlcpy(worker.bgw_name, "pg_tls_audit census save", BGW_MAXLEN);
+    strlcpy(worker.bgw_type, "pg_tls_audit census save", BGW_MAXLEN);
+    strlcpy(worker.bgw_library_name, "pg_tls_audit", BGW_MAXLEN);
+    strlcpy(worker.bgw_function_name, "tls_audit_census_save_main", BGW_MAXLEN);
+    worker.bgw_flags = BGWORKER_SHMEM_ACCESS;
+    worker.bgw_start_time = BgWorkerStart_PostmasterStart;
+    worker.bgw_restart_time = kRestartSeconds;
+    RegisterBackgroundWorker(&worker);
+}
+
+}  // namespace tls_audit::pg
+
+extern "C" void tls_audit_census_save_main(Datum arg) {
+    (void)arg;
+    pqsignal(SIGHUP, tls_audit::pg::on_sighup);
+    pqsignal(SIGTERM, die);
+    BackgroundWorkerUnblockSignals();
+    try {
+        tls_audit::pg::main_loop();
+    } catch (...) {
+        // A PostgreSQL error outside a save (census::save() reports its own):
+        // the worker ends and the postmaster restarts it.
+    }
+    proc_exit(1);
+}
