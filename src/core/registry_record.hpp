@@ -15,6 +15,7 @@
 #include <string_view>
 #include <type_traits>
 
+#include "auth_method.hpp"
 #include "session.hpp"
 
 namespace tls_audit {
@@ -38,6 +39,15 @@ struct RegistryRecord {
     std::int32_t key_bits;
     bool has_client;  // the client sent a certificate: the client fields are set
     bool truncated;   // at least one text was cut (it ends with kTruncationMarker)
+    // How the session authenticated (set_record_auth()); every session has
+    // them, with or without TLS.
+    bool has_auth;                 // the fields below are set
+    bool tls;                      // a TLS session: the TLS fields above and extended_master_secret are set
+    bool client_cert_verified;
+    bool extended_master_secret;
+    std::uint8_t auth_method;      // AuthMethod
+    std::int32_t hba_line;         // 0 when unknown
+    char hba_file[256];            // empty when the version has no include files (15)
 };
 static_assert(std::is_trivially_copyable_v<RegistryRecord>, "records are copied with memcpy");
 static_assert(std::is_standard_layout_v<RegistryRecord>, "records live in shared memory");
@@ -64,5 +74,9 @@ template <std::size_t N> std::string_view field_text(const char (&field)[N]) noe
 // sent one, its certificate (nullptr: none). The record is zeroed first.
 // Never throws or allocates, so the hook can write straight into its slot.
 void fill_record(RegistryRecord &record, const SessionTlsView &tls, const CertInfo *client) noexcept;
+
+// Add how the session authenticated to a record (filled by fill_record(), or
+// zeroed for a session without TLS). Never throws or allocates.
+void set_record_auth(RegistryRecord &record, const SessionAuth &auth) noexcept;
 
 }  // namespace tls_audit

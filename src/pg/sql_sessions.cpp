@@ -12,6 +12,7 @@
 
 #include "guard.hpp"
 #include "module.hpp"
+#include "auth_method.hpp"
 #include "protocol.hpp"
 #include "registry_record.hpp"
 #include "row.hpp"
@@ -58,6 +59,11 @@ enum SessionColumn {
     kBelowFloor,
     kFloorReason,
     kAlpn,  // 1.1; the 1.0 definition ends before it
+    kAuthMethod,
+    kHbaFile,
+    kHbaLine,
+    kClientCertVerified,
+    kExtendedMasterSecret,
     kSessionColumns
 };
 
@@ -124,6 +130,16 @@ void put_session(pg::Row &row, const PgBackendStatus *be, const pg::RegistryRead
     const char *transport = transport_of(be, address.family);
     std::string protocol;
     if (transport != nullptr) row.text(kTransport, transport);
+    // What only the registry knows (NULL without it).
+    static RegistryRecord record;
+    const bool registered = registry.find(be->st_procpid, be->st_proc_start_timestamp, record);
+    if (registered && record.has_auth && row.columns() > kAuthMethod) {
+        if (const char *method = auth_method_name(record.auth_method)) row.text(kAuthMethod, method);
+        row.text_or_null(kHbaFile, field_text(record.hba_file));
+        if (record.hba_line > 0) row.int4(kHbaLine, record.hba_line);
+        row.boolean(kClientCertVerified, record.client_cert_verified);
+        if (record.tls) row.boolean(kExtendedMasterSecret, record.extended_master_secret);
+    }
     if (be->st_ssl && be->st_sslstatus != nullptr) {
         const PgBackendSSLStatus *ssl = be->st_sslstatus;
         protocol.assign(ssl->ssl_version, strnlen(ssl->ssl_version, sizeof ssl->ssl_version));
@@ -131,9 +147,7 @@ void put_session(pg::Row &row, const PgBackendStatus *be, const pg::RegistryRead
         row.text_or_null(kCipher, std::string_view(ssl->ssl_cipher, strnlen(ssl->ssl_cipher, sizeof ssl->ssl_cipher)));
         row.int4(kBits, ssl->ssl_bits);
 
-        // What only the registry knows (NULL without it).
-        static RegistryRecord record;
-        if (registry.find(be->st_procpid, be->st_proc_start_timestamp, record)) {
+        if (registered && record.tls) {
             row.text_or_null(kSni, field_text(record.sni));
             row.text_or_null(kKeyExchangeGroup, field_text(record.key_exchange_group));
             if (row.columns() > kAlpn) row.text_or_null(kAlpn, field_text(record.alpn));

@@ -123,6 +123,7 @@ inline AuditFacts clean_facts() {
     f.sessions = Input<std::vector<SessionFacts>>::of({});
     f.file_settings = Input<std::vector<FileSetting>>::of({});
     f.outbound = Input<std::vector<OutboundLinkFacts>>::of({});
+    f.weak_auth = Input<std::vector<WeakAuthFacts>>::of({});
     std::vector<PreflightStage> stages;
     for (const auto &name : preflight_stage_names()) stages.push_back(PreflightStage{name, "", true, ""});
     f.preflight = Input<std::vector<PreflightStage>>::of(stages);

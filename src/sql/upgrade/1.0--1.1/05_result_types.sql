@@ -116,7 +116,12 @@ CREATE FUNCTION tls_audit.session_rows(
     OUT key_exchange_group text,
     OUT below_floor boolean,
     OUT floor_reason text,
-    OUT alpn text)
+    OUT alpn text,
+    OUT auth_method text,
+    OUT hba_file text,
+    OUT hba_line integer,
+    OUT client_cert_verified boolean,
+    OUT extended_master_secret boolean)
 RETURNS SETOF record
 AS 'MODULE_PATHNAME', 'tls_audit_session_rows'
 -- VOLATILE: reads live shared state. PARALLEL RESTRICTED: the backend status
@@ -155,12 +160,17 @@ CREATE VIEW tls_audit.sessions AS
             s.key_exchange_group,
             s.alpn,
             s.below_floor,
-            s.floor_reason
+            s.floor_reason,
+            s.auth_method,
+            s.hba_file,
+            s.hba_line,
+            s.client_cert_verified,
+            s.extended_master_secret
     FROM tls_audit.session_rows() AS s
         LEFT JOIN pg_catalog.pg_database AS d ON (s.datid = d.oid)
         LEFT JOIN pg_catalog.pg_authid AS u ON (s.usesysid = u.oid);
 COMMENT ON VIEW tls_audit.sessions IS
-  'One row per client backend and walsender: transport (unix, tcp, tls, gss), protocol, cipher, client certificate details, SNI, key exchange group, and whether the session is below tls_audit.min_protocol';
+  'One row per client backend and walsender: transport (unix, tcp, tls, gss), protocol, cipher, client certificate details, SNI, key exchange group, whether the session is below tls_audit.min_protocol, and how it authenticated (method, pg_hba.conf line, client certificate verification, extended master secret)';
 COMMENT ON COLUMN tls_audit.sessions.pid IS 'Process ID of the backend';
 COMMENT ON COLUMN tls_audit.sessions.usename IS 'Login role of the session';
 COMMENT ON COLUMN tls_audit.sessions.datname IS 'Database of the session (NULL for a physical walsender)';
@@ -187,6 +197,11 @@ COMMENT ON COLUMN tls_audit.sessions.key_exchange_group IS 'Negotiated key excha
 COMMENT ON COLUMN tls_audit.sessions.alpn IS 'ALPN protocol the server selected: postgresql (a PostgreSQL 17+ server and a libpq 17+ client, which offers it with either sslnegotiation); NULL before 17 or when the client offered none (registry)';
 COMMENT ON COLUMN tls_audit.sessions.below_floor IS 'True for TLS sessions older than tls_audit.min_protocol and for TCP sessions without TLS; false for unix sockets';
 COMMENT ON COLUMN tls_audit.sessions.floor_reason IS 'Why the session is below the floor, e.g. TLSv1.1 < TLSv1.2 or no TLS; NULL when it is not';
+COMMENT ON COLUMN tls_audit.sessions.auth_method IS 'pg_hba.conf method that authenticated the session (trust, md5, scram-sha-256, password, cert, peer, ...); on an md5 line scram-sha-256 when the role''s secret is a SCRAM verifier, as PostgreSQL then runs SCRAM (registry)';
+COMMENT ON COLUMN tls_audit.sessions.hba_file IS 'File of the pg_hba.conf line that admitted the session (PostgreSQL 16+, where pg_hba.conf may include files; NULL on 15) (registry)';
+COMMENT ON COLUMN tls_audit.sessions.hba_line IS 'Line number of the pg_hba.conf rule that admitted the session, in hba_file (registry)';
+COMMENT ON COLUMN tls_audit.sessions.client_cert_verified IS 'True when the server required and verified a client certificate (cert method or clientcert=verify-ca/verify-full), not merely received one (registry)';
+COMMENT ON COLUMN tls_audit.sessions.extended_master_secret IS 'Whether the TLS handshake negotiated the extended master secret (RFC 7627; always true for TLSv1.3); FIPS-mode OpenSSL 3 servers refuse TLSv1.2 clients without it; NULL without TLS (registry)';
 GRANT SELECT ON tls_audit.sessions TO PUBLIC;
 
 CREATE FUNCTION tls_audit.census_entries(
@@ -203,7 +218,11 @@ CREATE FUNCTION tls_audit.census_entries(
     OUT connections bigint,
     OUT first_seen timestamptz,
     OUT last_seen timestamptz,
-    OUT alpn text)
+    OUT alpn text,
+    OUT auth_method text,
+    OUT hba_line integer,
+    OUT client_cert_verified boolean,
+    OUT extended_master_secret boolean)
 RETURNS SETOF record
 AS 'MODULE_PATHNAME', 'tls_audit_census_entries'
 -- Reads shared memory that changes with every connection.
@@ -214,10 +233,11 @@ COMMENT ON FUNCTION tls_audit.census_entries() IS
 
 CREATE VIEW tls_audit.census AS
   SELECT e.usename, e.datname, e.client_addr, e.application_name, e.transport, e.protocol, e.cipher,
-         e.alpn, e.client_subject, e.outcome, e.rejection_reason, e.connections, e.first_seen, e.last_seen
+         e.alpn, e.client_subject, e.outcome, e.rejection_reason, e.connections, e.first_seen, e.last_seen,
+         e.auth_method, e.hba_line, e.client_cert_verified, e.extended_master_secret
     FROM tls_audit.census_entries() AS e;
 COMMENT ON VIEW tls_audit.census IS
-  'Connection attempts counted since the last census_reset(), per user, database, address, application, transport, protocol, cipher, ALPN, client certificate subject and outcome (authenticated, auth_failed, startup_failed, tls_rejected)';
+  'Connection attempts counted since the last census_reset(), per user, database, address, application, transport, protocol, cipher, ALPN, client certificate subject, outcome (authenticated, auth_failed, startup_failed, tls_rejected), authentication method, pg_hba.conf line, client certificate verification and extended master secret';
 COMMENT ON COLUMN tls_audit.census.usename IS 'Role name the client asked for (NULL for tls_rejected: no startup packet yet)';
 COMMENT ON COLUMN tls_audit.census.datname IS 'Database name the client asked for';
 COMMENT ON COLUMN tls_audit.census.client_addr IS 'Client IP address; NULL for unix sockets';
@@ -232,6 +252,10 @@ COMMENT ON COLUMN tls_audit.census.rejection_reason IS 'OpenSSL''s reason a TLS 
 COMMENT ON COLUMN tls_audit.census.connections IS 'Attempts counted with this key';
 COMMENT ON COLUMN tls_audit.census.first_seen IS 'First attempt with this key';
 COMMENT ON COLUMN tls_audit.census.last_seen IS 'Latest attempt with this key';
+COMMENT ON COLUMN tls_audit.census.auth_method IS 'pg_hba.conf method of the attempt (scram-sha-256 on an md5 line when the role''s secret is a SCRAM verifier); NULL when unknown (tls_rejected, entries recorded before 1.1)';
+COMMENT ON COLUMN tls_audit.census.hba_line IS 'Line number of the pg_hba.conf rule that matched (the file is not kept; see tls_audit.sessions.hba_file); NULL when unknown';
+COMMENT ON COLUMN tls_audit.census.client_cert_verified IS 'True when the server required and verified a client certificate (cert method or clientcert=verify-ca/verify-full); NULL when unknown';
+COMMENT ON COLUMN tls_audit.census.extended_master_secret IS 'Whether the TLS handshake negotiated the extended master secret (RFC 7627; true for TLSv1.3); NULL without TLS or when unknown';
 GRANT SELECT ON tls_audit.census TO PUBLIC;
 
 CREATE FUNCTION tls_audit.census_info(
