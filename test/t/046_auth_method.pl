@@ -208,6 +208,22 @@ like($stderr, qr/HINT:  Valid names: password, md5, scram-sha-256\./, 'HINT list
 $rc = $node->psql('postgres', 'SELECT * FROM tls_audit.auth_readiness(NULL)', stderr => \$stderr);
 like($stderr, qr/target authentication method must not be NULL/, 'NULL target: error');
 
+# --- metrics by method (bounded labels: method and outcome) ---------------------
+is( $node->safe_psql(
+		'postgres', q{SELECT string_agg(labels->>'auth_method' || '=' || value, ',' ORDER BY labels->>'auth_method')
+			FROM tls_audit.metrics WHERE metric = 'tls_audit_census_connections_by_auth_method_total'
+			AND labels->>'outcome' = 'auth_failed'}),
+	'md5=1', 'metrics: census attempts per method and outcome (the failed md5 login)');
+is( $node->safe_psql(
+		'postgres', q{SELECT (SELECT value FROM tls_audit.metrics WHERE metric = 'tls_audit_census_connections_by_auth_method_total'
+			AND labels = '{"auth_method": "password", "outcome": "authenticated"}')
+			= (SELECT sum(connections) FROM tls_audit.census WHERE auth_method = 'password' AND outcome = 'authenticated')}),
+	't', 'metrics: the per-method counter equals the census sum');
+is( $node->safe_psql(
+		'postgres', q{SELECT string_agg(labels->>'auth_method' || '=' || value, ',')
+			FROM tls_audit.metrics WHERE metric = 'tls_audit_sessions_by_auth_method' AND labels->>'auth_method' = 'trust'}),
+	'trust=1', 'metrics: open sessions per method (this unix-socket session)');
+
 # --- weak_auth_in_use -----------------------------------------------------------------
 my $weak = $node->safe_psql('postgres', q{SELECT string_agg(severity || ':' || object, ',' ORDER BY object)
 	FROM tls_audit.run_checks() WHERE "check" = 'weak_auth_in_use' AND object LIKE 'am\_%'});
