@@ -15,7 +15,7 @@ SELECT array_agg(DISTINCT "check" ORDER BY "check") = ARRAY[
     'outbound_password_in_conninfo', 'outbound_root_cert', 'outbound_sslmode', 'password_encryption',
     'server_cert_chain', 'server_cert_expiry', 'server_cert_key_strength', 'server_cert_reload_pending',
     'server_cert_self_signed', 'server_cert_signature', 'server_key_permissions',
-    'server_tls_auto_reload', 'server_tls_reload_failed', 'server_tls_reload_would_fail', 'sessions_below_floor', 'settings_not_applied', 'ssl_enabled', 'weak_ciphers'] AS all_checks
+    'server_tls_auto_reload', 'server_tls_reload_failed', 'server_tls_reload_would_fail', 'sessions_below_floor', 'settings_not_applied', 'ssl_enabled', 'weak_auth_in_use', 'weak_ciphers'] AS all_checks
   FROM tls_audit.run_checks();
 
 -- Severities are one of four; 'ok' rows carry no object and no hint, and

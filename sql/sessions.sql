@@ -58,7 +58,8 @@ RESET ROLE;
 -- The raw registry slots are for monitoring roles only.
 SELECT has_function_privilege('regress_sessions_plain', 'tls_audit.registry_slots()', 'EXECUTE') AS plain_slots,
        has_function_privilege('regress_sessions_stats', 'tls_audit.registry_slots()', 'EXECUTE') AS stats_slots;
--- This unix-socket session has no slot; every slot in use belongs to a live backend.
+-- This unix-socket session has a slot too (how it authenticated); every slot
+-- in use belongs to a live backend.
 SELECT count(*) FILTER (WHERE r.pid = pg_backend_pid()) AS own_slot,
        count(*) FILTER (WHERE a.pid IS NULL) AS stale_slots
   FROM tls_audit.registry_slots() r

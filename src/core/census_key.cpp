@@ -169,6 +169,22 @@ TLS_AUDIT_HOT void make_census_key(CensusKey &key, const CensusKeyFields &f) noe
     copy_census_field(key.reason, sizeof key.reason, f.reason);
     key.outcome = static_cast<std::uint8_t>(f.outcome);
     key.alpn = static_cast<std::uint8_t>(f.alpn);
+    key.auth_method = static_cast<std::uint8_t>(f.auth_method);
+    key.hba_line = static_cast<std::uint16_t>(f.hba_line <= 0 ? 0 : f.hba_line > 65535 ? 65535 : f.hba_line);
+    key.client_cert_verified = static_cast<std::uint8_t>(f.client_cert_verified);
+    key.extended_master_secret = static_cast<std::uint8_t>(f.extended_master_secret);
+}
+
+const char *census_flag_name(std::uint8_t raw) noexcept {
+    switch (static_cast<CensusFlag>(raw)) {
+    case CensusFlag::Yes:
+        return "true";
+    case CensusFlag::No:
+        return "false";
+    case CensusFlag::Unknown:
+        break;
+    }
+    return nullptr;
 }
 
 CensusAlpn census_alpn(std::string_view selected) noexcept {
@@ -191,6 +207,9 @@ const char *census_alpn_name(std::uint8_t raw) noexcept {
 bool census_key_canonical(const CensusKey &k) noexcept {
     if (!valid_outcome(k.outcome)) return false;
     if (k.alpn > static_cast<std::uint8_t>(CensusAlpn::Other)) return false;
+    if (!valid_auth_method(k.auth_method)) return false;
+    if (k.client_cert_verified > static_cast<std::uint8_t>(CensusFlag::Yes)) return false;
+    if (k.extended_master_secret > static_cast<std::uint8_t>(CensusFlag::Yes)) return false;
     for (std::uint8_t b : k.padding)
         if (b != 0) return false;
     return field_canonical(k.usename, sizeof k.usename) && field_canonical(k.datname, sizeof k.datname) &&

@@ -17,6 +17,7 @@
 #include <string_view>
 #include <type_traits>
 
+#include "auth_method.hpp"
 #include "protocol.hpp"
 
 namespace tls_audit {
@@ -73,11 +74,24 @@ struct CensusKey {
     char reason[kCensusReasonLen];
     std::uint8_t outcome;
     std::uint8_t alpn;        // CensusAlpn (1.1: was padding, so 1.0 files read as None)
-    std::uint8_t padding[6];  // always zero: the key is compared as bytes
+    // 1.1: the next six bytes were padding (zero in 1.0 files), so zero
+    // means "unknown" in each of them.
+    std::uint8_t auth_method;             // AuthMethod (auth_method.hpp)
+    std::uint8_t client_cert_verified;    // CensusFlag
+    std::uint16_t hba_line;               // pg_hba.conf line number (the file is not kept); 65535 = 65535 or more
+    std::uint8_t extended_master_secret;  // CensusFlag (TLS only)
+    std::uint8_t padding[1];              // always zero: the key is compared as bytes
 };
 static_assert(std::is_trivially_copyable_v<CensusKey>, "CensusKey is copied as bytes");
 static_assert(std::is_standard_layout_v<CensusKey>, "CensusKey is stored as bytes");
 static_assert(sizeof(CensusKey) % 8 == 0, "CensusKey has no trailing padding");
+static_assert(sizeof(CensusKey) == 976, "CensusKey keeps its 1.0 size (the census file format)");
+static_assert(offsetof(CensusKey, hba_line) % alignof(std::uint16_t) == 0, "no hidden padding before hba_line");
+
+// A yes/no fact of a key that may be unknown (entries of 1.0 files, rejected
+// handshakes, no TLS): zero is unknown.
+enum class CensusFlag : std::uint8_t { Unknown = 0, No = 1, Yes = 2 };
+constexpr CensusFlag census_flag(bool value) noexcept { return value ? CensusFlag::Yes : CensusFlag::No; }
 
 // The ALPN protocol of a TLS connection, as one byte of the key.
 enum class CensusAlpn : std::uint8_t {
@@ -88,6 +102,9 @@ enum class CensusAlpn : std::uint8_t {
 CensusAlpn census_alpn(std::string_view selected) noexcept;
 // "postgresql", "other", or nullptr for None.
 const char *census_alpn_name(std::uint8_t raw) noexcept;
+
+// "true", "false", or nullptr for Unknown (and invalid values).
+const char *census_flag_name(std::uint8_t raw) noexcept;
 
 // The fields of a key as C strings; nullptr and "" both mean "unknown".
 struct CensusKeyFields {
@@ -102,6 +119,10 @@ struct CensusKeyFields {
     const char *reason = nullptr;
     Outcome outcome = Outcome::Authenticated;
     CensusAlpn alpn = CensusAlpn::None;
+    AuthMethod auth_method = AuthMethod::Unknown;
+    int hba_line = 0;  // <= 0: unknown; above 65535 stored as 65535
+    CensusFlag client_cert_verified = CensusFlag::Unknown;
+    CensusFlag extended_master_secret = CensusFlag::Unknown;
 };
 
 // Fill `key` (every byte written) from `fields`. Never allocates or throws,

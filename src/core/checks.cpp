@@ -17,6 +17,7 @@ const std::vector<std::string> &check_names() {
         "hba_weak_auth",        "hba_plaintext_reachable", "hba_shadowed_line", "password_encryption",   "md5_passwords",
         "sessions_below_floor", "client_cert_expiry",   "census_save_failed",    "settings_not_applied",
         "outbound_sslmode",     "outbound_password_in_conninfo", "outbound_root_cert",
+        "weak_auth_in_use",
     };
     return names;
 }
@@ -146,6 +147,10 @@ std::vector<Finding> evaluate(const AuditFacts &f) {
         for (const char *check : {"outbound_sslmode", "outbound_password_in_conninfo", "outbound_root_cert"})
             missing(check, f.outbound.missing);
     }
+    if (f.weak_auth.value)
+        add(check_weak_auth_in_use(*f.weak_auth.value, f.thresholds.warning_days));
+    else
+        missing("weak_auth_in_use", f.weak_auth.missing);
     return out;
 }
 

@@ -14,6 +14,7 @@
 //   checks_sessions      connected sessions
 //   checks_settings      the extension's own settings
 //   checks_outbound      the server's own outbound links (replication, subscriptions, FDW)
+//   checks_auth          how clients authenticated (connection census)
 // A new check goes into its area's file and is listed in check_names() and
 // evaluate() (checks.cpp).
 #pragma once
@@ -26,6 +27,7 @@
 #include <string_view>
 #include <vector>
 
+#include "checks_auth.hpp"
 #include "checks_certificates.hpp"
 #include "checks_hba.hpp"
 #include "checks_outbound.hpp"
@@ -74,6 +76,8 @@ struct AuditFacts {
     Input<CensusSaveFacts> census_save;          // tls_audit.census_info() (preloaded only)
     Input<std::vector<FileSetting>> file_settings;  // tls_audit.* rows of pg_file_settings with an error
     Input<std::vector<OutboundLinkFacts>> outbound;  // tls_audit.outbound_connections (+ root certificates)
+    // tls_audit.auth_readiness('scram-sha-256') within thresholds.warning_days
+    Input<std::vector<WeakAuthFacts>> weak_auth = Input<std::vector<WeakAuthFacts>>::none("not gathered");
 };
 
 // Every check of check_names(), in that order: the findings of each, or its

@@ -60,6 +60,16 @@ TLS_AUDIT_HOT void fill_record(RegistryRecord &record, const SessionTlsView &tls
         record.key_bits = client->key_bits;
     }
     record.truncated = !whole;
+    record.tls = true;
+}
+
+TLS_AUDIT_HOT void set_record_auth(RegistryRecord &record, const SessionAuth &auth) noexcept {
+    record.has_auth = true;
+    record.auth_method = static_cast<std::uint8_t>(auth.method);
+    record.hba_line = auth.hba_line;
+    record.client_cert_verified = auth.client_cert_verified;
+    record.extended_master_secret = auth.tls && auth.extended_master_secret;
+    if (auth.hba_file != nullptr && !copy_field(record.hba_file, auth.hba_file)) record.truncated = true;
 }
 
 bool show_session_row(RegistryLookup lookup, bool backend_alive) noexcept {

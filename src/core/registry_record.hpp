@@ -15,6 +15,7 @@
 #include <string_view>
 #include <type_traits>
 
+#include "auth_method.hpp"
 #include "session.hpp"
 
 namespace tls_audit {
@@ -38,6 +39,15 @@ struct RegistryRecord {
     std::int32_t key_bits;
     bool has_client;  // the client sent a certificate: the client fields are set
     bool truncated;   // at least one text was cut (it ends with kTruncationMarker)
+    // How the session authenticated (set_record_auth()); every session has
+    // them, with or without TLS.
+    bool has_auth;                 // the fields below are set
+    bool tls;                      // a TLS session: the TLS fields above and extended_master_secret are set
+    bool client_cert_verified;
+    bool extended_master_secret;
+    std::uint8_t auth_method;      // AuthMethod
+    std::int32_t hba_line;         // 0 when unknown
+    char hba_file[256];            // empty when the version has no include files (15)
 };
 static_assert(std::is_trivially_copyable_v<RegistryRecord>, "records are copied with memcpy");
 static_assert(std::is_standard_layout_v<RegistryRecord>, "records live in shared memory");
@@ -78,5 +88,9 @@ enum class RegistryLookup { Found, Exiting, Changing, Missing };
 // process still exists, i.e. it was never recorded; a backend that has
 // already exited since the status snapshot was taken is absent.
 bool show_session_row(RegistryLookup lookup, bool backend_alive) noexcept;
+
+// Add how the session authenticated to a record (filled by fill_record(), or
+// zeroed for a session without TLS). Never throws or allocates.
+void set_record_auth(RegistryRecord &record, const SessionAuth &auth) noexcept;
 
 }  // namespace tls_audit

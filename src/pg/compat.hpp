@@ -156,6 +156,32 @@ inline PGconn *walrcv_pgconn(WalReceiverConn *conn) {
     return *reinterpret_cast<PGconn **>(conn);
 }
 
+// The file of the pg_hba.conf line that admitted a connection. 16 added
+// include files (HbaLine.sourcefile); before, every line is in hba_file:
+// nullptr (the caller shows no file).
+inline const char *hba_source_file(const HbaLine *hba) {
+#if PG_VERSION_NUM >= 160000
+    return hba->sourcefile;
+#else
+    (void)hba;
+    return nullptr;
+#endif
+}
+
+// Whether a successful password exchange on an `md5` line ran SCRAM, when
+// the server keeps it: 18 stores the SCRAM keys of a completed exchange in
+// the Port (has_scram_keys, set by auth-scram.c for postgres_fdw/dblink
+// pass-through). 1 = SCRAM ran, 0 = it did not, -1 = the version does not
+// say (before 18: the caller looks at the role's secret instead).
+inline int scram_keys_known(const Port *port) {
+#if PG_VERSION_NUM >= 180000
+    return port->has_scram_keys ? 1 : 0;
+#else
+    (void)port;
+    return -1;
+#endif
+}
+
 // The server's major version, for messages.
 inline constexpr int kMajorVersion = PG_VERSION_NUM / 10000;
 

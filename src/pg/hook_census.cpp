@@ -44,6 +44,7 @@
 #include "guc_census_save.hpp"
 #include "session.hpp"
 #include "guard.hpp"
+#include "hook_auth.hpp"
 #include "hot_path.hpp"
 #include "module.hpp"
 
@@ -360,6 +361,11 @@ TLS_AUDIT_HOT void fill_key(Port *port, int status, CensusKey &key) {
         f.client_subject = port->peer_dn;
         f.alpn = census_alpn(alpn_selected(ssl));
     }
+    const SessionAuth auth = session_auth(port, status);
+    f.auth_method = auth.method;
+    f.hba_line = auth.hba_line;
+    f.client_cert_verified = census_flag(auth.client_cert_verified);
+    if (auth.tls) f.extended_master_secret = census_flag(auth.extended_master_secret);
     make_census_key(key, f);
 }
 

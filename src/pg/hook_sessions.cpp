@@ -19,6 +19,7 @@
 #include <optional>
 
 #include "guard.hpp"
+#include "hook_auth.hpp"
 #include "hot_path.hpp"
 #include "module.hpp"
 #include "session.hpp"
@@ -85,14 +86,19 @@ void startup_shmem() {
 // Owner-side writes (only ever by the backend that owns the slot). The
 // record is filled in place, between the two changecount increments: no
 // intermediate copy, so the hook touches no memory beyond its own slot.
-TLS_AUDIT_HOT void write_slot(int index, const SessionTlsView &tls, const CertInfo *client) {
+TLS_AUDIT_HOT void write_slot(int index, const SessionTlsView *tls, const CertInfo *client, const SessionAuth &auth) {
     volatile Slot *slot = &registry_slots[index];
     slot->changecount = slot->changecount + 1;
     pg_write_barrier();
     slot->pid = MyProcPid;
     slot->backend_start = MyStartTimestamp;
     slot->exiting = false;
-    fill_record(const_cast<RegistryRecord &>(slot->record), tls, client);
+    auto &record = const_cast<RegistryRecord &>(slot->record);
+    if (tls != nullptr)
+        fill_record(record, *tls, client);
+    else
+        memset(&record, 0, sizeof record);
+    set_record_auth(record, auth);
     pg_write_barrier();
     slot->changecount = slot->changecount + 1;
 }
@@ -162,13 +168,20 @@ TLS_AUDIT_HOT bool register_exit_callback(int slot) {
 }
 
 // ClientAuthentication_hook: fail-open. Whatever happens here, the
-// connection proceeds exactly as it would without the extension.
+// connection proceeds exactly as it would without the extension. Every
+// session gets a slot (how it authenticated); TLS sessions also their TLS
+// details.
 TLS_AUDIT_HOT void client_auth_hook(Port *port, int status) {
     // Failed authentications are not sessions (the census counts those).
     if (status != STATUS_OK || registry_slots == nullptr || port == nullptr) return;
-    if (!port->ssl_in_use || port->ssl == nullptr) return;
     const int slot = compat::backend_slot();
     if (slot < 0 || slot >= registry_header->slot_count) return;
+    // How it authenticated: every session, TLS or not.
+    const SessionAuth auth = session_auth(port, status);
+    if (!port->ssl_in_use || port->ssl == nullptr) {
+        if (register_exit_callback(slot)) write_slot(slot, nullptr, nullptr, auth);
+        return;
+    }
 
     SSL *ssl = static_cast<SSL *>(port->ssl);
     GroupNameBuffer group;
@@ -180,7 +193,7 @@ TLS_AUDIT_HOT void client_auth_hook(Port *port, int status) {
         return;
     }
     if (!register_exit_callback(slot)) return;
-    write_slot(slot, tls, client ? &*client : nullptr);
+    write_slot(slot, &tls, client ? &*client : nullptr, auth);
 }
 
 }  // namespace

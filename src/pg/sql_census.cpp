@@ -14,6 +14,7 @@
 
 #include "hook_census.hpp"
 #include "census_key.hpp"
+#include "auth_readiness.hpp"
 #include "census_readiness.hpp"
 #include "guard.hpp"
 #include "protocol.hpp"
@@ -28,6 +29,7 @@ PG_FUNCTION_INFO_V1(tls_audit_census_info);
 PG_FUNCTION_INFO_V1(tls_audit_census_reset);
 PG_FUNCTION_INFO_V1(tls_audit_floor_readiness);
 PG_FUNCTION_INFO_V1(tls_audit_floor_readiness_summary);
+PG_FUNCTION_INFO_V1(tls_audit_auth_readiness);
 }
 
 using namespace tls_audit;
@@ -60,6 +62,20 @@ Protocol target_arg(FunctionCallInfo fcinfo) {
         throw CoreError(make_error(sqlstate::kInvalidParameter,
                                    "unknown TLS protocol version \"" + name.substr(0, 64) + "\"",
                                    std::string("Valid names: ") + valid_floor_names() + "."));
+    return *parsed;
+}
+
+// The target method of auth_readiness(): password, md5 or scram-sha-256.
+AuthMethod auth_target_arg(FunctionCallInfo fcinfo) {
+    if (PG_ARGISNULL(0))
+        throw CoreError(make_error(sqlstate::kInvalidParameter, "target authentication method must not be NULL",
+                                   std::string("Valid names: ") + valid_auth_target_names() + "."));
+    const std::string name = text_arg(fcinfo, 0);
+    const auto parsed = parse_auth_target(name);
+    if (!parsed)
+        throw CoreError(make_error(sqlstate::kInvalidParameter,
+                                   "unknown target authentication method \"" + name.substr(0, 64) + "\"",
+                                   std::string("Valid names: ") + valid_auth_target_names() + "."));
     return *parsed;
 }
 
@@ -102,6 +118,10 @@ enum CensusColumn {
     kFirstSeen,
     kLastSeen,
     kAlpn,  // 1.1; the 1.0 definition ends before it
+    kAuthMethod,
+    kHbaLine,
+    kClientCertVerified,
+    kExtendedMasterSecret,
     kCensusColumns
 };
 
@@ -134,6 +154,18 @@ enum ReadinessColumn {
     kRLastSeen,
     kRReason,
     kReadinessColumns
+};
+
+enum AuthReadinessColumn {
+    kAUsename,
+    kADatname,
+    kAClientAddr,
+    kAApplicationName,
+    kAAuthMethod,
+    kAConnections,
+    kALastSeen,
+    kAReason,
+    kAuthReadinessColumns
 };
 
 enum SummaryColumn {
@@ -176,6 +208,11 @@ extern "C" Datum tls_audit_census_entries(PG_FUNCTION_ARGS) {
             timestamptz(row, kLastSeen, r->last_seen);
             if (row.columns() > kAlpn) {
                 if (const char *alpn = census_alpn_name(k.alpn)) row.text(kAlpn, alpn);
+                if (const char *method = auth_method_name(k.auth_method)) row.text(kAuthMethod, method);
+                if (k.hba_line > 0) row.int4(kHbaLine, k.hba_line);
+                if (const char *v = census_flag_name(k.client_cert_verified)) row.boolean(kClientCertVerified, *v == 't');
+                if (const char *v = census_flag_name(k.extended_master_secret))
+                    row.boolean(kExtendedMasterSecret, *v == 't');
             }
             row.put(rsinfo);
         }
@@ -281,5 +318,33 @@ extern "C" Datum tls_audit_floor_readiness_summary(PG_FUNCTION_ARGS) {
                 row.null(kSEvictedSince);
         }
         return row.as_composite();
+    });
+}
+
+// tls_audit.auth_readiness(target, since): the census clients that
+// authenticated with something weaker than target.
+extern "C" Datum tls_audit_auth_readiness(PG_FUNCTION_ARGS) {
+    return pg::guarded([&]() -> Datum {
+        pg::census::require();
+        const AuthMethod target = auth_target_arg(fcinfo);
+        const auto cutoff = since_arg(fcinfo);
+        ReturnSetInfo *rsinfo = pg::materialize(fcinfo);
+        const pg::Visibility v;
+        const auto snap = pg::census::snapshot();
+
+        for (const AuthReadinessRow &r : auth_readiness(visible_records(snap, v, cutoff), target)) {
+            pg::Row row(rsinfo->setDesc);
+            pg::check_columns(row.columns(), kAuthReadinessColumns, "tls_audit.auth_readiness()");
+            row.text_or_null(kAUsename, r.usename);
+            row.text_or_null(kADatname, r.datname);
+            inet_or_null(row, kAClientAddr, r.client_addr.c_str());
+            row.text_or_null(kAApplicationName, r.application_name);
+            row.text(kAAuthMethod, r.auth_method);
+            row.int8(kAConnections, r.connections);
+            timestamptz(row, kALastSeen, r.last_seen);
+            row.text(kAReason, r.reason);
+            row.put(rsinfo);
+        }
+        return Datum(0);
     });
 }

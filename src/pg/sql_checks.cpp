@@ -27,6 +27,7 @@
 #include "server_readers.hpp"
 #include "server_files.hpp"
 #include "spi_query.hpp"
+#include "sql_checks_auth.hpp"
 #include "sql_outbound.hpp"
 #include "controls.hpp"
 #include "module.hpp"
@@ -360,6 +361,7 @@ AuditFacts gather(bool &interrupted) {
     f.census_save = gather_census_save();
     f.file_settings = gather_file_settings();
     f.outbound = gather_outbound_links();
+    f.weak_auth = pg::gather_weak_auth(f.thresholds.warning_days);
     pg::call([] { SPI_finish(); });
     return f;
 }

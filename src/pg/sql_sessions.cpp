@@ -15,6 +15,7 @@
 
 #include "guard.hpp"
 #include "module.hpp"
+#include "auth_method.hpp"
 #include "protocol.hpp"
 #include "registry_record.hpp"
 #include "row.hpp"
@@ -61,6 +62,11 @@ enum SessionColumn {
     kBelowFloor,
     kFloorReason,
     kAlpn,  // 1.1; the 1.0 definition ends before it
+    kAuthMethod,
+    kHbaFile,
+    kHbaLine,
+    kClientCertVerified,
+    kExtendedMasterSecret,
     kSessionColumns
 };
 
@@ -128,6 +134,14 @@ void put_session(pg::Row &row, const PgBackendStatus *be, bool found, const Regi
     const char *transport = transport_of(be, address.family);
     std::string protocol;
     if (transport != nullptr) row.text(kTransport, transport);
+    // What only the registry knows (NULL without it).
+    if (found && record.has_auth && row.columns() > kAuthMethod) {
+        if (const char *method = auth_method_name(record.auth_method)) row.text(kAuthMethod, method);
+        row.text_or_null(kHbaFile, field_text(record.hba_file));
+        if (record.hba_line > 0) row.int4(kHbaLine, record.hba_line);
+        row.boolean(kClientCertVerified, record.client_cert_verified);
+        if (record.tls) row.boolean(kExtendedMasterSecret, record.extended_master_secret);
+    }
     if (be->st_ssl && be->st_sslstatus != nullptr) {
         const PgBackendSSLStatus *ssl = be->st_sslstatus;
         protocol.assign(ssl->ssl_version, strnlen(ssl->ssl_version, sizeof ssl->ssl_version));
@@ -135,8 +149,7 @@ void put_session(pg::Row &row, const PgBackendStatus *be, bool found, const Regi
         row.text_or_null(kCipher, std::string_view(ssl->ssl_cipher, strnlen(ssl->ssl_cipher, sizeof ssl->ssl_cipher)));
         row.int4(kBits, ssl->ssl_bits);
 
-        // What only the registry knows (NULL without it).
-        if (found) {
+        if (found && record.tls) {
             row.text_or_null(kSni, field_text(record.sni));
             row.text_or_null(kKeyExchangeGroup, field_text(record.key_exchange_group));
             if (row.columns() > kAlpn) row.text_or_null(kAlpn, field_text(record.alpn));
@@ -186,13 +199,17 @@ extern "C" Datum tls_audit_session_rows(PG_FUNCTION_ARGS) {
             // out when its registry slot says it is exiting or cannot be read
             // whole, or when it has none and the process is gone (it exited
             // after the status snapshot was taken).
+            // Every session has a slot (how it authenticated); only a TLS
+            // row is left out when its slot cannot be read whole.
             static RegistryRecord record;
             bool found = false;
-            if (be->st_ssl && pg::registry_active()) {
+            if (pg::registry_active()) {
                 const RegistryLookup lookup = registry.find(be->st_procpid, be->st_proc_start_timestamp, record);
                 found = lookup == RegistryLookup::Found;
-                const bool alive = found || kill(be->st_procpid, 0) == 0 || errno == EPERM;
-                if (!show_session_row(lookup, alive)) continue;
+                if (be->st_ssl) {
+                    const bool alive = found || kill(be->st_procpid, 0) == 0 || errno == EPERM;
+                    if (!show_session_row(lookup, alive)) continue;
+                }
             }
 
             pg::Row row(rsinfo->setDesc);

@@ -39,7 +39,12 @@ CREATE FUNCTION tls_audit.session_rows(
     OUT key_exchange_group text,
     OUT below_floor boolean,
     OUT floor_reason text,
-    OUT alpn text)
+    OUT alpn text,
+    OUT auth_method text,
+    OUT hba_file text,
+    OUT hba_line integer,
+    OUT client_cert_verified boolean,
+    OUT extended_master_secret boolean)
 RETURNS SETOF record
 AS 'MODULE_PATHNAME', 'tls_audit_session_rows'
 -- VOLATILE: reads live shared state. PARALLEL RESTRICTED: the backend status
@@ -78,12 +83,17 @@ CREATE VIEW tls_audit.sessions AS
             s.key_exchange_group,
             s.alpn,
             s.below_floor,
-            s.floor_reason
+            s.floor_reason,
+            s.auth_method,
+            s.hba_file,
+            s.hba_line,
+            s.client_cert_verified,
+            s.extended_master_secret
     FROM tls_audit.session_rows() AS s
         LEFT JOIN pg_catalog.pg_database AS d ON (s.datid = d.oid)
         LEFT JOIN pg_catalog.pg_authid AS u ON (s.usesysid = u.oid);
 COMMENT ON VIEW tls_audit.sessions IS
-  'One row per client backend and walsender: transport (unix, tcp, tls, gss), protocol, cipher, client certificate details, SNI, key exchange group, and whether the session is below tls_audit.min_protocol';
+  'One row per client backend and walsender: transport (unix, tcp, tls, gss), protocol, cipher, client certificate details, SNI, key exchange group, whether the session is below tls_audit.min_protocol, and how it authenticated (method, pg_hba.conf line, client certificate verification, extended master secret)';
 COMMENT ON COLUMN tls_audit.sessions.pid IS 'Process ID of the backend';
 COMMENT ON COLUMN tls_audit.sessions.usename IS 'Login role of the session';
 COMMENT ON COLUMN tls_audit.sessions.datname IS 'Database of the session (NULL for a physical walsender)';
@@ -110,6 +120,11 @@ COMMENT ON COLUMN tls_audit.sessions.key_exchange_group IS 'Negotiated key excha
 COMMENT ON COLUMN tls_audit.sessions.alpn IS 'ALPN protocol the server selected: postgresql (a PostgreSQL 17+ server and a libpq 17+ client, which offers it with either sslnegotiation); NULL before 17 or when the client offered none (registry)';
 COMMENT ON COLUMN tls_audit.sessions.below_floor IS 'True for TLS sessions older than tls_audit.min_protocol and for TCP sessions without TLS; false for unix sockets';
 COMMENT ON COLUMN tls_audit.sessions.floor_reason IS 'Why the session is below the floor, e.g. TLSv1.1 < TLSv1.2 or no TLS; NULL when it is not';
+COMMENT ON COLUMN tls_audit.sessions.auth_method IS 'pg_hba.conf method that authenticated the session (trust, md5, scram-sha-256, password, cert, peer, ...); on an md5 line scram-sha-256 when the role''s secret is a SCRAM verifier, as PostgreSQL then runs SCRAM (registry)';
+COMMENT ON COLUMN tls_audit.sessions.hba_file IS 'File of the pg_hba.conf line that admitted the session (PostgreSQL 16+, where pg_hba.conf may include files; NULL on 15) (registry)';
+COMMENT ON COLUMN tls_audit.sessions.hba_line IS 'Line number of the pg_hba.conf rule that admitted the session, in hba_file (registry)';
+COMMENT ON COLUMN tls_audit.sessions.client_cert_verified IS 'True when the server required and verified a client certificate (cert method or clientcert=verify-ca/verify-full), not merely received one (registry)';
+COMMENT ON COLUMN tls_audit.sessions.extended_master_secret IS 'Whether the TLS handshake negotiated the extended master secret (RFC 7627; always true for TLSv1.3); FIPS-mode OpenSSL 3 servers refuse TLSv1.2 clients without it; NULL without TLS (registry)';
 GRANT SELECT ON tls_audit.sessions TO PUBLIC;
 
 CREATE FUNCTION tls_audit.registry_slots(

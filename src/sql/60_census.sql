@@ -16,7 +16,11 @@ CREATE FUNCTION tls_audit.census_entries(
     OUT connections bigint,
     OUT first_seen timestamptz,
     OUT last_seen timestamptz,
-    OUT alpn text)
+    OUT alpn text,
+    OUT auth_method text,
+    OUT hba_line integer,
+    OUT client_cert_verified boolean,
+    OUT extended_master_secret boolean)
 RETURNS SETOF record
 AS 'MODULE_PATHNAME', 'tls_audit_census_entries'
 -- Reads shared memory that changes with every connection.
@@ -27,10 +31,11 @@ COMMENT ON FUNCTION tls_audit.census_entries() IS
 
 CREATE VIEW tls_audit.census AS
   SELECT e.usename, e.datname, e.client_addr, e.application_name, e.transport, e.protocol, e.cipher,
-         e.alpn, e.client_subject, e.outcome, e.rejection_reason, e.connections, e.first_seen, e.last_seen
+         e.alpn, e.client_subject, e.outcome, e.rejection_reason, e.connections, e.first_seen, e.last_seen,
+         e.auth_method, e.hba_line, e.client_cert_verified, e.extended_master_secret
     FROM tls_audit.census_entries() AS e;
 COMMENT ON VIEW tls_audit.census IS
-  'Connection attempts counted since the last census_reset(), per user, database, address, application, transport, protocol, cipher, ALPN, client certificate subject and outcome (authenticated, auth_failed, startup_failed, tls_rejected)';
+  'Connection attempts counted since the last census_reset(), per user, database, address, application, transport, protocol, cipher, ALPN, client certificate subject, outcome (authenticated, auth_failed, startup_failed, tls_rejected), authentication method, pg_hba.conf line, client certificate verification and extended master secret';
 COMMENT ON COLUMN tls_audit.census.usename IS 'Role name the client asked for (NULL for tls_rejected: no startup packet yet)';
 COMMENT ON COLUMN tls_audit.census.datname IS 'Database name the client asked for';
 COMMENT ON COLUMN tls_audit.census.client_addr IS 'Client IP address; NULL for unix sockets';
@@ -45,6 +50,10 @@ COMMENT ON COLUMN tls_audit.census.rejection_reason IS 'OpenSSL''s reason a TLS 
 COMMENT ON COLUMN tls_audit.census.connections IS 'Attempts counted with this key';
 COMMENT ON COLUMN tls_audit.census.first_seen IS 'First attempt with this key';
 COMMENT ON COLUMN tls_audit.census.last_seen IS 'Latest attempt with this key';
+COMMENT ON COLUMN tls_audit.census.auth_method IS 'pg_hba.conf method of the attempt (scram-sha-256 on an md5 line when the role''s secret is a SCRAM verifier); NULL when unknown (tls_rejected, entries recorded before 1.1)';
+COMMENT ON COLUMN tls_audit.census.hba_line IS 'Line number of the pg_hba.conf rule that matched (the file is not kept; see tls_audit.sessions.hba_file); NULL when unknown';
+COMMENT ON COLUMN tls_audit.census.client_cert_verified IS 'True when the server required and verified a client certificate (cert method or clientcert=verify-ca/verify-full); NULL when unknown';
+COMMENT ON COLUMN tls_audit.census.extended_master_secret IS 'Whether the TLS handshake negotiated the extended master secret (RFC 7627; true for TLSv1.3); NULL without TLS or when unknown';
 GRANT SELECT ON tls_audit.census TO PUBLIC;
 
 CREATE FUNCTION tls_audit.census_info(

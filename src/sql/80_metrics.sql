@@ -21,7 +21,7 @@ CREATE VIEW tls_audit.metrics AS
         SELECT a."position", a.subject, a.not_after, a.crl_next_update
           FROM tls_audit.ca_certificates() AS a
     ), sessions AS (
-        SELECT r.transport, r.protocol, r.cipher, r.below_floor
+        SELECT r.transport, r.protocol, r.cipher, r.below_floor, r.auth_method
           FROM tls_audit.session_rows() AS r
     ), census_state AS (
         SELECT i.entries, i.evicted
@@ -94,6 +94,14 @@ CREATE VIEW tls_audit.metrics AS
            'Open sessions below the protocol floor tls_audit.min_protocol (older TLS, or TCP without TLS)'
       FROM sessions AS r
     UNION ALL
+    SELECT 'tls_audit_sessions_by_auth_method',
+           pg_catalog.jsonb_build_object('auth_method', coalesce(r.auth_method, '')),
+           pg_catalog.count(*)::double precision,
+           'gauge',
+           'Open sessions (client backends and walsenders) per pg_hba.conf authentication method (scram-sha-256 for md5 lines that ran SCRAM; empty when unknown)'
+      FROM sessions AS r
+     GROUP BY coalesce(r.auth_method, '')
+    UNION ALL
     SELECT 'tls_audit_findings',
            pg_catalog.jsonb_build_object('severity', coalesce(f.severity, v.severity)),
            coalesce(f.findings, 0)::double precision,
@@ -119,6 +127,18 @@ CREATE VIEW tls_audit.metrics AS
      GROUP BY coalesce(e.protocol, ''), coalesce(e.transport, ''),
               coalesce(e.outcome, '')
     UNION ALL
+    SELECT 'tls_audit_census_connections_by_auth_method_total',
+           pg_catalog.jsonb_build_object(
+               'auth_method', coalesce(e.auth_method, ''),
+               'outcome', coalesce(e.outcome, '')),
+           pg_catalog.sum(e.connections)::double precision,
+           'counter',
+           'Connection attempts counted by the census since tls_audit.census_reset(), per pg_hba.conf authentication method (empty when unknown) and outcome'
+      FROM tls_audit.census_entries() AS e
+     -- A one-time filter: census_entries() is not called unless preloaded.
+     WHERE tls_audit.preloaded()
+     GROUP BY coalesce(e.auth_method, ''), coalesce(e.outcome, '')
+    UNION ALL
     SELECT 'tls_audit_census_entries',
            '{}'::jsonb,
            i.entries::double precision,
@@ -133,7 +153,7 @@ CREATE VIEW tls_audit.metrics AS
            'Census entries evicted because the census was full, since tls_audit.census_reset()'
       FROM census_state AS i;
 COMMENT ON VIEW tls_audit.metrics IS
-  'TLS metrics in a Prometheus-friendly shape, one row per sample: server and CA certificate expiry, CRL next update, reload pending, open sessions per protocol and cipher, sessions below the floor, check findings per severity, census connections; census rows need shared_preload_libraries';
+  'TLS metrics in a Prometheus-friendly shape, one row per sample: server and CA certificate expiry, CRL next update, reload pending, open sessions per protocol and cipher, sessions below the floor, sessions per authentication method, check findings per severity, census connections (also per authentication method); census rows need shared_preload_libraries';
 COMMENT ON COLUMN tls_audit.metrics.metric IS 'Prometheus metric name, e.g. tls_audit_server_certificate_expiry_seconds';
 COMMENT ON COLUMN tls_audit.metrics.labels IS 'Label names and values (all values are strings; empty string when not applicable); unique per metric';
 COMMENT ON COLUMN tls_audit.metrics.value IS 'Sample value';

@@ -110,7 +110,16 @@ TEST(CensusKeyTest, CanonicalRejectsGarbage) {
     bad.outcome = 0;
     EXPECT_FALSE(census_key_canonical(bad));
     bad = k;
-    bad.padding[3] = 1;
+    bad.padding[0] = 1;
+    EXPECT_FALSE(census_key_canonical(bad));
+    bad = k;
+    bad.auth_method = 200;  // no such method
+    EXPECT_FALSE(census_key_canonical(bad));
+    bad = k;
+    bad.client_cert_verified = 3;
+    EXPECT_FALSE(census_key_canonical(bad));
+    bad = k;
+    bad.extended_master_secret = 3;
     EXPECT_FALSE(census_key_canonical(bad));
     bad = k;
     bad.usename[sizeof bad.usename - 1] = 'x';  // after the NUL: not zero-padded

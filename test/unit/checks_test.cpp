@@ -32,10 +32,10 @@ TEST(ChecksTest, SeverityNamesRoundTripAndOrder) {
 
 TEST(ChecksTest, CheckNamesAreStableAndUnique) {
     const auto &names = check_names();
-    EXPECT_EQ(names.size(), 32u);
+    EXPECT_EQ(names.size(), 33u);
     EXPECT_EQ(std::set<std::string>(names.begin(), names.end()).size(), names.size());
     EXPECT_EQ(names.front(), "ssl_enabled");
-    EXPECT_EQ(names.back(), "outbound_root_cert");
+    EXPECT_EQ(names.back(), "weak_auth_in_use");
 }
 
 TEST(ChecksTest, NotAvailableIsInfo) {
@@ -85,6 +85,7 @@ TEST(ChecksTest, EvaluateWithMissingInputs) {
     f.last_reload = Input<std::optional<LastReload>>::none("pg_tls_audit is not in shared_preload_libraries");
     f.auto_reload = Input<AutoReloadFacts>::none("pg_tls_audit is not in shared_preload_libraries");
     f.outbound = Input<std::vector<OutboundLinkFacts>>::none("no outbound view");
+    f.weak_auth = Input<std::vector<WeakAuthFacts>>::none("pg_tls_audit must be loaded via shared_preload_libraries");
     auto findings = evaluate(f);
     EXPECT_EQ(checks_in(findings), check_names());
     int info = 0;
@@ -96,8 +97,8 @@ TEST(ChecksTest, EvaluateWithMissingInputs) {
     }
     // 7 server checks, server_tls_reload_would_fail, server_tls_reload_failed, server_tls_auto_reload,
     // weak_ciphers, ca_file_expiry, 5 hba, md5, 2 session checks, census_save_failed, settings_not_applied,
-    // 3 outbound checks.
-    EXPECT_EQ(info, 25);
+    // 3 outbound checks, weak_auth_in_use.
+    EXPECT_EQ(info, 26);
 }
 
 TEST(ChecksTest, EvaluateReportsReloadWouldFail) {

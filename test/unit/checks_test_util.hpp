@@ -124,6 +124,7 @@ inline AuditFacts clean_facts() {
     f.census_save = Input<CensusSaveFacts>::of({"2026-01-01 00:00:00+00", ""});
     f.file_settings = Input<std::vector<FileSetting>>::of({});
     f.outbound = Input<std::vector<OutboundLinkFacts>>::of({});
+    f.weak_auth = Input<std::vector<WeakAuthFacts>>::of({});
     std::vector<PreflightStage> stages;
     for (const auto &name : preflight_stage_names()) stages.push_back(PreflightStage{name, "", true, ""});
     f.preflight = Input<std::vector<PreflightStage>>::of(stages);

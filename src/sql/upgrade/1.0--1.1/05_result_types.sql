@@ -118,7 +118,12 @@ CREATE FUNCTION tls_audit.session_rows(
     OUT key_exchange_group text,
     OUT below_floor boolean,
     OUT floor_reason text,
-    OUT alpn text)
+    OUT alpn text,
+    OUT auth_method text,
+    OUT hba_file text,
+    OUT hba_line integer,
+    OUT client_cert_verified boolean,
+    OUT extended_master_secret boolean)
 RETURNS SETOF record
 AS 'MODULE_PATHNAME', 'tls_audit_session_rows'
 -- VOLATILE: reads live shared state. PARALLEL RESTRICTED: the backend status
@@ -157,12 +162,17 @@ CREATE VIEW tls_audit.sessions AS
             s.key_exchange_group,
             s.alpn,
             s.below_floor,
-            s.floor_reason
+            s.floor_reason,
+            s.auth_method,
+            s.hba_file,
+            s.hba_line,
+            s.client_cert_verified,
+            s.extended_master_secret
     FROM tls_audit.session_rows() AS s
         LEFT JOIN pg_catalog.pg_database AS d ON (s.datid = d.oid)
         LEFT JOIN pg_catalog.pg_authid AS u ON (s.usesysid = u.oid);
 COMMENT ON VIEW tls_audit.sessions IS
-  'One row per client backend and walsender: transport (unix, tcp, tls, gss), protocol, cipher, client certificate details, SNI, key exchange group, and whether the session is below tls_audit.min_protocol';
+  'One row per client backend and walsender: transport (unix, tcp, tls, gss), protocol, cipher, client certificate details, SNI, key exchange group, whether the session is below tls_audit.min_protocol, and how it authenticated (method, pg_hba.conf line, client certificate verification, extended master secret)';
 COMMENT ON COLUMN tls_audit.sessions.pid IS 'Process ID of the backend';
 COMMENT ON COLUMN tls_audit.sessions.usename IS 'Login role of the session';
 COMMENT ON COLUMN tls_audit.sessions.datname IS 'Database of the session (NULL for a physical walsender)';
@@ -189,6 +199,11 @@ COMMENT ON COLUMN tls_audit.sessions.key_exchange_group IS 'Negotiated key excha
 COMMENT ON COLUMN tls_audit.sessions.alpn IS 'ALPN protocol the server selected: postgresql (a PostgreSQL 17+ server and a libpq 17+ client, which offers it with either sslnegotiation); NULL before 17 or when the client offered none (registry)';
 COMMENT ON COLUMN tls_audit.sessions.below_floor IS 'True for TLS sessions older than tls_audit.min_protocol and for TCP sessions without TLS; false for unix sockets';
 COMMENT ON COLUMN tls_audit.sessions.floor_reason IS 'Why the session is below the floor, e.g. TLSv1.1 < TLSv1.2 or no TLS; NULL when it is not';
+COMMENT ON COLUMN tls_audit.sessions.auth_method IS 'pg_hba.conf method that authenticated the session (trust, md5, scram-sha-256, password, cert, peer, ...); on an md5 line scram-sha-256 when the role''s secret is a SCRAM verifier, as PostgreSQL then runs SCRAM (registry)';
+COMMENT ON COLUMN tls_audit.sessions.hba_file IS 'File of the pg_hba.conf line that admitted the session (PostgreSQL 16+, where pg_hba.conf may include files; NULL on 15) (registry)';
+COMMENT ON COLUMN tls_audit.sessions.hba_line IS 'Line number of the pg_hba.conf rule that admitted the session, in hba_file (registry)';
+COMMENT ON COLUMN tls_audit.sessions.client_cert_verified IS 'True when the server required and verified a client certificate (cert method or clientcert=verify-ca/verify-full), not merely received one (registry)';
+COMMENT ON COLUMN tls_audit.sessions.extended_master_secret IS 'Whether the TLS handshake negotiated the extended master secret (RFC 7627; always true for TLSv1.3); FIPS-mode OpenSSL 3 servers refuse TLSv1.2 clients without it; NULL without TLS (registry)';
 GRANT SELECT ON tls_audit.sessions TO PUBLIC;
 
 CREATE FUNCTION tls_audit.census_entries(
@@ -205,7 +220,11 @@ CREATE FUNCTION tls_audit.census_entries(
     OUT connections bigint,
     OUT first_seen timestamptz,
     OUT last_seen timestamptz,
-    OUT alpn text)
+    OUT alpn text,
+    OUT auth_method text,
+    OUT hba_line integer,
+    OUT client_cert_verified boolean,
+    OUT extended_master_secret boolean)
 RETURNS SETOF record
 AS 'MODULE_PATHNAME', 'tls_audit_census_entries'
 -- Reads shared memory that changes with every connection.
@@ -216,10 +235,11 @@ COMMENT ON FUNCTION tls_audit.census_entries() IS
 
 CREATE VIEW tls_audit.census AS
   SELECT e.usename, e.datname, e.client_addr, e.application_name, e.transport, e.protocol, e.cipher,
-         e.alpn, e.client_subject, e.outcome, e.rejection_reason, e.connections, e.first_seen, e.last_seen
+         e.alpn, e.client_subject, e.outcome, e.rejection_reason, e.connections, e.first_seen, e.last_seen,
+         e.auth_method, e.hba_line, e.client_cert_verified, e.extended_master_secret
     FROM tls_audit.census_entries() AS e;
 COMMENT ON VIEW tls_audit.census IS
-  'Connection attempts counted since the last census_reset(), per user, database, address, application, transport, protocol, cipher, ALPN, client certificate subject and outcome (authenticated, auth_failed, startup_failed, tls_rejected)';
+  'Connection attempts counted since the last census_reset(), per user, database, address, application, transport, protocol, cipher, ALPN, client certificate subject, outcome (authenticated, auth_failed, startup_failed, tls_rejected), authentication method, pg_hba.conf line, client certificate verification and extended master secret';
 COMMENT ON COLUMN tls_audit.census.usename IS 'Role name the client asked for (NULL for tls_rejected: no startup packet yet)';
 COMMENT ON COLUMN tls_audit.census.datname IS 'Database name the client asked for';
 COMMENT ON COLUMN tls_audit.census.client_addr IS 'Client IP address; NULL for unix sockets';
@@ -234,6 +254,10 @@ COMMENT ON COLUMN tls_audit.census.rejection_reason IS 'OpenSSL''s reason a TLS 
 COMMENT ON COLUMN tls_audit.census.connections IS 'Attempts counted with this key';
 COMMENT ON COLUMN tls_audit.census.first_seen IS 'First attempt with this key';
 COMMENT ON COLUMN tls_audit.census.last_seen IS 'Latest attempt with this key';
+COMMENT ON COLUMN tls_audit.census.auth_method IS 'pg_hba.conf method of the attempt (scram-sha-256 on an md5 line when the role''s secret is a SCRAM verifier); NULL when unknown (tls_rejected, entries recorded before 1.1)';
+COMMENT ON COLUMN tls_audit.census.hba_line IS 'Line number of the pg_hba.conf rule that matched (the file is not kept; see tls_audit.sessions.hba_file); NULL when unknown';
+COMMENT ON COLUMN tls_audit.census.client_cert_verified IS 'True when the server required and verified a client certificate (cert method or clientcert=verify-ca/verify-full); NULL when unknown';
+COMMENT ON COLUMN tls_audit.census.extended_master_secret IS 'Whether the TLS handshake negotiated the extended master secret (RFC 7627; true for TLSv1.3); NULL without TLS or when unknown';
 GRANT SELECT ON tls_audit.census TO PUBLIC;
 
 CREATE FUNCTION tls_audit.census_info(
@@ -307,7 +331,7 @@ CREATE VIEW tls_audit.metrics AS
         SELECT a."position", a.subject, a.not_after, a.crl_next_update
           FROM tls_audit.ca_certificates() AS a
     ), sessions AS (
-        SELECT r.transport, r.protocol, r.cipher, r.below_floor
+        SELECT r.transport, r.protocol, r.cipher, r.below_floor, r.auth_method
           FROM tls_audit.session_rows() AS r
     ), census_state AS (
         SELECT i.entries, i.evicted
@@ -380,6 +404,14 @@ CREATE VIEW tls_audit.metrics AS
            'Open sessions below the protocol floor tls_audit.min_protocol (older TLS, or TCP without TLS)'
       FROM sessions AS r
     UNION ALL
+    SELECT 'tls_audit_sessions_by_auth_method',
+           pg_catalog.jsonb_build_object('auth_method', coalesce(r.auth_method, '')),
+           pg_catalog.count(*)::double precision,
+           'gauge',
+           'Open sessions (client backends and walsenders) per pg_hba.conf authentication method (scram-sha-256 for md5 lines that ran SCRAM; empty when unknown)'
+      FROM sessions AS r
+     GROUP BY coalesce(r.auth_method, '')
+    UNION ALL
     SELECT 'tls_audit_findings',
            pg_catalog.jsonb_build_object('severity', coalesce(f.severity, v.severity)),
            coalesce(f.findings, 0)::double precision,
@@ -405,6 +437,18 @@ CREATE VIEW tls_audit.metrics AS
      GROUP BY coalesce(e.protocol, ''), coalesce(e.transport, ''),
               coalesce(e.outcome, '')
     UNION ALL
+    SELECT 'tls_audit_census_connections_by_auth_method_total',
+           pg_catalog.jsonb_build_object(
+               'auth_method', coalesce(e.auth_method, ''),
+               'outcome', coalesce(e.outcome, '')),
+           pg_catalog.sum(e.connections)::double precision,
+           'counter',
+           'Connection attempts counted by the census since tls_audit.census_reset(), per pg_hba.conf authentication method (empty when unknown) and outcome'
+      FROM tls_audit.census_entries() AS e
+     -- A one-time filter: census_entries() is not called unless preloaded.
+     WHERE tls_audit.preloaded()
+     GROUP BY coalesce(e.auth_method, ''), coalesce(e.outcome, '')
+    UNION ALL
     SELECT 'tls_audit_census_entries',
            '{}'::jsonb,
            i.entries::double precision,
@@ -419,7 +463,7 @@ CREATE VIEW tls_audit.metrics AS
            'Census entries evicted because the census was full, since tls_audit.census_reset()'
       FROM census_state AS i;
 COMMENT ON VIEW tls_audit.metrics IS
-  'TLS metrics in a Prometheus-friendly shape, one row per sample: server and CA certificate expiry, CRL next update, reload pending, open sessions per protocol and cipher, sessions below the floor, check findings per severity, census connections; census rows need shared_preload_libraries';
+  'TLS metrics in a Prometheus-friendly shape, one row per sample: server and CA certificate expiry, CRL next update, reload pending, open sessions per protocol and cipher, sessions below the floor, sessions per authentication method, check findings per severity, census connections (also per authentication method); census rows need shared_preload_libraries';
 COMMENT ON COLUMN tls_audit.metrics.metric IS 'Prometheus metric name, e.g. tls_audit_server_certificate_expiry_seconds';
 COMMENT ON COLUMN tls_audit.metrics.labels IS 'Label names and values (all values are strings; empty string when not applicable); unique per metric';
 COMMENT ON COLUMN tls_audit.metrics.value IS 'Sample value';
