@@ -1,19 +1,26 @@
 // The per-role protocol floor as SQL: session_floor(), behind the
-// below_floor, floor_reason and role_floor columns of tls_audit.sessions.
+// below_floor, floor_reason and role_floor columns of tls_audit.sessions, and
+// role_floor_readiness(), the census seen through the per-role floors.
+#include <map>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "guard.hpp"
+#include "hook_census.hpp"
 #include "hook_role_floor.hpp"
 #include "hook_sessions.hpp"
 #include "protocol.hpp"
 #include "role_floor.hpp"
+#include "role_floor_readiness.hpp"
 #include "row.hpp"
+#include "visibility.hpp"
 
 #include "postgres.hpp"
 
 extern "C" {
 PG_FUNCTION_INFO_V1(tls_audit_session_floor);
+PG_FUNCTION_INFO_V1(tls_audit_role_floor_readiness);
 }
 
 using namespace tls_audit;
@@ -28,7 +35,82 @@ std::optional<std::string> text_arg(FunctionCallInfo fcinfo, int n) {
     return std::string(s);
 }
 
+enum ReadinessColumn {
+    kRUsename,
+    kRDatname,
+    kRClientAddr,
+    kRApplicationName,
+    kRProtocol,
+    kRRoleFloor,
+    kRConnections,
+    kRLastSeen,
+    kRReason,
+    kReadinessColumns
+};
+
+// The floor entry of each role name in the census, looked up once per call.
+struct RoleLookup {
+    std::map<std::string, const RoleFloorEntry *> cache;
+};
+
+const RoleFloorEntry *lookup_role(const char *usename, void *context) {
+    auto &cache = static_cast<RoleLookup *>(context)->cache;
+    auto it = cache.find(usename);
+    if (it != cache.end()) return it->second;
+    const Oid roleid = pg::call([&] { return get_role_oid(usename, true); });
+    const RoleFloorEntry *entry = pg::role_floor_entry(roleid, usename);
+    cache.emplace(usename, entry);
+    return entry;
+}
+
 }  // namespace
+
+// role_floor_readiness(since interval): the visible census entries below the
+// floor tls_audit.role_min_protocol now sets for their role.
+extern "C" Datum tls_audit_role_floor_readiness(PG_FUNCTION_ARGS) {
+    return pg::guarded([&]() -> Datum {
+        pg::census::require();
+        std::optional<TimestampTz> cutoff;
+        if (!PG_ARGISNULL(0)) {
+            const Datum interval = PG_GETARG_DATUM(0);
+            const TimestampTz now = GetCurrentTransactionStartTimestamp();
+            cutoff = pg::call([&] {
+                return DatumGetTimestampTz(
+                    DirectFunctionCall2(timestamptz_mi_interval, TimestampTzGetDatum(now), interval));
+            });
+        }
+        ReturnSetInfo *rsinfo = pg::materialize(fcinfo);
+        const pg::Visibility v;
+        const auto snap = pg::census::snapshot();
+        std::vector<const CensusRecord *> records;
+        records.reserve(snap.count);
+        for (std::size_t i = 0; i < snap.count; ++i) {
+            const CensusRecord &r = snap.records[i];
+            if (!v.sees_role_name(r.key.usename)) continue;
+            if (cutoff && r.last_seen < *cutoff) continue;
+            records.push_back(&r);
+        }
+        RoleLookup lookup;
+        for (const RoleReadinessRow &r : role_floor_readiness(records, lookup_role, &lookup)) {
+            pg::Row row(rsinfo->setDesc);
+            pg::check_columns(row.columns(), kReadinessColumns, "tls_audit.role_floor_readiness()");
+            row.text_or_null(kRUsename, r.usename);
+            row.text_or_null(kRDatname, r.datname);
+            if (!r.client_addr.empty()) {
+                const char *addr = r.client_addr.c_str();
+                row.datum(kRClientAddr, pg::call([&] { return DirectFunctionCall1(inet_in, CStringGetDatum(addr)); }));
+            }
+            row.text_or_null(kRApplicationName, r.application_name);
+            row.text_or_null(kRProtocol, r.protocol);
+            row.text(kRRoleFloor, r.role_floor);
+            row.int8(kRConnections, r.connections);
+            row.datum(kRLastSeen, TimestampTzGetDatum(r.last_seen));
+            row.text(kRReason, r.reason);
+            row.put(rsinfo);
+        }
+        return Datum(0);
+    });
+}
 
 // session_floor(role oid, transport text, protocol text): the floor of the
 // role (NULL when no entry of tls_audit.role_min_protocol applies) and, when

@@ -101,6 +101,10 @@ $node->safe_psql('postgres', 'SELECT tls_audit.census_reset()');
 my ($ok) = attempt('etl', max => 'TLSv1.2');
 ok($ok, 'off: etl below its floor is admitted');
 is(census("outcome = 'policy_violation'"), '', 'off: no policy_violation in the census');
+is($node->safe_psql('postgres', q{SELECT concat_ws('|', usename, protocol, role_floor, connections, reason)
+		FROM tls_audit.role_floor_readiness() WHERE application_name LIKE 'rf\_%'}),
+	'etl|TLSv1.2|TLSv1.3|1|TLSv1.2 < TLSv1.3 (role etl)',
+	'off: role_floor_readiness lists the authenticated client that log or on would catch');
 
 # --- enforce_floor = log ----------------------------------------------------
 reload_with(enforce_floor => 'log');
@@ -143,6 +147,16 @@ is(census('true'),
 is($node->safe_psql('postgres', q{SELECT count(*) FROM tls_audit.census
 		WHERE outcome = 'policy_violation' AND application_name LIKE 'rf\_%'}),
 	'5', 'log: policy_violation entries keep the application name (the role authenticated)');
+is($node->safe_psql('postgres', q{SELECT string_agg(concat_ws('|', usename, coalesce(protocol, '-'), role_floor,
+		connections, reason), E'\n' ORDER BY usename, protocol) FROM tls_audit.role_floor_readiness()
+		WHERE usename IN ('etl', 'analyst', 'other', 'legacy_app', 'boss')}),
+	join("\n",
+		'analyst|TLSv1.2|TLSv1.3|1|TLSv1.2 < TLSv1.3 (group reporting)',
+		'boss|TLSv1.1|TLSv1.2|1|TLSv1.1 < TLSv1.2 (all roles)',
+		'etl|TLSv1.2|TLSv1.3|1|TLSv1.2 < TLSv1.3 (role etl)',
+		'other|TLSv1.1|TLSv1.2|1|TLSv1.1 < TLSv1.2 (all roles)',
+		'other|-|TLSv1.2|1|no TLS (all roles)'),
+	'role_floor_readiness: the census per role floor (role, +group, *, no TLS), none for clients at their floor');
 # policy_violation entries count as authenticated clients in floor readiness.
 is($node->safe_psql('postgres', q{SELECT count(*) FROM tls_audit.floor_readiness('TLSv1.3')
 		WHERE usename = 'etl' AND protocol = 'TLSv1.2'}), '1', 'floor_readiness sees policy_violation clients');

@@ -233,3 +233,79 @@ TEST(RoleFloorTest, ReasonTexts) {
     describe_floor_entry(l.entries[1], which, sizeof which);
     EXPECT_STREQ(which, "group reporting");
 }
+
+// --- role_floor_readiness: the census through the per-role floors ----------
+#include "census_key.hpp"
+#include "role_floor_readiness.hpp"
+
+namespace {
+
+CensusRecord record(const char *user, const char *app, const char *transport, const char *protocol,
+                    Outcome outcome, std::int64_t connections, std::int64_t last_seen) {
+    CensusKeyFields f;
+    f.usename = user;
+    f.datname = "db";
+    f.client_addr = std::strcmp(transport, "unix") == 0 ? "" : "10.0.0.1";
+    f.application_name = app;
+    f.transport = transport;
+    f.protocol = protocol;
+    f.outcome = outcome;
+    CensusRecord r;
+    make_census_key(r.key, f);
+    r.connections = connections;
+    r.last_seen = last_seen;
+    return r;
+}
+
+struct Lookup {
+    RoleFloorList list;
+    std::set<std::string> reporting_members;
+    int calls = 0;
+};
+// Members of "reporting": the users in reporting_members.
+const RoleFloorEntry *lookup(const char *user, void *context) {
+    auto *l = static_cast<Lookup *>(context);
+    ++l->calls;
+    std::set<std::string> groups;
+    if (l->reporting_members.count(user) != 0) groups.insert("reporting");
+    return resolve_role_floor(l->list, user, member_of, &groups);
+}
+
+}  // namespace
+
+TEST(RoleFloorReadinessTest, ListsClientsBelowTheirRolesFloor) {
+    Lookup l;
+    l.list = parse_ok("etl=TLSv1.3, +reporting=TLSv1.3, legacy=TLSv1.1, *=TLSv1.2");
+    l.reporting_members = {"analyst"};
+    const std::vector<CensusRecord> records = {
+        record("etl", "a", "tls", "TLSv1.2", Outcome::Authenticated, 3, 100),
+        record("etl", "a", "tls", "TLSv1.2", Outcome::PolicyViolation, 2, 200),  // added up with the line above
+        record("etl", "b", "tls", "TLSv1.3", Outcome::Authenticated, 9, 100),    // at the floor
+        record("etl", "c", "unix", "", Outcome::Authenticated, 9, 100),          // never affected
+        record("legacy", "d", "tls", "TLSv1.1", Outcome::Authenticated, 1, 100), // its own entry
+        record("other", "e", "tls", "TLSv1.1", Outcome::Authenticated, 4, 100),  // *: below
+        record("other", "f", "tcp", "", Outcome::Authenticated, 1, 300),         // no TLS
+        record("other", "g", "tls", "TLSv1", Outcome::AuthFailed, 7, 100),       // not authenticated
+        record("other", "h", "tls", "TLSv1", Outcome::StartupFailed, 7, 100),
+        record("analyst", "i", "tls", "TLSv1.2", Outcome::Authenticated, 2, 100),  // +reporting
+    };
+    std::vector<const CensusRecord *> ptrs;
+    for (const auto &r : records) ptrs.push_back(&r);
+    const auto rows = role_floor_readiness(ptrs, lookup, &l);
+    ASSERT_EQ(rows.size(), 4u);
+    EXPECT_EQ(rows[0].usename, "etl");
+    EXPECT_EQ(rows[0].connections, 5);
+    EXPECT_EQ(rows[0].last_seen, 200);
+    EXPECT_EQ(rows[0].role_floor, "TLSv1.3");
+    EXPECT_EQ(rows[0].reason, "TLSv1.2 < TLSv1.3 (role etl)");
+    EXPECT_EQ(rows[1].usename, "other");
+    EXPECT_EQ(rows[1].connections, 4);
+    EXPECT_EQ(rows[1].reason, "TLSv1.1 < TLSv1.2 (all roles)");
+    EXPECT_EQ(rows[2].usename, "analyst");
+    EXPECT_EQ(rows[2].reason, "TLSv1.2 < TLSv1.3 (group reporting)");
+    EXPECT_EQ(rows[3].reason, "no TLS (all roles)");
+    EXPECT_EQ(rows[3].protocol, "");
+    // No entry at all: no rows.
+    Lookup empty;
+    EXPECT_TRUE(role_floor_readiness(ptrs, lookup, &empty).empty());
+}
