@@ -25,6 +25,8 @@
 #   bench/connection_overhead.sh [ROUNDS=21] [SECONDS_PER_RUN=3] [CLIENTS=1]
 #   AA=1 bench/connection_overhead.sh   calibration: both sides without the library
 #   SEQUENTIAL=1 bench/connection_overhead.sh   alternate the sides instead
+#   PRELOAD_CONF=$'tls_audit.enforce_floor = log' bench/connection_overhead.sh
+#                                               more postgresql.conf lines on the preloaded side
 #
 # Needs the extension installed (make install) and PostgreSQL 15's binaries;
 # run as a non-root user, or as root (it re-runs itself as `postgres`).
@@ -43,7 +45,7 @@ if [ "$(id -u)" = 0 ]; then
     cp "$0" "$copy"
     chmod 755 "$copy"
     trap 'rm -f "$copy"' EXIT
-    runuser -u postgres -- env PG_CONFIG="$PG_CONFIG" AA="${AA:-0}" SEQUENTIAL="${SEQUENTIAL:-0}" bash "$copy" "$rounds" "$seconds" "$clients"
+    runuser -u postgres -- env PG_CONFIG="$PG_CONFIG" PRELOAD_CONF="${PRELOAD_CONF:-}" AA="${AA:-0}" SEQUENTIAL="${SEQUENTIAL:-0}" bash "$copy" "$rounds" "$seconds" "$clients"
     exit $?
 fi
 
@@ -86,6 +88,9 @@ preload() {
     for side in 0 1; do
         if [ "$side" = "$1" ] && [ "${AA:-0}" != 1 ]; then
             echo "shared_preload_libraries = 'pg_tls_audit'" >"$work/data$side/preload.conf"
+            # PRELOAD_CONF: more lines for the preloaded side, e.g.
+            # $'tls_audit.role_min_protocol = \'*=TLSv1.2\'\ntls_audit.enforce_floor = on'
+            if [ -n "${PRELOAD_CONF:-}" ]; then printf '%s\n' "$PRELOAD_CONF" >>"$work/data$side/preload.conf"; fi
         else
             : >"$work/data$side/preload.conf"
         fi

@@ -78,3 +78,20 @@ SELECT count(*) AS uncommented_columns
   FROM pg_attribute
  WHERE attrelid = 'tls_audit.sessions'::regclass AND attnum > 0
    AND col_description(attrelid, attnum) IS NULL;
+
+-- A protocol floor per role (issue #17): the settings, their markings, and
+-- session_floor() behind below_floor, floor_reason and role_floor. The
+-- enforcement at login is covered by test/t/047_role_floor.pl.
+SELECT name, setting, context, vartype, enumvals, boot_val FROM pg_settings
+ WHERE name IN ('tls_audit.role_min_protocol', 'tls_audit.enforce_floor') ORDER BY name;
+SET tls_audit.role_min_protocol = 'x=TLSv1.3';
+SET tls_audit.enforce_floor = 'on';
+ALTER SYSTEM SET tls_audit.role_min_protocol = 'etl=TLSv1.3, reporting TLSv1.3';
+ALTER SYSTEM SET tls_audit.role_min_protocol = 'etl=TLSv1.3, +=TLSv1.2';
+ALTER SYSTEM SET tls_audit.enforce_floor = 'maybe';
+-- Without an entry (the default list is empty): tls_audit.min_protocol.
+SELECT * FROM tls_audit.session_floor(NULL, 'tls', 'TLSv1.1');
+SELECT * FROM tls_audit.session_floor(NULL, 'unix', NULL);
+SELECT * FROM tls_audit.session_floor(NULL, NULL, NULL);
+SELECT proname, provolatile, proparallel, proisstrict, proretset
+  FROM pg_proc WHERE pronamespace = 'tls_audit'::regnamespace AND proname = 'session_floor';

@@ -17,6 +17,7 @@ constexpr OutcomeRow kOutcomes[] = {
     {Outcome::AuthFailed, "auth_failed"},
     {Outcome::TlsRejected, "tls_rejected"},
     {Outcome::StartupFailed, "startup_failed"},
+    {Outcome::PolicyViolation, "policy_violation"},
 };
 
 // Length of the longest prefix of s[0..len) that does not end inside a
@@ -226,6 +227,7 @@ std::optional<std::string> readiness_reason(const CensusKey &key, Protocol floor
     case Outcome::TlsRejected:
         return std::string("TLS handshake rejected: ") + (key.reason[0] ? key.reason : "unknown reason");
     case Outcome::Authenticated:
+    case Outcome::PolicyViolation:  // authenticated, below its role's floor
         if (key.transport[0] == '\0') return std::nullopt;  // background or unknown: no transport
         return below_floor_reason(key.transport, key.protocol, floor);
     case Outcome::AuthFailed:

@@ -29,18 +29,24 @@ enum class Outcome : std::uint8_t {
     TlsRejected = 3,    // the server refused the TLS handshake (before authentication)
     StartupFailed = 4,  // authenticated, then refused before the session started
                         // (role or database does not exist, too many connections, ...)
+    PolicyViolation = 5,  // authenticated below the role's protocol floor (tls_audit.role_min_protocol)
+                          // with tls_audit.enforce_floor = log (admitted) or on (refused)
 };
 
 const char *outcome_name(Outcome o);
 
-// True only for Outcome::Authenticated. Every other outcome (auth_failed,
-// tls_rejected and any later one) is an unauthenticated attempt: its key
+// True for Outcome::Authenticated and Outcome::PolicyViolation (the role did
+// authenticate; the floor is checked afterwards). Every other outcome
+// (auth_failed, tls_rejected, startup_failed) is an unauthenticated attempt: its key
 // carries no application_name (make_census_key() drops it, the client
 // chooses it freely) and the census gives such entries only a bounded share
 // and never lets them evict authenticated ones.
-constexpr bool census_outcome_authenticated(Outcome o) noexcept { return o == Outcome::Authenticated; }
+constexpr bool census_outcome_authenticated(Outcome o) noexcept {
+    return o == Outcome::Authenticated || o == Outcome::PolicyViolation;
+}
 constexpr bool census_outcome_authenticated(std::uint8_t raw) noexcept {
-    return raw == static_cast<std::uint8_t>(Outcome::Authenticated);
+    return raw == static_cast<std::uint8_t>(Outcome::Authenticated) ||
+           raw == static_cast<std::uint8_t>(Outcome::PolicyViolation);
 }
 
 // The most unauthenticated entries a census of `max_entries` keeps:
@@ -149,7 +155,7 @@ bool census_key_canonical(const CensusKey &key) noexcept;
 
 // Why clients with this key would be refused at `floor`, or nullopt when
 // they are ready (or the entry does not matter for the floor):
-//   authenticated over tls below the floor  -> "TLSv1.2 < TLSv1.3"
+//   authenticated (or policy_violation) over tls below the floor -> "TLSv1.2 < TLSv1.3"
 //   authenticated over tcp/gss without TLS  -> "no TLS"
 //   tls_rejected                            -> "TLS handshake rejected: <reason>"
 //   unix-socket connections, auth_failed,

@@ -46,7 +46,7 @@ ReadinessSummary floor_readiness_summary(const std::vector<const CensusRecord *>
             s.rejected += r->connections;
             continue;
         }
-        if (outcome != Outcome::Authenticated) continue;
+        if (!census_outcome_authenticated(outcome)) continue;
         s.total += r->connections;
         if (readiness_reason(k, floor))
             not_ready.emplace(k.usename, k.datname, k.client_addr, k.application_name);

@@ -12,7 +12,7 @@ bool is_security_setting(std::string_view name) {
     std::string n(name);
     for (char &c : n) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
     return n == "tls_audit.probe_allowed_hosts" || n == "tls_audit.min_protocol" ||
-           n == "tls_audit.notify_channel";
+           n == "tls_audit.notify_channel" || n == "tls_audit.role_min_protocol" || n == "tls_audit.enforce_floor";
 }
 
 std::vector<Finding> check_settings_not_applied(const std::vector<FileSetting> &rows) {
@@ -29,6 +29,9 @@ std::vector<Finding> check_settings_not_applied(const std::vector<FileSetting> &
         for (char &c : lower_name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
         if (lower_name == "tls_audit.probe_allowed_hosts")
             consequence = "; if it was refused at server start, no host may be probed until it is fixed";
+        else if (lower_name == "tls_audit.role_min_protocol" || lower_name == "tls_audit.enforce_floor")
+            consequence = "; if it was refused at server start, the protocol floors fail closed until it is fixed "
+                          "(see tls_audit.enforce_floor)";
         else
             consequence = "; the previous or default value applies";
         found.push_back(make(check, security ? Severity::Critical : Severity::Warning, r.name,

@@ -72,6 +72,13 @@ const char *consequence(const char *name, char *buffer, size_t size) {
     if (pg_strcasecmp(name, "tls_audit.probe_allowed_hosts") == 0)
         return "No host may be probed until the value is fixed (tls_audit.probe() and "
                "tls_audit.probe_certificates() refuse every target)";
+    if (pg_strcasecmp(name, "tls_audit.role_min_protocol") == 0)  // fail closed (hook_role_floor.cpp)
+        return "The protocol floors are unknown until the value is fixed: with tls_audit.enforce_floor = on every "
+               "TCP session is refused, with log every TCP session is logged and counted as policy_violation "
+               "(unix-socket sessions are never affected)";
+    if (pg_strcasecmp(name, "tls_audit.enforce_floor") == 0)
+        return "The floors of tls_audit.role_min_protocol are enforced (as with on) until the value is fixed "
+               "(unix-socket sessions are never affected)";
     const char *now = GetConfigOption(name, true, false);
     snprintf(buffer, size, "The default \"%s\" is in effect", now != nullptr ? now : "");
     return buffer;

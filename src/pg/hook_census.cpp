@@ -45,6 +45,7 @@
 #include "session.hpp"
 #include "guard.hpp"
 #include "hook_auth.hpp"
+#include "hook_role_floor.hpp"
 #include "hot_path.hpp"
 #include "module.hpp"
 
@@ -346,7 +347,9 @@ TLS_AUDIT_HOT void fill_key(Port *port, int status, CensusKey &key) {
     f.datname = port->database_name;
     f.application_name = port->application_name;
     f.client_addr = addr;
-    f.outcome = status == STATUS_OK ? Outcome::Authenticated : Outcome::AuthFailed;
+    f.outcome = status != STATUS_OK            ? Outcome::AuthFailed
+                : role_floor_violation(port, status) ? Outcome::PolicyViolation  // #17: below its role's floor
+                                                   : Outcome::Authenticated;
     const int family = port->raddr.addr.ss_family;
     TransportFacts t;
     t.unix_socket = family == AF_UNIX;
@@ -466,7 +469,8 @@ TLS_AUDIT_HOT void client_auth_hook(Port *port, int status) {
     PG_TRY();
     {
         count_connection(key, now);
-        if (status == STATUS_OK) {
+        // A session refused for its role's floor never starts: no startup_failed.
+        if (status == STATUS_OK && !role_floor_refuses(port, status)) {
             memcpy(&startup_key, &key, sizeof startup_key);
             startup_pending = true;
             if (!startup_exit_registered) {

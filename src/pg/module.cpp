@@ -109,6 +109,8 @@ extern "C" void _PG_init(void) {
     tls_audit::pg::init_probe();
     tls_audit::pg::init_reload();
     tls_audit::pg::init_outbound();
+    // After the census and the session registry: its hook may refuse the connection.
+    tls_audit::pg::init_role_floor();
 
     // Every area has registered its hooks (only while preloading): install
     // each hook once, in front of whoever held it before.

@@ -38,5 +38,6 @@ void init_sessions();
 void init_probe();
 void init_reload();
 void init_outbound();
+void init_role_floor();
 
 }  // namespace tls_audit::pg

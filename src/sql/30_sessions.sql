@@ -56,6 +56,22 @@ COMMENT ON FUNCTION tls_audit.session_rows() IS
 -- It applies pg_stat_activity's visibility rule itself, so anyone may call it.
 GRANT EXECUTE ON FUNCTION tls_audit.session_rows() TO PUBLIC;
 
+CREATE FUNCTION tls_audit.session_floor(
+    role oid,
+    transport text,
+    protocol text,
+    OUT role_floor text,
+    OUT below_floor boolean,
+    OUT floor_reason text)
+RETURNS record
+AS 'MODULE_PATHNAME', 'tls_audit_session_floor'
+-- Not STRICT: a NULL transport (a session the caller may not see) still has
+-- a role floor. STABLE: reads the settings and the role memberships.
+LANGUAGE C STABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp;
+COMMENT ON FUNCTION tls_audit.session_floor(oid, text, text) IS
+  'The protocol floor tls_audit.role_min_protocol sets for a role (NULL when no entry applies) and whether a session of that role with this transport and protocol is below the floor that applies to it: the role''s, else tls_audit.min_protocol';
+
 CREATE VIEW tls_audit.sessions AS
     SELECT
             s.pid,
@@ -82,18 +98,20 @@ CREATE VIEW tls_audit.sessions AS
             s.sni,
             s.key_exchange_group,
             s.alpn,
-            s.below_floor,
-            s.floor_reason,
+            f.below_floor,
+            f.floor_reason,
             s.auth_method,
             s.hba_file,
             s.hba_line,
             s.client_cert_verified,
-            s.extended_master_secret
+            s.extended_master_secret,
+            f.role_floor
     FROM tls_audit.session_rows() AS s
         LEFT JOIN pg_catalog.pg_database AS d ON (s.datid = d.oid)
-        LEFT JOIN pg_catalog.pg_authid AS u ON (s.usesysid = u.oid);
+        LEFT JOIN pg_catalog.pg_authid AS u ON (s.usesysid = u.oid)
+        CROSS JOIN LATERAL tls_audit.session_floor(s.usesysid, s.transport, s.protocol) AS f;
 COMMENT ON VIEW tls_audit.sessions IS
-  'One row per client backend and walsender: transport (unix, tcp, tls, gss), protocol, cipher, client certificate details, SNI, key exchange group, whether the session is below tls_audit.min_protocol, and how it authenticated (method, pg_hba.conf line, client certificate verification, extended master secret)';
+  'One row per client backend and walsender: transport (unix, tcp, tls, gss), protocol, cipher, client certificate details, SNI, key exchange group, whether the session is below its protocol floor (its role''s in tls_audit.role_min_protocol, else tls_audit.min_protocol), and how it authenticated (method, pg_hba.conf line, client certificate verification, extended master secret)';
 COMMENT ON COLUMN tls_audit.sessions.pid IS 'Process ID of the backend';
 COMMENT ON COLUMN tls_audit.sessions.usename IS 'Login role of the session';
 COMMENT ON COLUMN tls_audit.sessions.datname IS 'Database of the session (NULL for a physical walsender)';
@@ -118,13 +136,14 @@ COMMENT ON COLUMN tls_audit.sessions.client_signature_algorithm IS 'Signature al
 COMMENT ON COLUMN tls_audit.sessions.sni IS 'Server name the client asked for (TLS SNI); NULL when none was sent (registry)';
 COMMENT ON COLUMN tls_audit.sessions.key_exchange_group IS 'Negotiated key exchange group, e.g. x25519 (registry)';
 COMMENT ON COLUMN tls_audit.sessions.alpn IS 'ALPN protocol the server selected: postgresql (a PostgreSQL 17+ server and a libpq 17+ client, which offers it with either sslnegotiation); NULL before 17 or when the client offered none (registry)';
-COMMENT ON COLUMN tls_audit.sessions.below_floor IS 'True for TLS sessions older than tls_audit.min_protocol and for TCP sessions without TLS; false for unix sockets';
-COMMENT ON COLUMN tls_audit.sessions.floor_reason IS 'Why the session is below the floor, e.g. TLSv1.1 < TLSv1.2 or no TLS; NULL when it is not';
+COMMENT ON COLUMN tls_audit.sessions.below_floor IS 'True for TLS sessions older than their floor (role_floor when set, else tls_audit.min_protocol) and for TCP sessions without TLS; false for unix sockets';
+COMMENT ON COLUMN tls_audit.sessions.floor_reason IS 'Why the session is below the floor, e.g. TLSv1.1 < TLSv1.2, no TLS, or TLSv1.2 < TLSv1.3 (role etl) for a role floor; NULL when it is not';
 COMMENT ON COLUMN tls_audit.sessions.auth_method IS 'pg_hba.conf method that authenticated the session (trust, md5, scram-sha-256, password, cert, peer, ...); on an md5 line scram-sha-256 when the role''s secret is a SCRAM verifier, as PostgreSQL then runs SCRAM (registry)';
 COMMENT ON COLUMN tls_audit.sessions.hba_file IS 'File of the pg_hba.conf line that admitted the session (PostgreSQL 16+, where pg_hba.conf may include files; NULL on 15) (registry)';
 COMMENT ON COLUMN tls_audit.sessions.hba_line IS 'Line number of the pg_hba.conf rule that admitted the session, in hba_file (registry)';
 COMMENT ON COLUMN tls_audit.sessions.client_cert_verified IS 'True when the server required and verified a client certificate (cert method or clientcert=verify-ca/verify-full), not merely received one (registry)';
 COMMENT ON COLUMN tls_audit.sessions.extended_master_secret IS 'Whether the TLS handshake negotiated the extended master secret (RFC 7627; always true for TLSv1.3); FIPS-mode OpenSSL 3 servers refuse TLSv1.2 clients without it; NULL without TLS (registry)';
+COMMENT ON COLUMN tls_audit.sessions.role_floor IS 'The floor tls_audit.role_min_protocol sets for the session''s role (its own entry, else the highest of its +group entries, else *); NULL when no entry applies';
 GRANT SELECT ON tls_audit.sessions TO PUBLIC;
 
 CREATE FUNCTION tls_audit.registry_slots(

@@ -140,7 +140,11 @@ TEST(CensusKeyTest, OutcomeNames) {
     EXPECT_EQ(parse_outcome("startup_failed"), Outcome::StartupFailed);
     EXPECT_EQ(parse_outcome("auth_failed"), Outcome::AuthFailed);
     EXPECT_TRUE(valid_outcome(4));
-    EXPECT_FALSE(valid_outcome(5));
+    // Issue #17: policy_violation (authenticated below the role's floor).
+    EXPECT_STREQ(outcome_name(Outcome::PolicyViolation), "policy_violation");
+    EXPECT_EQ(parse_outcome("policy_violation"), Outcome::PolicyViolation);
+    EXPECT_TRUE(valid_outcome(5));
+    EXPECT_FALSE(valid_outcome(6));
 }
 
 TEST(CensusKeyTest, ReadinessReasons) {
@@ -161,6 +165,11 @@ TEST(CensusKeyTest, ReadinessReasons) {
               "TLS handshake rejected: unsupported protocol");
     EXPECT_EQ(readiness_reason(key_of("a", "tls", "", Outcome::TlsRejected), Protocol::TLSv1_3),
               "TLS handshake rejected: unknown reason");
+    // policy_violation entries authenticated: judged like authenticated ones.
+    EXPECT_EQ(readiness_reason(key_of("a", "tls", "TLSv1.2", Outcome::PolicyViolation), Protocol::TLSv1_3),
+              "TLSv1.2 < TLSv1.3");
+    EXPECT_FALSE(
+        readiness_reason(key_of("a", "tls", "TLSv1.3", Outcome::PolicyViolation), Protocol::TLSv1_3).has_value());
 }
 
 TEST(CensusKeyTest, RejectionReasonFromMessage) {
@@ -303,6 +312,10 @@ TEST(CensusKeyTest, UnauthenticatedKeysCarryNoApplicationName) {
         EXPECT_EQ(std::memcmp(&a, &b, sizeof a), 0) << static_cast<int>(o);
     }
     EXPECT_TRUE(census_key_canonical(key_of("app1", "tls", "TLSv1.3", Outcome::AuthFailed)));
+    // The role did authenticate: a policy violation keeps its application name.
+    const CensusKey v = key_of("app1", "tls", "TLSv1.2", Outcome::PolicyViolation);
+    EXPECT_STREQ(v.application_name, "app1");
+    EXPECT_TRUE(census_key_canonical(v));
 }
 
 TEST(CensusKeyTest, UnauthenticatedShare) {
@@ -310,6 +323,9 @@ TEST(CensusKeyTest, UnauthenticatedShare) {
     EXPECT_FALSE(census_outcome_authenticated(Outcome::AuthFailed));
     EXPECT_FALSE(census_outcome_authenticated(Outcome::TlsRejected));
     EXPECT_FALSE(census_outcome_authenticated(std::uint8_t{4}));
+    EXPECT_TRUE(census_outcome_authenticated(Outcome::PolicyViolation));
+    EXPECT_TRUE(census_outcome_authenticated(std::uint8_t{5}));
+    EXPECT_FALSE(census_outcome_authenticated(std::uint8_t{6}));
     EXPECT_EQ(census_unauthenticated_share(10), 2);
     EXPECT_EQ(census_unauthenticated_share(5000), 1250);
     EXPECT_EQ(census_unauthenticated_share(3), 1);

@@ -239,7 +239,7 @@ CREATE VIEW tls_audit.census AS
          e.auth_method, e.hba_line, e.client_cert_verified, e.extended_master_secret
     FROM tls_audit.census_entries() AS e;
 COMMENT ON VIEW tls_audit.census IS
-  'Connection attempts counted since the last census_reset(), per user, database, address, application, transport, protocol, cipher, ALPN, client certificate subject, outcome (authenticated, auth_failed, startup_failed, tls_rejected), authentication method, pg_hba.conf line, client certificate verification and extended master secret';
+  'Connection attempts counted since the last census_reset(), per user, database, address, application, transport, protocol, cipher, ALPN, client certificate subject, outcome (authenticated, auth_failed, startup_failed, tls_rejected, policy_violation), authentication method, pg_hba.conf line, client certificate verification and extended master secret';
 COMMENT ON COLUMN tls_audit.census.usename IS 'Role name the client asked for (NULL for tls_rejected: no startup packet yet)';
 COMMENT ON COLUMN tls_audit.census.datname IS 'Database name the client asked for';
 COMMENT ON COLUMN tls_audit.census.client_addr IS 'Client IP address; NULL for unix sockets';
@@ -249,7 +249,7 @@ COMMENT ON COLUMN tls_audit.census.protocol IS 'TLS protocol version (tls)';
 COMMENT ON COLUMN tls_audit.census.cipher IS 'TLS cipher suite (tls)';
 COMMENT ON COLUMN tls_audit.census.alpn IS 'ALPN protocol selected: postgresql (17+ server and libpq 17+ client), other, or NULL for none';
 COMMENT ON COLUMN tls_audit.census.client_subject IS 'Client certificate subject, RFC 2253 (tls with a client certificate)';
-COMMENT ON COLUMN tls_audit.census.outcome IS 'authenticated, auth_failed (authentication refused), startup_failed (authenticated, then refused: unknown role or database, connection limits) or tls_rejected';
+COMMENT ON COLUMN tls_audit.census.outcome IS 'authenticated, auth_failed (authentication refused), startup_failed (authenticated, then refused: unknown role or database, connection limits), tls_rejected, or policy_violation (authenticated below its role''s tls_audit.role_min_protocol floor, with tls_audit.enforce_floor = log: admitted, or on: refused)';
 COMMENT ON COLUMN tls_audit.census.rejection_reason IS 'OpenSSL''s reason a TLS handshake was refused (tls_rejected), or the server''s FATAL message (startup_failed)';
 COMMENT ON COLUMN tls_audit.census.connections IS 'Attempts counted with this key';
 COMMENT ON COLUMN tls_audit.census.first_seen IS 'First attempt with this key';
