@@ -195,8 +195,9 @@ sub census_jdbcdb
 
 sub jdbc_url
 {
-	my ($appname) = @_;
-	return "jdbc:postgresql://127.0.0.1:$port/jdbcdb?user=$user&ssl=true&sslmode=require"
+	my ($appname, $host) = @_;
+	$host //= '127.0.0.1';
+	return "jdbc:postgresql://$host:$port/jdbcdb?user=$user&ssl=true&sslmode=require"
 	  . "&sslfactory=org.postgresql.ssl.NonValidatingFactory&ApplicationName=$appname";
 }
 
@@ -383,6 +384,27 @@ is(census_jdbcdb(), 'startup-name:authenticated:1', 'a startup-packet name is co
 ok(release_held($h, $in), 'named client done');
 is(settle($before, 1), 1, 'oracle: 1 session');
 is(census_jdbcdb(), 'startup-name:authenticated:1', 'once');
+
+# --- what the server sees of each client (doc/reference.md) ------------------
+# By host name "localhost": libpq sends SNI, Java's TLS stack does not (it
+# sends SNI only for names with a dot). Both held open, read from
+# tls_audit.sessions.
+($h, $in) = start_held([ 'java', '-cp', "$tmp:$jar", 'JdbcClient', jdbc_url('jdbc-sni', 'localhost'), 1, 'hold' ],
+	qr/ready/);
+my ($h2, $in2) = start_held(
+	[ "$tmp/pqclient", 'host=localhost hostaddr=127.0.0.1 port=' . $port . " user=$user dbname=jdbcdb sslmode=require application_name=libpq-sni", '@wait' ],
+	qr/waiting/);
+my $seen = $node->safe_psql('postgres',
+	"SELECT string_agg(application_name || '|' || coalesce(sni, '-') || '|' || protocol || '|' || (key_exchange_group IS NOT NULL)::int, ','
+	                   ORDER BY application_name)
+	   FROM tls_audit.sessions WHERE datname = 'jdbcdb'");
+is($seen, 'jdbc-sni|-|TLSv1.3|1,libpq-sni|localhost|TLSv1.3|1',
+	'tls_audit.sessions: pgjdbc to localhost sends no SNI, libpq does; both name their key-exchange group');
+diag('sessions seen: ' . $node->safe_psql('postgres',
+	"SELECT string_agg(application_name || ' ' || coalesce(sni, '-') || ' ' || key_exchange_group || ' ' || cipher, '; ')
+	   FROM tls_audit.sessions WHERE datname = 'jdbcdb'"));
+ok(release_held($h, $in), 'Java client done');
+ok(release_held($h2, $in2), 'libpq client done');
 
 $node->stop;
 done_testing();
