@@ -340,8 +340,9 @@ void count_deferred(const char *context_what);
 
 void startup_exit(int, Datum) {
     if (deferral.pending()) {
-        // After ShutdownPostgres (registered later, so run earlier): no
-        // transaction is open, its SETs are rolled back or committed.
+        // Before ShutdownPostgres (InitPostgres registered it before the
+        // authentication, and these callbacks run in reverse order): a
+        // transaction left open is not rolled back yet, its SET counts.
         if (deferral.exit() && shared != nullptr && table != nullptr) count_deferred("session not counted in the census at exit");
         return;
     }

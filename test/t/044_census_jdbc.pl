@@ -354,6 +354,14 @@ run_pq('SET application_name in an aborted transaction', 'BEGIN', "SET applicati
 is(settle($before, 1), 1, 'oracle: 1 session');
 is(census_jdbcdb(), '-:authenticated:1', 'the rolled-back name is not used');
 
+# Disconnecting inside a transaction that set the name: counted at exit
+# under that name (the exit callback runs before the rollback).
+$node->safe_psql('postgres', 'SELECT tls_audit.census_reset()');
+$before = sessions_jdbcdb();
+run_pq('disconnect inside a transaction', 'BEGIN', "SET application_name = 'open-tx'");
+is(settle($before, 1), 1, 'oracle: 1 session');
+is(census_jdbcdb(), 'open-tx:authenticated:1', 'a name SET in a transaction left open at disconnection counts');
+
 # A nameless startup refused after authentication (no such database):
 # startup_failed, once, never authenticated.
 $node->safe_psql('postgres', 'SELECT tls_audit.census_reset()');
