@@ -354,6 +354,22 @@ run_pq('SET application_name in an aborted transaction', 'BEGIN', "SET applicati
 is(settle($before, 1), 1, 'oracle: 1 session');
 is(census_jdbcdb(), '-:authenticated:1', 'the rolled-back name is not used');
 
+# A name given by options=-c application_name=... (not the startup
+# packet's application_name field): the session's name from the start,
+# counted under it at the end of its first transaction.
+$node->safe_psql('postgres', 'SELECT tls_audit.census_reset()');
+$before = sessions_jdbcdb();
+{
+	local $ENV{PGAPPNAME};
+	delete $ENV{PGAPPNAME};
+	my ($out, $err) = ('', '');
+	ok(IPC::Run::run([ "$tmp/pqclient", pq_conninfo() . " options='-c application_name=opt-name'", 'SELECT 1' ],
+			'<', \undef, '>', \$out, '2>', \$err, IPC::Run::timeout(60)),
+		'libpq client: application_name in options') or diag($err);
+}
+is(settle($before, 1), 1, 'oracle: 1 session');
+is(census_jdbcdb(), 'opt-name:authenticated:1', 'a name set by options=-c is the census name');
+
 # Disconnecting inside a transaction that set the name: counted at exit
 # under that name (the exit callback runs before the rollback).
 $node->safe_psql('postgres', 'SELECT tls_audit.census_reset()');
