@@ -2,11 +2,6 @@
 
 namespace tls_audit {
 
-CensusTiming census_timing(bool authenticated, bool walsender, const char *startup_application_name) noexcept {
-    if (!authenticated || walsender || census_name_set(startup_application_name)) return CensusTiming::AtAuthentication;
-    return CensusTiming::Deferred;
-}
-
 bool CensusDeferral::transaction_end(bool committed, bool did_work, bool name_set) noexcept {
     if (!pending_) return false;
     if (transactions_ < kCensusDeferredTransactions) ++transactions_;

@@ -45,10 +45,15 @@ enum class CensusTiming : unsigned char {
 // At authentication: `authenticated` (STATUS_OK), `walsender` (a replication
 // connection: it runs no transactions to decide at), and the startup
 // packet's application_name (nullptr or "" when it had none).
-CensusTiming census_timing(bool authenticated, bool walsender, const char *startup_application_name) noexcept;
-
 // True for a non-empty name.
 constexpr bool census_name_set(const char *name) noexcept { return name != nullptr && name[0] != '\0'; }
+
+// Inline: it runs for every connection, and a call into another object
+// file would fault in one more page of code in every new backend.
+constexpr CensusTiming census_timing(bool authenticated, bool walsender, const char *startup_application_name) noexcept {
+    return !authenticated || walsender || census_name_set(startup_application_name) ? CensusTiming::AtAuthentication
+                                                                                    : CensusTiming::Deferred;
+}
 
 // One backend's owed count.
 class CensusDeferral {

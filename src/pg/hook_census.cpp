@@ -401,7 +401,7 @@ void count_deferred(const char *what) {
 // Every transaction event of every backend (module.cpp's XactCallback):
 // returns at once unless this session's count is owed. InitPostgres's own
 // transactions end before normal processing and are not the client's.
-void xact_event(XactEvent event) {
+TLS_AUDIT_HOT void xact_event(XactEvent event) {
     if (!deferral.pending() || shared == nullptr || table == nullptr || !IsNormalProcessingMode()) return;
     bool committed;
     switch (event) {

@@ -55,7 +55,9 @@ void dispatch_emit_log(ErrorData *edata) {
         if (areas[i].emit_log != nullptr) areas[i].emit_log(edata);
 }
 
-void dispatch_xact_event(XactEvent event, void *) {
+// Hot: every backend runs it at the end of each transaction, including
+// InitPostgres's own.
+TLS_AUDIT_HOT void dispatch_xact_event(XactEvent event, void *) {
     for (int i = 0; i < area_count; ++i)
         if (areas[i].xact_event != nullptr) areas[i].xact_event(event);
 }
