@@ -15,5 +15,6 @@ apt-get install -y -qq --no-install-recommends \
     libipc-run-perl perl openssl ca-certificates prometheus-postgres-exporter \
     prometheus-node-exporter python3-jsonschema \
     bison flex dpkg-dev \
+    default-jdk-headless libpostgresql-jdbc-java \
     jq testssl.sh chromium clang-14 libclang-rt-14-dev valgrind clang-tidy cppcheck util-linux \
     >/dev/null

@@ -12,6 +12,9 @@
 //    LWLock. It records into a small spinlock-protected pending ring that
 //    the next exclusive-lock holder (a connection, a reader, the shutdown
 //    dump) merges into the hash.
+//  * A connection without application_name in its startup packet is
+//    counted later, at the end of a transaction or at exit, under the name
+//    the session set (census_attribution.hpp, "deferred count" below).
 // Both hooks are fail-open: nothing here can refuse or break a connection.
 //
 // Persistence (issue #22): the postmaster loads the census file at start and
@@ -38,6 +41,7 @@
 #include <vector>
 
 #include "bgw_census_save.hpp"
+#include "census_attribution.hpp"
 #include "census_key.hpp"
 #include "probe_io.hpp"
 #include "self_probe.hpp"
@@ -404,8 +408,12 @@ TLS_AUDIT_HOT void count_connection(const CensusKey &key, TimestampTz now) {
 // FATAL's message as reason (captured by emit_log below).
 // ---------------------------------------------------------------------------
 
-CensusKey startup_key;           // the key counted as authenticated
+CensusKey startup_key;           // the key counted as authenticated (or owed, see deferral)
 bool startup_pending = false;    // startup_key is set and not yet moved
+// Deferred count (issue #24): the session authenticated without a name in
+// its startup packet; startup_key (application_name empty) is owed, not yet
+// counted. Backend-local only: nothing shared is touched until it is made.
+CensusDeferral deferral;
 bool startup_exit_registered = false;
 char startup_reason[kCensusReasonLen];  // the FATAL that ended the startup
 
@@ -425,7 +433,16 @@ void move_one_locked(const CensusKey &from, const CensusKey &to, TimestampTz now
     add_locked(to, 1, now, now);
 }
 
+void count_deferred(const char *context_what);
+
 void startup_exit(int, Datum) {
+    if (deferral.pending()) {
+        // Before ShutdownPostgres (InitPostgres registered it before the
+        // authentication, and these callbacks run in reverse order): a
+        // transaction left open is not rolled back yet, its SET counts.
+        if (deferral.exit() && shared != nullptr && table != nullptr) count_deferred("session not counted in the census at exit");
+        return;
+    }
     if (!startup_pending || shared == nullptr || table == nullptr) return;
     startup_pending = false;
     if (IsNormalProcessingMode()) return;
@@ -453,6 +470,55 @@ void startup_exit(int, Datum) {
     PG_END_TRY();
 }
 
+// Make the owed count: under the session's application_name now, or as
+// startup_failed when the session never started (the FATAL's reason).
+void count_deferred(const char *what) {
+    static CensusKey key;
+    memcpy(&key, &startup_key, sizeof key);
+    if (!IsNormalProcessingMode()) {
+        key.outcome = static_cast<std::uint8_t>(Outcome::StartupFailed);
+        copy_census_field(key.reason, sizeof key.reason, startup_reason);
+    } else {
+        copy_census_field(key.application_name, sizeof key.application_name, application_name);
+    }
+    const TimestampTz now = GetCurrentTimestamp();
+    MemoryContext context = CurrentMemoryContext;
+    PG_TRY();
+    {
+        count_connection(key, now);
+    }
+    PG_CATCH();
+    {
+        release_if_held();
+        log_caught_error(context, what);
+    }
+    PG_END_TRY();
+}
+
+// Every transaction event of every backend (module.cpp's XactCallback):
+// returns at once unless this session's count is owed. InitPostgres's own
+// transactions end before normal processing and are not the client's.
+TLS_AUDIT_HOT void xact_event(XactEvent event) {
+    if (!deferral.pending() || shared == nullptr || table == nullptr || !IsNormalProcessingMode()) return;
+    bool committed;
+    switch (event) {
+        case XACT_EVENT_COMMIT:
+        case XACT_EVENT_PREPARE:
+            committed = true;
+            break;
+        case XACT_EVENT_ABORT:
+            committed = false;
+            break;
+        default:
+            return;
+    }
+    // A transaction that ran anything but SET, SHOW or transaction control
+    // took a snapshot; FirstSnapshotSet stays true until after the
+    // callbacks (AtEOXact_Snapshot).
+    if (deferral.transaction_end(committed, FirstSnapshotSet, census_name_set(application_name)))
+        count_deferred("session not counted in the census");
+}
+
 // ClientAuthentication_hook: fail-open. STATUS_EOF (the client hung up
 // during authentication, as psql does before prompting for a password) is
 // not a connection attempt worth counting.
@@ -464,15 +530,22 @@ TLS_AUDIT_HOT void client_auth_hook(Port *port, int status) {
     // Plain data only from here on, so a PostgreSQL error can unwind it.
     CensusKey key;
     fill_key(port, status, key);
+    // No name in the startup packet: the count is owed, made later
+    // (xact_event or startup_exit) under the name the session sets.
+    // A session refused for its role's floor (#17) never starts: counted now,
+    // as policy_violation, never owed and never startup_failed.
+    const bool refused = status == STATUS_OK && role_floor_refuses(port, status);
+    const bool deferred = !refused && census_timing(status == STATUS_OK, am_walsender, port->application_name) ==
+                                          CensusTiming::Deferred;
     const TimestampTz now = GetCurrentTimestamp();
     MemoryContext context = CurrentMemoryContext;
     PG_TRY();
     {
-        count_connection(key, now);
-        // A session refused for its role's floor never starts: no startup_failed.
-        if (status == STATUS_OK && !role_floor_refuses(port, status)) {
+        if (!deferred) count_connection(key, now);
+        if (status == STATUS_OK && !refused) {
             memcpy(&startup_key, &key, sizeof startup_key);
-            startup_pending = true;
+            startup_pending = !deferred;
+            if (deferred) deferral.start();
             if (!startup_exit_registered) {
                 before_shmem_exit(startup_exit, 0);
                 startup_exit_registered = true;
@@ -493,7 +566,8 @@ TLS_AUDIT_HOT void client_auth_hook(Port *port, int status) {
 void emit_log(ErrorData *edata) {
     if (shared == nullptr || edata == nullptr) return;
     // The FATAL that ends an authenticated startup (see startup_exit).
-    if (edata->elevel == FATAL && startup_pending && !IsNormalProcessingMode() && MyProcPort != nullptr) {
+    if (edata->elevel == FATAL && (startup_pending || deferral.pending()) && !IsNormalProcessingMode() &&
+        MyProcPort != nullptr) {
         copy_census_field(startup_reason, sizeof startup_reason, edata->message);
         return;
     }
@@ -987,6 +1061,7 @@ void init_census() {
     hooks.startup_shmem = startup_shmem;
     hooks.client_auth = client_auth_hook;
     hooks.emit_log = emit_log;
+    hooks.xact_event = xact_event;
     register_hooks(hooks);
 }
 

@@ -55,14 +55,22 @@ void dispatch_emit_log(ErrorData *edata) {
         if (areas[i].emit_log != nullptr) areas[i].emit_log(edata);
 }
 
+// Hot: every backend runs it at the end of each transaction, including
+// InitPostgres's own.
+TLS_AUDIT_HOT void dispatch_xact_event(XactEvent event, void *) {
+    for (int i = 0; i < area_count; ++i)
+        if (areas[i].xact_event != nullptr) areas[i].xact_event(event);
+}
+
 // Each hook is installed once, and only when some area uses it.
 void install_hooks() {
-    bool request = false, startup = false, auth = false, log = false;
+    bool request = false, startup = false, auth = false, log = false, xact = false;
     for (int i = 0; i < area_count; ++i) {
         request |= areas[i].request_shmem != nullptr;
         startup |= areas[i].startup_shmem != nullptr;
         auth |= areas[i].client_auth != nullptr;
         log |= areas[i].emit_log != nullptr;
+        xact |= areas[i].xact_event != nullptr;
     }
     if (request) {
         prev_shmem_request_hook = shmem_request_hook;
@@ -80,6 +88,10 @@ void install_hooks() {
         prev_emit_log_hook = emit_log_hook;
         emit_log_hook = dispatch_emit_log;
     }
+    // A callback list rather than a hook variable: nobody to chain. Made in
+    // the postmaster's TopMemoryContext, inherited by every child (and made
+    // again by each child under EXEC_BACKEND, which runs _PG_init anew).
+    if (xact) RegisterXactCallback(dispatch_xact_event, nullptr);
 }
 }  // namespace
 

@@ -18,6 +18,10 @@ struct AreaHooks {
     // emit_log_hook: runs for every message of every process, including the
     // postmaster and backends without a PGPROC (no LWLock, no allocation).
     void (*emit_log)(ErrorData *edata) = nullptr;
+    // RegisterXactCallback (registered once, in every process that loads
+    // us): every transaction event of every backend, so the function returns
+    // at once when its area has nothing to do in this backend.
+    void (*xact_event)(XactEvent event) = nullptr;
 };
 
 // Called from an area's init_*() while preloading (shared_preload_libraries);

@@ -41,6 +41,7 @@ extern "C" {
 #include "postmaster/postmaster.h"
 #include "postmaster/syslogger.h"
 #include "replication/walreceiver.h"
+#include "replication/walsender.h"
 #include "storage/fd.h"
 #include "storage/ipc.h"
 #include "storage/latch.h"
