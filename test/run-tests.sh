@@ -246,9 +246,9 @@ fi
 if want docs; then
     section "docs: links and generated examples are current"
     # Every relative link in README.md and doc/*.md resolves (files and #anchors).
-    bash "$repo/doc/check-links.sh"
+    bash "$repo/test/docs/check-links.sh"
     links=$?
-    bash "$repo/doc/tour.sh" --check-readme
+    bash "$repo/demo/tour.sh" --check-readme
     tour=$?
     record docs $((links || tour))
 fi

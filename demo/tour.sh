@@ -3,10 +3,10 @@
 # certificates, connects clients at several TLS versions, and runs what a DBA
 # would type, printing each query and its psql output.
 #
-#   doc/tour.sh                    plain output (what demo/demo.sh shows)
-#   doc/tour.sh --markdown         the README's tour section
-#   doc/tour.sh --update-readme    rewrite that section of README.md in place
-#   doc/tour.sh --check-readme     fail (and show a diff) if README.md is not current
+#   demo/tour.sh                    plain output (what demo/demo.sh shows)
+#   demo/tour.sh --markdown         the README's tour section
+#   demo/tour.sh --update-readme    rewrite that section of README.md in place
+#   demo/tour.sh --check-readme     fail (and show a diff) if README.md is not current
 #
 # Needs the extension installed (make install) and, as root, the postgres OS
 # user to run the cluster. Every output shown is chosen to be the same on
@@ -35,8 +35,8 @@ if mode == "--update-readme":
     print("README.md tour updated")
 elif current != new:
     sys.stdout.writelines(difflib.unified_diff(current.splitlines(True), new.splitlines(True),
-                                               "README.md (tour)", "doc/tour.sh output"))
-    print("README.md's tour is not current: run doc/tour.sh --update-readme")
+                                               "README.md (tour)", "demo/tour.sh output"))
+    print("README.md's tour is not current: run demo/tour.sh --update-readme")
     sys.exit(1)
 else:
     print("README.md's tour is current")
@@ -47,7 +47,7 @@ PY
     ;;
 plain | --markdown) ;;
 *)
-    echo "usage: doc/tour.sh [--markdown | --update-readme | --check-readme]" >&2
+    echo "usage: demo/tour.sh [--markdown | --update-readme | --check-readme]" >&2
     exit 2
     ;;
 esac
