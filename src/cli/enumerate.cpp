@@ -25,11 +25,18 @@ const char *preference_text(const ProtocolSuites &p) {
     return *p.server_preference ? "server order" : "client order";
 }
 
-std::vector<std::string> supported_groups(const GroupEnumeration &g, Protocol p) {
+std::vector<std::string> groups_with(const GroupEnumeration &g, Protocol p, GroupStatus status) {
     std::vector<std::string> out;
     for (const auto &s : g.groups)
-        if (s.protocol == p && s.supported) out.push_back(s.group);
+        if (s.protocol == p && s.status == status) out.push_back(s.group);
     return out;
+}
+
+// The note of the first row of `p` with `status` (they share one reason).
+std::string note_of(const GroupEnumeration &g, Protocol p, GroupStatus status) {
+    for (const auto &s : g.groups)
+        if (s.protocol == p && s.status == status) return s.note;
+    return {};
 }
 
 bool has_rows(const GroupEnumeration &g, Protocol p) {
@@ -109,8 +116,19 @@ void write_enumeration_text(std::ostringstream &out, const Enumeration &e) {
             out << (p == Protocol::TLSv1_3 ? "TLSv1.3 not accepted" : "no ECDHE suite accepted") << "\n";
             continue;
         }
-        auto g = supported_groups(e.groups, p);
+        auto g = groups_with(e.groups, p, GroupStatus::Supported);
         out << (g.empty() ? "none" : join(g, " ")) << "\n";
+        // Never a silent omission: what could not be told, and what this
+        // OpenSSL cannot offer, each on its own line.
+        if (auto u = groups_with(e.groups, p, GroupStatus::Undetermined); !u.empty())
+            out << "    " << pad("", 9) << "undetermined: " << join(u, " ")
+                << (e.groups.certificate_curve.empty()
+                        ? std::string()
+                        : " (the server picks its certificate's curve " + e.groups.certificate_curve + ")")
+                << "\n";
+        if (auto n = groups_with(e.groups, p, GroupStatus::NotTestable); !n.empty())
+            out << "    " << pad("", 9) << join(n, " ") << ": " << note_of(e.groups, p, GroupStatus::NotTestable)
+                << "\n";
     }
     out << "    " << pad("DHE", 9)
         << (e.groups.dhe_accepted ? std::to_string(e.groups.dhe_bits) + " bits" : std::string("no DHE suite accepted"))
@@ -147,7 +165,12 @@ void write_enumeration_json(JsonWriter &w, const Enumeration &e) {
         w.begin_object();
         w.key("protocol").value(protocol_name(g.protocol));
         w.key("group").value(g.group);
-        w.key("supported").value(g.supported);
+        // null when unknown (status says why)
+        w.key("supported");
+        if (g.status == GroupStatus::Supported || g.status == GroupStatus::NotSupported) w.value(g.supported);
+        else w.null();
+        w.key("status").value(group_status_name(g.status));
+        if (!g.note.empty()) w.key("note").value(g.note);
         w.end_object();
     }
     w.end_array();
@@ -174,8 +197,13 @@ void write_enumeration_tap(std::ostringstream &out, const Enumeration &e) {
     }
     for (Protocol p : {Protocol::TLSv1_3, Protocol::TLSv1_2}) {
         if (!has_rows(e.groups, p)) continue;
-        auto g = supported_groups(e.groups, p);
+        auto g = groups_with(e.groups, p, GroupStatus::Supported);
         out << "# groups " << protocol_name(p) << ": " << (g.empty() ? "none" : join(g, " ")) << "\n";
+        if (auto u = groups_with(e.groups, p, GroupStatus::Undetermined); !u.empty())
+            out << "# groups " << protocol_name(p) << " undetermined: " << join(u, " ") << "\n";
+        if (auto n = groups_with(e.groups, p, GroupStatus::NotTestable); !n.empty())
+            out << "# groups " << protocol_name(p) << " " << note_of(e.groups, p, GroupStatus::NotTestable) << ": "
+                << join(n, " ") << "\n";
     }
     out << "# dhe: " << (e.groups.dhe_accepted ? std::to_string(e.groups.dhe_bits) + " bits" : std::string("none"))
         << "\n";

@@ -66,7 +66,7 @@ std::string format_prometheus(const ReportInput &in) {
     Family suite("tls_audit_probe_cipher_suite_accepted", "An accepted cipher suite (--enumerate)");
     Family preference("tls_audit_probe_server_preference",
                       "Whether the server enforces its own cipher order for this version (--enumerate)");
-    Family group("tls_audit_probe_group_supported", "Whether the server supports this key-exchange group (--enumerate)");
+    Family group("tls_audit_probe_group_supported", "Whether the server supports this key-exchange group (--enumerate; groups whose answer is unknown have no sample)");
     Family dhe("tls_audit_probe_dhe_bits", "Size in bits of the server's DHE group, 0 without DHE (--enumerate)");
     Family compliant("tls_audit_probe_profile_compliant",
                      "Whether the server complies with the Mozilla profile (--profile)");
@@ -107,7 +107,10 @@ std::string format_prometheus(const ReportInput &in) {
                 if (p.server_preference) preference.add({{"target", t}, {"protocol", v}}, *p.server_preference ? 1 : 0);
             }
             for (const auto &g : e->groups.groups)
-                group.add({{"target", t}, {"protocol", protocol_name(g.protocol)}, {"group", g.group}},
+                // Only known answers: an undetermined group (TLS 1.2 behind an
+                // ECDSA certificate) or one this OpenSSL cannot offer is no 0.
+                if (g.status == GroupStatus::Supported || g.status == GroupStatus::NotSupported)
+                    group.add({{"target", t}, {"protocol", protocol_name(g.protocol)}, {"group", g.group}},
                           g.supported ? 1 : 0);
             dhe.add({{"target", t}}, e->groups.dhe_accepted ? e->groups.dhe_bits : 0);
         }

@@ -80,8 +80,14 @@ extern "C" Datum tls_audit_probe_groups(PG_FUNCTION_ARGS) {
             pg::Row row(rsinfo->setDesc);
             row.text(0, protocol_name(g.protocol));
             row.text(1, g.group);
-            row.boolean(2, g.supported);
-            row.int4(3, group_bits(g.group));
+            // NULL when the answer is unknown: undetermined (TLS 1.2 with an
+            // ECDSA certificate) or a group this OpenSSL cannot offer.
+            if (g.status == GroupStatus::Supported || g.status == GroupStatus::NotSupported)
+                row.boolean(2, g.supported);
+            else
+                row.null(2);
+            if (const int bits = group_bits(g.group); bits > 0) row.int4(3, bits);
+            else row.null(3);
             row.put(rsinfo);
         }
         // The DHE row: whether a DHE suite is accepted (TLSv1 to TLSv1.2) and

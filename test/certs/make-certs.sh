@@ -142,12 +142,14 @@ new_key rsa1024.key rsa1024
 sign rsa1024 intermediate rsa1024.key "/CN=localhost/O=rsa 1024" v3_server -1 365
 new_key p384.key p384
 sign p384 intermediate p384.key "/CN=localhost/O=ec p384" v3_server -1 365
+new_key p256.key p256
+sign p256 intermediate p256.key "/CN=localhost/O=ec p256" v3_server -1 365
 new_key ed25519.key ed25519
 sign ed25519 intermediate ed25519.key "/CN=localhost/O=ed25519" v3_server -1 365
 new_key selfsigned.key rsa2048
 openssl req -x509 -new -key selfsigned.key -sha256 -days 365 -subj "/CN=localhost/O=self signed" \
     -addext "subjectAltName=DNS:localhost,IP:127.0.0.1" -out selfsigned.crt
-for c in expired expiring-3d sha1 rsa1024 p384 ed25519; do
+for c in expired expiring-3d sha1 rsa1024 p384 p256 ed25519; do
     cat "$c.crt" intermediate.crt >"$c-chain.crt"
 done
 

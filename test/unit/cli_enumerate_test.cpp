@@ -60,7 +60,7 @@ TargetResult enumerated_result() {
     s.suites.push_back(*describe_suite("AES128-SHA"));
     s.server_preference = true;
     e.ciphers.protocols.push_back(s);
-    e.groups.groups.push_back({Protocol::TLSv1_2, "P-256", true});
+    e.groups.groups.push_back({Protocol::TLSv1_2, "P-256", GroupStatus::Supported, true, {}});
     e.groups.dhe_accepted = true;
     e.groups.dhe_bits = 1024;
     r.enumeration = e;
@@ -118,4 +118,36 @@ TEST(CliOutputFile, AtomicReplace) {
     EXPECT_EQ(err->sqlstate, sqlstate::kIoError);
     unlink(path.c_str());
     EXPECT_EQ(rmdir(dir), 0);  // nothing else left behind
+}
+
+// A group whose answer is unknown is said so in every format, never shown as
+// unsupported: text and TAP name it, JSON has supported null and the status,
+// Prometheus has no 0 sample for it.
+TEST(CliEnumerateGroups, UndeterminedAndNotTestableAreShown) {
+    TargetResult r = enumerated_result();
+    GroupEnumeration &g = r.enumeration->groups;
+    g.certificate_curve = "P-256";
+    g.groups.push_back({Protocol::TLSv1_2, "x25519", GroupStatus::Undetermined, false, "picked P-256"});
+    g.groups.push_back({Protocol::TLSv1_3, "P-256", GroupStatus::Supported, true, {}});
+    g.groups.push_back({Protocol::TLSv1_3, "X25519MLKEM768", GroupStatus::NotTestable, false,
+                        "not supported by this OpenSSL 3.0.99"});
+    std::ostringstream text;
+    write_enumeration_text(text, *r.enumeration);
+    EXPECT_NE(text.str().find("undetermined: x25519 (the server picks its certificate's curve P-256)"),
+              std::string::npos)
+        << text.str();
+    EXPECT_NE(text.str().find("X25519MLKEM768: not supported by this OpenSSL 3.0.99"), std::string::npos)
+        << text.str();
+    std::ostringstream tap;
+    write_enumeration_tap(tap, *r.enumeration);
+    EXPECT_NE(tap.str().find("# groups TLSv1.2 undetermined: x25519\n"), std::string::npos) << tap.str();
+    EXPECT_NE(tap.str().find("# groups TLSv1.3 not supported by this OpenSSL 3.0.99: X25519MLKEM768\n"),
+              std::string::npos)
+        << tap.str();
+    Options o;
+    o.format = Format::Prometheus;
+    std::string prom = format_prometheus({{r}, o, 1700000000});
+    EXPECT_EQ(prom.find("group=\"x25519\""), std::string::npos) << prom;
+    EXPECT_EQ(prom.find("group=\"X25519MLKEM768\""), std::string::npos) << prom;
+    EXPECT_NE(prom.find("protocol=\"TLSv1.3\",group=\"P-256\"} 1\n"), std::string::npos) << prom;
 }

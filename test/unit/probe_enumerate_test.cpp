@@ -12,6 +12,7 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <cstdio>
 #include <cstring>
 #include <mutex>
 #include <string>
@@ -40,6 +41,7 @@ struct ServerConfig {
     int max_version = TLS1_3_VERSION;
     bool dh_auto = true;
     bool answer_n = false;  // answer SSLRequest with 'N'
+    std::string cert = "server";  // <cert>-chain.crt and <cert>.key of make-certs.sh
 };
 
 // Accepts connections on 127.0.0.1, one thread each, until destroyed.
@@ -61,8 +63,9 @@ class TlsServer {
         if (cfg_.dh_auto) SSL_CTX_set_dh_auto(ctx_.get(), 1);
         SSL_CTX_set_min_proto_version(ctx_.get(), cfg_.min_version);
         SSL_CTX_set_max_proto_version(ctx_.get(), cfg_.max_version);
-        EXPECT_EQ(SSL_CTX_use_certificate_chain_file(ctx_.get(), (dir + "/server-chain.crt").c_str()), 1);
-        EXPECT_EQ(SSL_CTX_use_PrivateKey_file(ctx_.get(), (dir + "/server.key").c_str(), SSL_FILETYPE_PEM), 1);
+        EXPECT_EQ(SSL_CTX_use_certificate_chain_file(ctx_.get(), (dir + "/" + cfg_.cert + "-chain.crt").c_str()), 1);
+        EXPECT_EQ(SSL_CTX_use_PrivateKey_file(ctx_.get(), (dir + "/" + cfg_.cert + ".key").c_str(), SSL_FILETYPE_PEM),
+                  1);
         fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
         sockaddr_in addr{};
         addr.sin_family = AF_INET;
@@ -302,15 +305,174 @@ TEST(EnumerateGroups, CurvesAndDhe) {
     ASSERT_TRUE(g) << g.error().message;
     std::vector<std::string> v13, v12;
     for (const auto &s : g.value().groups) {
+        EXPECT_EQ(s.supported, s.status == GroupStatus::Supported);
         if (!s.supported) continue;
         (s.protocol == Protocol::TLSv1_3 ? v13 : v12).push_back(s.group);
     }
     EXPECT_EQ(v13, (std::vector<std::string>{"x25519", "P-384", "ffdhe3072"}));
     EXPECT_EQ(v12, (std::vector<std::string>{"x25519", "P-384"}));
-    // Every probed group has a row: 10 for TLS 1.3, 5 curves for TLS 1.2.
-    EXPECT_EQ(g.value().groups.size(), 15u);
+    // Every probed group has a row: 13 for TLS 1.3 (the hybrid ones too), 5
+    // curves for TLS 1.2.
+    EXPECT_EQ(g.value().groups.size(), 18u);
+    EXPECT_EQ(g.value().certificate_curve, "");  // an RSA certificate
     EXPECT_TRUE(g.value().dhe_accepted);
     EXPECT_GE(g.value().dhe_bits, 2048);  // dh_auto sizes DH after the RSA-2048 key
+}
+
+const GroupSupport *find_group(const GroupEnumeration &e, Protocol p, const std::string &name) {
+    for (const auto &s : e.groups)
+        if (s.protocol == p && s.group == name) return &s;
+    return nullptr;
+}
+
+// A hybrid group the local OpenSSL cannot offer is a row that says so; one it
+// can offer is tried like every other group.
+TEST(EnumerateGroups, HybridGroupsAreRowsEitherWay) {
+    ServerConfig cfg;
+    cfg.ciphers = "ECDHE-RSA-AES128-GCM-SHA256";
+    cfg.groups = "x25519";
+    TlsServer server(cfg);
+    auto g = enumerate_groups(local(server.port()));
+    ASSERT_TRUE(g) << g.error().message;
+    for (const char *name : {"X25519MLKEM768", "SecP256r1MLKEM768", "SecP384r1MLKEM1024"}) {
+        EXPECT_TRUE(is_hybrid_group(name));
+        const GroupSupport *row = find_group(g.value(), Protocol::TLSv1_3, name);
+        ASSERT_NE(row, nullptr) << name;
+        if (local_group_available(name)) {
+            EXPECT_EQ(row->status, GroupStatus::NotSupported) << name;  // the server offers x25519 only
+        } else {
+            EXPECT_EQ(row->status, GroupStatus::NotTestable) << name;
+            EXPECT_EQ(row->note, "not supported by this " + local_openssl_version());
+            EXPECT_EQ(row->note.rfind("not supported by this OpenSSL ", 0), 0u) << row->note;
+        }
+        // No hybrid group in TLS 1.2 (it has no key share).
+        EXPECT_EQ(find_group(g.value(), Protocol::TLSv1_2, name), nullptr);
+    }
+    EXPECT_FALSE(is_hybrid_group("x25519"));
+    EXPECT_FALSE(is_hybrid_group("P-384"));
+}
+
+// What `openssl s_client -tls1_2 -groups <list>` (the command-line tool, an
+// independent client) negotiates with the server: the group it shows as the
+// server's temporary key, "" when the handshake fails.
+std::string s_client_group(int port, const std::string &groups) {
+    const std::string cmd = "timeout 20 openssl s_client -connect 127.0.0.1:" + std::to_string(port) +
+                            " -starttls postgres -tls1_2 -cipher kECDHE -groups " + groups +
+                            " </dev/null 2>&1";
+    FILE *p = popen(cmd.c_str(), "r");
+    if (p == nullptr) return "popen failed";
+    std::string out;
+    char buf[512];
+    while (fgets(buf, sizeof buf, p) != nullptr) out += buf;
+    pclose(p);
+    // "Server Temp Key: X25519, 253 bits" / "Server Temp Key: ECDH, prime256v1, 256 bits"
+    auto at = out.find("Server Temp Key: ");
+    if (at == std::string::npos) return "";
+    std::string line = out.substr(at + 17, out.find('\n', at) - at - 17);
+    if (line.rfind("ECDH, ", 0) == 0) line = line.substr(6);
+    return line.substr(0, line.find(','));
+}
+
+// The kProbedGroups name of what s_client shows.
+std::string probed_name(const std::string &s_client) {
+    if (s_client == "prime256v1") return "P-256";
+    if (s_client == "secp384r1") return "P-384";
+    if (s_client == "secp521r1") return "P-521";
+    if (s_client == "X25519") return "x25519";
+    if (s_client == "X448") return "x448";
+    return s_client;
+}
+
+// The TLS 1.2 rows of a server with an ECDSA certificate, against s_client:
+// a row is "supported" exactly when s_client, offering the group and the
+// certificate's curve after it, negotiates that group; "not supported"
+// exactly when s_client's handshake fails.
+void expect_matches_s_client(int port, const GroupEnumeration &e) {
+    const std::string cert = e.certificate_curve;
+    auto openssl_name = [](const std::string &g) {
+        return g == "x25519" ? std::string("X25519") : g == "x448" ? std::string("X448") : g;
+    };
+    for (const auto &row : e.groups) {
+        if (row.protocol != Protocol::TLSv1_2) continue;
+        std::string offer = openssl_name(row.group);
+        if (row.group != cert) offer += ":" + openssl_name(cert);
+        const std::string got = probed_name(s_client_group(port, offer));
+        SCOPED_TRACE(row.group + " offered as " + offer + ", s_client negotiated \"" + got + "\"");
+        switch (row.status) {
+        case GroupStatus::Supported: EXPECT_EQ(got, row.group); break;
+        case GroupStatus::NotSupported: EXPECT_EQ(got, ""); break;
+        case GroupStatus::Undetermined: EXPECT_EQ(got, cert); break;
+        case GroupStatus::NotTestable: ADD_FAILURE() << "every classic curve is testable"; break;
+        }
+    }
+}
+
+std::vector<std::string> v12_with(const GroupEnumeration &e, GroupStatus status) {
+    std::vector<std::string> out;
+    for (const auto &s : e.groups)
+        if (s.protocol == Protocol::TLSv1_2 && s.status == status) out.push_back(s.group);
+    return out;
+}
+
+// A P-384 certificate on a server whose ECDHE groups are P-256 and x25519
+// (PostgreSQL's ssl_ecdh_curve = prime256v1 and the like): one group at a
+// time, no offer carried P-384 and every TLS 1.2 row said "not supported".
+TEST(EnumerateGroups, Tls12WithP384Certificate) {
+    ServerConfig cfg;
+    cfg.cert = "p384";
+    cfg.ciphers = "ECDHE-ECDSA-AES128-GCM-SHA256";
+    cfg.groups = "P-256:x25519";
+    cfg.max_version = TLS1_2_VERSION;
+    TlsServer server(cfg);
+    auto g = enumerate_groups(local(server.port()));
+    ASSERT_TRUE(g) << g.error().message;
+    EXPECT_EQ(g.value().certificate_curve, "P-384");
+    EXPECT_EQ(v12_with(g.value(), GroupStatus::Supported), (std::vector<std::string>{"x25519", "P-256"}));
+    EXPECT_EQ(v12_with(g.value(), GroupStatus::NotSupported),
+              (std::vector<std::string>{"x448", "P-384", "P-521"}));
+    expect_matches_s_client(server.port(), g.value());
+}
+
+// A P-256 certificate and the server's own group order P-256 first: offered
+// "x25519:P-256", the server picks P-256, so whether it takes x25519 cannot
+// be known in TLS 1.2: undetermined, not "not supported" (the same for every
+// curve: the certificate's curve is always there to pick).
+TEST(EnumerateGroups, Tls12WithP256CertificateServerOrder) {
+    ServerConfig cfg;
+    cfg.cert = "p256";
+    cfg.ciphers = "ECDHE-ECDSA-AES128-GCM-SHA256";
+    cfg.groups = "P-256:x25519:P-521";
+    cfg.max_version = TLS1_2_VERSION;
+    TlsServer server(cfg);
+    auto g = enumerate_groups(local(server.port()));
+    ASSERT_TRUE(g) << g.error().message;
+    EXPECT_EQ(g.value().certificate_curve, "P-256");
+    EXPECT_EQ(v12_with(g.value(), GroupStatus::Supported), (std::vector<std::string>{"P-256"}));
+    EXPECT_EQ(v12_with(g.value(), GroupStatus::Undetermined),
+              (std::vector<std::string>{"x25519", "x448", "P-384", "P-521"}));
+    EXPECT_TRUE(v12_with(g.value(), GroupStatus::NotSupported).empty());
+    const GroupSupport *x = find_group(g.value(), Protocol::TLSv1_2, "x25519");
+    ASSERT_NE(x, nullptr);
+    EXPECT_FALSE(x->supported);
+    EXPECT_NE(x->note.find("certificate's curve P-256"), std::string::npos) << x->note;
+    expect_matches_s_client(server.port(), g.value());
+}
+
+// The same certificate on a server that follows the client's order: x25519
+// is found; the curves it lacks stay undetermined (it falls back to P-256).
+TEST(EnumerateGroups, Tls12WithP256CertificateClientOrder) {
+    ServerConfig cfg;
+    cfg.cert = "p256";
+    cfg.ciphers = "ECDHE-ECDSA-AES128-GCM-SHA256";
+    cfg.groups = "P-256:x25519";
+    cfg.prefer_server = false;
+    cfg.max_version = TLS1_2_VERSION;
+    TlsServer server(cfg);
+    auto g = enumerate_groups(local(server.port()));
+    ASSERT_TRUE(g) << g.error().message;
+    EXPECT_EQ(v12_with(g.value(), GroupStatus::Supported), (std::vector<std::string>{"x25519", "P-256"}));
+    EXPECT_EQ(v12_with(g.value(), GroupStatus::Undetermined), (std::vector<std::string>{"x448", "P-384", "P-521"}));
+    expect_matches_s_client(server.port(), g.value());
 }
 
 TEST(EnumerateGroups, NoTls13NoEcdheNoDhe) {

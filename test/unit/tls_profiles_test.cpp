@@ -26,8 +26,11 @@ Enumeration intermediate_server() {
     e.ciphers.protocols = {suites(Protocol::TLSv1, {}), suites(Protocol::TLSv1_1, {}),
                            suites(Protocol::TLSv1_2, {"ECDHE-RSA-AES128-GCM-SHA256", "ECDHE-RSA-AES256-GCM-SHA384"}),
                            suites(Protocol::TLSv1_3, {"TLS_AES_128_GCM_SHA256", "TLS_AES_256_GCM_SHA384"})};
-    e.groups.groups = {{Protocol::TLSv1_3, "x25519", true}, {Protocol::TLSv1_3, "P-256", true},
-                       {Protocol::TLSv1_3, "x448", false}, {Protocol::TLSv1_2, "P-256", true}};
+    auto g = [](Protocol p, const char *name, bool ok) {
+        return GroupSupport{p, name, ok ? GroupStatus::Supported : GroupStatus::NotSupported, ok, {}};
+    };
+    e.groups.groups = {g(Protocol::TLSv1_3, "x25519", true), g(Protocol::TLSv1_3, "P-256", true),
+                       g(Protocol::TLSv1_3, "x448", false), g(Protocol::TLSv1_2, "P-256", true)};
     return e;
 }
 
@@ -92,7 +95,7 @@ TEST(TlsProfiles, Deviations) {
     Enumeration e = intermediate_server();
     e.ciphers.protocols[1] = suites(Protocol::TLSv1_1, {"AES128-SHA"});
     e.ciphers.protocols[2].server_preference = true;
-    e.groups.groups.push_back({Protocol::TLSv1_3, "ffdhe2048", true});
+    e.groups.groups.push_back({Protocol::TLSv1_3, "ffdhe2048", GroupStatus::Supported, true, {}});
     e.groups.dhe_accepted = true;
     e.groups.dhe_bits = 1024;
     CertInfo leaf = rsa_leaf(1024, 730);

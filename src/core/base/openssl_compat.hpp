@@ -6,6 +6,10 @@
 
 #include "base/pure_cpp.hpp"
 
+#include <openssl/ec.h>
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/objects.h>
 #include <openssl/opensslv.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
@@ -64,5 +68,38 @@ inline int store_load_file(X509_STORE *store, const char *path) noexcept {
     return X509_STORE_load_locations(store, path, nullptr);
 #endif
 }
+
+// The NID of an elliptic-curve key's named curve (NID_undef for any other
+// key): 3.0 reads it as a parameter, before it through the EC_KEY (which 3.0
+// deprecates).
+inline int ec_curve_nid(EVP_PKEY *key) noexcept {
+    if (key == nullptr || EVP_PKEY_base_id(key) != EVP_PKEY_EC) return NID_undef;
+#if OPENSSL_VERSION_NUMBER >= 0x30000000L
+    char name[80];
+    size_t len = 0;
+    if (EVP_PKEY_get_group_name(key, name, sizeof name, &len) != 1) return NID_undef;
+    return OBJ_txt2nid(name);
+#else
+    const EC_KEY *ec = EVP_PKEY_get0_EC_KEY(key);
+    const EC_GROUP *group = ec != nullptr ? EC_KEY_get0_group(ec) : nullptr;
+    return group != nullptr ? EC_GROUP_get_curve_name(group) : NID_undef;
+#endif
+}
+
+// Whether the running OpenSSL (with its loaded providers) can offer the
+// key-exchange group `name` (OpenSSL's name, e.g. "X25519MLKEM768", which
+// 3.5 added): a runtime test, because a provider may add groups a version
+// number does not tell.
+inline bool group_available(const char *name) noexcept {
+    SSL_CTX *ctx = SSL_CTX_new(TLS_client_method());
+    if (ctx == nullptr) return false;
+    const bool ok = SSL_CTX_set1_groups_list(ctx, name) == 1;
+    SSL_CTX_free(ctx);
+    ERR_clear_error();
+    return ok;
+}
+
+// The running library's version, "OpenSSL 3.0.17" (without the date).
+inline const char *version_text() noexcept { return OpenSSL_version(OPENSSL_VERSION); }
 
 }  // namespace tls_audit::openssl_compat

@@ -14,6 +14,7 @@
 #include <openssl/objects.h>
 #include <openssl/ssl.h>
 
+#include "base/openssl_compat.hpp"
 #include "base/openssl_ptr.hpp"
 #include "probe/probe_parallel.hpp"
 #include "probe/probe_tls.hpp"
@@ -22,15 +23,6 @@
 namespace tls_audit {
 
 namespace {
-
-// Everything OpenSSL has for TLS up to 1.2, including NULL encryption
-// (COMPLEMENTOFALL), at security level 0.
-constexpr const char *kAllSuites = "ALL:COMPLEMENTOFALL:@SECLEVEL=0";
-
-// The TLS 1.3 suites of RFC 8446 that OpenSSL implements.
-constexpr const char *kTls13Suites[] = {"TLS_AES_128_GCM_SHA256", "TLS_AES_256_GCM_SHA384",
-                                        "TLS_CHACHA20_POLY1305_SHA256", "TLS_AES_128_CCM_SHA256",
-                                        "TLS_AES_128_CCM_8_SHA256"};
 
 // Connections of one target at a time.
 constexpr std::size_t kMaxParallel = 8;
@@ -44,69 +36,6 @@ std::string join(const std::vector<std::string> &names, const char *sep) {
     return out;
 }
 
-SslCtxPtr bare_context() {
-    SslCtxPtr ctx(SSL_CTX_new(TLS_client_method()));
-    if (!ctx) throw std::bad_alloc();
-    SSL_CTX_set_security_level(ctx.get(), 0);
-    return ctx;
-}
-
-// Every suite object this OpenSSL knows, by OpenSSL name (TLS 1.3 included).
-const std::map<std::string, const SSL_CIPHER *> &known_suites() {
-    static const std::map<std::string, const SSL_CIPHER *> known = [] {
-        std::map<std::string, const SSL_CIPHER *> m;
-        SslCtxPtr ctx = bare_context();
-        SSL_CTX_set_cipher_list(ctx.get(), kAllSuites);
-        SSL_CTX_set_ciphersuites(ctx.get(), join({std::begin(kTls13Suites), std::end(kTls13Suites)}, ":").c_str());
-        STACK_OF(SSL_CIPHER) *all = SSL_CTX_get_ciphers(ctx.get());
-        for (int i = 0; i < sk_SSL_CIPHER_num(all); ++i) {
-            const SSL_CIPHER *c = sk_SSL_CIPHER_value(all, i);
-            m.emplace(SSL_CIPHER_get_name(c), c);
-        }
-        ERR_clear_error();
-        return m;
-    }();
-    return known;
-}
-
-std::vector<std::string> compute_candidates(Protocol p) {
-    std::vector<std::string> out;
-    if (p == Protocol::TLSv1_3) {
-        for (const char *name : kTls13Suites) {
-            SslCtxPtr ctx = bare_context();
-            if (SSL_CTX_set_ciphersuites(ctx.get(), name) == 1) out.emplace_back(name);
-        }
-        ERR_clear_error();
-        return out;
-    }
-    auto ctx = make_probe_context(p);
-    if (!ctx || SSL_CTX_set_cipher_list(ctx.value().get(), kAllSuites) != 1) {
-        ERR_clear_error();
-        return out;
-    }
-    SslPtr ssl(SSL_new(ctx.value().get()));
-    if (!ssl) throw std::bad_alloc();
-    // Filtered by protocol version and by what a client without PSK or SRP
-    // credentials can offer.
-    STACK_OF(SSL_CIPHER) *supported = SSL_get1_supported_ciphers(ssl.get());
-    for (int i = 0; i < sk_SSL_CIPHER_num(supported); ++i) {
-        const SSL_CIPHER *c = sk_SSL_CIPHER_value(supported, i);
-        if (std::string(SSL_CIPHER_get_version(c)) == "TLSv1.3") continue;
-        out.emplace_back(SSL_CIPHER_get_name(c));
-    }
-    sk_SSL_CIPHER_free(supported);
-    ERR_clear_error();
-    return out;
-}
-
-std::string strip_prefix(const char *sn, const char *prefix) {
-    std::string s = sn != nullptr ? sn : "";
-    std::string pre = prefix;
-    if (s.rfind(pre, 0) == 0) s = s.substr(pre.size());
-    if (s == "ANY") return "any";
-    if (s == "NULL") return "none";
-    return s;
-}
 
 // One handshake with a given offer.
 struct Offer {
@@ -120,8 +49,9 @@ struct Offer {
 struct Pick {
     bool accepted = false;
     std::string cipher;
-    std::string group;  // negotiated key-exchange group, when known
-    int dh_bits = 0;    // size of the server's ephemeral key
+    std::string group;       // negotiated key-exchange group (OpenSSL's name), when known
+    std::string cert_curve;  // the server certificate's curve (kProbedGroups name), when ECDSA
+    int dh_bits = 0;         // size of the server's ephemeral key
     std::string refusal;
 };
 
@@ -130,6 +60,34 @@ std::string openssl_group(const std::string &g) {
     if (g == "x25519") return "X25519";
     if (g == "x448") return "X448";
     return g;
+}
+
+std::string lower(std::string s) {
+    std::transform(s.begin(), s.end(), s.begin(), [](unsigned char ch) { return static_cast<char>(std::tolower(ch)); });
+    return s;
+}
+
+// Whether the negotiated group (OpenSSL's TLS name: "secp256r1", "x25519",
+// "X25519MLKEM768", ...) is the probed group `g` (a kProbedGroups name).
+bool same_group(const std::string &g, const std::string &negotiated) {
+    const std::string n = lower(negotiated);
+    if (g == "P-256") return n == "secp256r1" || n == "prime256v1" || n == "p-256";
+    if (g == "P-384") return n == "secp384r1" || n == "p-384";
+    if (g == "P-521") return n == "secp521r1" || n == "p-521";
+    return n == lower(g);
+}
+
+// The kProbedGroups name of a certificate curve, "" when the certificate's
+// key is not on a named curve the probe knows.
+std::string curve_of(SSL *ssl) {
+    X509Ptr peer(openssl_compat::get1_peer_certificate(ssl));
+    if (!peer) return {};
+    switch (openssl_compat::ec_curve_nid(X509_get0_pubkey(peer.get()))) {
+    case NID_X9_62_prime256v1: return "P-256";
+    case NID_secp384r1: return "P-384";
+    case NID_secp521r1: return "P-521";
+    default: return {};
+    }
 }
 
 Expected<Pick> try_offer(const ProbeTarget &t, const Offer &offer, const CancelCheck &cancel) {
@@ -159,6 +117,7 @@ Expected<Pick> try_offer(const ProbeTarget &t, const Offer &offer, const CancelC
     pick.accepted = true;
     if (const SSL_CIPHER *cipher = SSL_get_current_cipher(ssl)) pick.cipher = SSL_CIPHER_get_name(cipher);
     pick.group = group_name(ssl);
+    pick.cert_curve = curve_of(ssl);
     EVP_PKEY *key = nullptr;
     if (SSL_get_server_tmp_key(ssl, &key) == 1 && key != nullptr) {
         pick.dh_bits = EVP_PKEY_bits(key);
@@ -293,8 +252,10 @@ std::optional<Error> first_error(const std::vector<std::optional<Expected<T>>> &
     return std::nullopt;
 }
 
-// The group steps: slot 0 TLS 1.3 with defaults, 1..N TLS 1.3 per group,
-// then TLS 1.2 ECDHE with defaults, then TLS 1.2 ECDHE per curve, then DHE.
+// The group steps that need no earlier answer: slot 0 TLS 1.3 with
+// defaults, then TLS 1.3 per group the local OpenSSL can offer, then DHE.
+// TLS 1.2 is one sequential step (tls12_groups()): it needs the server's
+// certificate curve first.
 struct GroupPlan {
     std::vector<Offer> offers;
     std::vector<std::string> group;  // per offer: the single group offered, or ""
@@ -312,19 +273,10 @@ GroupPlan group_plan() {
     v13.only = Protocol::TLSv1_3;
     add(v13, "", Protocol::TLSv1_3);
     for (const char *g : kProbedGroups) {
+        if (!local_group_available(g)) continue;  // a NotTestable row, collect_groups()
         Offer o = v13;
         o.groups = openssl_group(g);
         add(o, g, Protocol::TLSv1_3);
-    }
-    Offer ecdhe;
-    ecdhe.only = Protocol::TLSv1_2;
-    ecdhe.cipher_list = "kECDHE";
-    add(ecdhe, "", Protocol::TLSv1_2);
-    for (const char *g : kProbedGroups) {
-        if (is_ffdhe_group(g)) continue;
-        Offer o = ecdhe;
-        o.groups = openssl_group(g);
-        add(o, g, Protocol::TLSv1_2);
     }
     Offer dhe;
     dhe.up_to = TLS1_2_VERSION;
@@ -333,26 +285,100 @@ GroupPlan group_plan() {
     return plan;
 }
 
-GroupEnumeration collect_groups(const GroupPlan &plan, const std::vector<std::optional<Expected<Pick>>> &picks) {
+GroupSupport row(Protocol p, const std::string &g, GroupStatus status, std::string note = {}) {
+    GroupSupport s;
+    s.protocol = p;
+    s.group = g;
+    s.status = status;
+    s.supported = status == GroupStatus::Supported;
+    s.note = std::move(note);
+    return s;
+}
+
+// An accepted offer of `g`: supported when the server negotiated it.
+GroupSupport judge_accepted(Protocol p, const std::string &g, const Pick &pick, const std::string &cert_curve) {
+    if (pick.group.empty())
+        return row(p, g, GroupStatus::Undetermined,
+                   "the handshake succeeded but this OpenSSL cannot read which group the server chose");
+    if (same_group(g, pick.group)) return row(p, g, GroupStatus::Supported);
+    if (!cert_curve.empty() && same_group(cert_curve, pick.group))
+        return row(p, g, GroupStatus::Undetermined,
+                   "the server chose its certificate's curve " + cert_curve + " over " + g +
+                       "; in TLS 1.2 an offer of " + g + " must include that curve");
+    return row(p, g, GroupStatus::Undetermined, "the server chose " + pick.group + ", which was not offered first");
+}
+
+// TLS 1.2 ECDHE, in order: one handshake with the default groups (does the
+// server accept ECDHE at all, and which curve has its certificate), then one
+// per curve. An ECDSA server can only use its certificate when the client
+// lists the certificate's curve, so every offer carries it after the
+// candidate; which group the server then picked tells the answer.
+struct Tls12Groups {
+    bool ecdhe_accepted = false;
+    std::string certificate_curve;
+    std::vector<GroupSupport> rows;
+};
+
+Expected<Tls12Groups> tls12_groups(const ProbeTarget &t, const CancelCheck &cancel) {
+    Tls12Groups out;
+    Offer ecdhe;
+    ecdhe.only = Protocol::TLSv1_2;
+    ecdhe.cipher_list = "kECDHE";
+    auto base = try_offer(t, ecdhe, cancel);
+    if (!base) return base.error();
+    if (!base.value().accepted) return out;
+    out.ecdhe_accepted = true;
+    out.certificate_curve = base.value().cert_curve;
+    const std::string &cert = out.certificate_curve;
+    for (const char *g : kProbedGroups) {
+        if (is_ffdhe_group(g) || is_hybrid_group(g)) continue;  // not ECDHE groups of TLS 1.2
+        if (!local_group_available(g)) {
+            out.rows.push_back(row(Protocol::TLSv1_2, g, GroupStatus::NotTestable,
+                                   "not supported by this " + local_openssl_version()));
+            continue;
+        }
+        Offer o = ecdhe;
+        o.groups = openssl_group(g);
+        if (!cert.empty() && cert != g) o.groups += ":" + openssl_group(cert);
+        auto pick = try_offer(t, o, cancel);
+        if (!pick) return pick.error();
+        if (!pick.value().accepted) out.rows.push_back(row(Protocol::TLSv1_2, g, GroupStatus::NotSupported));
+        else out.rows.push_back(judge_accepted(Protocol::TLSv1_2, g, pick.value(), cert));
+    }
+    return out;
+}
+
+GroupEnumeration collect_groups(const GroupPlan &plan, const std::vector<std::optional<Expected<Pick>>> &picks,
+                                const Tls12Groups &v12) {
     GroupEnumeration out;
-    bool base_ok[2] = {false, false};  // TLS 1.3, TLS 1.2 ECDHE
+    bool v13_ok = false;
+    std::map<std::string, const Pick *> v13;
     for (std::size_t i = 0; i < plan.offers.size(); ++i) {
         const Pick &pick = picks[i]->value();
         const std::string &g = plan.group[i];
-        int slot = plan.protocol[i] == Protocol::TLSv1_3 ? 0 : 1;
         if (g.empty()) {
-            base_ok[slot] = pick.accepted;
+            v13_ok = pick.accepted;
         } else if (g == "dhe") {
             out.dhe_accepted = pick.accepted;
             out.dhe_bits = pick.accepted ? pick.dh_bits : 0;
-        } else if (base_ok[slot]) {
-            GroupSupport s;
-            s.protocol = plan.protocol[i];
-            s.group = g;
-            s.supported = pick.accepted;
-            out.groups.push_back(s);
+        } else {
+            v13[g] = &pick;
         }
     }
+    if (v13_ok) {
+        for (const char *g : kProbedGroups) {
+            auto it = v13.find(g);
+            if (it == v13.end())
+                out.groups.push_back(row(Protocol::TLSv1_3, g, GroupStatus::NotTestable,
+                                         "not supported by this " + local_openssl_version()));
+            else if (!it->second->accepted)
+                out.groups.push_back(row(Protocol::TLSv1_3, g, GroupStatus::NotSupported));
+            else
+                out.groups.push_back(judge_accepted(Protocol::TLSv1_3, g, *it->second, {}));
+        }
+    }
+    if (v12.ecdhe_accepted) out.groups.insert(out.groups.end(), v12.rows.begin(), v12.rows.end());
+    out.certificate_curve = v12.certificate_curve;
     return out;
 }
 
@@ -360,48 +386,34 @@ GroupEnumeration collect_groups(const GroupPlan &plan, const std::vector<std::op
 
 bool is_ffdhe_group(const std::string &group) { return group.rfind("ffdhe", 0) == 0; }
 
-std::vector<std::string> candidate_suites(Protocol p) {
+bool is_hybrid_group(const std::string &group) { return lower(group).find("mlkem") != std::string::npos; }
+
+bool local_group_available(const std::string &group) {
     static std::mutex mu;
-    static std::map<Protocol, std::vector<std::string>> cache;
+    static std::map<std::string, bool> cache;
     std::lock_guard<std::mutex> lock(mu);
-    auto it = cache.find(p);
-    if (it == cache.end()) it = cache.emplace(p, compute_candidates(p)).first;
+    auto it = cache.find(group);
+    if (it == cache.end())
+        it = cache.emplace(group, openssl_compat::group_available(openssl_group(group).c_str())).first;
     return it->second;
 }
 
-std::vector<std::string> untestable_suites() {
-    std::vector<std::string> offered;
-    for (Protocol p : kProbedProtocols) {
-        auto c = candidate_suites(p);
-        offered.insert(offered.end(), c.begin(), c.end());
-    }
-    std::vector<std::string> out;
-    for (const auto &[name, cipher] : known_suites()) {
-        (void)cipher;
-        if (std::find(offered.begin(), offered.end(), name) == offered.end()) out.push_back(name);
-    }
-    return out;
+std::string local_openssl_version() {
+    // "OpenSSL 3.0.17 1 Jul 2025": the name and the version number.
+    std::string v = openssl_compat::version_text();
+    auto first = v.find(' ');
+    auto second = first == std::string::npos ? first : v.find(' ', first + 1);
+    return second == std::string::npos ? v : v.substr(0, second);
 }
 
-std::optional<AcceptedSuite> describe_suite(const std::string &openssl_name) {
-    const auto &known = known_suites();
-    auto it = known.find(openssl_name);
-    if (it == known.end()) return std::nullopt;
-    AcceptedSuite s;
-    s.facts = describe_cipher(it->second);
-    s.key_exchange = strip_prefix(OBJ_nid2sn(s.facts.kx_nid), "Kx");
-    s.authentication = strip_prefix(OBJ_nid2sn(s.facts.auth_nid), "Auth");
-    if (s.facts.cipher_nid == NID_undef) {
-        s.encryption = "none";
-    } else {
-        // "AES-128-GCM", "CHACHA20-POLY1305", "CAMELLIA-256-CBC", ...
-        const char *ln = OBJ_nid2ln(s.facts.cipher_nid);
-        s.encryption = ln != nullptr ? ln : "";
-        std::transform(s.encryption.begin(), s.encryption.end(), s.encryption.begin(),
-                       [](unsigned char ch) { return static_cast<char>(std::toupper(ch)); });
+const char *group_status_name(GroupStatus s) {
+    switch (s) {
+    case GroupStatus::Supported: return "supported";
+    case GroupStatus::NotSupported: return "not supported";
+    case GroupStatus::Undetermined: return "undetermined";
+    case GroupStatus::NotTestable: return "not testable";
     }
-    s.strength = cipher_strength(s.facts);
-    return s;
+    return "undetermined";
 }
 
 namespace {
@@ -410,6 +422,7 @@ struct EnumerationSlots {
     std::vector<std::optional<Expected<ProtocolSuites>>> protocols;
     GroupPlan plan;
     std::vector<std::optional<Expected<Pick>>> picks;
+    std::vector<std::optional<Expected<Tls12Groups>>> v12;  // one slot (first_error() takes a vector)
 };
 
 void add_cipher_tasks(const ProbeTarget &t, EnumerationSlots &s,
@@ -431,6 +444,18 @@ void add_group_tasks(const ProbeTarget &t, EnumerationSlots &s,
             s.picks[i] = try_offer(t, s.plan.offers[i], c);
             return s.picks[i]->ok();
         });
+    s.v12.resize(1);
+    tasks.emplace_back([&t, &s](const CancelCheck &c) {
+        s.v12[0] = tls12_groups(t, c);
+        return s.v12[0]->ok();
+    });
+}
+
+std::optional<Error> group_error(const EnumerationSlots &s) {
+    auto e1 = first_error(s.picks);
+    auto e2 = first_error(s.v12);
+    if (e1 && (e1->sqlstate != sqlstate::kQueryCanceled || !e2)) return e1;
+    return e2 ? e2 : e1;
 }
 
 std::optional<Error> run_tasks(const std::vector<Task> &tasks,
@@ -463,8 +488,8 @@ Expected<GroupEnumeration> enumerate_groups(const ProbeTarget &target, const Can
     std::vector<Task> tasks;
     add_group_tasks(target, s, tasks);
     if (auto err = run_tasks(tasks, cancel)) return *err;
-    if (auto err = first_error(s.picks)) return *err;
-    return collect_groups(s.plan, s.picks);
+    if (auto err = group_error(s)) return *err;
+    return collect_groups(s.plan, s.picks, s.v12[0]->value());
 }
 
 Expected<Enumeration> enumerate_target(const ProbeTarget &target, const CancelCheck &cancel) {
@@ -477,12 +502,12 @@ Expected<Enumeration> enumerate_target(const ProbeTarget &target, const CancelCh
     add_group_tasks(target, s, tasks);
     if (auto err = run_tasks(tasks, cancel)) return *err;
     auto e1 = first_error(s.protocols);
-    auto e2 = first_error(s.picks);
+    auto e2 = group_error(s);
     if (e1 && (e1->sqlstate != sqlstate::kQueryCanceled || !e2)) return *e1;
     if (e2) return *e2;
     Enumeration out;
     for (auto &p : s.protocols) out.ciphers.protocols.push_back(std::move(*p).value());
-    out.groups = collect_groups(s.plan, s.picks);
+    out.groups = collect_groups(s.plan, s.picks, s.v12[0]->value());
     return out;
 }
 

@@ -63,15 +63,39 @@ std::vector<std::string> untestable_suites();
 // Describe one suite by OpenSSL name (nullopt when unknown to this OpenSSL).
 std::optional<AcceptedSuite> describe_suite(const std::string &openssl_name);
 
-// Key-exchange groups, in this order.
-inline constexpr const char *kProbedGroups[] = {"x25519",    "x448",      "P-256",     "P-384",    "P-521",
-                                                "ffdhe2048", "ffdhe3072", "ffdhe4096", "ffdhe6144", "ffdhe8192"};
+// Key-exchange groups, in this order: the classic groups, then the hybrid
+// post-quantum ones (ML-KEM with an elliptic curve; TLS 1.3 only, and only
+// when the local OpenSSL knows them: 3.5 and later).
+inline constexpr const char *kProbedGroups[] = {"x25519",         "x448",
+                                                "P-256",          "P-384",
+                                                "P-521",          "ffdhe2048",
+                                                "ffdhe3072",      "ffdhe4096",
+                                                "ffdhe6144",      "ffdhe8192",
+                                                "X25519MLKEM768", "SecP256r1MLKEM768",
+                                                "SecP384r1MLKEM1024"};
 bool is_ffdhe_group(const std::string &group);
+// A hybrid post-quantum group (ML-KEM combined with a classic group), by
+// OpenSSL's name, as sessions and probes show it.
+bool is_hybrid_group(const std::string &group);
+// Whether this process's OpenSSL can offer `group` (a kProbedGroups name).
+bool local_group_available(const std::string &group);
+// "OpenSSL 3.0.17": the running library, for "not supported by this ..." notes.
+std::string local_openssl_version();
+
+enum class GroupStatus {
+    Supported,      // the server negotiated the group
+    NotSupported,   // the server refused an offer that left it no other choice
+    Undetermined,   // the answer cannot be known (see note)
+    NotTestable,    // the local OpenSSL cannot offer the group (see note)
+};
+const char *group_status_name(GroupStatus s);  // "supported", "not supported", ...
 
 struct GroupSupport {
     Protocol protocol = Protocol::TLSv1_3;  // TLSv1.3 (key share) or TLSv1.2 (ECDHE suites)
     std::string group;                      // one of kProbedGroups
-    bool supported = false;
+    GroupStatus status = GroupStatus::NotSupported;
+    bool supported = false;                 // status == Supported
+    std::string note;                       // why Undetermined or NotTestable
 };
 
 struct GroupEnumeration {
@@ -79,6 +103,9 @@ struct GroupEnumeration {
     // rows (elliptic curves only: OpenSSL servers pick the DHE group
     // themselves in TLS 1.2) when it accepts an ECDHE suite in TLS 1.2.
     std::vector<GroupSupport> groups;
+    // The named curve of the server's certificate when it is an ECDSA one
+    // ("P-384"; empty otherwise): in TLS 1.2 every offer must include it.
+    std::string certificate_curve;
     // DHE suites up to TLS 1.2: whether one is accepted and the size in bits
     // of the server's DH group (0 when none).
     bool dhe_accepted = false;

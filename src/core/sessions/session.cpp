@@ -18,14 +18,15 @@ TLS_AUDIT_HOT std::string_view view(const char *s) noexcept { return s != nullpt
 TLS_AUDIT_HOT std::string_view group_name_view(SSL *ssl, GroupNameBuffer &buffer) noexcept {
     const int nid = openssl_compat::negotiated_group(ssl);
     if (nid == 0 || nid == NID_undef) return {};
-    // OpenSSL 3 returns a NID, or TLSEXT_nid_unknown | group-id for groups it has no NID for.
+    // OpenSSL 3 returns a NID, or TLSEXT_nid_unknown | group-id for groups it
+    // has no NID for: the hybrid post-quantum groups of 3.5 (X25519MLKEM768)
+    // are such groups, and SSL_group_to_name() names them as OpenSSL does.
+    if (const char *name = SSL_group_to_name(ssl, nid); name != nullptr) return view(name);
     if ((nid & TLSEXT_nid_unknown) != 0) {
         std::snprintf(buffer, sizeof buffer, "0x%04x", static_cast<unsigned>(nid & 0xffff));
         return buffer;
     }
-    const char *name = SSL_group_to_name(ssl, nid);
-    if (name == nullptr) name = OBJ_nid2sn(nid);
-    return view(name);
+    return view(OBJ_nid2sn(nid));
 }
 
 }  // namespace
