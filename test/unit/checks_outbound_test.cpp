@@ -166,6 +166,53 @@ TEST(ChecksOutboundTest, EvaluateRunsTheOutboundChecks) {
         }
     }
     const auto &names = check_names();
-    for (const char *n : {"outbound_sslmode", "outbound_password_in_conninfo", "outbound_root_cert"})
+    for (const char *n : {"outbound_sslmode", "outbound_password_in_conninfo", "outbound_root_cert",
+                          "outbound_sslkeylogfile"})
         EXPECT_NE(std::find(names.begin(), names.end(), n), names.end());
+}
+
+TEST(ChecksOutboundTest, SslKeyLogFileIsCritical) {
+    // None set: one ok row.
+    auto none = check_outbound_sslkeylogfile({remote("verify-full")});
+    ASSERT_EQ(none.size(), 1u);
+    EXPECT_EQ(none[0].severity, Severity::Ok);
+
+    ConnOptions o{{"host", std::string("db.example.org")},
+                  {"sslmode", std::string("verify-full")},
+                  {"sslkeylogfile", std::string("/tmp/keys.log")}};
+    // Even a loopback link: the keys stay in the file.
+    ConnOptions lo{{"host", std::string("127.0.0.1")}, {"sslkeylogfile", std::string("/var/tmp/k")}};
+    // Set but empty: libpq writes nothing.
+    ConnOptions empty{{"host", std::string("db.example.org")}, {"sslkeylogfile", std::string("")}};
+    auto found = check_outbound_sslkeylogfile(
+        {link("subscription", "sub1", o), link("foreign_server", "lo", lo), link("foreign_server", "e", empty)});
+    ASSERT_EQ(found.size(), 2u);
+    EXPECT_EQ(found[0].check, "outbound_sslkeylogfile");
+    EXPECT_EQ(found[0].severity, Severity::Critical);
+    EXPECT_EQ(found[0].object, "subscription sub1");
+    EXPECT_NE(found[0].message.find("sslkeylogfile=/tmp/keys.log"), std::string::npos) << found[0].message;
+    EXPECT_NE(found[0].message.find("session keys"), std::string::npos);
+    EXPECT_EQ(found[0].message.find("does not know"), std::string::npos);  // libpq 18 knows it
+    EXPECT_NE(found[0].hint.find("Remove sslkeylogfile"), std::string::npos);
+    EXPECT_EQ(found[1].object, "foreign_server lo");
+
+    // From the environment, with a libpq older than 18.
+    ConnDefaults d = defaults();
+    d.libpq_version = 170004;
+    d.environment = {{"sslkeylogfile", "/srv/env.log"}};
+    OutboundLinkFacts env;
+    env.kind = "physical_replication";
+    env.link = assess_link({{"host", std::string("db.example.org")}}, d);
+    auto e = check_outbound_sslkeylogfile({env});
+    ASSERT_EQ(e.size(), 1u);
+    EXPECT_EQ(e[0].severity, Severity::Critical);
+    EXPECT_NE(e[0].message.find("sslkeylogfile=/srv/env.log (environment)"), std::string::npos) << e[0].message;
+    EXPECT_NE(e[0].message.find("this libpq 17 does not know the keyword"), std::string::npos) << e[0].message;
+
+    // A link that could not be read is judged by outbound_sslmode, not here.
+    OutboundLinkFacts unread;
+    unread.kind = "subscription";
+    unread.name = "x";
+    unread.error = "permission denied";
+    EXPECT_EQ(check_outbound_sslkeylogfile({unread})[0].severity, Severity::Ok);
 }

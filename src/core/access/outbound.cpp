@@ -187,6 +187,13 @@ LinkAssessment assess_link(const ConnOptions &options, const ConnDefaults &d) {
     a.channel_binding = resolve(options, d, "channel_binding").value;
 
     if (auto p = option_value(options, "password")) a.password_in_conninfo = !p->empty();
+    // Judged whatever the libpq version: an older libpq refuses the keyword
+    // (the link fails), which the finding says; it is never silently fine.
+    if (const Resolved keylog = resolve(options, d, "sslkeylogfile"); keylog.set && !keylog.value.empty()) {
+        a.sslkeylogfile = keylog.value;
+        a.sslkeylogfile_source = keylog.source;
+    }
+    a.libpq_version = d.libpq_version;
     a.password_in_environment = lookup(d.environment, "password").has_value();
     if (a.password_in_environment) a.notes.push_back("PGPASSWORD is set in the server's environment");
 

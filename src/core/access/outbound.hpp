@@ -73,6 +73,12 @@ struct LinkAssessment {
     bool checks_host_name = false;     // verify-full
     bool password_in_conninfo = false;  // a password keyword with a non-empty value
     bool password_in_environment = false;  // PGPASSWORD is set for the server's processes
+    // libpq 18's sslkeylogfile (the link's, or from the environment): libpq
+    // writes every TLS session's keys there (NSS key log), so anyone who can
+    // read the file can decrypt captured traffic. Empty when unset.
+    std::string sslkeylogfile;
+    SettingSource sslkeylogfile_source = SettingSource::LibpqDefault;
+    int libpq_version = 0;  // ConnDefaults::libpq_version (0: unknown)
     bool loopback_only = false;  // every host is a unix socket, localhost or a loopback address
     bool unix_socket_only = false;
     std::vector<std::string> notes;  // human-readable remarks, in order

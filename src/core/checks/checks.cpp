@@ -17,7 +17,7 @@ const std::vector<std::string> &check_names() {
         "hba_weak_auth",        "hba_plaintext_reachable", "hba_shadowed_line", "password_encryption",   "md5_passwords",
         "sessions_below_floor", "client_cert_expiry",   "census_save_failed",    "settings_not_applied",
         "outbound_sslmode",     "outbound_password_in_conninfo", "outbound_root_cert",
-        "weak_auth_in_use",
+        "outbound_sslkeylogfile", "weak_auth_in_use",     "pq_key_exchange",
     };
     return names;
 }
@@ -143,14 +143,20 @@ std::vector<Finding> evaluate(const AuditFacts &f) {
         add(check_outbound_sslmode(*f.outbound.value));
         add(check_outbound_password_in_conninfo(*f.outbound.value));
         add(check_outbound_root_cert(*f.outbound.value, f.thresholds, f.now));
+        add(check_outbound_sslkeylogfile(*f.outbound.value));
     } else {
-        for (const char *check : {"outbound_sslmode", "outbound_password_in_conninfo", "outbound_root_cert"})
+        for (const char *check : {"outbound_sslmode", "outbound_password_in_conninfo", "outbound_root_cert",
+                                  "outbound_sslkeylogfile"})
             missing(check, f.outbound.missing);
     }
     if (f.weak_auth.value)
         add(check_weak_auth_in_use(*f.weak_auth.value, f.thresholds.warning_days));
     else
         missing("weak_auth_in_use", f.weak_auth.missing);
+    if (f.pq.value)
+        tls_check("pq_key_exchange", [&] { return check_pq_key_exchange(*f.pq.value); });
+    else
+        missing("pq_key_exchange", f.pq.missing);
     return out;
 }
 

@@ -15,6 +15,7 @@
 //   checks_settings      the extension's own settings
 //   checks_outbound      the server's own outbound links (replication, subscriptions, FDW)
 //   checks_auth          how clients authenticated (connection census)
+//   checks_pq            post-quantum (hybrid ML-KEM) key exchange
 // A new check goes into its area's file and is listed in check_names() and
 // evaluate() (checks.cpp).
 #pragma once
@@ -28,6 +29,7 @@
 #include <vector>
 
 #include "checks/checks_auth.hpp"
+#include "checks/checks_pq.hpp"
 #include "checks/checks_certificates.hpp"
 #include "checks/checks_hba.hpp"
 #include "checks/checks_outbound.hpp"
@@ -80,6 +82,8 @@ struct AuditFacts {
     Input<std::vector<OutboundLinkFacts>> outbound;  // tls_audit.outbound_connections (+ root certificates)
     // tls_audit.auth_readiness('scram-sha-256') within thresholds.warning_days
     Input<std::vector<WeakAuthFacts>> weak_auth = Input<std::vector<WeakAuthFacts>>::none("not gathered");
+    // The running server's groups and its OpenSSL's capability
+    Input<PqKeyExchangeFacts> pq = Input<PqKeyExchangeFacts>::none("not gathered");
 };
 
 // Every check of check_names(), in that order: the findings of each, or its

@@ -84,6 +84,29 @@ std::vector<Finding> check_outbound_password_in_conninfo(const std::vector<Outbo
                  "no password stored in an outbound connection string (" + count_text(links) + ")");
 }
 
+std::vector<Finding> check_outbound_sslkeylogfile(const std::vector<OutboundLinkFacts> &links) {
+    constexpr std::string_view check = "outbound_sslkeylogfile";
+    std::vector<Finding> found;
+    for (const auto &l : links) {
+        if (!l.link || l.link->sslkeylogfile.empty()) continue;
+        const LinkAssessment &a = *l.link;
+        std::string message = "sslkeylogfile=" + a.sslkeylogfile;
+        if (a.sslkeylogfile_source != SettingSource::ConnectionString)
+            message += std::string(" (") + setting_source_name(a.sslkeylogfile_source) + ")";
+        // Even on a loopback link: the keys outlive the connection in the file.
+        message += ": libpq writes the TLS session keys of this link to that file; whoever reads it can decrypt "
+                   "the link's captured traffic";
+        if (a.libpq_version > 0 && a.libpq_version < 180000)
+            message += " (this libpq " + std::to_string(a.libpq_version / 10000) +
+                       " does not know the keyword: the link fails to connect until it is removed)";
+        found.push_back(make(check, Severity::Critical, outbound_object(l), message,
+                             "Remove sslkeylogfile from the link's options (it is meant for debugging a client, "
+                             "never for a server's links), then delete the key log file."));
+    }
+    return or_ok(std::move(found), check,
+                 "no outbound link writes TLS session keys to a file (" + count_text(links) + ")");
+}
+
 std::vector<Finding> check_outbound_root_cert(const std::vector<OutboundLinkFacts> &links, const Thresholds &t,
                                               std::int64_t now) {
     constexpr std::string_view check = "outbound_root_cert";

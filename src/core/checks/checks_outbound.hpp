@@ -52,6 +52,11 @@ std::vector<Finding> check_outbound_sslmode(const std::vector<OutboundLinkFacts>
 // (never shown).
 std::vector<Finding> check_outbound_password_in_conninfo(const std::vector<OutboundLinkFacts> &links);
 
+// critical: a link sets sslkeylogfile (libpq 18): libpq writes the session
+// keys of every connection of the link to that file, so its traffic can be
+// decrypted by whoever reads the file. ok otherwise.
+std::vector<Finding> check_outbound_sslkeylogfile(const std::vector<OutboundLinkFacts> &links);
+
 // For links that verify the server: warning when sslrootcert is missing,
 // unreadable or holds no certificate, or a CA expires within the window;
 // critical when a CA of the file has expired (or expires within the critical
