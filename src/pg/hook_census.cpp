@@ -345,6 +345,7 @@ TLS_AUDIT_HOT bool own_probe(const Port *port) {
 
 TLS_AUDIT_HOT void fill_key(Port *port, int status, CensusKey &key) {
     char addr[kCensusAddrLen];
+    GroupNameBuffer group_buffer;
     client_address(port, addr, sizeof addr);
     CensusKeyFields f;
     f.usename = port->user_name;
@@ -367,6 +368,7 @@ TLS_AUDIT_HOT void fill_key(Port *port, int status, CensusKey &key) {
         f.cipher = SSL_get_cipher_name(ssl);
         f.client_subject = port->peer_dn;
         f.alpn = census_alpn(alpn_selected(ssl));
+        f.key_exchange_group = census_group(key_exchange_group_view(ssl, group_buffer));
     }
     const SessionAuth auth = session_auth(port, status);
     f.auth_method = auth.method;

@@ -110,7 +110,7 @@ TEST(CensusKeyTest, CanonicalRejectsGarbage) {
     bad.outcome = 0;
     EXPECT_FALSE(census_key_canonical(bad));
     bad = k;
-    bad.padding[0] = 1;
+    bad.key_exchange_group = 12;  // no such group code
     EXPECT_FALSE(census_key_canonical(bad));
     bad = k;
     bad.auth_method = 200;  // no such method

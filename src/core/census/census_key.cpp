@@ -174,6 +174,68 @@ TLS_AUDIT_HOT void make_census_key(CensusKey &key, const CensusKeyFields &f) noe
     key.hba_line = static_cast<std::uint16_t>(f.hba_line <= 0 ? 0 : f.hba_line > 65535 ? 65535 : f.hba_line);
     key.client_cert_verified = static_cast<std::uint8_t>(f.client_cert_verified);
     key.extended_master_secret = static_cast<std::uint8_t>(f.extended_master_secret);
+    key.key_exchange_group = static_cast<std::uint8_t>(f.key_exchange_group);
+}
+
+namespace {
+
+struct GroupName {
+    CensusGroup group;
+    const char *name;
+};
+// OpenSSL's TLS names (SSL_group_to_name()), as sessions show them.
+constexpr GroupName kGroupNames[] = {
+    {CensusGroup::X25519, "x25519"},
+    {CensusGroup::Secp256r1, "secp256r1"},
+    {CensusGroup::Secp384r1, "secp384r1"},
+    {CensusGroup::Secp521r1, "secp521r1"},
+    {CensusGroup::X448, "x448"},
+    {CensusGroup::Ffdhe2048, "ffdhe2048"},
+    {CensusGroup::Ffdhe3072, "ffdhe3072"},
+    {CensusGroup::Ffdhe4096, "ffdhe4096"},
+    {CensusGroup::Ffdhe6144, "ffdhe6144"},
+    {CensusGroup::Ffdhe8192, "ffdhe8192"},
+    {CensusGroup::X25519MLKEM768, "X25519MLKEM768"},
+    {CensusGroup::SecP256r1MLKEM768, "SecP256r1MLKEM768"},
+    {CensusGroup::SecP384r1MLKEM1024, "SecP384r1MLKEM1024"},
+    {CensusGroup::OtherClassic, "other"},
+    {CensusGroup::OtherHybrid, "other hybrid"},
+};
+
+TLS_AUDIT_HOT bool equal_nocase(std::string_view a, std::string_view b) noexcept {
+    if (a.size() != b.size()) return false;
+    for (std::size_t i = 0; i < a.size(); ++i) {
+        char x = a[i], y = b[i];
+        if (x >= 'A' && x <= 'Z') x = static_cast<char>(x - 'A' + 'a');
+        if (y >= 'A' && y <= 'Z') y = static_cast<char>(y - 'A' + 'a');
+        if (x != y) return false;
+    }
+    return true;
+}
+
+TLS_AUDIT_HOT bool contains_nocase(std::string_view s, std::string_view needle) noexcept {
+    for (std::size_t i = 0; i + needle.size() <= s.size(); ++i)
+        if (equal_nocase(s.substr(i, needle.size()), needle)) return true;
+    return false;
+}
+
+}  // namespace
+
+TLS_AUDIT_HOT CensusGroup census_group(std::string_view name) noexcept {
+    if (name.empty()) return CensusGroup::Unknown;
+    if (equal_nocase(name, "prime256v1")) return CensusGroup::Secp256r1;  // the NID's short name
+    for (const auto &g : kGroupNames)
+        if (g.group != CensusGroup::OtherClassic && g.group != CensusGroup::OtherHybrid && equal_nocase(name, g.name))
+            return g.group;
+    // "0x11ec": a group OpenSSL could not name; anything with ML-KEM in it is hybrid.
+    if (name.size() > 2 && name[0] == '0' && name[1] == 'x') return CensusGroup::Unknown;
+    return contains_nocase(name, "mlkem") ? CensusGroup::OtherHybrid : CensusGroup::OtherClassic;
+}
+
+const char *census_group_name(std::uint8_t raw) noexcept {
+    for (const auto &g : kGroupNames)
+        if (static_cast<std::uint8_t>(g.group) == raw) return g.name;
+    return nullptr;
 }
 
 const char *census_flag_name(std::uint8_t raw) noexcept {
@@ -211,8 +273,7 @@ bool census_key_canonical(const CensusKey &k) noexcept {
     if (!valid_auth_method(k.auth_method)) return false;
     if (k.client_cert_verified > static_cast<std::uint8_t>(CensusFlag::Yes)) return false;
     if (k.extended_master_secret > static_cast<std::uint8_t>(CensusFlag::Yes)) return false;
-    for (std::uint8_t b : k.padding)
-        if (b != 0) return false;
+    if (k.key_exchange_group != 0 && census_group_name(k.key_exchange_group) == nullptr) return false;
     return field_canonical(k.usename, sizeof k.usename) && field_canonical(k.datname, sizeof k.datname) &&
            field_canonical(k.client_addr, sizeof k.client_addr) &&
            field_canonical(k.application_name, sizeof k.application_name) &&

@@ -88,13 +88,16 @@ struct CensusKey {
     std::uint8_t client_cert_verified;    // CensusFlag
     std::uint16_t hba_line;               // pg_hba.conf line number (the file is not kept); 65535 = 65535 or more
     std::uint8_t extended_master_secret;  // CensusFlag (TLS only)
-    std::uint8_t padding[1];              // always zero: the key is compared as bytes
+    // CensusGroup (1.2: was the last padding byte, zero in 1.0 and 1.1
+    // files, so those entries read as unknown).
+    std::uint8_t key_exchange_group;
 };
 static_assert(std::is_trivially_copyable_v<CensusKey>, "CensusKey is copied as bytes");
 static_assert(std::is_standard_layout_v<CensusKey>, "CensusKey is stored as bytes");
 static_assert(sizeof(CensusKey) % 8 == 0, "CensusKey has no trailing padding");
 static_assert(sizeof(CensusKey) == 976, "CensusKey keeps its 1.0 size (the census file format)");
 static_assert(offsetof(CensusKey, hba_line) % alignof(std::uint16_t) == 0, "no hidden padding before hba_line");
+static_assert(offsetof(CensusKey, key_exchange_group) == sizeof(CensusKey) - 1, "the group is the key's last byte");
 
 // A yes/no fact of a key that may be unknown (entries of 1.0 files, rejected
 // handshakes, no TLS): zero is unknown.
@@ -110,6 +113,38 @@ enum class CensusAlpn : std::uint8_t {
 CensusAlpn census_alpn(std::string_view selected) noexcept;
 // "postgresql", "other", or nullptr for None.
 const char *census_alpn_name(std::uint8_t raw) noexcept;
+
+// The key-exchange group of a TLS connection, as one byte of the key: the
+// groups clients negotiate with PostgreSQL, each hybrid post-quantum group
+// by itself (pq_readiness() tells them apart), the rest as "other".
+enum class CensusGroup : std::uint8_t {
+    Unknown = 0,  // no TLS, entries of 1.0/1.1 files, a group this OpenSSL cannot name
+    OtherClassic = 1,
+    X25519 = 2,
+    Secp256r1 = 3,
+    Secp384r1 = 4,
+    Secp521r1 = 5,
+    X448 = 6,
+    Ffdhe2048 = 7,
+    Ffdhe3072 = 8,
+    Ffdhe4096 = 9,
+    Ffdhe6144 = 10,
+    Ffdhe8192 = 11,
+    X25519MLKEM768 = 16,
+    SecP256r1MLKEM768 = 17,
+    SecP384r1MLKEM1024 = 18,
+    OtherHybrid = 19,
+};
+// From the name a session shows (OpenSSL's, SSL_group_to_name()), case-insensitive.
+CensusGroup census_group(std::string_view name) noexcept;
+// OpenSSL's name ("x25519", "secp256r1", "X25519MLKEM768"), "other" /
+// "other hybrid", or nullptr for Unknown (and invalid values).
+const char *census_group_name(std::uint8_t raw) noexcept;
+// A hybrid post-quantum group (ML-KEM with a classic one).
+constexpr bool census_group_hybrid(std::uint8_t raw) noexcept {
+    return raw >= static_cast<std::uint8_t>(CensusGroup::X25519MLKEM768) &&
+           raw <= static_cast<std::uint8_t>(CensusGroup::OtherHybrid);
+}
 
 // "true", "false", or nullptr for Unknown (and invalid values).
 const char *census_flag_name(std::uint8_t raw) noexcept;
@@ -131,6 +166,7 @@ struct CensusKeyFields {
     int hba_line = 0;  // <= 0: unknown; above 65535 stored as 65535
     CensusFlag client_cert_verified = CensusFlag::Unknown;
     CensusFlag extended_master_secret = CensusFlag::Unknown;
+    CensusGroup key_exchange_group = CensusGroup::Unknown;
 };
 
 // Fill `key` (every byte written) from `fields`. Never allocates or throws,

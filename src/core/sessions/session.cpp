@@ -31,6 +31,10 @@ TLS_AUDIT_HOT std::string_view group_name_view(SSL *ssl, GroupNameBuffer &buffer
 
 }  // namespace
 
+TLS_AUDIT_HOT std::string_view key_exchange_group_view(SSL *ssl, GroupNameBuffer &group_buffer) noexcept {
+    return group_name_view(ssl, group_buffer);
+}
+
 TLS_AUDIT_HOT std::string_view alpn_selected(const SSL *ssl) noexcept {
     const unsigned char *data = nullptr;
     unsigned int len = 0;

@@ -41,6 +41,9 @@ using GroupNameBuffer = char[16];
 // The connection-level facts of a handshaken connection (`ssl` non-null).
 // `group_buffer` must outlive the result. Never allocates or throws.
 SessionTlsView view_session(SSL *ssl, GroupNameBuffer &group_buffer) noexcept;
+// The negotiated key-exchange group alone, as view_session() names it
+// (OpenSSL's names, hybrid groups too); empty when unknown.
+std::string_view key_exchange_group_view(SSL *ssl, GroupNameBuffer &group_buffer) noexcept;
 
 // The client's certificate without the costly parts (sha256, san and
 // self_signed left at their defaults); nullopt when the client sent none.
