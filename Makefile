@@ -66,10 +66,15 @@ include $(PGXS)
 # Column lists shared by several functions are written once
 # (src/sql/certificate_columns) and expanded into the parts.
 SQL_EXPAND = awk -v columns=src/sql/certificate_columns -f src/sql/expand.awk
-$(EXTENSION)--$(EXTVERSION).sql: $(SQL_PARTS) src/sql/certificate_columns src/sql/expand.awk
-	$(SQL_EXPAND) $(SQL_PARTS) > $@.tmp && mv $@.tmp $@
-$(EXTENSION)--$(PREVIOUS_VERSION)--$(EXTVERSION).sql: $(UPDATE_PARTS) $(SQL_PARTS) src/sql/certificate_columns src/sql/expand.awk
-	$(SQL_EXPAND) $(UPDATE_PARTS) > $@.tmp && mv $@.tmp $@
+# A folder is a prerequisite too, so that removing a part rebuilds the script;
+# a failing expansion leaves no script behind (make stops with its message).
+$(EXTENSION)--$(EXTVERSION).sql: $(SQL_PARTS) src/sql src/sql/certificate_columns src/sql/expand.awk
+	$(SQL_EXPAND) $(SQL_PARTS) > $@.tmp || { rm -f $@.tmp; exit 1; }
+	mv $@.tmp $@
+$(EXTENSION)--$(PREVIOUS_VERSION)--$(EXTVERSION).sql: $(UPDATE_PARTS) src/sql/upgrade/$(PREVIOUS_VERSION)--$(EXTVERSION) \
+		$(SQL_PARTS) src/sql/certificate_columns src/sql/expand.awk
+	$(SQL_EXPAND) $(UPDATE_PARTS) > $@.tmp || { rm -f $@.tmp; exit 1; }
+	mv $@.tmp $@
 
 # The regression tests read generated certificates (psql backticks use
 # $TLS_AUDIT_TEST_CERTS); make them when none were given.
