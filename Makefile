@@ -9,7 +9,7 @@ EXTENSION = pg_tls_audit
 EXTVERSION = 1.2
 MODULE_big = pg_tls_audit
 
-CORE_SRCS = $(sort $(wildcard src/core/*.cpp))
+CORE_SRCS = $(sort $(wildcard src/core/*/*.cpp))
 GLUE_SRCS = $(sort $(wildcard src/pg/*.cpp))
 OBJS = $(CORE_SRCS:.cpp=.o) $(GLUE_SRCS:.cpp=.o)
 
@@ -102,7 +102,10 @@ endif
 # PostgreSQL or glue header included there is a compile error (and the core's
 # headers #error when postgres.h came first; test/layering.sh proves both).
 CORE_OBJS = $(CORE_SRCS:.cpp=.o)
-$(CORE_OBJS): override CPPFLAGS = -Isrc/core -D_GNU_SOURCE -DTLS_AUDIT_PURE_CPP
+# Each core object is compiled at its area's level (its folder's name), so a
+# header of a later area fails to compile there (src/core/base/pure_cpp.hpp).
+$(CORE_OBJS): override CPPFLAGS = -Isrc/core -D_GNU_SOURCE -DTLS_AUDIT_PURE_CPP \
+	-DTLS_AUDIT_AREA_LEVEL=TLS_AUDIT_AREA_$(notdir $(patsubst %/,%,$(dir $@)))
 $(CLI_OBJS): override CPPFLAGS = -Isrc/core -Isrc/cli -D_GNU_SOURCE -DTLS_AUDIT_PURE_CPP
 $(CORE_OBJS) $(CLI_OBJS): override PG_CPPFLAGS =
 

@@ -5,8 +5,8 @@
 #include <string_view>
 #include <vector>
 
-#include "error.hpp"
-#include "protocol.hpp"
+#include "base/error.hpp"
+#include "base/protocol.hpp"
 
 namespace tls_audit::cli {
 
