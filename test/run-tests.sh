@@ -85,6 +85,9 @@ if want unit; then
     section "layering: make refuses PostgreSQL and glue headers in src/core and src/cli"
     PG_CONFIG=/usr/lib/postgresql/15/bin/pg_config bash "$repo/test/layering.sh"
     record layering $?
+    section "sql-expand: src/sql/expand.awk includes regions and refuses bad parts"
+    bash "$repo/test/sql_expand.sh"
+    record sql-expand $?
 fi
 
 # --- one PostgreSQL version -------------------------------------------------
@@ -248,9 +251,13 @@ if want docs; then
     # Every relative link in README.md and doc/*.md resolves (files and #anchors).
     bash "$repo/test/docs/check-links.sh"
     links=$?
-    bash "$repo/demo/tour.sh" --check-readme
+    bash "$repo/demo/tour.sh" --check
     tour=$?
-    record docs $((links || tour))
+    # The manual names every source file, check and output format (and the
+    # check itself fails on a tree that breaks each rule).
+    bash "$repo/test/docs/check-drift.sh" && bash "$repo/test/docs/check-drift.sh" --self-test
+    drift=$?
+    record docs $((links || tour || drift))
 fi
 
 if want hardening; then
