@@ -36,8 +36,7 @@ std::vector<Finding> check_pq_key_exchange(const PqKeyExchangeFacts &f) {
     if (!hybrid.empty())
         return {make(kCheck, Severity::Info, {},
                      "the server offers the hybrid post-quantum key exchange " + join_limited(hybrid) +
-                         " (groups offered: " + offered + "); clients whose TLS library has it use it "
-                         "(tls_audit.pq_readiness() shows which did)")};
+                         " (groups offered: " + offered + "); clients whose TLS library has it use it")};
     if (!f.openssl_has_hybrid)
         return {make(kCheck, Severity::Info, {},
                      "no hybrid post-quantum key exchange: not supported by this " + openssl +
