@@ -71,19 +71,3 @@ TEST(ChecksPq, HybridNames) {
     for (const char *g : {"x25519", "secp256r1", "ffdhe2048", "", "MLKEM"})
         EXPECT_EQ(is_hybrid_group_name(g), std::string(g) == "MLKEM") << g;
 }
-
-TEST(ChecksPq, EvaluateRunsIt) {
-    AuditFacts f;
-    f.settings.ssl = true;
-    auto out = evaluate(f);
-    auto it = std::find_if(out.begin(), out.end(), [](const Finding &x) { return x.check == "pq_key_exchange"; });
-    ASSERT_NE(it, out.end());
-    EXPECT_EQ(it->severity, Severity::Info);  // not gathered
-    f.pq = Input<PqKeyExchangeFacts>::of(facts(180001, true, {"x25519"}, "X25519"));
-    out = evaluate(f);
-    it = std::find_if(out.begin(), out.end(), [](const Finding &x) { return x.check == "pq_key_exchange"; });
-    ASSERT_NE(it, out.end());
-    EXPECT_EQ(it->severity, Severity::Warning);
-    const auto &names = check_names();
-    EXPECT_NE(std::find(names.begin(), names.end(), "pq_key_exchange"), names.end());
-}

@@ -32,10 +32,10 @@ TEST(ChecksTest, SeverityNamesRoundTripAndOrder) {
 
 TEST(ChecksTest, CheckNamesAreStableAndUnique) {
     const auto &names = check_names();
-    EXPECT_EQ(names.size(), 35u);
+    EXPECT_EQ(names.size(), 34u);
     EXPECT_EQ(std::set<std::string>(names.begin(), names.end()).size(), names.size());
     EXPECT_EQ(names.front(), "ssl_enabled");
-    EXPECT_EQ(names.back(), "pq_key_exchange");
+    EXPECT_EQ(names.back(), "weak_auth_in_use");
 }
 
 TEST(ChecksTest, NotAvailableIsInfo) {
@@ -52,11 +52,7 @@ TEST(ChecksTest, EvaluateCleanServerIsAllOk) {
     auto findings = evaluate(clean_facts());
     EXPECT_EQ(checks_in(findings), check_names());
     EXPECT_EQ(findings.size(), check_names().size());
-    for (const auto &f : findings) {
-        // pq_key_exchange has no 'ok': it informs (here: not gathered), or warns.
-        if (f.check == "pq_key_exchange") continue;
-        EXPECT_EQ(f.severity, Severity::Ok) << f.check << ": " << f.message;
-    }
+    for (const auto &f : findings) EXPECT_EQ(f.severity, Severity::Ok) << f.check << ": " << f.message;
 }
 
 TEST(ChecksTest, EvaluateWithSslOff) {
@@ -101,8 +97,8 @@ TEST(ChecksTest, EvaluateWithMissingInputs) {
     }
     // 7 server checks, server_tls_reload_would_fail, server_tls_reload_failed, server_tls_auto_reload,
     // weak_ciphers, ca_file_expiry, 5 hba, md5, 2 session checks, census_save_failed, settings_not_applied,
-    // 4 outbound checks, weak_auth_in_use, pq_key_exchange.
-    EXPECT_EQ(info, 28);
+    // 4 outbound checks, weak_auth_in_use.
+    EXPECT_EQ(info, 27);
 }
 
 TEST(ChecksTest, EvaluateReportsReloadWouldFail) {

@@ -17,7 +17,7 @@ const std::vector<std::string> &check_names() {
         "hba_weak_auth",        "hba_plaintext_reachable", "hba_shadowed_line", "password_encryption",   "md5_passwords",
         "sessions_below_floor", "client_cert_expiry",   "census_save_failed",    "settings_not_applied",
         "outbound_sslmode",     "outbound_password_in_conninfo", "outbound_root_cert",
-        "outbound_sslkeylogfile", "weak_auth_in_use",     "pq_key_exchange",
+        "outbound_sslkeylogfile", "weak_auth_in_use",
     };
     return names;
 }
@@ -153,10 +153,6 @@ std::vector<Finding> evaluate(const AuditFacts &f) {
         add(check_weak_auth_in_use(*f.weak_auth.value, f.thresholds.warning_days));
     else
         missing("weak_auth_in_use", f.weak_auth.missing);
-    if (f.pq.value)
-        tls_check("pq_key_exchange", [&] { return check_pq_key_exchange(*f.pq.value); });
-    else
-        missing("pq_key_exchange", f.pq.missing);
     return out;
 }
 

@@ -82,8 +82,6 @@ struct AuditFacts {
     Input<std::vector<OutboundLinkFacts>> outbound;  // tls_audit.outbound_connections (+ root certificates)
     // tls_audit.auth_readiness('scram-sha-256') within thresholds.warning_days
     Input<std::vector<WeakAuthFacts>> weak_auth = Input<std::vector<WeakAuthFacts>>::none("not gathered");
-    // The running server's groups and its OpenSSL's capability
-    Input<PqKeyExchangeFacts> pq = Input<PqKeyExchangeFacts>::none("not gathered");
 };
 
 // Every check of check_names(), in that order: the findings of each, or its
