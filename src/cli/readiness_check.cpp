@@ -209,8 +209,8 @@ void check_readiness(const TargetResult &r, const Policy &policy, std::vector<Fi
             }
             if (!p.pooler.empty())
                 out.push_back({Status::Ok, "pooler",
-                               "pooler: only the client -> pooler leg was checked (" + p.pooler +
-                                   "); TLS from the pooler to PostgreSQL is not visible from here"});
+                               "pooler: only the client -> pooler leg was checked; recognised by " + p.pooler +
+                                   "; TLS from the pooler to PostgreSQL is not visible from here"});
         }
     }
     for (const auto &b : rd.bundles) {
