@@ -28,7 +28,9 @@ copy(cert_path('p384-chain.crt'), "$dir/pooler.crt") or die "copy: $!";
 copy(cert_path('p384.key'), "$dir/pooler.key") or die "copy: $!";
 chmod 0600, "$dir/pooler.key";
 open my $users, '>', "$dir/users.txt" or die "$dir/users.txt: $!";
-print $users qq("pooler_user" ""\n);
+# The cluster's superuser is the operating-system user running the test.
+my $os_user = getpwuid($<);
+print $users qq("$os_user" ""\n);
 close $users;
 
 my @bouncers;
@@ -87,7 +89,7 @@ my $prefer = start_bouncer('prefer');
 # The pooler works: a client reaches the cluster through it over TLS.
 my ($rc, $stdout, $stderr) = ('', '', '');
 IPC::Run::run([ 'psql', '-XAtc', 'SELECT 1',
-	"host=127.0.0.1 port=$require dbname=postgres user=pooler_user sslmode=require" ],
+	"host=127.0.0.1 port=$require dbname=postgres user=$os_user sslmode=require" ],
 	'<', \undef, '>', \$stdout, '2>', \$stderr, IPC::Run::timeout(60));
 is($stdout, "1\n", 'a client reaches the cluster through pgbouncer over TLS') or diag $stderr;
 
