@@ -56,14 +56,14 @@ is($node->safe_psql('postgres',
 my $offset = -s $node->logfile;
 set_floors('"ETL_TEAM"=TLSv1.3, ghost=TLSv1.3, +ghosts=TLSv1.2, etl=TLSv1.3', 'log');
 my $rows = unmatched();
-like($rows, qr/^warning\|"ETL_TEAM"=TLSv1\.3\|[^\n]*role etl_team differs only in case/m,
+like($rows, qr/^warning\|ETL_TEAM=TLSv1\.3\|[^\n]*role etl_team differs only in case/m,
 	'ETL_TEAM: a warning with a hint naming etl_team');
 like($rows, qr/^warning\|ghost=TLSv1\.3\|[^\n]*RENAME/m, 'ghost: a warning');
 like($rows, qr/^warning\|\+ghosts=TLSv1\.2\|/m, '+ghosts (a group that does not exist): a warning');
 unlike($rows, qr/(^|\|)etl=/m, 'etl exists: not reported');
 is(scalar(() = $rows =~ /^warning/mg), 3, 'exactly the three unmatched entries');
 ok($node->wait_for_log(
-		qr/WARNING:  tls_audit\.role_min_protocol entries match no role: "ETL_TEAM"=TLSv1\.3 \(role etl_team differs only in case\); ghost=TLSv1\.3; \+ghosts=TLSv1\.2/,
+		qr/WARNING:  tls_audit\.role_min_protocol entries match no role: ETL_TEAM=TLSv1\.3 \(role etl_team differs only in case\); ghost=TLSv1\.3; \+ghosts=TLSv1\.2/,
 		$offset),
 	'the reload logs a WARNING naming the unmatched entries');
 

@@ -60,8 +60,7 @@ std::vector<Finding> check_role_floor_unmatched(const RoleFloorFacts &facts) {
         const std::string hint =
             !u.case_variant.empty()
                 ? "Role names match exactly, as in pg_hba.conf: role " + u.case_variant +
-                      " differs only in case. Write the entry with that name (double-quote a name with upper "
-                      "case), then reload."
+                      " differs only in case. Write the entry with that name, then reload."
                 : "Correct the name (ALTER ROLE ... RENAME does not update the setting), create the role or "
                   "remove the entry, then reload.";
         found.push_back(make(check, facts.enforce_on ? Severity::Critical : Severity::Warning, u.entry, message,
