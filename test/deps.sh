@@ -11,7 +11,7 @@ export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq
 apt-get install -y -qq --no-install-recommends \
     postgresql-15 postgresql-server-dev-15 postgresql-15-cron \
-    build-essential g++ cmake make libssl-dev libkrb5-dev libgtest-dev \
+    build-essential g++ cmake make libssl-dev libkrb5-dev libgtest-dev libpq-dev \
     libipc-run-perl perl openssl ca-certificates prometheus-postgres-exporter \
     prometheus-node-exporter python3-jsonschema pgbouncer \
     bison flex dpkg-dev \

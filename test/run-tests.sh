@@ -229,6 +229,8 @@ test_version() {
             "ssl_ca_file = '$certs/ca-bundle.crt'" "ssl_min_protocol_version = 'TLSv1.3'" \
             "ssl_ciphers = 'HIGH:!aNULL'" "password_encryption = 'scram-sha-256'"
         installcheck_on "$major" "$tree" "$bindir" "$pg_config" "ssl-off" "ssl = off"
+        as_tester "$bindir" bash "$tree/test/installcheck-matrix.sh" "$tree" "$bindir" "$pg_config" "$certs"
+        record "pg$major-installcheck-hba-matrix" $?
     fi
 
     if want tap; then

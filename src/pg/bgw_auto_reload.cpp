@@ -22,10 +22,12 @@
 
 #include <csignal>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "certs/auto_reload.hpp"
 #include "guard.hpp"
+#include "sql_checks_role_floor.hpp"
 #include "guc_auto_reload.hpp"
 #include "server_readers.hpp"
 #include "certs/server_files.hpp"
@@ -291,7 +293,9 @@ void record_error(const std::string &message) {
 void main_loop() {
     AutoReloadTracker tracker;
     AutoReloadAction last = AutoReloadAction::None;
+    bool configuration_read = true;  // at start and after each reload
     for (;;) {
+        if (std::exchange(configuration_read, false)) report_unmatched_role_floors();
         try {
             round(tracker, last);
         } catch (const PgError &e) {
@@ -312,6 +316,7 @@ void main_loop() {
             if (reload_pending) {
                 reload_pending = false;
                 ProcessConfigFile(PGC_SIGHUP);
+                configuration_read = true;
             }
         });
     }

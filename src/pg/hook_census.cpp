@@ -354,6 +354,7 @@ TLS_AUDIT_HOT void fill_key(Port *port, int status, CensusKey &key) {
     f.outcome = status != STATUS_OK            ? Outcome::AuthFailed
                 : role_floor_violation(port, status) ? Outcome::PolicyViolation  // #17: below its role's floor
                                                    : Outcome::Authenticated;
+    if (f.outcome == Outcome::PolicyViolation && role_floor_refuses(port, status)) f.reason = kFloorRefusedReason;
     const int family = port->raddr.addr.ss_family;
     TransportFacts t;
     t.unix_socket = family == AF_UNIX;

@@ -28,6 +28,7 @@
 #include "certs/server_files.hpp"
 #include "spi_query.hpp"
 #include "sql_checks_auth.hpp"
+#include "sql_checks_role_floor.hpp"
 #include "sql_outbound.hpp"
 #include "checks/controls.hpp"
 #include "module.hpp"
@@ -360,8 +361,10 @@ AuditFacts gather(bool &interrupted) {
     f.sessions = gather_sessions();
     f.census_save = gather_census_save();
     f.file_settings = gather_file_settings();
+    f.role_floor = pg::gather_role_floor();
     f.outbound = gather_outbound_links();
     f.weak_auth = pg::gather_weak_auth(f.thresholds.warning_days);
+    f.census_completeness = pg::gather_census_completeness();
     pg::call([] { SPI_finish(); });
     return f;
 }

@@ -68,30 +68,13 @@ struct FreeMem {
     void operator()(char *p) const { PQfreemem(p); }
 };
 
-// A parse error of libpq without the quoted fragments of the connection
-// string it may echo (they can be part of a password).
-std::string redact_quoted(const std::string &message) {
-    std::string out;
-    bool quoted = false;
-    for (char c : message) {
-        if (c == '"') {
-            out += quoted ? "...\"" : "\"";
-            quoted = !quoted;
-        } else if (!quoted && c != '\n') {
-            out += c;
-        }
-    }
-    while (!out.empty() && out.back() == ' ') out.pop_back();
-    return out;
-}
-
 // Parse a connection string with libpq: the options, or libpq's error.
 Expected<ConnOptions> parse_conninfo(const std::string &conninfo) {
     char *err = nullptr;
     ConninfoPtr parsed(PQconninfoParse(conninfo.c_str(), &err));
     std::unique_ptr<char, FreeMem> err_owner(err);
     if (!parsed) {
-        std::string message = err != nullptr ? redact_quoted(err) : "out of memory";
+        std::string message = err != nullptr ? redact_conninfo_error(err) : "out of memory";
         return make_error(sqlstate::kInvalidParameter, "invalid connection string: " + message);
     }
     ConnOptions out;
