@@ -15,8 +15,8 @@
 #include <string>
 
 #include "guard.hpp"
-#include "guc_census_save.hpp"
-#include "hook_census.hpp"
+#include "guc_census.hpp"
+#include "census_shmem.hpp"
 
 #include "postgres.hpp"
 

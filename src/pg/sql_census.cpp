@@ -12,7 +12,7 @@
 #include <string>
 #include <vector>
 
-#include "hook_census.hpp"
+#include "census_shmem.hpp"
 #include "census/census_key.hpp"
 #include "census/auth_readiness.hpp"
 #include "census/census_readiness.hpp"

@@ -7,7 +7,7 @@
 #include <vector>
 
 #include "guard.hpp"
-#include "hook_census.hpp"
+#include "census_shmem.hpp"
 #include "hook_role_floor.hpp"
 #include "hook_sessions.hpp"
 #include "base/protocol.hpp"
