@@ -19,6 +19,7 @@
 #include "base/protocol.hpp"
 #include "sessions/registry_record.hpp"
 #include "row.hpp"
+#include "guc_sessions.hpp"
 #include "hook_sessions.hpp"
 #include "visibility.hpp"
 #include "certs/x509.hpp"
