@@ -157,8 +157,6 @@ TLS_AUDIT_HOT void client_auth_hook(Port *port, int /*status*/) {
 
 }  // namespace
 
-bool served_capture_active() { return shared != nullptr; }
-
 std::optional<ServedCapture> latest_served_capture() {
     if (shared == nullptr) return std::nullopt;
     static SharedServed copy;

@@ -20,9 +20,6 @@ struct ServedCapture {
     bool truncated = false;        // more chain certificates than fit
 };
 
-// True when the capture's shared memory exists (the library was preloaded).
-bool served_capture_active();
-
 // The newest capture, or nullopt when none was made (or not preloaded).
 std::optional<ServedCapture> latest_served_capture();
 
