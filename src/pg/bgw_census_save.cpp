@@ -1,4 +1,4 @@
-// The census save worker (issue #22): every tls_audit.census_save_interval it
+// The census save worker: every tls_audit.census_save_interval it
 // saves the connection census (census::save(): a temporary file, fsync,
 // rename, fsync of the directory), so that a crash loses at most one
 // interval of counts; the clean-shutdown save stays the postmaster's.

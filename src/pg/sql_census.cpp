@@ -137,10 +137,10 @@ enum InfoColumn {
     kInfoEvictedAuthenticated,  // 1.1; the 1.0 definition ends before it
     kInfoEvictedUnauthenticated,
     kInfoDroppedUnauthenticated,
-    kInfoLastSaveAt,  // #22 item 5
+    kInfoLastSaveAt,  // the periodic save (bgw_census_save.cpp)
     kInfoLastSaveError,
     kInfoLostSince,
-    kInfoSelfProbesSkipped,  // #22 item 7
+    kInfoSelfProbesSkipped,  // the server's own probes (census_self_probe.cpp)
     kInfoColumns
 };
 
