@@ -1,5 +1,5 @@
 // The certificate this server presents in TLS handshakes, captured by
-// ClientAuthentication_hook into shared memory (see hook_server_capture.cpp).
+// ClientAuthentication_hook into shared memory (see hook_certs_served.cpp).
 #pragma once
 
 #include <optional>
