@@ -50,7 +50,6 @@ struct RegistryHeader {
 RegistryHeader *registry_header = nullptr;
 Slot *registry_slots = nullptr;
 
-
 Size header_size() { return MAXALIGN(sizeof(RegistryHeader)); }
 
 Size registry_size(int slots) { return add_size(header_size(), mul_size(static_cast<Size>(slots), sizeof(Slot))); }
