@@ -5,7 +5,7 @@
 #include <unistd.h>
 
 #include "guard.hpp"
-#include "hook_server_capture.hpp"
+#include "hook_certs_served.hpp"
 #include "interrupts.hpp"
 #include "probe/probe.hpp"
 #include "row.hpp"

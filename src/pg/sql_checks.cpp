@@ -193,7 +193,7 @@ Input<std::vector<SessionFacts>> gather_sessions() {
     return Input<std::vector<SessionFacts>>::of(std::move(sessions));
 }
 
-// The census file's last save (issue #22), from tls_audit.census_info().
+// The census file's last save, from tls_audit.census_info().
 Input<CensusSaveFacts> gather_census_save() {
     if (!pg::loaded_at_startup())
         return Input<CensusSaveFacts>::none("pg_tls_audit is not in shared_preload_libraries");

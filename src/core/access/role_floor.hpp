@@ -1,4 +1,4 @@
-// A protocol floor per role (tls_audit.role_min_protocol, issue #17 part 3).
+// A protocol floor per role (tls_audit.role_min_protocol).
 //
 // The setting is a comma-separated list of `name=protocol` items:
 //   etl=TLSv1.3, +reporting=TLSv1.3, legacy_app=TLSv1.2, *=TLSv1.2
