@@ -258,9 +258,11 @@ TEST(ReloadPreflight, NotRegularFilesFailTheirStageAtOnce) {
             Scratch d;
             auto s = good(d);
             const std::string path = d.file(std::string("odd-") + kind);
-            if (std::string(kind) == "fifo") ASSERT_EQ(::mkfifo(path.c_str(), 0600), 0);
-            if (std::string(kind) == "zero") ASSERT_EQ(::symlink("/dev/zero", path.c_str()), 0);
-            if (std::string(kind) == "dir") ASSERT_EQ(::mkdir(path.c_str(), 0700), 0);
+            int made = -1;
+            if (std::string(kind) == "fifo") made = ::mkfifo(path.c_str(), 0600);
+            if (std::string(kind) == "zero") made = ::symlink("/dev/zero", path.c_str());
+            if (std::string(kind) == "dir") made = ::mkdir(path.c_str(), 0700);
+            ASSERT_EQ(made, 0) << kind;
             s.*c.field = path;
             const auto start = std::chrono::steady_clock::now();
             auto stages = run_reload_preflight(s);

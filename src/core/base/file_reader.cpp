@@ -81,6 +81,14 @@ FileReadResult read_regular_file(const std::string &path, std::size_t max_size, 
     Fd fd(::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC));
     if (fd.get() < 0) {
         const int err = errno;
+        // A socket cannot be opened at all (ENXIO): say what it is.
+        const FileKind at = file_kind_at(path);
+        if (at != FileKind::Missing && at != FileKind::Regular)
+            return failed(FileReadFailure::NotRegular, at, sqlstate::kIoError,
+                          quoted(path) + " is " + file_kind_phrase(at) + ", not a regular file",
+                          "Point the setting at a regular file; a FIFO or device there makes readers wait or read "
+                          "forever.",
+                          err);
         return failed(FileReadFailure::Open, FileKind::Missing, sqlstate::kIoError,
                       "could not open file " + quoted(path) + ": " + std::strerror(err), {}, err);
     }
