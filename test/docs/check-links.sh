@@ -6,11 +6,11 @@
 # Links in code blocks and code spans are not links. Absolute URLs
 # (https:, mailto:, ...) are not checked: the suite makes no network access.
 #
-#   doc/check-links.sh            check; prints each broken link, exits 1 if any
-#   doc/check-links.sh FILE...    check these Markdown files instead
+#   test/docs/check-links.sh            check; prints each broken link, exits 1 if any
+#   test/docs/check-links.sh FILE...    check these Markdown files instead
 set -euo pipefail
 
-repo=$(cd "$(dirname "$0")/.." && pwd)
+repo=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$repo"
 shopt -s nullglob
 if [ $# -eq 0 ]; then

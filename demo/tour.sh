@@ -3,10 +3,11 @@
 # certificates, connects clients at several TLS versions, and runs what a DBA
 # would type, printing each query and its psql output.
 #
-#   doc/tour.sh                    plain output (what demo/demo.sh shows)
-#   doc/tour.sh --markdown         the README's tour section
-#   doc/tour.sh --update-readme    rewrite that section of README.md in place
-#   doc/tour.sh --check-readme     fail (and show a diff) if README.md is not current
+#   demo/tour.sh               plain output (what demo/demo.sh shows)
+#   demo/tour.sh --markdown    the whole tour as Markdown (doc/tour.md's body)
+#   demo/tour.sh --update      rewrite the tour in doc/tour.md and its short
+#                              version in README.md (the steps marked below)
+#   demo/tour.sh --check       fail (and show a diff) if either is not current
 #
 # Needs the extension installed (make install) and, as root, the postgres OS
 # user to run the cluster. Every output shown is chosen to be the same on
@@ -19,35 +20,40 @@ PG_CONFIG=${PG_CONFIG:-/usr/lib/postgresql/15/bin/pg_config}
 bindir=$("$PG_CONFIG" --bindir)
 
 case $mode in
---update-readme | --check-readme)
-    generated=$(mktemp)
-    "$0" --markdown >"$generated"
-    python3 - "$repo/README.md" "$generated" "$mode" <<'PY'
+--update | --check)
+    full=$(mktemp)
+    short=$(mktemp)
+    TOUR_SHORT_OUT=$short "$0" --markdown >"$full"
+    python3 - "$repo" "$full" "$short" "$mode" <<'PY2'
 import sys, difflib
-readme, generated, mode = sys.argv[1], sys.argv[2], sys.argv[3]
-text = open(readme).read()
+repo, full, short, mode = sys.argv[1:5]
 begin, end = "<!-- tour:begin -->\n", "<!-- tour:end -->"
-head, rest = text.split(begin, 1)
-current, tail = rest.split(end, 1)
-new = open(generated).read()
-if mode == "--update-readme":
-    open(readme, "w").write(head + begin + new + end + tail)
-    print("README.md tour updated")
-elif current != new:
-    sys.stdout.writelines(difflib.unified_diff(current.splitlines(True), new.splitlines(True),
-                                               "README.md (tour)", "doc/tour.sh output"))
-    print("README.md's tour is not current: run doc/tour.sh --update-readme")
-    sys.exit(1)
-else:
-    print("README.md's tour is current")
-PY
+status = 0
+for target, generated in (("README.md", short), ("doc/tour.md", full)):
+    path = repo + "/" + target
+    text = open(path).read()
+    head, rest = text.split(begin, 1)
+    current, tail = rest.split(end, 1)
+    new = open(generated).read()
+    if mode == "--update":
+        open(path, "w").write(head + begin + new + end + tail)
+        print(target + ": tour updated")
+    elif current != new:
+        sys.stdout.writelines(difflib.unified_diff(current.splitlines(True), new.splitlines(True),
+                                                   target + " (tour)", "demo/tour.sh output"))
+        print(target + "'s tour is not current: run demo/tour.sh --update")
+        status = 1
+    else:
+        print(target + "'s tour is current")
+sys.exit(status)
+PY2
     status=$?
-    rm -f "$generated"
+    rm -f "$full" "$short"
     exit $status
     ;;
 plain | --markdown) ;;
 *)
-    echo "usage: doc/tour.sh [--markdown | --update-readme | --check-readme]" >&2
+    echo "usage: demo/tour.sh [--markdown | --update | --check]" >&2
     exit 2
     ;;
 esac
@@ -116,11 +122,19 @@ background() {  # background APP CONNINFO
 
 markdown=false
 [ "$mode" = --markdown ] && markdown=true
+# The steps between `short on` and `short off` are also written to
+# $TOUR_SHORT_OUT: the README's one-screen tour (the whole one is doc/tour.md).
+in_short=false
+short() { if [ "$1" = on ]; then in_short=true; else in_short=false; fi; }
+emit() {  # emit TEXT: to stdout, and to the short tour when a short step
+    printf '%s' "$1"
+    if $in_short && [ -n "${TOUR_SHORT_OUT:-}" ]; then printf '%s' "$1" >>"$TOUR_SHORT_OUT"; fi
+}
 say() {  # a paragraph of the story
-    if $markdown; then printf '%s\n\n' "$*"; else printf '\n== %s\n' "$*"; fi
+    if $markdown; then emit "$(printf '%s\n\n' "$*")"$'\n\n'; else printf '\n== %s\n' "$*"; fi
 }
 shell() {  # show and run a shell command
-    if $markdown; then printf '```sh\n$ %s\n```\n\n' "$1"; else printf '$ %s\n' "$1"; fi
+    if $markdown; then emit "$(printf '```sh\n$ %s\n```' "$1")"$'\n\n'; else printf '$ %s\n' "$1"; fi
     eval "$2"
 }
 query() {  # query [CONNINFO-LABEL CONNINFO] SQL: show a psql session
@@ -129,7 +143,7 @@ query() {  # query [CONNINFO-LABEL CONNINFO] SQL: show a psql session
     local out
     out=$(as_pg env OPENSSL_CONF="$work/certs/legacy-openssl.cnf" "$bindir/psql" -X -q "$conn" -c "$1" 2>&1)
     if $markdown; then
-        printf '```\n-- %s\n=# %s\n%s\n```\n\n' "$label" "$1" "$out"
+        emit "$(printf '```\n-- %s\n=# %s\n%s\n```' "$label" "$1" "$out")"$'\n\n'
     else
         printf -- '-- %s\n=# %s\n%s\n\n' "$label" "$1" "$out"
     fi
@@ -158,6 +172,7 @@ BEGIN
     END LOOP;
 END \$\$"
 
+short on
 say "Four applications are connected: billing (TLSv1.1), reports (TLSv1.2), etl (TLSv1.3 with a client certificate) and legacy (no TLS). The floor \`tls_audit.min_protocol\` is TLSv1.2 by default:"
 query "SELECT application_name, transport, protocol, client_subject, client_days_left, below_floor, floor_reason
   FROM tls_audit.sessions WHERE application_name IN ('billing', 'reports', 'etl', 'legacy')
@@ -166,6 +181,7 @@ query "SELECT application_name, transport, protocol, client_subject, client_days
 say "Who would break if the floor were raised to TLSv1.3 — including clients that connected earlier and left (the census):"
 query "SELECT application_name, protocol, connections, reason
   FROM tls_audit.floor_readiness('TLSv1.3') ORDER BY application_name;"
+short off
 query "SELECT target, connections_total, connections_ready, clients_not_ready
   FROM tls_audit.floor_readiness_summary('TLSv1.3');"
 
@@ -184,10 +200,12 @@ query "SELECT pg_reload_conf();"
 client "$tls" "SELECT 1" >/dev/null
 query "SELECT days_left, served_days_left, reload_pending FROM tls_audit.server_tls();"
 
+short on
 say "What is wrong with this server, as rows for pg_cron (old protocols and weak ciphers are allowed here on purpose):"
 query "SELECT \"check\", severity, count(*) AS findings
   FROM tls_audit.run_checks() WITH ORDINALITY WHERE severity <> 'ok'
  GROUP BY \"check\", severity ORDER BY min(ordinality);"
+short off
 query "SELECT worst_severity, critical, warning, server_cert_days_left, sessions_below_floor
   FROM tls_audit.summary;"
 
