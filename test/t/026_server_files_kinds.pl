@@ -14,6 +14,7 @@ use warnings;
 use File::Copy qw(copy);
 use FindBin;
 use IO::Socket::UNIX;
+use POSIX ();
 use lib "$FindBin::RealBin/../perl";
 use PostgreSQL::Test::Utils;
 use Test::More;
@@ -25,12 +26,13 @@ $ENV{PGCTLTIMEOUT} = 30;
 
 my $interval = 1;
 my $node = new_tls_node('kinds', cert => 'server-chain.crt', key => 'server.key', ca => 'ca-bundle.crt',
-	conf => "ssl_crl_file = 'root.crl'\ntls_audit.auto_reload = off\n"
-	  . "tls_audit.auto_reload_interval = ${interval}s");
+	conf => "tls_audit.auto_reload = off\ntls_audit.auto_reload_interval = ${interval}s");
 my $pgdata = $node->data_dir;
 copy(cert_path('intermediate.crl'), "$pgdata/root.crl") or die "copy crl: $!";
 chmod 0644, "$pgdata/root.crl";
-$node->safe_psql('postgres', 'SELECT pg_reload_conf()');    # the CRL file exists now
+$node->append_conf('postgresql.conf', "ssl_crl_file = 'root.crl'\n");
+$node->safe_psql('postgres', 'SELECT pg_reload_conf()');
+is($node->safe_psql('postgres', 'SELECT tls_audit.reload_would_succeed()'), 't', 'the good files load');
 
 my %setting_file = (
 	ssl_cert_file => 'server.crt',
@@ -77,16 +79,19 @@ my %make = (
 		$grower = fork // die "fork: $!";
 		if ($grower == 0)
 		{
+			# The child must not run the test's END blocks (they stop the node)
+			# nor the test library's signal handler: plain TERM, then _exit.
+			$SIG{TERM} = 'DEFAULT';
 			# At most a minute, 4 kB every 10 ms: grows past the 1 MB cap in seconds.
 			my $until = time + 60;
 			while (time < $until)
 			{
-				open my $out, '>>', $p or exit 0;
+				open my $out, '>>', $p or POSIX::_exit(0);
 				print $out ('x' x 4095) . "\n";
 				close $out;
 				sleep 0.01;
 			}
-			exit 0;
+			POSIX::_exit(0);
 		}
 		sleep 0.2;
 	},
