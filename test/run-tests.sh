@@ -85,6 +85,9 @@ if want unit; then
     section "layering: make refuses PostgreSQL and glue headers in src/core and src/cli"
     PG_CONFIG=/usr/lib/postgresql/15/bin/pg_config bash "$repo/test/layering.sh"
     record layering $?
+    section "sql-expand: src/sql/expand.awk includes regions and refuses bad parts"
+    bash "$repo/test/sql_expand.sh"
+    record sql-expand $?
 fi
 
 # --- one PostgreSQL version -------------------------------------------------

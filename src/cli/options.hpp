@@ -10,7 +10,7 @@
 
 namespace tls_audit::cli {
 
-inline constexpr const char *kToolVersion = "1.1";
+inline constexpr const char *kToolVersion = "1.2";
 
 enum class Format { Text, Json, Tap, Nagios, Prometheus, Html };
 

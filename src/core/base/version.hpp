@@ -6,7 +6,7 @@
 TLS_AUDIT_AREA(base);
 
 // A macro too, for PG_MODULE_MAGIC_EXT's constant initializer.
-#define TLS_AUDIT_VERSION_STRING "1.1"
+#define TLS_AUDIT_VERSION_STRING "1.2"
 
 namespace tls_audit {
 inline constexpr const char *kVersion = TLS_AUDIT_VERSION_STRING;
