@@ -142,6 +142,8 @@ struct Preflight {
             st.file_kind = file_kind_phrase(r.kind);
             fail(st, std::string(setting) + " \"" + path + "\" is " + st.file_kind +
                          ": the next reload or restart will hang or fail");
+        } else if (r.failure == FileReadFailure::Open && r.error_number != 0) {
+            fail(st, std::strerror(r.error_number));  // what OpenSSL (and the server's log) says
         } else {
             fail(st, r.error.message);
         }

@@ -191,7 +191,8 @@ std::vector<Finding> check_server_tls_reload_would_fail(const std::vector<Prefli
         if (!s.ok || *s.ok) continue;
         if (!s.file_kind.empty()) {
             // The server would open it as a file: wait on a FIFO, read a device forever.
-            found.push_back(make(check, Severity::Critical, s.file, s.error,
+            found.push_back(make(check, Severity::Critical, s.file,
+                                 "the TLS configuration on disk does not load (stage " + s.stage + "): " + s.error,
                                  "Put a regular file at that path (a FIFO, device, socket or directory there makes "
                                  "the postmaster hang or fail when it loads the TLS files), check with SELECT * FROM "
                                  "tls_audit.reload_preflight(), then run SELECT pg_reload_conf()."));
