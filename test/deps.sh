@@ -13,7 +13,7 @@ apt-get install -y -qq --no-install-recommends \
     postgresql-15 postgresql-server-dev-15 postgresql-15-cron \
     build-essential g++ cmake make libssl-dev libkrb5-dev libgtest-dev \
     libipc-run-perl perl openssl ca-certificates prometheus-postgres-exporter \
-    prometheus-node-exporter python3-jsonschema \
+    prometheus-node-exporter python3-jsonschema pgbouncer \
     bison flex dpkg-dev \
     default-jdk-headless libpostgresql-jdbc-java \
     jq testssl.sh chromium clang-14 libclang-rt-14-dev valgrind clang-tidy cppcheck util-linux \

@@ -27,6 +27,13 @@ std::string whom(const PlaintextReport &p) {
 const char *kPerHba =
     "pg_hba.conf decides per user, database and client address: this holds for that user and database from here";
 
+// Behind a pooler, pg_hba.conf sees the pooler, not the client: the pooler's
+// own setting decides whether a client may speak plaintext to it.
+std::string plaintext_note(const PlaintextReport &p) {
+    if (p.pooler.empty()) return kPerHba;
+    return "the pooler's client_tls_sslmode decides for every client; pooler -> PostgreSQL is its server_tls_sslmode";
+}
+
 }  // namespace
 
 const char *readiness_usage() {
@@ -189,17 +196,21 @@ void check_readiness(const TargetResult &r, const Policy &policy, std::vector<Fi
             case PlaintextVerdict::Accepted:
                 out.push_back({policy.require_tls ? Status::Critical : Status::Ok, "plaintext_accepted",
                                "plaintext accepted: an unencrypted connection for " + whom(p) +
-                                   " reaches authentication (" + p.auth_request + "); " + kPerHba});
+                                   " reaches authentication (" + p.auth_request + "); " + plaintext_note(p)});
                 break;
             case PlaintextVerdict::Refused:
                 out.push_back({Status::Ok, "plaintext_refused",
                                "plaintext refused for " + whom(p) + ": " + p.sqlstate + " " + p.message + " (" +
-                                   kPerHba + ")"});
+                                   plaintext_note(p) + ")"});
                 break;
             case PlaintextVerdict::Unknown:
                 out.push_back({doubt, "plaintext_unknown", "plaintext answer unknown for " + whom(p) + ": " + p.detail});
                 break;
             }
+            if (!p.pooler.empty())
+                out.push_back({Status::Ok, "pooler",
+                               "pooler: only the client -> pooler leg was checked; recognised by " + p.pooler +
+                                   "; TLS from the pooler to PostgreSQL is not visible from here"});
         }
     }
     for (const auto &b : rd.bundles) {
@@ -278,6 +289,7 @@ std::string plaintext_line(const Readiness &rd) {
     case PlaintextVerdict::Refused: out += ": " + p.sqlstate + " " + p.message; break;
     case PlaintextVerdict::Unknown: out += ": " + p.detail; break;
     }
+    if (!p.pooler.empty()) out += " (pooler: only the client -> pooler leg was checked)";
     return out;
 }
 
@@ -343,6 +355,7 @@ void write_readiness_json(JsonWriter &w, const TargetResult &r) {
             w.key("sqlstate").string_or_null(p.sqlstate);
             w.key("message").string_or_null(p.message);
             w.key("detail").string_or_null(p.detail);
+            w.key("pooler").string_or_null(p.pooler);
         } else {
             w.key("result").value("unknown");
             w.key("user").null();
@@ -351,6 +364,7 @@ void write_readiness_json(JsonWriter &w, const TargetResult &r) {
             w.key("sqlstate").null();
             w.key("message").null();
             w.key("detail").value(rd.plaintext_error ? rd.plaintext_error->message : std::string("not run"));
+            w.key("pooler").null();
         }
         w.end_object();
     }
