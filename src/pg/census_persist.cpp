@@ -18,6 +18,7 @@
 #include <optional>
 #include <string>
 
+#include "base/file_reader.hpp"
 #include "census_internal.hpp"
 #include "census_shmem.hpp"
 #include "guard.hpp"
@@ -38,15 +39,6 @@ constexpr const char *kRunningFile = "pg_stat/pg_tls_audit_census.running";
 
 void set_status(const std::string &status) { strlcpy(shared->file_status, status.c_str(), sizeof shared->file_status); }
 
-// What a census file path holds when it is not a regular file.
-const char *file_kind(mode_t mode) {
-    if (S_ISDIR(mode)) return "a directory";
-    if (S_ISFIFO(mode)) return "a FIFO";
-    if (S_ISCHR(mode)) return "a character device";
-    if (S_ISBLK(mode)) return "a block device";
-    if (S_ISSOCK(mode)) return "a socket";
-    return "not a regular file";
-}
 
 // Read the whole census file; false (and a status) when it cannot be read.
 // Runs in the postmaster before it listens: it must never block, so the file
@@ -54,66 +46,40 @@ const char *file_kind(mode_t mode) {
 // must be a regular file (following a symlink, so a link to /dev/zero is
 // "a character device", not an endless read).
 bool read_file(std::string &bytes) {
-    int flags = O_RDONLY | O_NONBLOCK | O_NOCTTY;
-    flags |= PG_BINARY;  // 0 except on Windows
-    const int fd = open(census::kCensusFile, flags, 0);
-    if (fd < 0) {
-        const int saved_errno = errno;
-        if (saved_errno == ENOENT) {
-            set_status("no census file");
-        } else {
-            set_status(std::string("could not open census file: ") + strerror(saved_errno));
-            ereport(WARNING, (errmsg("pg_tls_audit: could not open census file \"%s\": %s", census::kCensusFile,
-                                     strerror(saved_errno)),
-                              errdetail("The census starts empty.")));
-        }
-        return false;
-    }
-    struct stat st;
-    if (fstat(fd, &st) != 0) {
-        const int saved_errno = errno;
-        close(fd);
-        set_status(std::string("could not stat census file: ") + strerror(saved_errno));
-        ereport(WARNING, (errmsg("pg_tls_audit: could not stat census file \"%s\": %s", census::kCensusFile,
-                                 strerror(saved_errno))));
-        return false;
-    }
-    if (!S_ISREG(st.st_mode)) {
-        close(fd);
-        set_status(std::string("census file ignored: it is ") + file_kind(st.st_mode));
-        ereport(WARNING, (errmsg("pg_tls_audit: census file \"%s\" ignored: it is %s", census::kCensusFile,
-                                 file_kind(st.st_mode)),
-                          errdetail("The census starts empty."),
-                          errhint("Remove it; the census file is written on a clean shutdown.")));
-        return false;
-    }
     const std::uint64_t limit = kCensusFileHeaderSize + 4 +
                                 std::uint64_t(std::max(4 * census_max, 100000)) * kCensusRecordSize;
-    if (static_cast<std::uint64_t>(st.st_size) > limit) {
-        close(fd);
-        set_status("census file ignored: too large");
-        ereport(WARNING, (errmsg("pg_tls_audit: census file \"%s\" ignored: too large", census::kCensusFile)));
-        return false;
+    FileReadResult r = read_regular_file(census::kCensusFile, static_cast<std::size_t>(limit));
+    switch (r.failure) {
+        case FileReadFailure::None:
+            bytes = std::move(r.bytes);
+            return true;
+        case FileReadFailure::Open:
+            if (r.error_number == ENOENT) {
+                set_status("no census file");
+            } else {
+                set_status(std::string("could not open census file: ") + strerror(r.error_number));
+                ereport(WARNING, (errmsg("pg_tls_audit: could not open census file \"%s\": %s", census::kCensusFile,
+                                         strerror(r.error_number)),
+                                  errdetail("The census starts empty.")));
+            }
+            return false;
+        case FileReadFailure::NotRegular:
+            set_status(std::string("census file ignored: it is ") + file_kind_phrase(r.kind));
+            ereport(WARNING, (errmsg("pg_tls_audit: census file \"%s\" ignored: it is %s", census::kCensusFile,
+                                     file_kind_phrase(r.kind)),
+                              errdetail("The census starts empty."),
+                              errhint("Remove it; the census file is written on a clean shutdown.")));
+            return false;
+        case FileReadFailure::TooLarge:
+        case FileReadFailure::Grew:
+            set_status("census file ignored: too large");
+            ereport(WARNING, (errmsg("pg_tls_audit: census file \"%s\" ignored: too large", census::kCensusFile)));
+            return false;
+        default:
+            set_status(std::string("could not read census file: ") + r.error.message);
+            ereport(WARNING, (errmsg("pg_tls_audit: could not read census file: %s", r.error.message.c_str())));
+            return false;
     }
-    bytes.resize(static_cast<std::size_t>(st.st_size));
-    std::size_t done = 0;
-    int read_errno = 0;
-    while (done < bytes.size()) {
-        const ssize_t r = read(fd, &bytes[done], bytes.size() - done);
-        if (r < 0 && errno == EINTR) continue;
-        if (r < 0) read_errno = errno;
-        if (r <= 0) break;
-        done += static_cast<std::size_t>(r);
-    }
-    close(fd);
-    if (read_errno != 0) {
-        set_status(std::string("could not read census file: ") + strerror(read_errno));
-        ereport(WARNING, (errmsg("pg_tls_audit: could not read census file \"%s\": %s", census::kCensusFile,
-                                 strerror(read_errno))));
-        return false;
-    }
-    bytes.resize(done);
-    return true;
 }
 
 }  // namespace

@@ -24,6 +24,7 @@
 #include "guc_checks.hpp"
 #include "hook_reload.hpp"
 #include "row.hpp"
+#include "interrupts.hpp"
 #include "server_readers.hpp"
 #include "certs/server_files.hpp"
 #include "spi_query.hpp"
@@ -327,7 +328,7 @@ AuditFacts gather(bool &interrupted) {
             f.preflight = Input<std::vector<PreflightStage>>::none(*why);
         else {
             const pg::ReloadPlan plan = pg::reload_plan();
-            f.preflight = Input<std::vector<PreflightStage>>::of(plan.ssl ? run_reload_preflight(plan.settings)
+            f.preflight = Input<std::vector<PreflightStage>>::of(plan.ssl ? run_reload_preflight(plan.settings, pg::cancel_requested())
                                                                           : std::vector<PreflightStage>{});
         }
         auto why = denied("tls_audit.server_tls()", "server_tls");

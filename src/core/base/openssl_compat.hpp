@@ -54,15 +54,4 @@ inline const char *default_tls13_suites() noexcept {
 #endif
 }
 
-// Loads a PEM file of certificates (and CRLs) into a store: 3.0 added
-// X509_STORE_load_file(); before it, X509_STORE_load_locations() with no
-// directory does the same. 1 on success, as OpenSSL returns it.
-inline int store_load_file(X509_STORE *store, const char *path) noexcept {
-#if OPENSSL_VERSION_NUMBER >= 0x30000000L
-    return X509_STORE_load_file(store, path);
-#else
-    return X509_STORE_load_locations(store, path, nullptr);
-#endif
-}
-
 }  // namespace tls_audit::openssl_compat

@@ -11,6 +11,8 @@
 #include <openssl/x509_vfy.h>
 
 #include "base/openssl_compat.hpp"
+#include "certs/pem.hpp"
+#include "certs/x509.hpp"
 
 namespace tls_audit {
 
@@ -177,10 +179,8 @@ Expected<X509StorePtr> load_trust_store(const std::string &ca_file) {
     X509StorePtr store(X509_STORE_new());
     if (!store) throw std::bad_alloc();
     ERR_clear_error();
-    int ok = openssl_compat::store_load_file(store.get(), ca_file.c_str());
-    if (ok != 1)
-        return make_error(sqlstate::kInvalidParameter,
-                          "could not load CA file \"" + ca_file + "\": " + take_openssl_error("unknown error"),
+    if (auto why = load_pem_file_into_store(store.get(), ca_file, kMaxCertificateInput); !why.empty())
+        return make_error(sqlstate::kInvalidParameter, "could not load CA file \"" + ca_file + "\": " + why,
                           "Pass a readable PEM file of CA certificates.");
     return store;
 }
