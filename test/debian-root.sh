@@ -67,13 +67,28 @@ processes_in() {
     done
     return 0
 }
+# bg_wait CMD...: run CMD in the background and wait for it, so that INT or
+# TERM reach the trap at once (bash runs a trap only after a foreground
+# command ends); cleanup stops it.
+child=""
+bg_wait() {
+    local status
+    "$@" <&0 &
+    child=$!
+    wait "$child"
+    status=$?
+    child=""
+    return $status
+}
 cleanup() {
     local status=$? pids i
     trap - EXIT INT TERM
-    # Anything left inside (a server a killed test did not stop): TERM, then
-    # KILL, bounded; /proc cannot be unmounted under them.
+    [ -n "$child" ] && kill -TERM "$child" 2>/dev/null
+    # Anything left inside (a server a killed test did not stop, dpkg of an
+    # interrupted build): TERM, then KILL, bounded; /proc cannot be unmounted
+    # under them.
     for i in $(seq 1 20); do
-        pids=$(processes_in "$(readlink -f "$root")")
+        pids=$(processes_in "$(readlink -f "$root")"; processes_in "$(readlink -f "$root").building")
         [ -z "$pids" ] && break
         if [ "$i" = 1 ]; then kill -TERM $pids 2>/dev/null || true
         elif [ "$i" = 10 ]; then kill -KILL $pids 2>/dev/null || true
@@ -143,7 +158,7 @@ build_root() {
     remove_tree "$new"
     mkdir -p "$new"
     echo "Debian $suite root filesystem: debootstrap (once; cached in $root)" >&2
-    debootstrap --variant=minbase "$suite" "$new" "$mirror" >"$cache/rootfs-$suite.log" 2>&1 || {
+    bg_wait debootstrap --variant=minbase "$suite" "$new" "$mirror" >"$cache/rootfs-$suite.log" 2>&1 || {
         remove_tree "$new"
         unavailable "debootstrap failed ($(grep -m1 -E '^E:|Failed' "$cache/rootfs-$suite.log" || echo "see $cache/rootfs-$suite.log"))"
     }
@@ -153,7 +168,7 @@ build_root() {
     echo "create_main_cluster = false" >"$new/etc/postgresql-common/createcluster.conf"
     cp "$here/deps.sh" "$new/root/deps.sh"
     mount_basics "$new"
-    chroot "$new" bash /root/deps.sh >>"$cache/rootfs-$suite.log" 2>&1 || {
+    bg_wait chroot "$new" bash /root/deps.sh >>"$cache/rootfs-$suite.log" 2>&1 || {
         cleanup_mounts_now
         remove_tree "$new"
         unavailable "installing its packages failed ($(grep -m1 -E '^E:' "$cache/rootfs-$suite.log" || echo "see $cache/rootfs-$suite.log"))"
@@ -212,13 +227,9 @@ run)
     if [ -n "${TLS_AUDIT_ROOT_BIND:-}" ]; then
         mount_in "$root$TLS_AUDIT_ROOT_BIND" --bind "$TLS_AUDIT_ROOT_BIND"
     fi
-    # In the background, so that INT or TERM reach the trap at once.
-    chroot "$root" "$@" &
-    child=$!
     set +e
-    wait "$child"
-    status=$?
-    exit "$status"
+    bg_wait chroot "$root" "$@"
+    exit $?
     ;;
 *)
     echo "usage: debian-root.sh prepare|run SUITE [CMD...]" >&2

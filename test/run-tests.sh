@@ -90,11 +90,15 @@ copy_tree() {  # copy_tree DEST: the files git knows (tracked and untracked, not
     (cd "$repo" && git ls-files -z --cached --others --exclude-standard 2>/dev/null || find . -type f -print0) |
         (cd "$repo" && xargs -0 cp --parents -t "$1" 2>/dev/null)
 }
+# The cluster user's own temporary directory (pg_regress makes its socket
+# directory in TMPDIR, which may be a directory only root can write).
+mkdir -p "$work/tmp"
+[ "$(id -u)" = 0 ] && chown postgres: "$work/tmp"
 as_tester() {  # as_tester BINDIR CMD...: run a command as the user that owns clusters
     local bindir=$1
     shift
     if [ "$(id -u)" = 0 ]; then
-        runuser -u postgres -- env PATH="$bindir:$PATH" "$@"
+        runuser -u postgres -- env PATH="$bindir:$PATH" TMPDIR="$work/tmp" "$@"
     else
         env PATH="$bindir:$PATH" "$@"
     fi
@@ -151,7 +155,11 @@ start_root() {
         [[ $from == source:* ]] && build_cmd="$build_cmd; bash $src/test/pg-versions.sh pg_config $major >/dev/null"
     done
     date +%s >"$work/$release-root.start"
-    in_root "$release" nice -n 10 bash -c "$build_cmd; true" >"$work/$release-root.log" 2>&1 &
+    # A simple command (not the function in_root), so that $! is debian-root.sh
+    # itself and stop_background's TERM reaches its cleanup.
+    TLS_AUDIT_ROOT_BIND=$work bash "$repo/test/debian-root.sh" run "$release" \
+        env TLS_AUDIT_PG_CACHE=/var/cache/pg_tls_audit nice -n 10 bash -c "$build_cmd; true" \
+        >"$work/$release-root.log" 2>&1 &
     background+=($!)
     echo "Debian $release root filesystem: being prepared in the background (${root_versions[$release]:+PostgreSQL ${root_versions[$release]}; }log: $work/$release-root.log)"
 }
