@@ -67,13 +67,16 @@ processes_in() {
     done
     return 0
 }
-# bg_wait CMD...: run CMD in the background and wait for it, so that INT or
-# TERM reach the trap at once (bash runs a trap only after a foreground
-# command ends); cleanup stops it.
+# bg_wait CMD...: run CMD in the background and wait for it, so that TERM
+# reaches the trap at once (bash runs a trap only after a foreground command
+# ends); cleanup stops it. CMD keeps the default action of INT (bash would
+# make a background command ignore it): on Ctrl-C it stops with the rest of
+# the process group, and only then does bash run the INT trap of a script
+# that waits for it.
 child=""
 bg_wait() {
     local status
-    "$@" <&0 &
+    env --default-signal=INT "$@" <&0 &
     child=$!
     wait "$child"
     status=$?
@@ -101,10 +104,14 @@ cleanup() {
             echo "debian-root.sh: could not unmount ${mounted[i]}" >&2
     done
     mounted=()
+    # Interrupted: die of INT, so that a calling script stops too (bash goes
+    # on after a child that exits on INT with a status of its own).
+    [ -n "$interrupted" ] && kill -INT $$
     exit "$status"
 }
+interrupted=""
 trap cleanup EXIT
-trap 'exit 130' INT
+trap 'interrupted=1; exit 130' INT
 trap 'exit 143' TERM
 
 # Refuse to delete a directory that has anything mounted below it (a bind

@@ -77,13 +77,16 @@ stop_background() {
     for pid in "${background[@]}"; do kill -TERM "$pid" 2>/dev/null && wait "$pid" 2>/dev/null; done
     background=()
 }
-if [ "${TLS_AUDIT_KEEP:-0}" = 1 ]; then
-    echo "scratch directory kept: $work"
-    trap stop_background EXIT
-else
-    trap 'stop_background; rm -rf "$work"' EXIT
-fi
-trap 'exit 130' INT
+[ "${TLS_AUDIT_KEEP:-0}" = 1 ] && echo "scratch directory kept: $work"
+interrupted=""
+on_exit() {
+    stop_background
+    [ "${TLS_AUDIT_KEEP:-0}" = 1 ] || rm -rf "$work"
+    # Interrupted (Ctrl-C): die of INT, so that a calling script stops too.
+    [ -n "$interrupted" ] && { trap - INT; kill -INT $$; }
+}
+trap on_exit EXIT
+trap 'interrupted=1; exit 130' INT
 trap 'exit 143' TERM
 copy_tree() {  # copy_tree DEST: the files git knows (tracked and untracked, not ignored)
     mkdir -p "$1"
