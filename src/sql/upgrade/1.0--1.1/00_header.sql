@@ -9,4 +9,4 @@
 
 -- The comment of a fresh install comes from the control file; say the same here.
 COMMENT ON EXTENSION pg_tls_audit IS
-  'TLS audit from inside PostgreSQL 15 and 18: sessions, server certificates, checks, census, remote probe';
+  'TLS audit from inside PostgreSQL 15, 17 and 18: sessions, server certificates, checks, census, remote probe';
