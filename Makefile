@@ -6,20 +6,23 @@
 # CMakeLists.txt builds the core's unit tests, sanitizer builds and fuzzers.
 
 EXTENSION = pg_tls_audit
-EXTVERSION = 1.1
+EXTVERSION = 1.2
 MODULE_big = pg_tls_audit
 
-CORE_SRCS = $(sort $(wildcard src/core/*.cpp))
+CORE_SRCS = $(sort $(wildcard src/core/*/*.cpp))
 GLUE_SRCS = $(sort $(wildcard src/pg/*.cpp))
 OBJS = $(CORE_SRCS:.cpp=.o) $(GLUE_SRCS:.cpp=.o)
 
 # The install script of the current version is assembled from one file per
-# SQL-facing area (src/sql/NN_area.sql), in name order; each upgrade script
-# from the parts in src/sql/upgrade/FROM--TO/. Released install scripts are
-# kept as shipped in src/sql/released/ (users may still install them).
+# SQL-facing area (src/sql/NN_area.sql), in name order; the update script from
+# the previous release from the parts in src/sql/upgrade/PREVIOUS--CURRENT/,
+# in name order (src/sql/expand.awk puts install text into them). Released
+# scripts, install and update, are kept as shipped in src/sql/released/ (users
+# may still install them and update from them) and never generated again.
+PREVIOUS_VERSION = 1.1
 SQL_PARTS = $(sort $(wildcard src/sql/[0-9]*.sql))
-UPGRADE_1_1_PARTS = $(sort $(wildcard src/sql/upgrade/1.0--1.1/*.sql))
-DATA_built = $(EXTENSION)--$(EXTVERSION).sql $(EXTENSION)--1.0--1.1.sql
+UPDATE_PARTS = $(sort $(wildcard src/sql/upgrade/$(PREVIOUS_VERSION)--$(EXTVERSION)/*.sql))
+DATA_built = $(EXTENSION)--$(EXTVERSION).sql $(EXTENSION)--$(PREVIOUS_VERSION)--$(EXTVERSION).sql
 DATA = $(wildcard src/sql/released/$(EXTENSION)--*.sql)
 
 REGRESS = $(patsubst sql/%.sql,%,$(sort $(wildcard sql/*.sql)))
@@ -63,10 +66,15 @@ include $(PGXS)
 # Column lists shared by several functions are written once
 # (src/sql/certificate_columns) and expanded into the parts.
 SQL_EXPAND = awk -v columns=src/sql/certificate_columns -f src/sql/expand.awk
-$(EXTENSION)--$(EXTVERSION).sql: $(SQL_PARTS) src/sql/certificate_columns src/sql/expand.awk
-	$(SQL_EXPAND) $(SQL_PARTS) > $@.tmp && mv $@.tmp $@
-$(EXTENSION)--1.0--1.1.sql: $(UPGRADE_1_1_PARTS) $(SQL_PARTS) src/sql/certificate_columns src/sql/expand.awk
-	$(SQL_EXPAND) $(UPGRADE_1_1_PARTS) > $@.tmp && mv $@.tmp $@
+# A folder is a prerequisite too, so that removing a part rebuilds the script;
+# a failing expansion leaves no script behind (make stops with its message).
+$(EXTENSION)--$(EXTVERSION).sql: $(SQL_PARTS) src/sql src/sql/certificate_columns src/sql/expand.awk
+	$(SQL_EXPAND) $(SQL_PARTS) > $@.tmp || { rm -f $@.tmp; exit 1; }
+	mv $@.tmp $@
+$(EXTENSION)--$(PREVIOUS_VERSION)--$(EXTVERSION).sql: $(UPDATE_PARTS) src/sql/upgrade/$(PREVIOUS_VERSION)--$(EXTVERSION) \
+		$(SQL_PARTS) src/sql/certificate_columns src/sql/expand.awk
+	$(SQL_EXPAND) $(UPDATE_PARTS) > $@.tmp || { rm -f $@.tmp; exit 1; }
+	mv $@.tmp $@
 
 # The regression tests read generated certificates (psql backticks use
 # $TLS_AUDIT_TEST_CERTS); make them when none were given.
@@ -94,7 +102,10 @@ endif
 # PostgreSQL or glue header included there is a compile error (and the core's
 # headers #error when postgres.h came first; test/layering.sh proves both).
 CORE_OBJS = $(CORE_SRCS:.cpp=.o)
-$(CORE_OBJS): override CPPFLAGS = -Isrc/core -D_GNU_SOURCE -DTLS_AUDIT_PURE_CPP
+# Each core object is compiled at its area's level (its folder's name), so a
+# header of a later area fails to compile there (src/core/base/pure_cpp.hpp).
+$(CORE_OBJS): override CPPFLAGS = -Isrc/core -D_GNU_SOURCE -DTLS_AUDIT_PURE_CPP \
+	-DTLS_AUDIT_AREA_LEVEL=TLS_AUDIT_AREA_$(notdir $(patsubst %/,%,$(dir $@)))
 $(CLI_OBJS): override CPPFLAGS = -Isrc/core -Isrc/cli -D_GNU_SOURCE -DTLS_AUDIT_PURE_CPP
 $(CORE_OBJS) $(CLI_OBJS): override PG_CPPFLAGS =
 

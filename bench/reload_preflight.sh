@@ -33,8 +33,8 @@ cat >"$work/driver.cpp" <<'CPP'
 
 #include <unistd.h>
 
-#include "auto_reload.hpp"
-#include "reload_preflight.hpp"
+#include "certs/auto_reload.hpp"
+#include "certs/reload_preflight.hpp"
 
 using namespace tls_audit;
 using Clock = std::chrono::steady_clock;

@@ -21,7 +21,7 @@ cat >"$work/bench.cpp" <<'CPP'
 #include <chrono>
 #include <cstdio>
 #include <string>
-#include "report_html.hpp"
+#include "report/report_html.hpp"
 using namespace tls_audit::report;
 int main() {
     Model m;
@@ -67,7 +67,7 @@ int main() {
     return ms(t0, t1) < 1000 && html_size < 2'000'000 ? 0 : 1;
 }
 CPP
-g++ -std=c++17 -O2 -DTLS_AUDIT_PURE_CPP -I"$repo/src/core" "$work/bench.cpp" "$repo/src/core/report_html.cpp" -o "$work/bench"
+g++ -std=c++17 -O2 -DTLS_AUDIT_PURE_CPP -I"$repo/src/core" "$work/bench.cpp" "$repo/src/core/report/report_html.cpp" -o "$work/bench"
 "$work/bench"
 
 if psql -XAtqc "SELECT 1 FROM pg_extension WHERE extname = 'pg_tls_audit'" 2>/dev/null | grep -q 1; then

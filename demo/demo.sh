@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # pg_tls_audit demo: installs what it needs, builds and installs the
-# extension, then runs the five-minute tour (doc/tour.sh): a throwaway
+# extension, then runs the five-minute tour (demo/tour.sh): a throwaway
 # TLS-enabled PostgreSQL cluster with freshly generated certificates, clients
 # at several TLS versions and with a client certificate, and what tls_audit
 # shows about them. Run as root on Debian 12 or 13 (the release is read from
@@ -41,6 +41,6 @@ make -C "$repo" -s -j"$(nproc)" PG_CONFIG="$PG_CONFIG" >/dev/null
 make -C "$repo" -s install PG_CONFIG="$PG_CONFIG" >/dev/null
 
 echo "== starting a throwaway TLS cluster and connecting clients"
-bash "$repo/doc/tour.sh"
+bash "$repo/demo/tour.sh"
 echo
 echo "demo finished"

@@ -197,7 +197,7 @@ step_clang_tidy() {
     cmake_configure "$build" -DCMAKE_BUILD_TYPE=Debug -DTLS_AUDIT_WERROR=ON >"$dir/plain-configure.log" 2>&1 ||
         { cat "$dir/plain-configure.log"; return 1; }
     echo "src/core, src/cli (compile_commands.json of $build)"
-    (cd "$repo" && ls src/core/*.cpp src/cli/*.cpp 2>/dev/null) |
+    (cd "$repo" && ls src/core/*/*.cpp src/cli/*.cpp 2>/dev/null) |
         (cd "$repo" && xargs -r -P"$jobs" -n1 "$clang_tidy" -p "$build" --quiet) >"$dir/clang-tidy-core.log" 2>&1 || rc=1
     grep -E '(warning|error):' "$dir/clang-tidy-core.log"
     # The glue has no CMake target (PGXS builds it): same flags as the

@@ -32,31 +32,72 @@ compile_case() {
     fi
 }
 
-compile_case "a harmless core file compiles" ok src/core/zz_layering.cpp \
-    '#include "x509.hpp"
+compile_case "a harmless core file compiles" ok src/core/certs/zz_layering.cpp \
+    '#include "certs/x509.hpp"
 int zz_layering() { return 1; }'
 compile_case "a harmless glue file compiles with core and PostgreSQL headers" ok src/pg/zz_layering.cpp \
-    '#include "x509.hpp"
+    '#include "certs/x509.hpp"
 #include "postgres.hpp"
 int zz_layering() { return 1; }'
-compile_case "core: #include \"postgres.h\" is not found" fail src/core/zz_layering.cpp \
+compile_case "core: #include \"postgres.h\" is not found" fail src/core/base/zz_layering.cpp \
     '#include "postgres.h"' "postgres.h"
-compile_case "core: #include \"postgres.hpp\" (glue) is not found" fail src/core/zz_layering.cpp \
+compile_case "core: #include \"postgres.hpp\" (glue) is not found" fail src/core/base/zz_layering.cpp \
     '#include "postgres.hpp"' "postgres.hpp"
-compile_case "core: the glue header by relative path is refused" fail src/core/zz_layering.cpp \
-    '#include "../pg/postgres.hpp"' "PostgreSQL headers are for src/pg only"
-compile_case "core: postgres.h by absolute path is refused" fail src/core/zz_layering.cpp \
+compile_case "core: the glue header by relative path is refused" fail src/core/base/zz_layering.cpp \
+    '#include "../../pg/postgres.hpp"' "PostgreSQL headers are for src/pg only"
+compile_case "core: postgres.h by absolute path is refused" fail src/core/base/zz_layering.cpp \
     "#include \"$server_inc/postgres.h\""
 # What postgres.h leaves behind (its include guard), reached by any path:
-compile_case "core: a core header after postgres.h is refused" fail src/core/zz_layering.cpp \
+compile_case "core: a core header after postgres.h is refused" fail src/core/certs/zz_layering.cpp \
     '#define POSTGRES_H
-#include "x509.hpp"' "src/core must not see PostgreSQL headers"
+#include "certs/x509.hpp"' "src/core must not see PostgreSQL headers"
+# Areas depend one way (doc/layout.md): an earlier area may not include a
+# later one, directly or through a header of its own area.
+compile_case "core areas: certs may include base" ok src/core/certs/zz_layering.cpp \
+    '#include "base/error.hpp"
+int zz_layering() { return 1; }'
+compile_case "core areas: checks may include census, sessions, access, certs" ok src/core/checks/zz_layering.cpp \
+    '#include "census/census_file.hpp"
+#include "sessions/session.hpp"
+#include "access/hba_match.hpp"
+#include "certs/x509.hpp"
+int zz_layering() { return 1; }'
+compile_case "core areas: certs including checks (a later area) is refused" fail src/core/certs/zz_layering.cpp \
+    '#include "checks/finding.hpp"' "src/core/checks is a later area"
+compile_case "core areas: base including probe is refused" fail src/core/base/zz_layering.cpp \
+    '#include "probe/probe_io.hpp"' "src/core/probe is a later area"
+compile_case "core areas: sessions reaching census through a header is refused" fail src/core/sessions/zz_layering.cpp \
+    '#include "census/census_key.hpp"' "src/core/census is a later area"
 compile_case "cli: #include \"postgres.h\" is not found" fail src/cli/zz_layering.cpp \
     '#include "postgres.h"' "postgres.h"
 compile_case "cli: a glue header (hook_sessions.hpp) is not found" fail src/cli/zz_layering.cpp \
     '#include "hook_sessions.hpp"' "hook_sessions.hpp"
 compile_case "cli: the glue header by relative path is refused" fail src/cli/zz_layering.cpp \
     '#include "../pg/postgres.hpp"' "PostgreSQL headers are for src/pg only"
+
+# The same rule read from the sources, for headers no core source of an
+# earlier area happens to include: every "area/file.hpp" include in src/core
+# names an area at or before the including file's own (the order is the
+# TLS_AUDIT_AREA_* levels in src/core/base/pure_cpp.hpp).
+declare -A level
+while read -r name value; do level[$name]=$value; done < <(
+    sed -nE 's/^#define TLS_AUDIT_AREA_([a-z]+) ([0-9]+)$/\1 \2/p' "$repo/src/core/base/pure_cpp.hpp")
+backwards=$(cd "$repo" && for f in src/core/*/*.[ch]pp; do
+    own=$(basename "$(dirname "$f")")
+    [ -n "${level[$own]:-}" ] || { echo "$f: folder $own is not an area in pure_cpp.hpp"; continue; }
+    sed -nE 's/^#include "([a-z_]+)\/[a-z_0-9]+\.hpp".*/\1/p' "$f" | while read -r to; do
+        [ -n "${level[$to]:-}" ] || { echo "$f includes from $to/, which is not an area"; continue; }
+        [ "${level[$to]}" -le "${level[$own]}" ] || echo "$f ($own) includes $to/ (a later area)"
+    done
+done)
+n=$((n + 1))
+if [ ${#level[@]} -ge 8 ] && [ -z "$backwards" ]; then
+    echo "ok $n - every include in src/core goes to the same or an earlier area (${#level[@]} areas)"
+else
+    failed=$((failed + 1))
+    echo "not ok $n - includes against the area order"
+    printf '%s\n' "${backwards:-no areas read from pure_cpp.hpp}" | sed 's/^/#   /'
+fi
 
 echo "1..$n"
 echo "$((n - failed)) passed, $failed failed"

@@ -191,6 +191,9 @@ if want unit; then
     section "layering: make refuses PostgreSQL and glue headers in src/core and src/cli"
     PG_CONFIG=/usr/lib/postgresql/15/bin/pg_config timed layering bash "$repo/test/layering.sh"
     record layering $?
+    section "sql-expand: src/sql/expand.awk includes regions and refuses bad parts"
+    bash "$repo/test/sql_expand.sh"
+    record sql-expand $?
 fi
 
 # --- one PostgreSQL version -------------------------------------------------
@@ -411,11 +414,15 @@ if want docs; then
     section "docs: links and generated examples are current"
     # Every relative link in README.md and doc/*.md resolves (files and #anchors).
     start=$SECONDS
-    bash "$repo/doc/check-links.sh"
+    bash "$repo/test/docs/check-links.sh"
     links=$?
-    bash "$repo/doc/tour.sh" --check-readme
+    bash "$repo/demo/tour.sh" --check
     tour=$?
-    record docs $((links || tour))
+    # The manual names every source file, check and output format (and the
+    # check itself fails on a tree that breaks each rule).
+    bash "$repo/test/docs/check-drift.sh" && bash "$repo/test/docs/check-drift.sh" --self-test
+    drift=$?
+    record docs $((links || tour || drift))
     stage_times+=("docs $((SECONDS - start))s")
 fi
 

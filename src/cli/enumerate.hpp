@@ -9,7 +9,7 @@
 
 #include "evaluate.hpp"
 #include "json.hpp"
-#include "probe_enumerate.hpp"
+#include "probe/probe_enumerate.hpp"
 
 namespace tls_audit::cli {
 

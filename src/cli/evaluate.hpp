@@ -7,12 +7,12 @@
 #include <string>
 #include <vector>
 
-#include "error.hpp"
+#include "base/error.hpp"
 #include "options.hpp"
-#include "probe.hpp"
+#include "probe/probe.hpp"
 #include "readiness.hpp"
-#include "probe_enumerate.hpp"
-#include "tls_profiles.hpp"
+#include "probe/probe_enumerate.hpp"
+#include "probe/tls_profiles.hpp"
 
 namespace tls_audit::cli {
 

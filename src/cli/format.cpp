@@ -1,6 +1,6 @@
 #include "format.hpp"
 
-#include "probe_io.hpp"
+#include "probe/probe_io.hpp"
 
 namespace tls_audit::cli {
 

@@ -9,7 +9,7 @@
 #include <vector>
 
 #include "format.hpp"
-#include "report_html.hpp"
+#include "report/report_html.hpp"
 
 namespace tls_audit::cli {
 

@@ -6,7 +6,7 @@
 #include <optional>
 
 #include "readiness_check.hpp"
-#include "tls_profiles.hpp"
+#include "probe/tls_profiles.hpp"
 
 namespace tls_audit::cli {
 

@@ -5,12 +5,12 @@
 #include <string_view>
 #include <vector>
 
-#include "error.hpp"
-#include "protocol.hpp"
+#include "base/error.hpp"
+#include "base/protocol.hpp"
 
 namespace tls_audit::cli {
 
-inline constexpr const char *kToolVersion = "1.1";
+inline constexpr const char *kToolVersion = "1.2";
 
 enum class Format { Text, Json, Tap, Nagios, Prometheus, Html };
 

@@ -5,7 +5,7 @@
 #include <optional>
 #include <string>
 
-#include "error.hpp"
+#include "base/error.hpp"
 
 namespace tls_audit::cli {
 

@@ -7,9 +7,9 @@
 #include <string>
 #include <vector>
 
-#include "error.hpp"
-#include "probe_plaintext.hpp"
-#include "trust_paths.hpp"
+#include "base/error.hpp"
+#include "probe/probe_plaintext.hpp"
+#include "certs/trust_paths.hpp"
 
 namespace tls_audit::cli {
 

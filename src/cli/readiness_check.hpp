@@ -14,7 +14,7 @@
 #include "format.hpp"
 #include "json.hpp"
 #include "options.hpp"
-#include "trust_paths.hpp"
+#include "certs/trust_paths.hpp"
 
 namespace tls_audit::cli {
 

@@ -6,7 +6,7 @@
 
 #include "evaluate.hpp"
 #include "options.hpp"
-#include "probe.hpp"
+#include "probe/probe.hpp"
 
 namespace tls_audit::cli {
 

@@ -24,11 +24,11 @@
 #include <string>
 #include <vector>
 
-#include "auto_reload.hpp"
+#include "certs/auto_reload.hpp"
 #include "guard.hpp"
 #include "guc_auto_reload.hpp"
 #include "server_readers.hpp"
-#include "server_files.hpp"
+#include "certs/server_files.hpp"
 
 #include "postgres.hpp"
 

@@ -20,7 +20,7 @@
 #include <exception>
 #include <type_traits>
 
-#include "error.hpp"
+#include "base/error.hpp"
 #include "postgres.hpp"
 
 namespace tls_audit::pg {

@@ -1,7 +1,7 @@
 // tls_audit.auto_reload and tls_audit.auto_reload_interval (guc_auto_reload.cpp).
 #pragma once
 
-#include "auto_reload.hpp"
+#include "certs/auto_reload.hpp"
 
 namespace tls_audit::pg {
 

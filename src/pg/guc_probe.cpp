@@ -3,10 +3,10 @@
 
 #include "guard.hpp"
 #include "module.hpp"
-#include "probe_io.hpp"
+#include "probe/probe_io.hpp"
 #include "guc_probe.hpp"
 #include "guc_start_settings.hpp"
-#include "target_policy.hpp"
+#include "probe/target_policy.hpp"
 
 #include "postgres.hpp"
 

@@ -2,7 +2,7 @@
 // tls_audit.role_min_protocol and tls_audit.enforce_floor.
 #pragma once
 
-#include "role_floor.hpp"
+#include "access/role_floor.hpp"
 
 namespace tls_audit::pg {
 

@@ -16,7 +16,7 @@
 #include <openssl/ssl.h>
 
 #include "guard.hpp"
-#include "hot_path.hpp"
+#include "base/hot_path.hpp"
 
 namespace tls_audit::pg {
 

@@ -3,7 +3,7 @@
 // ClientAuthentication_hook time for the session registry and the census.
 #pragma once
 
-#include "auth_method.hpp"
+#include "access/auth_method.hpp"
 
 #include "postgres.hpp"
 

@@ -41,16 +41,16 @@
 #include <vector>
 
 #include "bgw_census_save.hpp"
-#include "census_attribution.hpp"
-#include "census_key.hpp"
-#include "probe_io.hpp"
-#include "self_probe.hpp"
+#include "census/census_attribution.hpp"
+#include "census/census_key.hpp"
+#include "probe/probe_io.hpp"
+#include "probe/self_probe.hpp"
 #include "guc_census_save.hpp"
-#include "session.hpp"
+#include "sessions/session.hpp"
 #include "guard.hpp"
 #include "hook_auth.hpp"
 #include "hook_role_floor.hpp"
-#include "hot_path.hpp"
+#include "base/hot_path.hpp"
 #include "module.hpp"
 
 #include "postgres.hpp"

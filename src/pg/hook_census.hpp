@@ -8,7 +8,7 @@
 #include <cstdint>
 #include <string>
 
-#include "census_file.hpp"
+#include "census/census_file.hpp"
 
 namespace tls_audit::pg::census {
 

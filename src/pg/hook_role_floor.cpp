@@ -15,12 +15,12 @@
 #include <cstring>
 #include <exception>
 
-#include "census_key.hpp"
+#include "census/census_key.hpp"
 #include "guard.hpp"
 #include "guc_role_floor.hpp"
-#include "hot_path.hpp"
+#include "base/hot_path.hpp"
 #include "module.hpp"
-#include "protocol.hpp"
+#include "base/protocol.hpp"
 
 #include "postgres.hpp"
 

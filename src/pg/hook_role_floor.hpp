@@ -5,7 +5,7 @@
 #pragma once
 
 #include "postgres.hpp"
-#include "role_floor.hpp"
+#include "access/role_floor.hpp"
 
 namespace tls_audit::pg {
 

@@ -22,7 +22,7 @@
 
 #include "guard.hpp"
 #include "hook_reload.hpp"
-#include "hot_path.hpp"
+#include "base/hot_path.hpp"
 #include "module.hpp"
 
 #include "postgres.hpp"

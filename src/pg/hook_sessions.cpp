@@ -20,9 +20,9 @@
 
 #include "guard.hpp"
 #include "hook_auth.hpp"
-#include "hot_path.hpp"
+#include "base/hot_path.hpp"
 #include "module.hpp"
-#include "session.hpp"
+#include "sessions/session.hpp"
 
 #include "postgres.hpp"
 

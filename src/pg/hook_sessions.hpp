@@ -9,8 +9,8 @@
 #include <unordered_map>
 
 #include "postgres.hpp"
-#include "protocol.hpp"
-#include "registry_record.hpp"
+#include "base/protocol.hpp"
+#include "sessions/registry_record.hpp"
 
 namespace tls_audit::pg {
 

@@ -8,7 +8,7 @@
 #pragma once
 
 #include "postgres.hpp"
-#include "probe_io.hpp"
+#include "probe/probe_io.hpp"
 
 namespace tls_audit::pg {
 

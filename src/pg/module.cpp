@@ -2,8 +2,8 @@
 #include "module.hpp"
 #include "guc_start_settings.hpp"
 
-#include "hot_path.hpp"
-#include "version.hpp"
+#include "base/hot_path.hpp"
+#include "base/version.hpp"
 
 #include "postgres.hpp"
 

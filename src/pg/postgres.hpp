@@ -6,7 +6,7 @@
 #pragma once
 
 #ifdef TLS_AUDIT_PURE_CPP
-#error "PostgreSQL headers are for src/pg only; src/core and src/cli are pure C++ (see src/core/pure_cpp.hpp)"
+#error "PostgreSQL headers are for src/pg only; src/core and src/cli are pure C++ (see src/core/base/pure_cpp.hpp)"
 #endif
 // Core headers included after this one know they are in the glue.
 #define TLS_AUDIT_GLUE 1

@@ -3,7 +3,7 @@
 #include <memory>
 
 #include "guard.hpp"
-#include "x509.hpp"
+#include "certs/x509.hpp"
 
 #include "postgres.hpp"
 

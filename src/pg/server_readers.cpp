@@ -7,7 +7,7 @@
 #include "guard.hpp"
 #include "hook_server_capture.hpp"
 #include "interrupts.hpp"
-#include "probe.hpp"
+#include "probe/probe.hpp"
 #include "row.hpp"
 #include "spi_query.hpp"
 

@@ -12,9 +12,9 @@
 #include <string>
 #include <vector>
 
-#include "reload_preflight.hpp"
-#include "server_files.hpp"
-#include "x509.hpp"
+#include "certs/reload_preflight.hpp"
+#include "certs/server_files.hpp"
+#include "certs/x509.hpp"
 
 namespace tls_audit::pg {
 

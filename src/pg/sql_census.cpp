@@ -13,11 +13,11 @@
 #include <vector>
 
 #include "hook_census.hpp"
-#include "census_key.hpp"
-#include "auth_readiness.hpp"
-#include "census_readiness.hpp"
+#include "census/census_key.hpp"
+#include "census/auth_readiness.hpp"
+#include "census/census_readiness.hpp"
 #include "guard.hpp"
-#include "protocol.hpp"
+#include "base/protocol.hpp"
 #include "row.hpp"
 #include "visibility.hpp"
 

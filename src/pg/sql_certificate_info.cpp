@@ -5,7 +5,7 @@
 
 #include "guard.hpp"
 #include "row.hpp"
-#include "x509.hpp"
+#include "certs/x509.hpp"
 
 #include "postgres.hpp"
 

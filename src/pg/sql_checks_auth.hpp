@@ -3,7 +3,7 @@
 
 #include <vector>
 
-#include "checks.hpp"
+#include "checks/checks.hpp"
 
 namespace tls_audit::pg {
 

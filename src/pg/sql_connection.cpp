@@ -4,8 +4,8 @@
 
 #include "guard.hpp"
 #include "row.hpp"
-#include "session.hpp"
-#include "version.hpp"
+#include "sessions/session.hpp"
+#include "base/version.hpp"
 
 #include "postgres.hpp"
 

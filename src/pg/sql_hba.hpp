@@ -2,8 +2,8 @@
 // SQL functions (sql_hba.cpp) and tls_audit.run_checks() (sql_checks.cpp).
 #pragma once
 
-#include "error.hpp"
-#include "hba_match.hpp"
+#include "base/error.hpp"
+#include "access/hba_match.hpp"
 
 namespace tls_audit::pg {
 

@@ -19,7 +19,7 @@
 // fallbacks libpq applies to unset keywords (the environment the server was
 // started with, which every backend, walreceiver and apply worker inherits,
 // and libpq's compiled-in defaults) come from PQconndefaults(). The decisions
-// are the core's (src/core/outbound.hpp).
+// are the core's (src/core/access/outbound.hpp).
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>

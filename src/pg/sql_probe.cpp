@@ -6,11 +6,11 @@
 
 #include "guard.hpp"
 #include "interrupts.hpp"
-#include "probe.hpp"
+#include "probe/probe.hpp"
 #include "sql_probe_args.hpp"
 #include "guc_probe.hpp"
 #include "row.hpp"
-#include "target_policy.hpp"
+#include "probe/target_policy.hpp"
 
 #include "postgres.hpp"
 

@@ -6,8 +6,8 @@
 #include <optional>
 #include <string>
 
-#include "error.hpp"
-#include "probe.hpp"
+#include "base/error.hpp"
+#include "probe/probe.hpp"
 
 #include "postgres.hpp"
 

@@ -3,8 +3,8 @@
 // The target, the allow-list and cancel are handled as in probe.cpp.
 #include "guard.hpp"
 #include "interrupts.hpp"
-#include "probe.hpp"
-#include "probe_direct.hpp"
+#include "probe/probe.hpp"
+#include "probe/probe_direct.hpp"
 #include "sql_probe_args.hpp"
 #include "row.hpp"
 

@@ -1,16 +1,16 @@
 // tls_audit.probe_ciphers() and tls_audit.probe_groups(): the core's
-// enumeration (src/core/probe_enumerate.hpp), callable from SQL. Arguments,
+// enumeration (src/core/probe/probe_enumerate.hpp), callable from SQL. Arguments,
 // the allow-list and cancel handling are those of tls_audit.probe()
 // (probe_args.hpp).
 #include <string>
 
 #include "guard.hpp"
 #include "interrupts.hpp"
-#include "probe.hpp"
+#include "probe/probe.hpp"
 #include "sql_probe_args.hpp"
-#include "probe_enumerate.hpp"
+#include "probe/probe_enumerate.hpp"
 #include "row.hpp"
-#include "tls_profiles.hpp"
+#include "probe/tls_profiles.hpp"
 
 #include "postgres.hpp"
 

@@ -7,14 +7,14 @@
 
 #include "guard.hpp"
 #include "interrupts.hpp"
-#include "probe.hpp"
+#include "probe/probe.hpp"
 #include "sql_probe_args.hpp"
-#include "probe_plaintext.hpp"
+#include "probe/probe_plaintext.hpp"
 #include "guc_probe.hpp"
-#include "probe_tls.hpp"
+#include "probe/probe_tls.hpp"
 #include "row.hpp"
-#include "target_policy.hpp"
-#include "trust_paths.hpp"
+#include "probe/target_policy.hpp"
+#include "certs/trust_paths.hpp"
 
 #include "postgres.hpp"
 

@@ -12,7 +12,7 @@
 
 #include "guard.hpp"
 #include "server_readers.hpp"
-#include "reload_preflight.hpp"
+#include "certs/reload_preflight.hpp"
 #include "row.hpp"
 
 #include "postgres.hpp"

@@ -7,9 +7,9 @@
 #include <string>
 #include <vector>
 
-#include "controls.hpp"
+#include "checks/controls.hpp"
 #include "guard.hpp"
-#include "report_html.hpp"
+#include "report/report_html.hpp"
 #include "row.hpp"
 #include "spi_query.hpp"
 

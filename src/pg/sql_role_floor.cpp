@@ -10,9 +10,9 @@
 #include "hook_census.hpp"
 #include "hook_role_floor.hpp"
 #include "hook_sessions.hpp"
-#include "protocol.hpp"
-#include "role_floor.hpp"
-#include "role_floor_readiness.hpp"
+#include "base/protocol.hpp"
+#include "access/role_floor.hpp"
+#include "census/role_floor_readiness.hpp"
 #include "row.hpp"
 #include "visibility.hpp"
 

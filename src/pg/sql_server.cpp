@@ -17,8 +17,8 @@
 #include "hook_reload.hpp"
 #include "row.hpp"
 #include "server_readers.hpp"
-#include "server_files.hpp"
-#include "x509.hpp"
+#include "certs/server_files.hpp"
+#include "certs/x509.hpp"
 
 #include "postgres.hpp"
 

@@ -15,13 +15,13 @@
 
 #include "guard.hpp"
 #include "module.hpp"
-#include "auth_method.hpp"
-#include "protocol.hpp"
-#include "registry_record.hpp"
+#include "access/auth_method.hpp"
+#include "base/protocol.hpp"
+#include "sessions/registry_record.hpp"
 #include "row.hpp"
 #include "hook_sessions.hpp"
 #include "visibility.hpp"
-#include "x509.hpp"
+#include "certs/x509.hpp"
 
 #include "postgres.hpp"
 

@@ -1,6 +1,6 @@
 -- ---------------------------------------------------------------------------
 -- Metrics in a Prometheus-friendly shape: one row per sample (metric name,
--- labels, value, type, help). contrib/postgres_exporter/queries.yaml reads it
+-- labels, value, type, help). monitoring/postgres_exporter/queries.yaml reads it
 -- for prometheus-postgres-exporter; tls_audit.metrics_text() renders it in
 -- the Prometheus text format (e.g. for node_exporter's textfile collector).
 --

@@ -1,7 +1,7 @@
 -- ---------------------------------------------------------------------------
 -- Evidence for auditors: which framework controls each check provides
 -- evidence for (tls_audit.controls, data compiled into the library:
--- src/core/controls.cpp, sources in doc/controls.md), the status per control
+-- src/core/checks/controls.cpp, sources in doc/controls.md), the status per control
 -- (tls_audit.compliance()), and a self-contained audit report
 -- (tls_audit.report(), HTML or Markdown).
 -- ---------------------------------------------------------------------------

@@ -39,7 +39,7 @@
 
 #include <openssl/rand.h>
 
-#include "probe.hpp"
+#include "probe/probe.hpp"
 
 using namespace tls_audit;
 

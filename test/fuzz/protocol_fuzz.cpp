@@ -11,11 +11,11 @@
 
 #include <strings.h>
 
-#include "census_key.hpp"
-#include "protocol.hpp"
-#include "checks.hpp"
-#include "server_files.hpp"
-#include "target_policy.hpp"
+#include "census/census_key.hpp"
+#include "base/protocol.hpp"
+#include "checks/checks.hpp"
+#include "certs/server_files.hpp"
+#include "probe/target_policy.hpp"
 
 using namespace tls_audit;
 

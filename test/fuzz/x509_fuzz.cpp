@@ -7,8 +7,8 @@
 #include <cstdlib>
 #include <string_view>
 
-#include "server_files.hpp"
-#include "x509.hpp"
+#include "certs/server_files.hpp"
+#include "certs/x509.hpp"
 
 using namespace tls_audit;
 

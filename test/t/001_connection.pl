@@ -67,7 +67,7 @@ is(tls_query($node, 'SELECT server_cert_sha256 FROM tls_audit.connection()'), $w
 like(tls_query($node, 'SELECT key_exchange_group FROM tls_audit.connection()', min => 'TLSv1.3'),
 	qr/^(x25519|X25519|secp\d+r1|x448|ffdhe\d+)$/, 'TLSv1.3 key exchange group is named');
 
-is($node->safe_psql('postgres', 'SELECT tls_audit.version()'), '1.1', 'version()');
+is($node->safe_psql('postgres', 'SELECT tls_audit.version()'), '1.2', 'version()');
 
 $node->stop;
 done_testing();

@@ -144,7 +144,7 @@ like($stderr, qr/ERROR:  55000: pg_tls_audit must be loaded via shared_preload_l
 like($stderr, qr/HINT:  Add pg_tls_audit to shared_preload_libraries/, 'with a hint');
 $plain->psql('postgres', 'SELECT tls_audit.floor_readiness_summary()', stderr => \$stderr);
 like($stderr, qr/must be loaded via shared_preload_libraries/, 'floor_readiness_summary says so too');
-is($plain->safe_psql('postgres', 'SELECT tls_audit.version()'), '1.1', 'the rest of the extension still works');
+is($plain->safe_psql('postgres', 'SELECT tls_audit.version()'), '1.2', 'the rest of the extension still works');
 $plain->stop;
 
 done_testing();

@@ -1,5 +1,5 @@
 # tls_audit.metrics through the real prometheus-postgres-exporter (Debian's
-# package) with contrib/postgres_exporter/queries.yaml: TLS sessions open at
+# package) with monitoring/postgres_exporter/queries.yaml: TLS sessions open at
 # known protocol versions, the exporter on 127.0.0.1 scraped over HTTP, and
 # the metric names, labels and values compared with what was opened, with
 # openssl's view of the certificates and with the extension's own views.
@@ -18,7 +18,7 @@ use Time::Piece;
 use TlsAuditTest;
 
 my $exporter_bin = $ENV{TLS_AUDIT_EXPORTER} // '/usr/bin/prometheus-postgres-exporter';
-my $queries = "$FindBin::RealBin/../../contrib/postgres_exporter/queries.yaml";
+my $queries = "$FindBin::RealBin/../../monitoring/postgres_exporter/queries.yaml";
 if (!-x $exporter_bin)
 {
 	plan skip_all => "$exporter_bin not installed" if $ENV{TLS_AUDIT_SKIP_EXPORTER};

@@ -24,7 +24,10 @@ my $server_pem = PostgreSQL::Test::Utils::slurp_file(cert_path('server.crt'));
 # --- the install script as installed ----------------------------------------------
 my $sharedir = `pg_config --sharedir`;
 chomp $sharedir;
-my $script_file = "$sharedir/extension/pg_tls_audit--1.1.sql";
+# The current version's script (the control file's default_version).
+my $current = $node->safe_psql('postgres',
+	"SELECT default_version FROM pg_available_extensions WHERE name = 'pg_tls_audit'");
+my $script_file = "$sharedir/extension/pg_tls_audit--$current.sql";
 my $script = PostgreSQL::Test::Utils::slurp_file($script_file);
 # Without comments, for the textual checks.
 (my $code = $script) =~ s/--[^\n]*//g;
@@ -254,7 +257,7 @@ like($err, qr/function "version" already exists/, 'a planted tls_audit.version()
 $node->safe_psql('postgres', 'DROP FUNCTION tls_audit.version()');
 ($rc, $out, $err) = $node->psql('postgres', 'CREATE EXTENSION pg_tls_audit');
 is($rc, 0, 'CREATE EXTENSION into a clean superuser-owned schema tls_audit works') or diag($err);
-is($node->safe_psql('postgres', 'SELECT tls_audit.version()'), '1.1', 'and the extension works');
+is($node->safe_psql('postgres', 'SELECT tls_audit.version()'), $current, 'and the extension works');
 is(hits(), 0, 'still no look-alike ran');
 
 $node->stop;

@@ -1,9 +1,11 @@
-# Upgrade path and dump/restore of pg_tls_audit:
-#  - 1.0 (the released script) updated with ALTER EXTENSION pg_tls_audit UPDATE
-#    gives the same catalog as a fresh 1.1 install: the fingerprint below and
-#    pg_dump --binary-upgrade --schema-only (which dumps every member object)
-#    compare equal, and check_history rows recorded by 1.0 survive the update;
-#  - ALTER EXTENSION UPDATE at 1.1 is a no-op;
+# Update paths and dump/restore of pg_tls_audit:
+#  - a fresh 1.2 install, 1.0 updated to 1.2 (the released 1.0 -> 1.1 script,
+#    then 1.1 -> 1.2) and 1.1 updated to 1.2 give the same catalog: the
+#    fingerprint below and pg_dump --binary-upgrade --schema-only (which dumps
+#    every member object) compare equal; the rows of every table of the
+#    extension (check_history) recorded before the update survive it;
+#  - the released 1.0 -> 1.1 update still gives the released 1.1;
+#  - ALTER EXTENSION UPDATE at 1.2 is a no-op;
 #  - pg_dump (custom format + pg_restore, and plain format + psql) of a database
 #    with the extension and rows in tls_audit.check_history: the extension is
 #    there after the restore, with the same objects and grants, the history rows
@@ -19,6 +21,8 @@ use PostgreSQL::Test::Utils;
 use Test::More;
 use TlsAuditTest;
 
+# The version this tree builds (pg_tls_audit.control's default_version).
+my $current = '1.2';
 my $node = new_tls_node('upgrade_dump');
 my $tmp = PostgreSQL::Test::Utils::tempdir('dump');
 
@@ -75,36 +79,57 @@ SELECT md5(string_agg(line, E'\n' ORDER BY line COLLATE "C")) || ' ' || count(*)
 SQL
 sub fingerprint { return $node->safe_psql(shift, $fingerprint_sql); }
 
-# --- 1.0 -> 1.1 --------------------------------------------------------------------------
-my $before = fingerprint('postgres');
-like($before, qr/^[0-9a-f]{32} \d+$/, "fingerprint of a fresh install computed ($before)");
-is($node->safe_psql('postgres', "SELECT extversion FROM pg_extension WHERE extname = 'pg_tls_audit'"),
-	'1.1', 'a fresh install is 1.1');
-$node->safe_psql('postgres', 'CREATE DATABASE upgraded');
-$node->safe_psql('upgraded', <<'SQL');
+sub extversion
+{
+	return $node->safe_psql(shift, "SELECT extversion FROM pg_extension WHERE extname = 'pg_tls_audit'");
+}
+
+# The data of every table of the extension, per table, over the columns the
+# table has now (an update may add columns; the rows recorded before it must
+# keep their values in the columns they had). Returns { table => "rows md5" }.
+sub data_columns
+{
+	my ($db) = @_;
+	my %columns;
+	for my $line (split /\n/, $node->safe_psql($db, q{
+		SELECT c.oid::regclass::text || '|' || string_agg(quote_ident(a.attname), ',' ORDER BY a.attnum)
+		  FROM pg_class c JOIN pg_attribute a ON (a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped)
+		 WHERE c.relnamespace = 'tls_audit'::regnamespace AND c.relkind = 'r'
+		 GROUP BY c.oid}))
+	{
+		my ($table, $list) = split /\|/, $line;
+		$columns{$table} = $list;
+	}
+	return \%columns;
+}
+sub data_print
+{
+	my ($db, $columns) = @_;
+	my %print;
+	for my $table (sort keys %$columns)
+	{
+		my $row = "ROW($columns->{$table})::text";
+		$print{$table} = $node->safe_psql($db,
+			"SELECT count(*) || ' ' || coalesce(md5(string_agg($row, E'\\n' ORDER BY $row)), '') FROM $table");
+	}
+	return \%print;
+}
+
+# A database with a released version installed and rows in its history.
+sub install_released
+{
+	my ($db, $version) = @_;
+	$node->safe_psql('postgres', "CREATE DATABASE $db");
+	$node->safe_psql($db, <<"SQL");
 SET client_min_messages = error;
-CREATE EXTENSION pg_tls_audit VERSION '1.0';
+CREATE EXTENSION pg_tls_audit VERSION '$version';
 SELECT tls_audit.record_checks();
-INSERT INTO tls_audit.check_history VALUES
-  (now() - interval '1 hour', 'marker', 'info', 'object', 'recorded by 1.0', 'hint');
+INSERT INTO tls_audit.check_history (run_at, "check", severity, object, message, hint) VALUES
+  (now() - interval '1 hour', 'marker', 'info', 'object', 'recorded by $version', 'hint');
 SQL
-is($node->safe_psql('upgraded', "SELECT extversion FROM pg_extension WHERE extname = 'pg_tls_audit'"),
-	'1.0', 'version 1.0 installed from the released script');
-my $history_10_sql = q{SELECT count(*) || ' ' || md5(string_agg(run_at || '|' || "check" || '|' || severity
-  || '|' || coalesce(object, '') || '|' || message, E'\n' ORDER BY run_at, "check", object, message))
-  FROM tls_audit.check_history};
-my $history_10 = $node->safe_psql('upgraded', $history_10_sql);
-isnt(fingerprint('upgraded'), $before, '1.0 and 1.1 differ before the update');
-my ($rc, $out, $err) = $node->psql('upgraded', 'ALTER EXTENSION pg_tls_audit UPDATE');
-is($rc, 0, 'ALTER EXTENSION pg_tls_audit UPDATE from 1.0 succeeds') or diag($err);
-is($node->safe_psql('upgraded', "SELECT extversion FROM pg_extension WHERE extname = 'pg_tls_audit'"),
-	'1.1', '... and installs 1.1');
-is(fingerprint('upgraded'), $before, 'updated 1.0 has the same catalog as a fresh 1.1');
-is($node->safe_psql('upgraded', $history_10_sql), $history_10, 'check_history rows of 1.0 survived the update');
-my $runs_10 = $node->safe_psql('upgraded', 'SELECT count(DISTINCT run_at) FROM tls_audit.check_history');
-$node->safe_psql('upgraded', 'SET client_min_messages = error; SELECT tls_audit.record_checks()');
-is($node->safe_psql('upgraded', 'SELECT count(DISTINCT run_at) FROM tls_audit.check_history'), $runs_10 + 1,
-	'record_checks() appends a run to the history recorded by 1.0');
+	is(extversion($db), $version, "$db: version $version installed from the released script");
+	return;
+}
 
 # pg_dump --binary-upgrade dumps each member of the extension; apart from the
 # OIDs it pins, a fresh and an updated install must dump the same.
@@ -122,22 +147,58 @@ sub member_dump
 	  split /;\n/, $text;
 	return join(";\n", @statements);
 }
-my ($fresh_dump, $updated_dump) = (member_dump('postgres'), member_dump('upgraded'));
-like($fresh_dump, qr/CREATE FUNCTION tls_audit\.run_checks/, 'the member dump lists the extension functions');
-is($updated_dump, $fresh_dump, 'member dumps of the fresh and the updated install are equal');
-$node->safe_psql('postgres', 'DROP DATABASE upgraded');
 
-# --- ALTER EXTENSION UPDATE at 1.1 ---------------------------------------------------------
-($rc, $out, $err) = $node->psql('postgres', 'ALTER EXTENSION pg_tls_audit UPDATE');
+# --- fresh 1.2 == 1.0 -> 1.2 == 1.1 -> 1.2 ---------------------------------------------------
+my $before = fingerprint('postgres');
+like($before, qr/^[0-9a-f]{32} \d+$/, "fingerprint of a fresh install computed ($before)");
+is(extversion('postgres'), $current, "a fresh install is $current");
+my $fresh_dump = member_dump('postgres');
+like($fresh_dump, qr/CREATE FUNCTION tls_audit\.run_checks/, 'the member dump lists the extension functions');
+
+# The released 1.0 -> 1.1 update still gives the released 1.1.
+install_released('released_10', '1.0');
+install_released('from_11', '1.1');
+my $print_11 = fingerprint('from_11');
+isnt(fingerprint('released_10'), $print_11, '1.0 and 1.1 differ');
+$node->safe_psql('released_10', "ALTER EXTENSION pg_tls_audit UPDATE TO '1.1'");
+is(fingerprint('released_10'), $print_11, 'the released 1.0 -> 1.1 update gives the released 1.1');
+$node->safe_psql('postgres', 'DROP DATABASE released_10');
+
+install_released('from_10', '1.0');
+for my $from ('1.0', '1.1')
+{
+	(my $db = "from_$from") =~ s/\.//;
+	my $columns = data_columns($db);
+	ok(exists $columns->{'tls_audit.check_history'}, "$db: check_history is one of the tables compared");
+	my $data = data_print($db, $columns);
+	like($data->{'tls_audit.check_history'}, qr/^[1-9]\d* [0-9a-f]{32}$/, "$db: check_history has rows");
+	isnt(fingerprint($db), $before, "$from and $current differ before the update");
+	my ($rc, $out, $err) = $node->psql($db, 'ALTER EXTENSION pg_tls_audit UPDATE');
+	is($rc, 0, "ALTER EXTENSION pg_tls_audit UPDATE from $from succeeds") or diag($err);
+	is(extversion($db), $current, "... and installs $current");
+	is(fingerprint($db), $before, "$from updated to $current has the same catalog as a fresh $current");
+	is_deeply(data_print($db, $columns), $data, "$db: the rows of every table recorded by $from survived the update");
+	my $runs = $node->safe_psql($db, 'SELECT count(DISTINCT run_at) FROM tls_audit.check_history');
+	$node->safe_psql($db, 'SET client_min_messages = error; SELECT tls_audit.record_checks()');
+	is($node->safe_psql($db, 'SELECT count(DISTINCT run_at) FROM tls_audit.check_history'), $runs + 1,
+		"$db: record_checks() appends a run to the history recorded by $from");
+	is(member_dump($db), $fresh_dump, "$db: member dumps of the fresh and the updated install are equal");
+	$node->safe_psql('postgres', "DROP DATABASE $db");
+}
+
+# --- ALTER EXTENSION UPDATE at 1.2 ---------------------------------------------------------
+my ($rc, $out, $err) = $node->psql('postgres', 'ALTER EXTENSION pg_tls_audit UPDATE');
 is($rc, 0, 'ALTER EXTENSION pg_tls_audit UPDATE succeeds');
-like($err, qr/NOTICE:\s+version "1\.1" of extension "pg_tls_audit" is already installed/,
-	'... and reports that 1.1 is already installed');
+like($err, qr/NOTICE:\s+version "\Q$current\E" of extension "pg_tls_audit" is already installed/,
+	"... and reports that $current is already installed");
 is(fingerprint('postgres'), $before, 'the extension objects are unchanged by the update');
 is($node->safe_psql('postgres',
-		"SELECT string_agg(source || '>' || target, ',') FROM pg_extension_update_paths('pg_tls_audit') WHERE path IS NOT NULL"),
-	'1.0>1.1', 'the one update path is 1.0 to 1.1');
+		"SELECT string_agg(source || '>' || target || ' ' || path, ',' ORDER BY source, target)"
+		  . " FROM pg_extension_update_paths('pg_tls_audit') WHERE path IS NOT NULL"),
+	"1.0>1.1 1.0--1.1,1.0>$current 1.0--1.1--$current,1.1>$current 1.1--$current",
+	"the update paths: 1.0 to 1.1, 1.0 to $current through 1.1, 1.1 to $current");
 is($node->safe_psql('postgres', "SELECT default_version || ' ' || installed_version FROM pg_available_extensions WHERE name = 'pg_tls_audit'"),
-	'1.1 1.1', 'default and installed version are 1.1');
+	"$current $current", "default and installed version are $current");
 
 # --- dump and restore ----------------------------------------------------------------
 # History rows written by record_checks() plus one marker row of our own.
@@ -177,14 +238,13 @@ $node->command_ok([ 'psql', '-X', '-q', '-v', 'ON_ERROR_STOP=1', '-d', $node->co
 my $cert = PostgreSQL::Test::Utils::slurp_file(cert_path('server.crt'));
 for my $db ('restored_custom', 'restored_plain')
 {
-	is($node->safe_psql($db, "SELECT extversion FROM pg_extension WHERE extname = 'pg_tls_audit'"),
-		'1.1', "$db: extension 1.1 exists");
+	is(extversion($db), $current, "$db: extension $current exists");
 	is(fingerprint($db), $source_print, "$db: same objects, settings and grants as the source");
 	is($node->safe_psql($db, $history_sql), $history, "$db: check_history rows survived");
 	is($node->safe_psql($db, "SELECT message FROM tls_audit.check_history WHERE \"check\" = 'marker'"),
 		'dump marker', "$db: the marker row is there");
 	# The functions work in the restored database.
-	is($node->safe_psql($db, 'SELECT tls_audit.version()'), '1.1', "$db: version()");
+	is($node->safe_psql($db, 'SELECT tls_audit.version()'), $current, "$db: version()");
 	is($node->safe_psql($db, "SELECT count(*) FROM tls_audit.certificate_info(\$pem\$$cert\$pem\$::text)"),
 		'1', "$db: certificate_info()");
 	is($node->safe_psql($db, 'SELECT ssl_enabled FROM tls_audit.server_tls()'), 't', "$db: server_tls()");
@@ -212,7 +272,7 @@ SELECT count(*) > 0 FROM tls_audit.sessions;
 SELECT count(*) > 0 FROM tls_audit.run_checks();
 SQL
 is($rc, 0, 'DROP EXTENSION and CREATE EXTENSION in one session') or diag($err);
-is($out, "0\n1.1\n0\nt\nt", 'objects gone after DROP, back and working after CREATE (history starts empty)');
+is($out, "0\n$current\n0\nt\nt", 'objects gone after DROP, back and working after CREATE (history starts empty)');
 is(fingerprint('postgres'), $before, 'the re-created extension matches the original one');
 $node->safe_psql('postgres', 'DROP DATABASE restored_custom; DROP DATABASE restored_plain; DROP ROLE regress_dump_reader');
 

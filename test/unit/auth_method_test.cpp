@@ -7,10 +7,10 @@
 #include <string>
 #include <vector>
 
-#include "auth_method.hpp"
-#include "auth_readiness.hpp"
-#include "census_key.hpp"
-#include "checks_auth.hpp"
+#include "access/auth_method.hpp"
+#include "census/auth_readiness.hpp"
+#include "census/census_key.hpp"
+#include "checks/checks_auth.hpp"
 
 using namespace tls_audit;
 

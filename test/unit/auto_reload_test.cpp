@@ -9,7 +9,7 @@
 #include <fstream>
 #include <string>
 
-#include "auto_reload.hpp"
+#include "certs/auto_reload.hpp"
 
 using namespace tls_audit;
 

@@ -3,7 +3,7 @@
 // count's decisions, for the clients the rule is made for.
 #include <gtest/gtest.h>
 
-#include "census_attribution.hpp"
+#include "census/census_attribution.hpp"
 
 using namespace tls_audit;
 

@@ -5,8 +5,8 @@
 #include <string>
 #include <vector>
 
-#include "census_key.hpp"
-#include "census_readiness.hpp"
+#include "census/census_key.hpp"
+#include "census/census_readiness.hpp"
 
 using namespace tls_audit;
 

@@ -8,8 +8,8 @@
 #include <cstring>
 #include <string>
 
-#include "census_file.hpp"
-#include "census_key.hpp"
+#include "census/census_file.hpp"
+#include "census/census_key.hpp"
 
 using namespace tls_audit;
 

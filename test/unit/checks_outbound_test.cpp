@@ -1,10 +1,10 @@
-// Checks of the server's outbound links (src/core/checks_outbound.hpp).
+// Checks of the server's outbound links (src/core/checks/checks_outbound.hpp).
 #include <gtest/gtest.h>
 
 #include <string>
 #include <vector>
 
-#include "checks.hpp"
+#include "checks/checks.hpp"
 #include "checks_test_util.hpp"
 
 using namespace tls_audit;

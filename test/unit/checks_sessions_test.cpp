@@ -9,10 +9,10 @@
 #include <openssl/err.h>
 #include <openssl/pem.h>
 
-#include "checks.hpp"
+#include "checks/checks.hpp"
 #include "checks_test_util.hpp"
 #include "test_certs.hpp"
-#include "x509.hpp"
+#include "certs/x509.hpp"
 
 
 using namespace tls_audit;

@@ -9,9 +9,9 @@
 #include <string>
 #include <vector>
 
-#include "checks.hpp"
+#include "checks/checks.hpp"
 #include "test_certs.hpp"
-#include "x509.hpp"
+#include "certs/x509.hpp"
 
 namespace tls_audit::test {
 

@@ -10,7 +10,7 @@
 #include "format.hpp"
 #include "readiness_check.hpp"
 #include "test_certs.hpp"
-#include "x509.hpp"
+#include "certs/x509.hpp"
 
 using namespace tls_audit;
 using namespace tls_audit::cli;

@@ -6,8 +6,8 @@
 #include <set>
 #include <string>
 
-#include "controls.hpp"
-#include "checks.hpp"
+#include "checks/controls.hpp"
+#include "checks/checks.hpp"
 
 using namespace tls_audit;
 

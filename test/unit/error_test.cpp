@@ -3,7 +3,7 @@
 #include <new>
 #include <stdexcept>
 
-#include "error.hpp"
+#include "base/error.hpp"
 
 using namespace tls_audit;
 

@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-#include "hba_match.hpp"
+#include "access/hba_match.hpp"
 
 using namespace tls_audit::hba;
 

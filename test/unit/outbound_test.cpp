@@ -1,11 +1,11 @@
-// The decisions about an outbound link (src/core/outbound.hpp): effective
+// The decisions about an outbound link (src/core/access/outbound.hpp): effective
 // sslmode and its source, server verification, loopback classification
 // without DNS, stored passwords.
 #include <gtest/gtest.h>
 
 #include <string>
 
-#include "outbound.hpp"
+#include "access/outbound.hpp"
 
 using namespace tls_audit;
 

@@ -12,7 +12,7 @@
 #include <string>
 #include <thread>
 
-#include "probe_plaintext.hpp"
+#include "probe/probe_plaintext.hpp"
 
 using namespace tls_audit;
 

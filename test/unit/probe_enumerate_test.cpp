@@ -21,10 +21,10 @@
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 
-#include "openssl_ptr.hpp"
-#include "probe_enumerate.hpp"
-#include "probe_sslrequest.hpp"
-#include "checks.hpp"
+#include "base/openssl_ptr.hpp"
+#include "probe/probe_enumerate.hpp"
+#include "probe/probe_sslrequest.hpp"
+#include "checks/checks.hpp"
 #include "test_certs.hpp"
 
 using namespace tls_audit;

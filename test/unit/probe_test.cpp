@@ -25,14 +25,14 @@
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 
-#include "openssl_ptr.hpp"
-#include "probe.hpp"
-#include "probe_direct.hpp"
-#include "probe_io.hpp"
-#include "probe_sslrequest.hpp"
-#include "probe_tls.hpp"
+#include "base/openssl_ptr.hpp"
+#include "probe/probe.hpp"
+#include "probe/probe_direct.hpp"
+#include "probe/probe_io.hpp"
+#include "probe/probe_sslrequest.hpp"
+#include "probe/probe_tls.hpp"
 #include "test_certs.hpp"
-#include "x509.hpp"
+#include "certs/x509.hpp"
 
 using namespace tls_audit;
 using Clock = std::chrono::steady_clock;

@@ -2,7 +2,7 @@
 
 #include <openssl/ssl.h>
 
-#include "protocol.hpp"
+#include "base/protocol.hpp"
 
 using namespace tls_audit;
 

@@ -10,7 +10,7 @@
 
 #include <openssl/ssl.h>
 
-#include "reload_preflight.hpp"
+#include "certs/reload_preflight.hpp"
 #include "test_certs.hpp"
 
 using namespace tls_audit;

@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-#include "report_html.hpp"
+#include "report/report_html.hpp"
 
 using namespace tls_audit::report;
 

@@ -4,7 +4,7 @@
 #include <set>
 #include <string>
 
-#include "role_floor.hpp"
+#include "access/role_floor.hpp"
 
 using namespace tls_audit;
 
@@ -235,8 +235,8 @@ TEST(RoleFloorTest, ReasonTexts) {
 }
 
 // --- role_floor_readiness: the census through the per-role floors ----------
-#include "census_key.hpp"
-#include "role_floor_readiness.hpp"
+#include "census/census_key.hpp"
+#include "census/role_floor_readiness.hpp"
 
 namespace {
 

@@ -6,7 +6,7 @@
 #include <thread>
 #include <vector>
 
-#include "self_probe.hpp"
+#include "probe/self_probe.hpp"
 
 using namespace tls_audit;
 

@@ -14,8 +14,8 @@
 
 #include <openssl/pem.h>
 
-#include "file_cache.hpp"
-#include "server_files.hpp"
+#include "certs/file_cache.hpp"
+#include "certs/server_files.hpp"
 #include "test_certs.hpp"
 
 using namespace tls_audit;

@@ -10,12 +10,12 @@
 #include <openssl/bio.h>
 #include <openssl/ssl.h>
 
-#include "openssl_ptr.hpp"
-#include "protocol.hpp"
-#include "registry_record.hpp"
-#include "session.hpp"
+#include "base/openssl_ptr.hpp"
+#include "base/protocol.hpp"
+#include "sessions/registry_record.hpp"
+#include "sessions/session.hpp"
 #include "test_certs.hpp"
-#include "x509.hpp"
+#include "certs/x509.hpp"
 
 using namespace tls_audit;
 

@@ -1,6 +1,6 @@
 #include <gtest/gtest.h>
 
-#include "target_policy.hpp"
+#include "probe/target_policy.hpp"
 
 using namespace tls_audit;
 

@@ -3,7 +3,7 @@
 
 #include <algorithm>
 
-#include "tls_profiles.hpp"
+#include "probe/tls_profiles.hpp"
 
 using namespace tls_audit;
 

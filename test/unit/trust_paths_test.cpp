@@ -7,8 +7,8 @@
 #include <vector>
 
 #include "test_certs.hpp"
-#include "trust_paths.hpp"
-#include "x509.hpp"
+#include "certs/trust_paths.hpp"
+#include "certs/x509.hpp"
 
 using namespace tls_audit;
 

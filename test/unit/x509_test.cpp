@@ -9,7 +9,7 @@
 #include <openssl/x509.h>
 
 #include "test_certs.hpp"
-#include "x509.hpp"
+#include "certs/x509.hpp"
 
 using namespace tls_audit;
 using tls_audit::test::read_cert_file;

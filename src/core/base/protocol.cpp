@@ -1,0 +1,69 @@
+#include "base/protocol.hpp"
+
+#include <openssl/ssl.h>
+#include <strings.h>
+
+namespace tls_audit {
+
+namespace {
+struct ProtocolRow {
+    Protocol protocol;
+    const char *name;
+    int openssl_version;
+};
+constexpr ProtocolRow kProtocols[] = {
+    {Protocol::SSLv3, "SSLv3", SSL3_VERSION},      {Protocol::TLSv1, "TLSv1", TLS1_VERSION},
+    {Protocol::TLSv1_1, "TLSv1.1", TLS1_1_VERSION}, {Protocol::TLSv1_2, "TLSv1.2", TLS1_2_VERSION},
+    {Protocol::TLSv1_3, "TLSv1.3", TLS1_3_VERSION},
+};
+}  // namespace
+
+const char *protocol_name(Protocol p) {
+    for (const auto &row : kProtocols)
+        if (row.protocol == p) return row.name;
+    return "unknown";
+}
+
+std::optional<Protocol> parse_protocol(std::string_view name) {
+    for (const auto &row : kProtocols) {
+        std::string_view candidate(row.name);
+        if (candidate.size() == name.size() &&
+            strncasecmp(candidate.data(), name.data(), name.size()) == 0)
+            return row.protocol;
+    }
+    return std::nullopt;
+}
+
+std::optional<Protocol> protocol_from_openssl(int version) {
+    for (const auto &row : kProtocols)
+        if (row.openssl_version == version) return row.protocol;
+    return std::nullopt;
+}
+
+int protocol_to_openssl(Protocol p) {
+    for (const auto &row : kProtocols)
+        if (row.protocol == p) return row.openssl_version;
+    return 0;
+}
+
+const char *valid_floor_names() { return "TLSv1, TLSv1.1, TLSv1.2, TLSv1.3"; }
+
+const char *transport_name(const TransportFacts &facts) noexcept {
+    if (facts.unix_socket) return "unix";
+    if (facts.tls) return "tls";
+    if (facts.gss_encrypted) return "gss";
+    if (facts.inet) return "tcp";
+    return nullptr;
+}
+
+std::optional<std::string> below_floor_reason(std::string_view transport, std::string_view protocol,
+                                              Protocol floor) {
+    if (transport == "unix") return std::nullopt;
+    if (transport != "tls") return std::string("no TLS");
+    auto negotiated = parse_protocol(protocol);
+    if (!negotiated) return "unknown protocol " + std::string(protocol);
+    if (*negotiated >= floor) return std::nullopt;
+    return std::string(protocol_name(*negotiated)) + " < " + protocol_name(floor);
+}
+
+}  // namespace tls_audit

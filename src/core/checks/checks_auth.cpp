@@ -1,0 +1,32 @@
+#include "checks/checks_auth.hpp"
+
+#include "checks/check_util.hpp"
+
+namespace tls_audit {
+
+using namespace check_util;
+
+std::vector<Finding> check_weak_auth_in_use(const std::vector<WeakAuthFacts> &clients, int window_days) {
+    constexpr std::string_view check = "weak_auth_in_use";
+    std::vector<Finding> found;
+    for (const auto &c : clients) {
+        const std::string object = (c.usename.empty() ? "?" : c.usename) + "@" +
+                                   (c.datname.empty() ? "?" : c.datname) +
+                                   (c.client_addr.empty() ? "" : " from " + c.client_addr) +
+                                   (c.application_name.empty() ? "" : " (" + c.application_name + ")");
+        const bool trust = c.auth_method == "trust";
+        found.push_back(make(check, Severity::Warning, object,
+                             plural(c.connections, "connection") + " authenticated with " +
+                                 (c.reason.empty() ? c.auth_method : c.reason) + ", last seen " +
+                                 format_utc(c.last_seen),
+                             trust ? "Require a password (scram-sha-256) or a client certificate on the "
+                                     "pg_hba.conf line that admits this client over TCP."
+                                   : "Set password_encryption = scram-sha-256, have the role set its password "
+                                     "again, then use scram-sha-256 on its pg_hba.conf line."));
+    }
+    return or_ok(std::move(found), check,
+                 "no client authenticated with trust over TCP, password or md5 in the last " +
+                     plural(window_days, "day"));
+}
+
+}  // namespace tls_audit

@@ -1,0 +1,45 @@
+#include "checks/checks_settings.hpp"
+
+#include "checks/check_util.hpp"
+
+namespace tls_audit {
+
+using namespace check_util;
+
+// The extension's own settings
+
+bool is_security_setting(std::string_view name) {
+    std::string n(name);
+    for (char &c : n) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    return n == "tls_audit.probe_allowed_hosts" || n == "tls_audit.min_protocol" ||
+           n == "tls_audit.notify_channel" || n == "tls_audit.role_min_protocol" || n == "tls_audit.enforce_floor";
+}
+
+std::vector<Finding> check_settings_not_applied(const std::vector<FileSetting> &rows) {
+    constexpr std::string_view check = "settings_not_applied";
+    std::vector<Finding> found;
+    for (const auto &r : rows) {
+        const bool security = is_security_setting(r.name);
+        const std::string where = r.file.empty() ? std::string("the configuration files")
+                                                 : r.file + " line " + std::to_string(r.line);
+        std::string hint = "Correct the value and reload the configuration (SELECT pg_reload_conf()); the server "
+                           "log says why it was refused.";
+        std::string consequence;
+        std::string lower_name = r.name;
+        for (char &c : lower_name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+        if (lower_name == "tls_audit.probe_allowed_hosts")
+            consequence = "; if it was refused at server start, no host may be probed until it is fixed";
+        else if (lower_name == "tls_audit.role_min_protocol" || lower_name == "tls_audit.enforce_floor")
+            consequence = "; if it was refused at server start, the protocol floors fail closed until it is fixed "
+                          "(see tls_audit.enforce_floor)";
+        else
+            consequence = "; the previous or default value applies";
+        found.push_back(make(check, security ? Severity::Critical : Severity::Warning, r.name,
+                             r.name + " = '" + r.setting + "' (" + where + ") is not in effect: " +
+                                 (r.error.empty() ? "setting could not be applied" : r.error) + consequence,
+                             hint));
+    }
+    return or_ok(std::move(found), check, "every tls_audit.* value in the configuration files is applied");
+}
+
+}  // namespace tls_audit

@@ -1,0 +1,37 @@
+// Checks of the extension's own settings as written in the configuration
+// files (rows of pg_file_settings).
+#pragma once
+
+#include "base/pure_cpp.hpp"
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "checks/finding.hpp"
+
+TLS_AUDIT_AREA(checks);
+
+namespace tls_audit {
+
+// The extension's own settings (rows of pg_file_settings)
+
+// A tls_audit.* line of the configuration files that PostgreSQL could not
+// apply (pg_file_settings.error is set).
+struct FileSetting {
+    std::string name;     // e.g. tls_audit.probe_allowed_hosts
+    std::string setting;  // the value as written
+    std::string file;     // sourcefile; empty when unknown
+    int line = 0;
+    std::string error;    // e.g. "setting could not be applied"
+};
+
+// Settings whose refusal weakens what the extension enforces or reveals:
+// critical when not applied; the others are warnings.
+bool is_security_setting(std::string_view name);
+
+std::vector<Finding> check_settings_not_applied(const std::vector<FileSetting> &rows);
+
+}  // namespace tls_audit

@@ -1,0 +1,105 @@
+#include "probe/probe_sslrequest.hpp"
+
+#include <cstdint>
+#include <cstdio>
+
+namespace tls_audit {
+
+namespace {
+
+std::string printable(std::string_view text, std::size_t limit) {
+    std::string out;
+    for (char c : text.substr(0, limit)) out += (c >= 0x20 && c < 0x7f) ? c : '?';
+    if (text.size() > limit) out += "...";
+    return out;
+}
+
+std::string byte_text(unsigned char b) {
+    char buf[16];
+    if (b >= 0x20 && b < 0x7f)
+        std::snprintf(buf, sizeof buf, "0x%02x ('%c')", b, b);
+    else
+        std::snprintf(buf, sizeof buf, "0x%02x", b);
+    return buf;
+}
+
+std::uint32_t be32(std::string_view s) {
+    return (static_cast<std::uint32_t>(static_cast<unsigned char>(s[0])) << 24) |
+           (static_cast<std::uint32_t>(static_cast<unsigned char>(s[1])) << 16) |
+           (static_cast<std::uint32_t>(static_cast<unsigned char>(s[2])) << 8) |
+           static_cast<std::uint32_t>(static_cast<unsigned char>(s[3]));
+}
+
+}  // namespace
+
+std::string error_response_message(std::string_view response) {
+    if (response.size() < 4) return {};
+    std::uint32_t len = be32(response);
+    if (len < 4 || len > kMaxErrorResponse) return {};
+    std::string_view fields = response.substr(4, len - 4);
+    // Fields: a type byte, then a NUL-terminated string; a 0 type byte ends them.
+    while (!fields.empty() && fields[0] != '\0') {
+        char type = fields[0];
+        std::size_t end = fields.find('\0', 1);
+        if (end == std::string_view::npos) return {};
+        if (type == 'M') return printable(fields.substr(1, end - 1), 200);
+        fields.remove_prefix(end + 1);
+    }
+    return {};
+}
+
+Error ssl_refusal_error(unsigned char reply, std::string_view error_body, const std::string &where) {
+    if (reply == 'N')
+        return make_error(sqlstate::kCannotConnect, "server does not support SSL",
+                          "Set ssl = on in the server's postgresql.conf.",
+                          where + " answered 'N' to SSLRequest.");
+    if (reply == 'E') {
+        std::string text = error_response_message(error_body);
+        if (!text.empty())
+            return make_error(sqlstate::kConnectionFailure,
+                              "server refused SSLRequest with an error: " + text, {},
+                              where + " answered SSLRequest with an ErrorResponse.");
+        return make_error(sqlstate::kConnectionFailure,
+                          "not a PostgreSQL server or it refused SSLRequest: got byte " + byte_text(reply),
+                          {}, "The ErrorResponse that should follow 'E' was missing or malformed.");
+    }
+    return make_error(sqlstate::kConnectionFailure,
+                      "not a PostgreSQL server or it refused SSLRequest: got byte " + byte_text(reply),
+                      "Check the port: a PostgreSQL server answers SSLRequest with 'S' or 'N'.",
+                      where + " sent an unexpected reply.");
+}
+
+namespace {
+
+// After 'E': read what the server sends until it closes, up to the limit, to
+// quote its message. Any failure only makes the message less specific.
+std::string read_error_body(int fd, const ProbeContext &ctx) {
+    std::string body;
+    unsigned char buf[1024];
+    while (body.size() < kMaxErrorResponse) {
+        auto n = recv_some(fd, buf, sizeof buf, ctx, "reading the server's error response");
+        if (!n || n.value() == 0) break;
+        body.append(reinterpret_cast<const char *>(buf), n.value());
+        if (body.size() >= 4 && body.size() >= be32(body)) break;  // the whole message is here
+    }
+    return body;
+}
+
+}  // namespace
+
+std::optional<Error> negotiate_ssl_request(int fd, const ProbeContext &ctx) {
+    if (auto err = send_all(fd, kSslRequest, sizeof kSslRequest, ctx, "sending SSLRequest"))
+        return err;
+    unsigned char reply = 0;
+    auto n = recv_some(fd, &reply, 1, ctx, "waiting for the answer to SSLRequest");
+    if (!n) return n.error();
+    if (n.value() == 0)
+        return make_error(sqlstate::kConnectionFailure,
+                          "server closed the connection before answering SSLRequest", {},
+                          ctx.where + " accepted the TCP connection, then closed it.");
+    if (reply == 'S') return std::nullopt;
+    std::string body = reply == 'E' ? read_error_body(fd, ctx) : std::string();
+    return ssl_refusal_error(reply, body, ctx.where);
+}
+
+}  // namespace tls_audit

@@ -1,3 +1,0 @@
--- 1.1: every object of this area is new in 1.1; the install part is the
--- upgrade part (src/sql/expand.awk includes it here).
--- @include src/sql/42_reload_preflight.sql
