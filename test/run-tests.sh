@@ -466,7 +466,7 @@ if [ -f "$work/hardening.log" ]; then
     grep -E '^fuzz: [0-9]+ total executions' "$work/hardening.log" | tail -1
 fi
 if [ ${#failures[@]} -eq 0 ]; then
-    echo "all suites passed on PostgreSQL ${tested[*]}"
+    echo "all suites passed${tested[*]:+ on PostgreSQL ${tested[*]}}"
     exit 0
 fi
 echo "FAILED suites: ${failures[*]}"
