@@ -93,15 +93,15 @@ copy_tree() {  # copy_tree DEST: the files git knows (tracked and untracked, not
     (cd "$repo" && git ls-files -z --cached --others --exclude-standard 2>/dev/null || find . -type f -print0) |
         (cd "$repo" && xargs -0 cp --parents -t "$1" 2>/dev/null)
 }
-# The cluster user's own temporary directory (pg_regress makes its socket
-# directory in TMPDIR, which may be a directory only root can write).
-mkdir -p "$work/tmp"
-[ "$(id -u)" = 0 ] && chown postgres: "$work/tmp"
+# The cluster user's temporary directory is /tmp: pg_regress and the TAP
+# clusters make their socket directories in TMPDIR, which may be one only root
+# can write, or so deep (a run inside another release's root) that a socket
+# path exceeds the 107 bytes a unix socket name may have.
 as_tester() {  # as_tester BINDIR CMD...: run a command as the user that owns clusters
     local bindir=$1
     shift
     if [ "$(id -u)" = 0 ]; then
-        runuser -u postgres -- env PATH="$bindir:$PATH" TMPDIR="$work/tmp" "$@"
+        runuser -u postgres -- env PATH="$bindir:$PATH" TMPDIR=/tmp "$@"
     else
         env PATH="$bindir:$PATH" "$@"
     fi
