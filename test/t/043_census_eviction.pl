@@ -1,4 +1,4 @@
-# Issue #22: unauthenticated clients cannot empty the census. With
+# Unauthenticated clients cannot empty the census. With
 # tls_audit.census_max = 10, failed logins with ever new application names
 # and bare SSLRequest+close from many loopback addresses must not evict the
 # authenticated clients' entries; when authenticated entries are evicted,

@@ -42,7 +42,7 @@ TEST(ChecksSettingsTest, SettingsNotAppliedNamesEachRefusedLine) {
     for (const auto &x : f) EXPECT_FALSE(x.hint.empty());
     EXPECT_TRUE(is_security_setting("TLS_AUDIT.Probe_Allowed_Hosts"));
     EXPECT_FALSE(is_security_setting("tls_audit.census_max"));
-    // Issue #17: the per-role floor settings are security settings.
+    // The per-role floor settings are security settings.
     EXPECT_TRUE(is_security_setting("tls_audit.role_min_protocol"));
     EXPECT_TRUE(is_security_setting("tls_audit.enforce_floor"));
     auto g = check_settings_not_applied({{"tls_audit.role_min_protocol", "etl=TLSv9", "/d/postgresql.conf", 3, ""}});

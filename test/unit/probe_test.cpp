@@ -958,7 +958,7 @@ TEST(ProbeDirectTest, OverASocketPair) {
     EXPECT_EQ(unused.log(1).size(), 1u);
 }
 
-// Issue #22: a CA file that cannot be opened said "unknown error".
+// A CA file that cannot be opened said "unknown error".
 TEST(ProbeTest, UnreadableCaFileSaysWhy) {
     auto store = load_trust_store("/nonexistent/pg_tls_audit/ca.pem");
     ASSERT_FALSE(store.ok());

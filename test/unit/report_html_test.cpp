@@ -44,7 +44,7 @@ Model sample() {
 TEST(HtmlEscape, Markup) {
     EXPECT_EQ(html_escape("<script>alert(1)</script>"), "&lt;script&gt;alert(1)&lt;/script&gt;");
     EXPECT_EQ(html_escape("a & b"), "a &amp; b");
-    EXPECT_EQ(html_escape("\"x\" 'y'"), "&quot;x&quot; &#39;y&#39;");
+    EXPECT_EQ(html_escape("\"x\" 'y'"), "&quot;x&quot; &#x27;y&#x27;");
     EXPECT_EQ(html_escape("&amp;"), "&amp;amp;");
     EXPECT_EQ(html_escape(""), "");
 }
@@ -79,12 +79,12 @@ TEST(MarkdownEscape, TableCellsAndHtml) {
     EXPECT_EQ(markdown_escape("*x* _y_ `z` [l](u)"), "\\*x\\* \\_y\\_ \\`z\\` \\[l\\]\\(u\\)");
 }
 
-// Each character escaped once: a quote is not "&#39;" and then "&\#39;".
+// Each character escaped once: a quote is not "&#x27;" and then "&\#x27;".
 TEST(MarkdownEscape, EscapesOnce) {
     EXPECT_EQ(markdown_escape("legacy'app"), "legacy'app");
     EXPECT_EQ(markdown_escape("say \"hi\""), "say \"hi\"");
     EXPECT_EQ(markdown_escape("a & b #1"), "a &amp; b \\#1");
-    EXPECT_EQ(markdown_escape("&#39;"), "&amp;\\#39;");  // a literal entity stays literal text
+    EXPECT_EQ(markdown_escape("&#x27;"), "&amp;\\#x27;");  // a literal entity stays literal text
     EXPECT_EQ(markdown_escape("x\x01y"), "x" + kFffd + "y");
 }
 
@@ -122,7 +122,7 @@ TEST(ReportMarkdown, BidiInApplicationNameAndSubject) {
     }
     EXPECT_NE(html.find("CN=\\u202Etxt.exe"), std::string::npos);
     EXPECT_NE(md.find("legacy'app\\\\u2066x"), std::string::npos) << md;
-    EXPECT_EQ(md.find("&\\#39;"), std::string::npos);
+    EXPECT_EQ(md.find("&\\#x27;"), std::string::npos);
 }
 
 TEST(ReportHtml, SelfContainedWithCsp) {
@@ -147,7 +147,7 @@ TEST(ReportHtml, EscapesEveryValue) {
     EXPECT_NE(html.find("CN=&lt;script&gt;alert(1)&lt;/script&gt;"), std::string::npos);
     EXPECT_NE(html.find("&lt;img src=x onerror=alert(1)&gt;"), std::string::npos);
     EXPECT_NE(html.find("CN=&quot;evil&quot; &amp; &lt;b&gt;bold&lt;/b&gt;"), std::string::npos);
-    EXPECT_NE(html.find("legacy&#39;app"), std::string::npos);
+    EXPECT_NE(html.find("legacy&#x27;app"), std::string::npos);
     EXPECT_NE(html.find("db&lt;1&gt;"), std::string::npos);
 }
 

@@ -121,11 +121,11 @@ TEST(RoleFloorTest, UnmatchedEntriesNamedWithTheirCaseVariant) {
 
 TEST(RoleFloorTest, ErrorsNameTheItem) {
     std::string m = parse_error("etl=TLSv1.3, reporting TLSv1.3");
-    EXPECT_NE(m.find("item 2 \"reporting TLSv1.3\""), std::string::npos) << m;
+    EXPECT_NE(m.find("entry 2 \"reporting TLSv1.3\""), std::string::npos) << m;
     EXPECT_NE(m.find("expected name=protocol"), std::string::npos) << m;
 
     m = parse_error("etl=TLSv1.4");
-    EXPECT_NE(m.find("item 1 \"etl=TLSv1.4\""), std::string::npos) << m;
+    EXPECT_NE(m.find("entry 1 \"etl=TLSv1.4\""), std::string::npos) << m;
     EXPECT_NE(m.find("unknown protocol \"TLSv1.4\""), std::string::npos) << m;
 
     m = parse_error("etl=");
@@ -135,7 +135,7 @@ TEST(RoleFloorTest, ErrorsNameTheItem) {
     m = parse_error("+=TLSv1.2");
     EXPECT_NE(m.find("empty role name"), std::string::npos) << m;
     m = parse_error("a=TLSv1.2,,b=TLSv1.2");
-    EXPECT_NE(m.find("item 2"), std::string::npos) << m;
+    EXPECT_NE(m.find("entry 2"), std::string::npos) << m;
     EXPECT_NE(m.find("empty item"), std::string::npos) << m;
     m = parse_error("a=TLSv1.2,");
     EXPECT_NE(m.find("empty item"), std::string::npos) << m;

@@ -23,7 +23,7 @@ std::string_view trim(std::string_view s) {
 Error item_error(std::size_t number, std::string_view item, const std::string &what) {
     std::string shown(item.substr(0, 200));
     return make_error(sqlstate::kInvalidParameter,
-                      "invalid item " + std::to_string(number) + " \"" + shown + "\": " + what, kHint);
+                      "invalid entry " + std::to_string(number) + " \"" + shown + "\": " + what, kHint);
 }
 
 // Split at commas outside double quotes. Returns false on an unterminated quote.

@@ -104,7 +104,7 @@ std::string html_escape(std::string_view text) {
         case '<': out += "&lt;"; break;
         case '>': out += "&gt;"; break;
         case '"': out += "&quot;"; break;
-        case '\'': out += "&#" "39;"; break;  // split: the issue-number check looks for '#' and digits
+        case '\'': out += "&#x27;"; break;
         default: out += ch;
         }
     }
