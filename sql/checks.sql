@@ -10,9 +10,9 @@ SELECT "check", count(*) >= 1 AS reports
   FROM tls_audit.run_checks() WITH ORDINALITY AS c("check", severity, object, message, hint, controls, n)
  GROUP BY "check" ORDER BY min(n);
 SELECT array_agg(DISTINCT "check" ORDER BY "check") = ARRAY[
-    'ca_file_expiry', 'census_save_failed', 'client_cert_expiry', 'crl_coverage', 'crl_expiry', 'hba_host_without_ssl', 'hba_hostnossl',
+    'ca_file_expiry', 'census_incomplete', 'census_save_failed', 'client_cert_expiry', 'crl_coverage', 'crl_expiry', 'hba_host_without_ssl', 'hba_hostnossl',
     'hba_plaintext_reachable', 'hba_shadowed_line', 'hba_weak_auth', 'key_exchange_groups', 'max_protocol', 'md5_passwords', 'min_protocol',
-    'outbound_password_in_conninfo', 'outbound_root_cert', 'outbound_sslkeylogfile', 'outbound_sslmode', 'password_encryption',
+    'outbound_password_in_conninfo', 'outbound_root_cert', 'outbound_sslkeylogfile', 'outbound_sslmode', 'password_encryption', 'role_floor_unmatched',
     'server_cert_chain', 'server_cert_expiry', 'server_cert_key_strength', 'server_cert_reload_pending',
     'server_cert_self_signed', 'server_cert_signature', 'server_key_permissions',
     'server_tls_auto_reload', 'server_tls_reload_failed', 'server_tls_reload_would_fail', 'sessions_below_floor', 'settings_not_applied', 'ssl_enabled', 'weak_auth_in_use', 'weak_ciphers'] AS all_checks
@@ -44,7 +44,8 @@ SELECT (severity = 'ok') = current_setting('ssl')::boolean AS ssl_enabled_follow
 
 -- pg_hba.conf as pg_hba_file_rules shows it: each hba check flags exactly
 -- the lines its rule describes (doc/checks.md), whatever this server's
--- pg_hba.conf holds; a check without findings reports one ok row.
+-- pg_hba.conf holds; a check without findings reports one ok row. A line
+-- with an error never matches (hostssl while ssl is off): no check judges it.
 WITH rules AS (
     SELECT 'pg_hba.conf line ' || line_number AS object, type, auth_method
       FROM pg_hba_file_rules WHERE error IS NULL

@@ -79,7 +79,7 @@ SELECT count(*) AS uncommented_columns
  WHERE attrelid = 'tls_audit.sessions'::regclass AND attnum > 0
    AND col_description(attrelid, attnum) IS NULL;
 
--- A protocol floor per role (issue #17): the settings, their markings, and
+-- A protocol floor per role: the settings, their markings, and
 -- session_floor() behind below_floor, floor_reason and role_floor. The
 -- enforcement at login is covered by test/t/047_role_floor.pl.
 SELECT name, setting, context, vartype, enumvals, boot_val FROM pg_settings

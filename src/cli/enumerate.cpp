@@ -221,12 +221,4 @@ std::string enumeration_perfdata(const std::string &label, const Enumeration &e)
            ";0 '" + label + "_insecure_suites'=" + std::to_string(insecure) + ";;0";
 }
 
-std::vector<std::string> accepted_suite_names(const Enumeration &e) {
-    std::vector<std::string> out;
-    for (const auto &p : e.ciphers.protocols)
-        for (const auto &s : p.suites)
-            if (std::find(out.begin(), out.end(), s.facts.name) == out.end()) out.push_back(s.facts.name);
-    return out;
-}
-
 }  // namespace tls_audit::cli

@@ -36,7 +36,4 @@ void write_enumeration_tap(std::ostringstream &out, const Enumeration &e);
 // Nagios perfdata for one target: " 'LABEL_suites'=N 'LABEL_weak_suites'=N 'LABEL_insecure_suites'=N".
 std::string enumeration_perfdata(const std::string &label, const Enumeration &e);
 
-// "ECDHE-RSA-AES128-GCM-SHA256" and so on, accepted for any version, without duplicates.
-std::vector<std::string> accepted_suite_names(const Enumeration &e);
-
 }  // namespace tls_audit::cli

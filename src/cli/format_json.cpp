@@ -9,6 +9,119 @@ namespace tls_audit::cli {
 
 namespace {
 
+// The plaintext and trust-store readiness of a target, the options that
+// asked for it, and the fleet's trust summary.
+void write_readiness_json(JsonWriter &w, const TargetResult &r) {
+    const Readiness &rd = r.readiness;
+    w.key("plaintext");
+    if (!rd.plaintext_probed) {
+        w.null();
+    } else {
+        w.begin_object();
+        if (rd.plaintext) {
+            const PlaintextReport &p = *rd.plaintext;
+            w.key("result").value(plaintext_verdict_name(p.verdict));
+            w.key("user").value(p.user);
+            w.key("database").string_or_null(p.database);
+            w.key("auth_request").string_or_null(p.auth_request);
+            w.key("sqlstate").string_or_null(p.sqlstate);
+            w.key("message").string_or_null(p.message);
+            w.key("detail").string_or_null(p.detail);
+            w.key("pooler").string_or_null(p.pooler);
+        } else {
+            w.key("result").value("unknown");
+            w.key("user").null();
+            w.key("database").null();
+            w.key("auth_request").null();
+            w.key("sqlstate").null();
+            w.key("message").null();
+            w.key("detail").value(rd.plaintext_error ? rd.plaintext_error->message : std::string("not run"));
+            w.key("pooler").null();
+        }
+        w.end_object();
+    }
+    w.key("trust_bundles").begin_array();
+    for (const auto &b : rd.bundles) {
+        const TrustPathReport &t = b.report;
+        w.begin_object();
+        w.key("file").value(t.bundle);
+        w.key("required").value(b.required);
+        w.key("verified").value(t.verified);
+        w.key("anchor_subject").string_or_null(t.anchor_subject);
+        w.key("anchor_sha256").string_or_null(t.anchor_sha256);
+        w.key("path_length");
+        if (t.verified) w.value(t.path_length);
+        else w.null();
+        w.key("path").begin_array();
+        for (const auto &p : t.path) w.value(p);
+        w.end_array();
+        w.key("error").string_or_null(t.error);
+        w.end_object();
+    }
+    w.end_array();
+}
+
+void write_readiness_policy_json(JsonWriter &w, const Options &o) {
+    w.key("plaintext").value(o.plaintext);
+    w.key("require_tls").value(o.require_tls);
+    w.key("plaintext_user");
+    if (o.plaintext) w.value(plaintext_user(o));
+    else w.null();
+    w.key("plaintext_database").string_or_null(o.plaintext_database);
+    w.key("ca_files").begin_array();
+    for (const auto &f : o.ca_files) w.value(f);
+    w.end_array();
+    w.key("ca_files_optional").begin_array();
+    for (const auto &f : o.ca_files_optional) w.value(f);
+    w.end_array();
+}
+
+void write_fleet_json(JsonWriter &w, const ReportInput &in) {
+    FleetSummary s = fleet_summary(in.results, in.options);
+    w.key("trust_summary");
+    if (s.bundles.empty()) {
+        w.null();
+        return;
+    }
+    w.begin_object();
+    w.key("anchors").begin_array();
+    for (const auto &a : s.anchors) {
+        w.begin_object();
+        w.key("subject").value(a.subject);
+        w.key("sha256").value(a.sha256);
+        w.key("targets").begin_array();
+        for (const auto &t : a.targets) w.value(t);
+        w.end_array();
+        w.end_object();
+    }
+    w.end_array();
+    w.key("bundles").begin_array();
+    for (const auto &b : s.bundles) {
+        w.begin_object();
+        w.key("file").value(b.file);
+        w.key("required").value(b.required);
+        w.key("verified_targets").value(static_cast<std::int64_t>(b.verified));
+        w.key("failed_targets").begin_array();
+        for (const auto &f : b.fails) {
+            w.begin_object();
+            w.key("target").value(f.target);
+            w.key("error").value(f.error);
+            w.end_object();
+        }
+        w.end_array();
+        w.key("unchecked_targets").begin_array();
+        for (const auto &u : b.unchecked) w.value(u);
+        w.end_array();
+        w.end_object();
+    }
+    w.end_array();
+    w.end_object();
+}
+
+}  // namespace
+
+namespace {
+
 void write_certificate(JsonWriter &w, const CertInfo &c, std::int64_t now) {
     w.begin_object();
     w.key("subject").value(c.subject);

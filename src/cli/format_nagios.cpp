@@ -11,6 +11,20 @@ namespace tls_audit::cli {
 
 namespace {
 
+// The fleet's trust-store readiness as long-output lines.
+void write_fleet_nagios(std::ostringstream &out, const ReportInput &in) {
+    for (const auto &l : fleet_lines(in)) {
+        std::string s = l;
+        for (char &c : s)
+            if (c == '|' || c == '\n' || c == '\r') c = ' ';
+        out << s << "\n";
+    }
+}
+
+}  // namespace
+
+namespace {
+
 // Perfdata labels may not contain '=' or quotes.
 std::string perf_label(const std::string &s) {
     std::string out;

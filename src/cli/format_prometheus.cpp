@@ -6,15 +6,18 @@
 #include <sstream>
 
 #include "format.hpp"
+#include "report/report_html.hpp"
 
 namespace tls_audit::cli {
 
 namespace {
 
-// A label value: backslash, double quote and newline escaped.
+// A label value: bidirectional controls made visible (report's
+// show_bidi_controls(): "\u202E"), then backslash, double quote and newline
+// escaped as the text format wants.
 std::string label_value(const std::string &s) {
     std::string out;
-    for (char c : s) {
+    for (char c : report::show_bidi_controls(s)) {
         if (c == '\\') out += "\\\\";
         else if (c == '"') out += "\\\"";
         else if (c == '\n') out += "\\n";

@@ -11,6 +11,32 @@ namespace tls_audit::cli {
 
 namespace {
 
+// The plaintext and trust-store readiness as TAP comments.
+void write_readiness_tap(std::ostringstream &out, const TargetResult &r) {
+    auto clean = [](std::string s) {
+        for (char &c : s)
+            if (c == '\n' || c == '\r') c = ' ';
+        return s;
+    };
+    const Readiness &rd = r.readiness;
+    if (rd.plaintext_probed && (rd.plaintext || rd.plaintext_error))
+        out << "# plaintext " << clean(plaintext_line(rd)) << "\n";
+    for (const auto &b : rd.bundles) out << "# bundle " << clean(bundle_line(b)) << "\n";
+}
+
+void write_fleet_tap(std::ostringstream &out, const ReportInput &in) {
+    for (const auto &l : fleet_lines(in)) {
+        std::string s = l;
+        for (char &c : s)
+            if (c == '\n' || c == '\r') c = ' ';
+        out << "# " << s << "\n";
+    }
+}
+
+}  // namespace
+
+namespace {
+
 std::string tap_description(const std::string &s) {
     std::string out;
     for (char c : s) {

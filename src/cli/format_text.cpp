@@ -10,6 +10,29 @@ namespace tls_audit::cli {
 
 namespace {
 
+// The plaintext and trust-store readiness of a target, and of the fleet.
+void write_readiness_text(std::ostringstream &out, const TargetResult &r) {
+    const Readiness &rd = r.readiness;
+    if (rd.plaintext_probed && (rd.plaintext || rd.plaintext_error))
+        out << "  plaintext   " << plaintext_line(rd) << "\n";
+    if (!rd.bundles.empty()) {
+        out << "  trust bundles\n";
+        for (const auto &b : rd.bundles) out << "    " << bundle_line(b) << "\n";
+    }
+}
+
+void write_fleet_text(std::ostringstream &out, const ReportInput &in) {
+    auto lines = fleet_lines(in);
+    if (lines.empty()) return;
+    out << "trust-store readiness\n";
+    for (const auto &l : lines) out << "  " << l << "\n";
+    out << "\n";
+}
+
+}  // namespace
+
+namespace {
+
 std::string pad(std::string s, std::size_t width) {
     if (s.size() < width) s.append(width - s.size(), ' ');
     return s;

@@ -5,11 +5,12 @@
 #include <chrono>
 #include <csignal>
 #include <ctime>
-#include <fstream>
 #include <iostream>
 #include <memory>
 #include <sstream>
 
+#include "base/file_reader.hpp"
+#include "certs/x509.hpp"
 #include "evaluate.hpp"
 #include "format.hpp"
 #include "options.hpp"
@@ -33,12 +34,15 @@ int usage_failure(const Error &e) {
     return static_cast<int>(Status::Unknown);
 }
 
-Expected<std::string> read_file(const std::string &path) {
-    std::ifstream in(path, std::ios::binary);
-    if (!in) return make_error(sqlstate::kInvalidParameter, "could not read targets file \"" + path + "\"");
-    std::ostringstream s;
-    s << in.rdbuf();
-    return s.str();
+// Largest targets file read (bytes): far more lines than a scan can take.
+constexpr std::size_t kMaxTargetsFileSize = 64 * 1024 * 1024;
+
+// Through the core's one reader: a FIFO or device given as a file is an
+// error at once, never a wait.
+Expected<std::string> read_targets_file(const std::string &path) {
+    auto bytes = read_file_bytes(path, kMaxTargetsFileSize);
+    if (!bytes) return make_error(sqlstate::kInvalidParameter, "could not read targets file: " + bytes.error().message);
+    return bytes;
 }
 
 // "\r1234/10000 targets" on stderr when it is a terminal, at most every
@@ -72,7 +76,7 @@ int main(int argc, char **argv) {
             return 0;
         }
         if (!options.targets_file.empty()) {
-            auto text = read_file(options.targets_file);
+            auto text = read_targets_file(options.targets_file);
             if (!text) return usage_failure(text.error());
             auto more = parse_targets_file(text.value());
             if (!more) return usage_failure(more.error());
@@ -81,10 +85,11 @@ int main(int argc, char **argv) {
         }
         if (!options.ca_file.empty()) {
             // A bad CA file is a usage error, said once rather than per target.
-            std::ifstream probe_file(options.ca_file);
-            if (!probe_file)
+            auto ca = read_file_bytes(options.ca_file, kMaxCertificateInput);
+            if (!ca)
                 return usage_failure(make_error(sqlstate::kInvalidParameter,
-                                                "could not read CA file \"" + options.ca_file + "\""));
+                                                "could not read CA file \"" + options.ca_file + "\": " +
+                                                    ca.error().message));
         }
 
         auto bundles = load_bundles(options);  // every --ca-file / --ca-file-optional, once

@@ -1,4 +1,4 @@
-// pg_tls_check's plaintext acceptance and trust-store readiness (issue 23):
+// pg_tls_check's plaintext acceptance and trust-store readiness:
 // the per-target results, kept in their own types so that TargetResult only
 // gains one member.
 #pragma once

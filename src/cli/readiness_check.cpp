@@ -1,3 +1,6 @@
+// pg_tls_check's plaintext and trust-store readiness: its options, the probes
+// (options.jobs targets at a time), the findings, the fleet summary, and those
+// facts as lines of text for the formats (readiness_check.hpp).
 #include "readiness_check.hpp"
 
 #include <algorithm>
@@ -8,16 +11,15 @@
 
 namespace tls_audit::cli {
 
+std::string plaintext_user(const Options &o) {
+    return o.plaintext_user.empty() ? std::string(kPlaintextDefaultUser) : o.plaintext_user;
+}
+
 namespace {
 
 Error usage_error(std::string message) {
     return make_error(sqlstate::kInvalidParameter, std::move(message), "Try \"pg_tls_check --help\".");
 }
-
-std::string plaintext_user(const Options &o) {
-    return o.plaintext_user.empty() ? std::string(kPlaintextDefaultUser) : o.plaintext_user;
-}
-
 
 // "user "u", database "d"" as the StartupMessage named them.
 std::string whom(const PlaintextReport &p) {
@@ -26,6 +28,13 @@ std::string whom(const PlaintextReport &p) {
 
 const char *kPerHba =
     "pg_hba.conf decides per user, database and client address: this holds for that user and database from here";
+
+// Behind a pooler, pg_hba.conf sees the pooler, not the client: the pooler's
+// own setting decides whether a client may speak plaintext to it.
+std::string plaintext_note(const PlaintextReport &p) {
+    if (p.pooler.empty()) return kPerHba;
+    return "the pooler's client_tls_sslmode decides for every client; pooler -> PostgreSQL is its server_tls_sslmode";
+}
 
 }  // namespace
 
@@ -189,17 +198,21 @@ void check_readiness(const TargetResult &r, const Policy &policy, std::vector<Fi
             case PlaintextVerdict::Accepted:
                 out.push_back({policy.require_tls ? Status::Critical : Status::Ok, "plaintext_accepted",
                                "plaintext accepted: an unencrypted connection for " + whom(p) +
-                                   " reaches authentication (" + p.auth_request + "); " + kPerHba});
+                                   " reaches authentication (" + p.auth_request + "); " + plaintext_note(p)});
                 break;
             case PlaintextVerdict::Refused:
                 out.push_back({Status::Ok, "plaintext_refused",
                                "plaintext refused for " + whom(p) + ": " + p.sqlstate + " " + p.message + " (" +
-                                   kPerHba + ")"});
+                                   plaintext_note(p) + ")"});
                 break;
             case PlaintextVerdict::Unknown:
                 out.push_back({doubt, "plaintext_unknown", "plaintext answer unknown for " + whom(p) + ": " + p.detail});
                 break;
             }
+            if (!p.pooler.empty())
+                out.push_back({Status::Ok, "pooler",
+                               "pooler: only the client -> pooler leg was checked; recognised by " + p.pooler +
+                                   "; TLS from the pooler to PostgreSQL is not visible from here"});
         }
     }
     for (const auto &b : rd.bundles) {
@@ -248,7 +261,7 @@ FleetSummary fleet_summary(const std::vector<TargetResult> &results, const Optio
     return s;
 }
 
-// --- output ---
+// --- the readiness facts as lines of text (text, TAP and Nagios) ---
 
 namespace {
 
@@ -257,6 +270,8 @@ std::string join(const std::vector<std::string> &v, const char *sep) {
     for (const auto &s : v) out += (out.empty() ? "" : sep) + s;
     return out;
 }
+
+}  // namespace
 
 std::string bundle_line(const BundleCheck &b) {
     const TrustPathReport &t = b.report;
@@ -278,6 +293,7 @@ std::string plaintext_line(const Readiness &rd) {
     case PlaintextVerdict::Refused: out += ": " + p.sqlstate + " " + p.message; break;
     case PlaintextVerdict::Unknown: out += ": " + p.detail; break;
     }
+    if (!p.pooler.empty()) out += " (pooler: only the client -> pooler leg was checked)";
     return out;
 }
 
@@ -305,161 +321,6 @@ std::vector<std::string> fleet_lines(const ReportInput &in) {
             lines.push_back(head + "not checked on " + join(b.unchecked, ", ") + " (no certificate chain)");
     }
     return lines;
-}
-
-}  // namespace
-
-void write_readiness_text(std::ostringstream &out, const TargetResult &r) {
-    const Readiness &rd = r.readiness;
-    if (rd.plaintext_probed && (rd.plaintext || rd.plaintext_error))
-        out << "  plaintext   " << plaintext_line(rd) << "\n";
-    if (!rd.bundles.empty()) {
-        out << "  trust bundles\n";
-        for (const auto &b : rd.bundles) out << "    " << bundle_line(b) << "\n";
-    }
-}
-
-void write_fleet_text(std::ostringstream &out, const ReportInput &in) {
-    auto lines = fleet_lines(in);
-    if (lines.empty()) return;
-    out << "trust-store readiness\n";
-    for (const auto &l : lines) out << "  " << l << "\n";
-    out << "\n";
-}
-
-void write_readiness_json(JsonWriter &w, const TargetResult &r) {
-    const Readiness &rd = r.readiness;
-    w.key("plaintext");
-    if (!rd.plaintext_probed) {
-        w.null();
-    } else {
-        w.begin_object();
-        if (rd.plaintext) {
-            const PlaintextReport &p = *rd.plaintext;
-            w.key("result").value(plaintext_verdict_name(p.verdict));
-            w.key("user").value(p.user);
-            w.key("database").string_or_null(p.database);
-            w.key("auth_request").string_or_null(p.auth_request);
-            w.key("sqlstate").string_or_null(p.sqlstate);
-            w.key("message").string_or_null(p.message);
-            w.key("detail").string_or_null(p.detail);
-        } else {
-            w.key("result").value("unknown");
-            w.key("user").null();
-            w.key("database").null();
-            w.key("auth_request").null();
-            w.key("sqlstate").null();
-            w.key("message").null();
-            w.key("detail").value(rd.plaintext_error ? rd.plaintext_error->message : std::string("not run"));
-        }
-        w.end_object();
-    }
-    w.key("trust_bundles").begin_array();
-    for (const auto &b : rd.bundles) {
-        const TrustPathReport &t = b.report;
-        w.begin_object();
-        w.key("file").value(t.bundle);
-        w.key("required").value(b.required);
-        w.key("verified").value(t.verified);
-        w.key("anchor_subject").string_or_null(t.anchor_subject);
-        w.key("anchor_sha256").string_or_null(t.anchor_sha256);
-        w.key("path_length");
-        if (t.verified) w.value(t.path_length);
-        else w.null();
-        w.key("path").begin_array();
-        for (const auto &p : t.path) w.value(p);
-        w.end_array();
-        w.key("error").string_or_null(t.error);
-        w.end_object();
-    }
-    w.end_array();
-}
-
-void write_readiness_policy_json(JsonWriter &w, const Options &o) {
-    w.key("plaintext").value(o.plaintext);
-    w.key("require_tls").value(o.require_tls);
-    w.key("plaintext_user");
-    if (o.plaintext) w.value(plaintext_user(o));
-    else w.null();
-    w.key("plaintext_database").string_or_null(o.plaintext_database);
-    w.key("ca_files").begin_array();
-    for (const auto &f : o.ca_files) w.value(f);
-    w.end_array();
-    w.key("ca_files_optional").begin_array();
-    for (const auto &f : o.ca_files_optional) w.value(f);
-    w.end_array();
-}
-
-void write_fleet_json(JsonWriter &w, const ReportInput &in) {
-    FleetSummary s = fleet_summary(in.results, in.options);
-    w.key("trust_summary");
-    if (s.bundles.empty()) {
-        w.null();
-        return;
-    }
-    w.begin_object();
-    w.key("anchors").begin_array();
-    for (const auto &a : s.anchors) {
-        w.begin_object();
-        w.key("subject").value(a.subject);
-        w.key("sha256").value(a.sha256);
-        w.key("targets").begin_array();
-        for (const auto &t : a.targets) w.value(t);
-        w.end_array();
-        w.end_object();
-    }
-    w.end_array();
-    w.key("bundles").begin_array();
-    for (const auto &b : s.bundles) {
-        w.begin_object();
-        w.key("file").value(b.file);
-        w.key("required").value(b.required);
-        w.key("verified_targets").value(static_cast<std::int64_t>(b.verified));
-        w.key("failed_targets").begin_array();
-        for (const auto &f : b.fails) {
-            w.begin_object();
-            w.key("target").value(f.target);
-            w.key("error").value(f.error);
-            w.end_object();
-        }
-        w.end_array();
-        w.key("unchecked_targets").begin_array();
-        for (const auto &u : b.unchecked) w.value(u);
-        w.end_array();
-        w.end_object();
-    }
-    w.end_array();
-    w.end_object();
-}
-
-void write_readiness_tap(std::ostringstream &out, const TargetResult &r) {
-    auto clean = [](std::string s) {
-        for (char &c : s)
-            if (c == '\n' || c == '\r') c = ' ';
-        return s;
-    };
-    const Readiness &rd = r.readiness;
-    if (rd.plaintext_probed && (rd.plaintext || rd.plaintext_error))
-        out << "# plaintext " << clean(plaintext_line(rd)) << "\n";
-    for (const auto &b : rd.bundles) out << "# bundle " << clean(bundle_line(b)) << "\n";
-}
-
-void write_fleet_tap(std::ostringstream &out, const ReportInput &in) {
-    for (const auto &l : fleet_lines(in)) {
-        std::string s = l;
-        for (char &c : s)
-            if (c == '\n' || c == '\r') c = ' ';
-        out << "# " << s << "\n";
-    }
-}
-
-void write_fleet_nagios(std::ostringstream &out, const ReportInput &in) {
-    for (const auto &l : fleet_lines(in)) {
-        std::string s = l;
-        for (char &c : s)
-            if (c == '|' || c == '\n' || c == '\r') c = ' ';
-        out << s << "\n";
-    }
 }
 
 }  // namespace tls_audit::cli

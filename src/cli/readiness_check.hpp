@@ -1,6 +1,6 @@
-// Probing, evaluating and printing the plaintext and trust-store readiness
-// parts of pg_tls_check (see readiness.hpp). The formats call the write_*
-// helpers at one place each.
+// Probing and evaluating the plaintext and trust-store readiness parts of
+// pg_tls_check (see readiness.hpp), and their facts as lines of text; each
+// output format writes them in its own format_*.cpp.
 #pragma once
 
 #include <cstdint>
@@ -61,15 +61,14 @@ struct FleetSummary {
 // Empty (no bundles) when no bundle was given.
 FleetSummary fleet_summary(const std::vector<TargetResult> &results, const Options &options);
 
-// Output helpers, one per format.
-void write_readiness_text(std::ostringstream &out, const TargetResult &r);
-void write_fleet_text(std::ostringstream &out, const ReportInput &in);
-void write_readiness_json(JsonWriter &w, const TargetResult &r);
-void write_readiness_policy_json(JsonWriter &w, const Options &options);
-void write_fleet_json(JsonWriter &w, const ReportInput &in);
-void write_readiness_tap(std::ostringstream &out, const TargetResult &r);
-void write_fleet_tap(std::ostringstream &out, const ReportInput &in);
-void write_fleet_nagios(std::ostringstream &out, const ReportInput &in);
+// The readiness facts as lines of text, shared by the text, TAP and Nagios
+// formats (each format writes its own output in its format_*.cpp).
+std::string bundle_line(const BundleCheck &b);     // one bundle's verification of a target
+std::string plaintext_line(const Readiness &rd);   // the plaintext probe's verdict
+std::vector<std::string> fleet_lines(const ReportInput &in);  // the fleet's trust summary
+
+// The user the plaintext probe names (--user, or the default).
+std::string plaintext_user(const Options &o);
 
 // The part of --help for these options.
 const char *readiness_usage();

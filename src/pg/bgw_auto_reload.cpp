@@ -22,11 +22,14 @@
 
 #include <csignal>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "certs/auto_reload.hpp"
 #include "guard.hpp"
+#include "sql_checks_role_floor.hpp"
 #include "guc_auto_reload.hpp"
+#include "interrupts.hpp"
 #include "server_readers.hpp"
 #include "certs/server_files.hpp"
 
@@ -165,7 +168,7 @@ Checked check_in_transaction() {
     Checked c;
     try {
         c.plan = reload_plan();
-        if (c.plan.ssl) c.stages = run_reload_preflight(c.plan.settings);
+        if (c.plan.ssl) c.stages = run_reload_preflight(c.plan.settings, cancel_requested());
         c.pending = pending_other_settings();
     } catch (...) {
         call([] { AbortCurrentTransaction(); });
@@ -215,16 +218,18 @@ void log_decision(const AutoReloadDecision &d) {
 void round(AutoReloadTracker &t, AutoReloadAction &last) {
     const AutoReloadMode mode = auto_reload_mode();
     const std::int64_t interval_ms = static_cast<std::int64_t>(auto_reload_interval_seconds()) * 1000;
-    const WatchedSettings w = watched_settings();
-    const WatchedState *previous = t.has_baseline() ? &t.current() : nullptr;
-    const WatchedState now_files = observe_files(w, previous);
     const TimestampTz now = GetCurrentTimestamp();
     const std::int64_t now_ms = static_cast<std::int64_t>(now / 1000);
     const bool was_changed = t.changed();
+    WatchedState now_files;
     if (mode == AutoReloadMode::Off) {
-        // Off: what is on disk now counts as loaded when it is turned on.
-        t.set_baseline(now_files);
+        // Off: nothing is read or stat'ed. What is on disk when it is turned
+        // on counts as loaded (the first look sets the baseline).
+        t = AutoReloadTracker();
         last = AutoReloadAction::None;
+    } else {
+        const WatchedState *previous = t.has_baseline() ? &t.current() : nullptr;
+        now_files = observe_files(watched_settings(), previous, cancel_requested());
     }
     const bool ready = mode != AutoReloadMode::Off && t.observe(now_files, now_ms, interval_ms);
     if (!t.changed()) last = AutoReloadAction::None;
@@ -247,7 +252,7 @@ void round(AutoReloadTracker &t, AutoReloadAction &last) {
                 files.crl_dir = c.plan.settings.crl_dir;
                 files.server_uid = c.plan.settings.server_uid;
                 ServerFilesReader reader;
-                const ServerFilesReport report = reader.read(files);
+                const ServerFilesReport report = reader.read(files, cancel_requested());
                 if (report.chain_complete && !*report.chain_complete)
                     chain_problem = report.chain_error.empty() ? "the chain is incomplete" : report.chain_error;
             }
@@ -291,7 +296,9 @@ void record_error(const std::string &message) {
 void main_loop() {
     AutoReloadTracker tracker;
     AutoReloadAction last = AutoReloadAction::None;
+    bool configuration_read = true;  // at start and after each reload
     for (;;) {
+        if (std::exchange(configuration_read, false)) report_unmatched_role_floors();
         try {
             round(tracker, last);
         } catch (const PgError &e) {
@@ -312,6 +319,7 @@ void main_loop() {
             if (reload_pending) {
                 reload_pending = false;
                 ProcessConfigFile(PGC_SIGHUP);
+                configuration_read = true;
             }
         });
     }

@@ -1,4 +1,4 @@
-// The census save worker (issue #22): every tls_audit.census_save_interval it
+// The census save worker: every tls_audit.census_save_interval it
 // saves the connection census (census::save(): a temporary file, fsync,
 // rename, fsync of the directory), so that a crash loses at most one
 // interval of counts; the clean-shutdown save stays the postmaster's.
@@ -15,8 +15,8 @@
 #include <string>
 
 #include "guard.hpp"
-#include "guc_census_save.hpp"
-#include "hook_census.hpp"
+#include "guc_census.hpp"
+#include "census_shmem.hpp"
 
 #include "postgres.hpp"
 

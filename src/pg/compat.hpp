@@ -1,5 +1,7 @@
 // Every difference between the PostgreSQL majors this extension builds
 // against (15, 17, 18) lives here, and nowhere else tests PG_VERSION_NUM.
+// 16 passes through the same blocks but no test runs on it (no Debian release
+// the test suite uses carries it: doc/testing.md), so it is not claimed.
 // Each block says which release changed what; call sites use the names
 // below and need no version test (the shape of citus' pg_version_compat.h).
 // Included by postgres.hpp, after the headers every version has.
@@ -107,18 +109,6 @@ inline constexpr bool kGssBuild = false;
 #define TLS_AUDIT_MODULE_MAGIC PG_MODULE_MAGIC
 #endif
 
-// Every GUC the server knows, placeholders included. 16 keeps them in a hash
-// table: get_guc_variables(&n) returns a palloc'd array; 15 returns its own
-// array, sized by GetNumConfigOptions().
-inline struct config_generic **guc_variables(int *count) {
-#if PG_VERSION_NUM >= 160000
-    return get_guc_variables(count);
-#else
-    *count = GetNumConfigOptions();
-    return get_guc_variables();
-#endif
-}
-
 // Memory for a GUC check hook's *extra, which guc.c frees itself. 16 moved
 // GUC memory into a memory context: extras must come from guc_malloc()
 // (freed with pfree()); 15 frees them with free(), and its guc_malloc() is
@@ -146,16 +136,6 @@ inline uint32 probe_wait_event() {
 }
 inline constexpr const char *kProbeWaitEventName = PG_VERSION_NUM >= 170000 ? "TlsAuditProbe" : "Extension";
 
-// The libpq connection of a libpqwalreceiver connection (hook_outbound.cpp).
-// WalReceiverConn is private to libpqwalreceiver.c; in every supported
-// release (15, 17, 18; unchanged since 10) its first member is
-// `PGconn *streamConn`. walrcv_connect's parameters differ too (16 added
-// must_use_password, 17 replication): the wrapper takes them from
-// walrcv_connect_fn itself, so no version test is needed there.
-inline PGconn *walrcv_pgconn(WalReceiverConn *conn) {
-    return *reinterpret_cast<PGconn **>(conn);
-}
-
 // The file of the pg_hba.conf line that admitted a connection. 16 added
 // include files (HbaLine.sourcefile); before, every line is in hba_file:
 // nullptr (the caller shows no file).
@@ -181,6 +161,84 @@ inline int scram_keys_known(const Port *port) {
     return -1;
 #endif
 }
+
+// ===========================================================================
+// FRAGILE INTERNALS
+// What follows relies on PostgreSQL internals that no API promises, so a
+// minor release may break it. Each part says why it exists, the versions it
+// was checked against, what happens when it is wrong, and the test that fails
+// when the assumption breaks. Check every part when adding a major.
+// ===========================================================================
+
+// --- 1. libpqwalreceiver's function table and its private connection struct
+// Why: the walreceiver and the logical apply workers connect through
+//   libpqwalreceiver; no view shows the TLS of those links.
+//   hook_outbound.cpp installs a copy of WalReceiverFunctions whose
+//   walrcv_connect calls the original and then reads the new connection's
+//   PQsslInUse/PQsslAttribute, reached through walrcv_pgconn() below.
+// Assumes: WalReceiverConn (private to libpqwalreceiver.c) starts with
+//   `PGconn *streamConn`; the table is the global WalReceiverFunctions, filled
+//   when libpqwalreceiver is loaded (in the postmaster, from _PG_init).
+//   walrcv_connect's parameters differ (16 added must_use_password, 17
+//   replication): the wrapper takes them from walrcv_connect_fn itself.
+// Checked: 15, 17, 18 (the struct unchanged since 10).
+// When wrong: libpqwalreceiver not loadable or the table missing -> logged at
+//   LOG, the table is left alone, live_tls is NULL (fail open). A changed
+//   struct layout cannot be detected at compile time (the struct is private):
+//   walrcv_pgconn() would return a wrong pointer.
+// Test: test/t/090_outbound.pl asserts live_tls shows the TLS protocol and
+//   cipher of a real primary_conninfo walreceiver and of a subscription's
+//   apply worker; it fails when the swap or the cast no longer works.
+inline PGconn *walrcv_pgconn(WalReceiverConn *conn) {
+    return *reinterpret_cast<PGconn **>(conn);
+}
+
+// --- 2. The scan of guc_tables.h
+// Why: a tls_audit.* value written in postgresql.conf before the library was
+//   loaded exists only as a placeholder; guc_start_settings.cpp reads those
+//   placeholders (to say which values were refused at start,
+//   settings_not_applied) by scanning every GUC and reading a placeholder as
+//   a config_string.
+// Assumes: get_guc_variables() returns every GUC, placeholders included
+//   (16 keeps them in a hash table and returns a palloc'd array; 15 returns
+//   its own array, sized by GetNumConfigOptions()); a placeholder is a
+//   config_string whose config_generic is its first member (the static_assert
+//   below fails the build when that changes).
+// Checked: 15, 17, 18.
+// When wrong: the scan finds no placeholder: no value is reported as refused
+//   at start (the settings themselves still fail closed in their check hooks).
+// Test: test/t/035_settings_start.pl asserts settings_not_applied names the
+//   invalid tls_audit.* values of the configuration files.
+inline struct config_generic **guc_variables(int *count) {
+#if PG_VERSION_NUM >= 160000
+    return get_guc_variables(count);
+#else
+    *count = GetNumConfigOptions();
+    return get_guc_variables();
+#endif
+}
+static_assert(offsetof(struct config_string, gen) == 0,
+              "guc_tables.h: config_string no longer starts with its config_generic (guc_start_settings.cpp)");
+
+// --- 3. Threads inside a backend
+// Why: a probe (tls_audit.probe*, run_checks(), the enumeration) connects to
+//   several targets, or tries direct TLS, at once; the core runs each on its
+//   own std::thread (core/probe: probe.cpp, probe_direct.cpp,
+//   probe_enumerate.cpp) inside the calling backend.
+// Assumes: those threads never call PostgreSQL (the core includes no
+//   PostgreSQL header: the build refuses one) and allocate with malloc only;
+//   they start with every signal blocked (probe_io's start_quiet_thread), so
+//   SIGINT, SIGTERM and the latch's SIGURG reach the main thread; only the
+//   main thread waits on the latch and checks for interrupts (guc_probe.cpp's
+//   wait hook), and it joins every thread before returning to PostgreSQL.
+// Checked: 15, 17, 18 (a backend is single-threaded as far as PostgreSQL
+//   knows; nothing there changed in these releases).
+// When wrong: a thread that cannot be started is an error of the probe
+//   (out of memory, 53200), never a crash; a cancel during a probe is
+//   answered within the poll interval.
+// Test: test/t/050_probe.pl (statement_timeout and pg_cancel_backend stop a
+//   probe promptly), 051_probe_wait_event.pl (the wait event while the
+//   threads run), 055_probe_enumerate.pl (parallel enumeration).
 
 // The server's major version, for messages.
 inline constexpr int kMajorVersion = PG_VERSION_NUM / 10000;

@@ -25,6 +25,10 @@ void log_caught_error(MemoryContext context, const char *what) {
 
 void report_error(const char *sqlstate, const char *message, const char *detail, const char *hint) {
     const bool valid_state = strlen(sqlstate) == 5;
+    // The core stopped because a cancel callback said so (a file read, a
+    // probe): let PostgreSQL service the pending interrupt with its own
+    // message (cancel, statement_timeout, termination); no C++ frame is alive.
+    if (strcmp(sqlstate, "57014") == 0) CHECK_FOR_INTERRUPTS();
     ereport(ERROR, (errcode(valid_state ? MAKE_SQLSTATE(sqlstate[0], sqlstate[1], sqlstate[2], sqlstate[3],
                                                          sqlstate[4])
                                         : ERRCODE_INTERNAL_ERROR),

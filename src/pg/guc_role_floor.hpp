@@ -1,4 +1,4 @@
-// GUCs of the per-role protocol floor (issue #17 part 3):
+// GUCs of the per-role protocol floor:
 // tls_audit.role_min_protocol and tls_audit.enforce_floor.
 #pragma once
 

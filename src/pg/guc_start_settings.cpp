@@ -1,5 +1,8 @@
 // See guc_start_settings.hpp. Plain C-style code: the snapshot lives in
 // TopMemoryContext, and the one PG_TRY below has no C++ object in its scope.
+// The scan of every GUC (compat::guc_variables) and the reading of a
+// placeholder as a config_string rely on guc_tables.h internals: see
+// "FRAGILE INTERNALS" in compat.hpp.
 #include "guc_start_settings.hpp"
 
 #include "postgres.hpp"

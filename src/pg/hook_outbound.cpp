@@ -13,7 +13,9 @@
 // Fail-open: the wrapper only reads the new connection and copies plain
 // values under a spinlock; it never raises an error. The connection is
 // reached through compat::walrcv_pgconn() (libpqwalreceiver's private
-// struct, whose first member is the PGconn).
+// struct, whose first member is the PGconn). Both the table swap and that
+// cast are PostgreSQL internals: see "FRAGILE INTERNALS" in compat.hpp for
+// the versions checked, what happens when they break, and the test.
 #include <cstring>
 
 #include "hook_outbound.hpp"

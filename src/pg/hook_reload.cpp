@@ -16,11 +16,18 @@
 // ring (the postmaster never holds it when a signal arrives: its signals are
 // blocked outside its wait). In every other process the hook returns at once.
 // Needs log_min_messages at LOG or below (the default), like the server log.
+//
+// This file also registers the reload area (init_reload, at its end): the
+// history's and the automatic-reload worker's shared memory, and the worker.
 #include "hook_reload.hpp"
 
 #include <cstring>
 
 #include <openssl/evp.h>
+
+#include "bgw_auto_reload.hpp"
+#include "guc_auto_reload.hpp"
+#include "module.hpp"
 
 #include "postgres.hpp"
 
@@ -194,16 +201,11 @@ std::vector<ReloadEvent> reload_history() {
     return out;
 }
 
-}  // namespace tls_audit::pg
-
+// ---------------------------------------------------------------------------
 // The area's registration: the reload history's and the worker's shared
 // memory and the postmaster's emit_log_hook, through module.cpp's one
 // dispatcher; the worker and its GUCs.
-#include "bgw_auto_reload.hpp"
-#include "guc_auto_reload.hpp"
-#include "module.hpp"
-
-namespace tls_audit::pg {
+// ---------------------------------------------------------------------------
 
 namespace {
 void request_shmem() { RequestAddinShmemSpace(reload_history_shmem_size() + auto_reload_shmem_size()); }

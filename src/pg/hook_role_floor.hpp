@@ -1,4 +1,4 @@
-// The per-role protocol floor at authentication (issue #17 part 3): the
+// The per-role protocol floor at authentication: the
 // decision for this backend's connection, shared with the census (which
 // counts a violation as outcome policy_violation), and the floor of any role
 // for tls_audit.sessions.

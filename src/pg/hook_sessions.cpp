@@ -1,5 +1,5 @@
 // The session registry (shared memory, ClientAuthentication_hook, exit
-// callback) and the GUC tls_audit.min_protocol.
+// callback); its GUC tls_audit.min_protocol is in guc_sessions.cpp.
 //
 // Layout: a header and one fixed-size slot per possible backend
 // (MaxBackends), indexed by compat::backend_slot(), so each backend owns exactly one
@@ -12,13 +12,14 @@
 // its slot: it marks it exiting (pid and start time stay until the next
 // owner writes), so a reader that still sees the backend in its status
 // snapshot leaves the session out instead of showing it without its
-// registry columns (issue #22: a row is complete or absent).
+// registry columns (a row is complete or absent).
 #include "hook_sessions.hpp"
 
 #include <cstring>
 #include <optional>
 
 #include "guard.hpp"
+#include "guc_sessions.hpp"
 #include "hook_auth.hpp"
 #include "base/hot_path.hpp"
 #include "module.hpp"
@@ -48,17 +49,6 @@ struct RegistryHeader {
 
 RegistryHeader *registry_header = nullptr;
 Slot *registry_slots = nullptr;
-
-
-// tls_audit.min_protocol, as Protocol values.
-int min_protocol_setting = static_cast<int>(Protocol::TLSv1_2);
-const struct config_enum_entry min_protocol_options[] = {
-    {"TLSv1", static_cast<int>(Protocol::TLSv1), false},
-    {"TLSv1.1", static_cast<int>(Protocol::TLSv1_1), false},
-    {"TLSv1.2", static_cast<int>(Protocol::TLSv1_2), false},
-    {"TLSv1.3", static_cast<int>(Protocol::TLSv1_3), false},
-    {nullptr, 0, false},
-};
 
 Size header_size() { return MAXALIGN(sizeof(RegistryHeader)); }
 
@@ -200,8 +190,6 @@ TLS_AUDIT_HOT void client_auth_hook(Port *port, int status) {
 
 bool registry_active() { return registry_slots != nullptr; }
 
-Protocol min_protocol() { return static_cast<Protocol>(min_protocol_setting); }
-
 int registry_slot_count() { return registry_header != nullptr ? registry_header->slot_count : 0; }
 
 bool registry_slot_owner(int index, int &pid, TimestampTz &backend_start) {
@@ -244,12 +232,7 @@ RegistryLookup RegistryReader::find(int pid, TimestampTz backend_start, Registry
 }
 
 void init_sessions() {
-    DefineCustomEnumVariable("tls_audit.min_protocol",
-                             "Oldest TLS protocol version tls_audit.sessions accepts without flagging.",
-                             "Sessions using an older protocol, and TCP sessions without TLS, show "
-                             "below_floor = true. Valid values: TLSv1, TLSv1.1, TLSv1.2, TLSv1.3.",
-                             &min_protocol_setting, static_cast<int>(Protocol::TLSv1_2), min_protocol_options,
-                             PGC_SIGHUP, 0, nullptr, nullptr, nullptr);
+    init_sessions_gucs();
 
     if (!loaded_at_startup()) return;  // no shared memory, no hooks: the registry stays inactive
     AreaHooks hooks;

@@ -1,8 +1,8 @@
 // The session registry: per-backend TLS details that pg_stat_ssl does not keep,
 // written by each backend into its own shared-memory slot right after it has
-// authenticated (ClientAuthentication_hook) and marked exiting when it exits; and the
-// GUC tls_audit.min_protocol. Readers copy a slot without taking a lock
-// (a change counter tells them to retry when they raced the owner's write).
+// authenticated (ClientAuthentication_hook) and marked exiting when it exits.
+// Readers copy a slot without taking a lock (a change counter tells them to
+// retry when they raced the owner's write).
 #pragma once
 
 #include <cstdint>
@@ -17,10 +17,6 @@ namespace tls_audit::pg {
 // True when the registry exists (the library was preloaded and its shared
 // memory attached); false means every registry column reads NULL.
 bool registry_active();
-
-// The current value of tls_audit.min_protocol (read on each call, so a reload
-// applies to the next query).
-Protocol min_protocol();
 
 // Raw slot access for diagnostics: the number of slots (0 when inactive), and
 // a consistent copy of slot `index`'s owner; false when the slot is free.

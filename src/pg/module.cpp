@@ -113,7 +113,6 @@ extern "C" void _PG_init(void) {
     tls_audit::pg::snapshot_start_settings();
     // Each area registers its GUCs, hooks and shared memory in its own file;
     // one call per area, in this order.
-    // @areas (keep this marker: one line per area is added below it)
     tls_audit::pg::init_checks();
     tls_audit::pg::init_server_capture();
     tls_audit::pg::init_census();

@@ -34,7 +34,6 @@ bool loaded_at_startup();
 
 // Per-area initialisers called from _PG_init (one per area, defined in that
 // area's file).
-// @area-declarations (keep this marker: one line per area is added below it)
 void init_checks();
 void init_server_capture();
 void init_census();

@@ -5,7 +5,7 @@
 #include <unistd.h>
 
 #include "guard.hpp"
-#include "hook_server_capture.hpp"
+#include "hook_certs_served.hpp"
 #include "interrupts.hpp"
 #include "probe/probe.hpp"
 #include "row.hpp"
@@ -132,7 +132,7 @@ TlsSettings read_tls_settings() {
 // One reader per backend: its caches live as long as the backend.
 ServerFilesReport read_server_files(const TlsSettings &s) {
     static ServerFilesReader reader;
-    return reader.read(s.files);
+    return reader.read(s.files, cancel_requested());
 }
 
 

@@ -6,6 +6,7 @@
 // pre-flight's pending settings). SPI must be connected.
 #pragma once
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <vector>

@@ -12,7 +12,7 @@
 #include <string>
 #include <vector>
 
-#include "hook_census.hpp"
+#include "census_shmem.hpp"
 #include "census/census_key.hpp"
 #include "census/auth_readiness.hpp"
 #include "census/census_readiness.hpp"
@@ -137,10 +137,10 @@ enum InfoColumn {
     kInfoEvictedAuthenticated,  // 1.1; the 1.0 definition ends before it
     kInfoEvictedUnauthenticated,
     kInfoDroppedUnauthenticated,
-    kInfoLastSaveAt,  // #22 item 5
+    kInfoLastSaveAt,  // the periodic save (bgw_census_save.cpp)
     kInfoLastSaveError,
     kInfoLostSince,
-    kInfoSelfProbesSkipped,  // #22 item 7
+    kInfoSelfProbesSkipped,  // the server's own probes (census_self_probe.cpp)
     kInfoColumns
 };
 

@@ -24,10 +24,12 @@
 #include "guc_checks.hpp"
 #include "hook_reload.hpp"
 #include "row.hpp"
+#include "interrupts.hpp"
 #include "server_readers.hpp"
 #include "certs/server_files.hpp"
 #include "spi_query.hpp"
 #include "sql_checks_auth.hpp"
+#include "sql_checks_role_floor.hpp"
 #include "sql_outbound.hpp"
 #include "checks/controls.hpp"
 #include "module.hpp"
@@ -192,7 +194,7 @@ Input<std::vector<SessionFacts>> gather_sessions() {
     return Input<std::vector<SessionFacts>>::of(std::move(sessions));
 }
 
-// The census file's last save (issue #22), from tls_audit.census_info().
+// The census file's last save, from tls_audit.census_info().
 Input<CensusSaveFacts> gather_census_save() {
     if (!pg::loaded_at_startup())
         return Input<CensusSaveFacts>::none("pg_tls_audit is not in shared_preload_libraries");
@@ -326,7 +328,7 @@ AuditFacts gather(bool &interrupted) {
             f.preflight = Input<std::vector<PreflightStage>>::none(*why);
         else {
             const pg::ReloadPlan plan = pg::reload_plan();
-            f.preflight = Input<std::vector<PreflightStage>>::of(plan.ssl ? run_reload_preflight(plan.settings)
+            f.preflight = Input<std::vector<PreflightStage>>::of(plan.ssl ? run_reload_preflight(plan.settings, pg::cancel_requested())
                                                                           : std::vector<PreflightStage>{});
         }
         auto why = denied("tls_audit.server_tls()", "server_tls");
@@ -360,8 +362,10 @@ AuditFacts gather(bool &interrupted) {
     f.sessions = gather_sessions();
     f.census_save = gather_census_save();
     f.file_settings = gather_file_settings();
+    f.role_floor = pg::gather_role_floor();
     f.outbound = gather_outbound_links();
     f.weak_auth = pg::gather_weak_auth(f.thresholds.warning_days);
+    f.census_completeness = pg::gather_census_completeness();
     pg::call([] { SPI_finish(); });
     return f;
 }

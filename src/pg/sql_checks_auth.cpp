@@ -1,5 +1,7 @@
-// run_checks() glue of the check weak_auth_in_use: the weak clients of the
-// census within tls_audit.expiry_warning_days, from tls_audit.auth_readiness().
+// run_checks() glue of the census checks: weak_auth_in_use (the weak clients
+// of the census within tls_audit.expiry_warning_days, from
+// tls_audit.auth_readiness()) and census_incomplete (from
+// tls_audit.floor_readiness_summary()).
 #include "sql_checks_auth.hpp"
 
 #include <string>
@@ -32,6 +34,19 @@ Input<std::vector<WeakAuthFacts>> gather_weak_auth(int window_days) {
         clients.push_back(std::move(c));
     }
     return Input<std::vector<WeakAuthFacts>>::of(std::move(clients));
+}
+
+Input<CensusCompleteness> gather_census_completeness() {
+    auto rows = spi_query("SELECT complete, evicted_since::text FROM tls_audit.floor_readiness_summary()", 2);
+    if (!rows.ok()) return Input<CensusCompleteness>::none(rows.error().message);
+    if (rows.value().size() != 1)
+        return Input<CensusCompleteness>::none("tls_audit.floor_readiness_summary() returned no row");
+    const auto complete = cell_bool(rows.value()[0], 0);
+    if (!complete) return Input<CensusCompleteness>::none("tls_audit.floor_readiness_summary() has no complete");
+    CensusCompleteness c;
+    c.complete = *complete;
+    c.evicted_since = cell_text(rows.value()[0], 1);
+    return Input<CensusCompleteness>::of(std::move(c));
 }
 
 }  // namespace tls_audit::pg

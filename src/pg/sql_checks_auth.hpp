@@ -1,4 +1,4 @@
-// The facts of the check weak_auth_in_use, for run_checks() (sql_checks.cpp).
+// The facts of the checks weak_auth_in_use and census_incomplete, for run_checks() (sql_checks.cpp).
 #pragma once
 
 #include <vector>
@@ -12,5 +12,9 @@ namespace tls_audit::pg {
 // SPI connection); 'none' with the reason when it cannot be read (not
 // preloaded, the 1.0 schema, ...).
 Input<std::vector<WeakAuthFacts>> gather_weak_auth(int window_days);
+
+// complete and evicted_since of tls_audit.floor_readiness_summary() over the
+// whole census, read the same way (its privilege gates it).
+Input<CensusCompleteness> gather_census_completeness();
 
 }  // namespace tls_audit::pg

@@ -23,7 +23,6 @@
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
-#include <fstream>
 #include <iterator>
 #include <map>
 #include <memory>
@@ -36,6 +35,7 @@
 #include <unistd.h>
 
 #include "guard.hpp"
+#include "interrupts.hpp"
 #include "hook_outbound.hpp"
 #include "row.hpp"
 #include "spi_query.hpp"
@@ -68,30 +68,13 @@ struct FreeMem {
     void operator()(char *p) const { PQfreemem(p); }
 };
 
-// A parse error of libpq without the quoted fragments of the connection
-// string it may echo (they can be part of a password).
-std::string redact_quoted(const std::string &message) {
-    std::string out;
-    bool quoted = false;
-    for (char c : message) {
-        if (c == '"') {
-            out += quoted ? "...\"" : "\"";
-            quoted = !quoted;
-        } else if (!quoted && c != '\n') {
-            out += c;
-        }
-    }
-    while (!out.empty() && out.back() == ' ') out.pop_back();
-    return out;
-}
-
 // Parse a connection string with libpq: the options, or libpq's error.
 Expected<ConnOptions> parse_conninfo(const std::string &conninfo) {
     char *err = nullptr;
     ConninfoPtr parsed(PQconninfoParse(conninfo.c_str(), &err));
     std::unique_ptr<char, FreeMem> err_owner(err);
     if (!parsed) {
-        std::string message = err != nullptr ? redact_quoted(err) : "out of memory";
+        std::string message = err != nullptr ? redact_conninfo_error(err) : "out of memory";
         return make_error(sqlstate::kInvalidParameter, "invalid connection string: " + message);
     }
     ConnOptions out;
@@ -155,20 +138,17 @@ RootCertFacts read_root_cert(const LinkAssessment &a) {
         r.read_error = "no file: the home directory of the server's OS user is not known";
         return r;
     }
-    errno = 0;
-    std::ifstream in(r.file, std::ios::binary);
-    if (!in) {
-        r.read_error = strerror(errno != 0 ? errno : ENOENT);
+    // Through the one reader: a FIFO or device named by sslrootcert is
+    // reported, never waited on.
+    FileReadResult read = read_regular_file(r.file, kMaxCertificateInput, pg::cancel_requested());
+    if (read.failure == FileReadFailure::Cancelled) throw CoreError(read.error);
+    if (!read.ok()) {
+        r.read_error = read.failure == FileReadFailure::Open && read.error_number != 0
+                           ? std::string(strerror(read.error_number))
+                           : read.error.message;
         return r;
     }
-    std::string data;
-    data.resize(kMaxCertificateInput + 1);
-    in.read(data.data(), static_cast<std::streamsize>(data.size()));
-    data.resize(static_cast<std::size_t>(in.gcount()));
-    if (data.size() > kMaxCertificateInput) {
-        r.read_error = "larger than " + std::to_string(kMaxCertificateInput) + " bytes";
-        return r;
-    }
+    const std::string &data = read.bytes;
     auto certs = certificate_infos(data);
     if (!certs.ok()) {
         r.read_error = certs.error().message;

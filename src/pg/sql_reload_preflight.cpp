@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "guard.hpp"
+#include "interrupts.hpp"
 #include "server_readers.hpp"
 #include "certs/reload_preflight.hpp"
 #include "row.hpp"
@@ -35,7 +36,7 @@ extern "C" Datum tls_audit_reload_preflight(PG_FUNCTION_ARGS) {
         const pg::ReloadPlan plan = pg::reload_plan();
         // With ssl off (after the reload too) the server loads no TLS files.
         if (!plan.ssl) return Datum(0);
-        for (const PreflightStage &stage : run_reload_preflight(plan.settings)) {
+        for (const PreflightStage &stage : run_reload_preflight(plan.settings, pg::cancel_requested())) {
             pg::Row row(rsinfo->setDesc);
             row.text(0, stage.stage);
             row.text_or_null(1, stage.file);
@@ -52,6 +53,6 @@ extern "C" Datum tls_audit_reload_would_succeed(PG_FUNCTION_ARGS) {
     return pg::guarded([&]() -> Datum {
         const pg::ReloadPlan plan = pg::reload_plan();
         if (!plan.ssl) return BoolGetDatum(true);
-        return BoolGetDatum(preflight_would_succeed(run_reload_preflight(plan.settings)));
+        return BoolGetDatum(preflight_would_succeed(run_reload_preflight(plan.settings, pg::cancel_requested())));
     });
 }

@@ -7,9 +7,9 @@
 #include <vector>
 
 #include "guard.hpp"
-#include "hook_census.hpp"
+#include "census_shmem.hpp"
 #include "hook_role_floor.hpp"
-#include "hook_sessions.hpp"
+#include "guc_sessions.hpp"
 #include "base/protocol.hpp"
 #include "access/role_floor.hpp"
 #include "census/role_floor_readiness.hpp"

@@ -3,7 +3,7 @@
 // certificate it actually serves.
 //
 // "Served" comes from the handshake capture in shared memory when one was
-// made since the last configuration reload (hook_server_capture.cpp); otherwise
+// made since the last configuration reload (hook_certs_served.cpp); otherwise
 // from a loopback STARTTLS self-probe of this server's own port (short
 // timeout); otherwise it is unknown. served_source says which.
 #include <ctime>

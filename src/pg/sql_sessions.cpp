@@ -19,6 +19,7 @@
 #include "base/protocol.hpp"
 #include "sessions/registry_record.hpp"
 #include "row.hpp"
+#include "guc_sessions.hpp"
 #include "hook_sessions.hpp"
 #include "visibility.hpp"
 #include "certs/x509.hpp"
@@ -195,7 +196,7 @@ extern "C" Datum tls_audit_session_rows(PG_FUNCTION_ARGS) {
             // Not yet (or no longer) a session: no pid.
             if (be->st_procpid <= 0) continue;
 
-            // A TLS session's row is complete or absent (issue #22): leave it
+            // A TLS session's row is complete or absent: leave it
             // out when its registry slot says it is exiting or cannot be read
             // whole, or when it has none and the process is gone (it exited
             // after the status snapshot was taken).

@@ -21,7 +21,6 @@ class Visibility {
     // The rule for the current user (GetUserId()).
     Visibility();
 
-    bool sees_all() const { return all_; }
     // A connection made under `role` (InvalidOid: unknown role).
     bool sees(Oid role) const;
     // A connection recorded under the role name `name` ("" or nullptr: unknown).

@@ -1,6 +1,6 @@
 -- ---------------------------------------------------------------------------
 -- The census seen through the per-role protocol floors
--- (tls_audit.role_min_protocol, issue #17): who would be logged or refused if
+-- (tls_audit.role_min_protocol): who would be logged or refused if
 -- tls_audit.enforce_floor were log or on now. Needs shared_preload_libraries.
 -- ---------------------------------------------------------------------------
 

@@ -1,6 +1,6 @@
 -- ---------------------------------------------------------------------------
 -- Enumeration over STARTTLS: accepted cipher suites per version and the
--- key-exchange groups (issue #20). Not executable by PUBLIC: outbound
+-- key-exchange groups. Not executable by PUBLIC: outbound
 -- connections; tls_audit.probe_allowed_hosts applies as for tls_audit.probe().
 -- ---------------------------------------------------------------------------
 

@@ -18,8 +18,11 @@ umask 077
 
 export OPENSSL_CONF=/dev/null  # the system config must not change what we make
 
-days_from_now() {  # print an openssl ca date N days from now (N may be negative)
-    date -u -d "$1 days" +%Y%m%d%H%M%SZ
+# An openssl ca date N days (N may be negative) after the Unix time NOW. One
+# NOW for both ends of a certificate makes its lifetime exactly END - START
+# days: a profile's lifetime limit is compared to the second.
+days_from_now() {
+    date -u -d "@$(($2 + $1 * 86400))" +%Y%m%d%H%M%SZ
 }
 
 # One minimal openssl-ca database per signing CA.
@@ -89,9 +92,11 @@ sign() {
     local name=$1 signer=$2 key=$3 subj=$4 ext=$5 start=${6:-0} end=${7:-365} md=${8:-sha256}
     # UTF8=1: the subject is UTF-8 text (stored as UTF8String).
     local utf8=${UTF8:+-utf8}
+    local now
+    now=$(date +%s)
     openssl req -new $utf8 -key "$key" -subj "$subj" -out "$name.csr"
     openssl ca -batch -notext $utf8 -config "ca-db/$signer.cnf" -extensions "$ext" -md "$md" \
-        -startdate "$(days_from_now "$start")" -enddate "$(days_from_now "$end")" \
+        -startdate "$(days_from_now "$start" "$now")" -enddate "$(days_from_now "$end" "$now")" \
         -in "$name.csr" -out "$name.crt" 2>/dev/null
     rm -f "$name.csr"
     chmod 644 "$name.crt"

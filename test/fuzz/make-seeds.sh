@@ -9,7 +9,8 @@
 # setting values: host allow-lists, severities, listen_addresses) and
 # OUTDIR/probe (answers to SSLRequest: 'N', 'E' + ErrorResponse, junk, and the
 # real server side of TLS 1.0/1.2/1.3 handshakes captured from openssl s_server
-# through a small relay that plays the PostgreSQL SSLRequest step). With
+# through a small relay that plays the PostgreSQL SSLRequest step), and
+# OUTDIR/conninfo (connection strings around a known secret). With
 # PROBE_FUZZ_BINARY the client of those handshakes is the probe itself, in the
 # fuzzer's capture mode (fixed randomness, see probe_fuzz.cpp), so replaying a
 # seed completes the handshake; without it, openssl s_client.
@@ -22,8 +23,8 @@ probe_fuzz=${3:-}
 [ -z "$probe_fuzz" ] || probe_fuzz=$(cd "$(dirname "$probe_fuzz")" && pwd)/$(basename "$probe_fuzz")
 mkdir -p "$out"
 out=$(cd "$out" && pwd)
-rm -rf "$out/x509" "$out/protocol" "$out/probe"
-mkdir -p "$out/x509" "$out/protocol" "$out/probe"
+rm -rf "$out/x509" "$out/protocol" "$out/probe" "$out/conninfo"
+mkdir -p "$out/x509" "$out/protocol" "$out/probe" "$out/conninfo"
 export OPENSSL_CONF=/dev/null  # the system config must not change what we make
 
 # --- certificate parsing -----------------------------------------------------
@@ -45,6 +46,17 @@ cp "$certs/garbage.txt" "$x/garbage.txt"
 cp "$certs/truncated.pem" "$x/truncated.pem"
 { cat "$x/server.der"; printf 'trailing'; } >"$x/der-trailing.der"
 head -c 200 "$x/server.der" >"$x/der-truncated.der"
+
+# --- connection strings around a secret (first byte: where the password goes;
+# after a NUL: bytes appended to the secret) ----------------------------------
+c=$out/conninfo
+i=0
+for s in 'Xhost=db sslmode=require' 'Xhost=db port=5432 user=app' "Xhost='unterminated" 'Xa b c' \
+    'Xpostgresql://app@db/prod?sslmode=require' 'Xhost="q"x"' 'X= ='; do
+    printf '%s' "$s" >"$c/seed$i"
+    printf '%s\0%s' "$s" '"horse battery"staple' >"$c/seed${i}q"
+    i=$((i + 1))
+done
 
 # --- protocol names (first byte: transport % 4 and floor / 4 % 5) -------------
 p=$out/protocol
@@ -179,4 +191,4 @@ if [ "$captured" -eq 0 ]; then
     echo "make-seeds: no TLS handshake could be captured" >&2
     exit 1
 fi
-echo "seeds written to $out: $(ls "$x" | wc -l) x509, $(ls "$p" | wc -l) protocol, $(ls "$q" | wc -l) probe ($captured captured handshakes)"
+echo "seeds written to $out: $(ls "$x" | wc -l) x509, $(ls "$p" | wc -l) protocol, $(ls "$q" | wc -l) probe ($captured captured handshakes), $(ls "$c" | wc -l) conninfo"

@@ -1,4 +1,4 @@
-# tls_audit.sessions while backends exit (issue #22 item 9): a row of a TLS
+# tls_audit.sessions while backends exit (a row is complete or absent): a row of a TLS
 # session with a client certificate is complete (subject and SNI set) or
 # absent, never half there. Short-lived client-certificate sessions come and
 # go while another session reads tls_audit.sessions over and over, in one

@@ -124,35 +124,31 @@ $primary->stop;
 # warns and keeps the built-in default, so the worker stays off (never on by
 # accident) and the start says so loudly.
 my $i = 0;
-foreach my $bad ("tls_audit.auto_reload = sometimes", "tls_audit.auto_reload = on\ntls_audit.auto_reload_interval = -5s",
-	"tls_audit.auto_reload = on\ntls_audit.auto_reload_interval = 'soon'")
+foreach my $case (
+	[ "tls_audit.auto_reload = sometimes", 'off', '1min' ],
+	[ "tls_audit.auto_reload = on\ntls_audit.auto_reload_interval = -5s", 'on', '1min' ],
+	[ "tls_audit.auto_reload = on\ntls_audit.auto_reload_interval = 'soon'", 'on', '1min' ])
 {
+	my ($bad, $want_mode, $want_interval) = @$case;
 	my $node = PostgreSQL::Test::Cluster->new('badstart' . ++$i);
 	$node->init;
 	$node->append_conf('postgresql.conf', "shared_preload_libraries = 'pg_tls_audit'\n$bad");
-	my $ok = $node->start(fail_ok => 1);
-	my $log = slurp_file($node->logfile);
 	(my $what = $bad) =~ s/\n/; /g;
-	like($log, qr/(WARNING|FATAL|LOG):  +(invalid value for parameter|parameter "tls_audit\.auto_reload_interval" requires|[^\n]*tls_audit\.auto_reload)/,
+	# A bad custom value is a WARNING when the library defines the setting, so
+	# the server must start: a refusal here would be a change of behaviour.
+	ok($node->start(fail_ok => 1), "the server starts despite: $what") or next;
+	my $log = slurp_file($node->logfile);
+	like($log, qr/WARNING:  +(invalid value for parameter|[^\n]*tls_audit\.auto_reload)/,
 		"bad value at start is reported: $what");
-	if ($ok)
-	{
-		$node->safe_psql('postgres', 'CREATE EXTENSION pg_tls_audit');
-		my $mode = $node->safe_psql('postgres', 'SELECT mode FROM tls_audit.auto_reload_status');
-		my $interval_now = $node->safe_psql('postgres', 'SHOW tls_audit.auto_reload_interval');
-		note("started with: $what -> mode $mode, interval $interval_now");
-		ok($bad =~ /sometimes/ ? $mode eq 'off' : 1, "an invalid mode leaves the worker off: $what");
-		unlike($interval_now, qr/^-/, "no negative interval in effect: $what");
-		like($node->safe_psql('postgres',
-				q{SELECT string_agg(object, ',') FROM tls_audit.run_checks() WHERE "check" = 'settings_not_applied'}),
-			qr/tls_audit\.auto_reload/, "settings_not_applied names the setting: $what");
-		$node->stop;
-	}
-	else
-	{
-		pass("the server refused to start: $what");
-		pass("nothing ran: $what");
-	}
+	$node->safe_psql('postgres', 'CREATE EXTENSION pg_tls_audit');
+	is($node->safe_psql('postgres', 'SHOW tls_audit.auto_reload'), $want_mode,
+		"the rejected value is not in effect (auto_reload = $want_mode): $what");
+	is($node->safe_psql('postgres', 'SHOW tls_audit.auto_reload_interval'), $want_interval,
+		"the interval is the built-in default: $what");
+	like($node->safe_psql('postgres',
+			q{SELECT string_agg(object, ',') FROM tls_audit.run_checks() WHERE "check" = 'settings_not_applied'}),
+		qr/tls_audit\.auto_reload/, "settings_not_applied names the setting: $what");
+	$node->stop;
 }
 
 done_testing();

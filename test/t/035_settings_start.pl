@@ -1,5 +1,5 @@
-# Invalid tls_audit.* values in postgresql.conf at server start (issue #22,
-# item 1): each is logged as a WARNING naming the parameter, the value, the
+# Invalid tls_audit.* values in postgresql.conf at server start (they fail
+# closed): each is logged as a WARNING naming the parameter, the value, the
 # reason and what applies instead; an invalid tls_audit.probe_allowed_hosts
 # allows no host at all (fail closed) until a valid value is loaded; and
 # tls_audit.run_checks() reports every value that is not applied.

@@ -1,4 +1,4 @@
-# tls_audit.record_checks()'s NOTIFY (issue #22, item 6): none unless
+# tls_audit.record_checks()'s NOTIFY (opt-in): none unless
 # tls_audit.notify_channel names a channel, and only the payload
 # tls_audit.notify_payload chooses, since any role that can connect may LISTEN.
 use strict;

@@ -18,7 +18,7 @@ $node->safe_psql('postgres', "SET password_encryption = 'scram-sha-256'; CREATE 
 $node->safe_psql('postgres', 'SELECT tls_audit.census_reset()');
 my $log_offset = -s $node->logfile;
 
-# Unauthenticated keys carry no application name (issue #22 item 2), so the
+# Unauthenticated keys carry no application name (a client chooses it before authenticating), so the
 # failed attempts are found by role and database.
 sub census_rows
 {

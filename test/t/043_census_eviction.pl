@@ -1,4 +1,4 @@
-# Issue #22: unauthenticated clients cannot empty the census. With
+# Unauthenticated clients cannot empty the census. With
 # tls_audit.census_max = 10, failed logins with ever new application names
 # and bare SSLRequest+close from many loopback addresses must not evict the
 # authenticated clients' entries; when authenticated entries are evicted,
@@ -79,6 +79,8 @@ cmp_ok($eu + $du, '>=', 40, "unauthenticated entries evicted ($eu) or dropped ($
 is($node->safe_psql('postgres',
 		"SELECT complete, evicted_since IS NULL, clients_not_ready >= 6 FROM tls_audit.floor_readiness_summary('TLSv1.3')"),
 	't|t|t', 'floor_readiness_summary: complete, no eviction time');
+is($node->safe_psql('postgres', q{SELECT severity FROM tls_audit.run_checks() WHERE "check" = 'census_incomplete'}),
+	'ok', 'census_incomplete: ok while no authenticated entry was evicted');
 
 # More authenticated clients than fit: authenticated entries are evicted, and
 # the summary says the answer may be missing clients.
@@ -93,6 +95,11 @@ is($node->safe_psql('postgres',
 is($node->safe_psql('postgres',
 		"SELECT complete FROM tls_audit.floor_readiness_summary('TLSv1.3', '1 hour')"),
 	'f', 'incomplete within since = 1 hour too');
+# An empty floor_readiness() then does not mean "everyone is ready": run_checks() says so.
+like($node->safe_psql('postgres',
+		q{SELECT severity || '|' || object || '|' || message FROM tls_audit.run_checks() WHERE "check" = 'census_incomplete'}),
+	qr/^warning\|tls_audit\.census\|authenticated census entries were evicted since \d{4}-\d\d-\d\d [^:]+:\d\d:\d\d[^:]*: floor_readiness\(\)/,
+	'census_incomplete: a warning with the first eviction time');
 is($node->safe_psql('postgres',
 		"SELECT count(*) FROM tls_audit.census WHERE application_name = 'more_12'"),
 	'1', 'the newest client is kept');
@@ -103,6 +110,8 @@ is($node->safe_psql('postgres',
 		"SELECT s.complete, s.evicted_since IS NULL, i.evicted_authenticated, i.evicted_unauthenticated, i.dropped_unauthenticated
 		   FROM tls_audit.floor_readiness_summary() s, tls_audit.census_info() i"),
 	't|t|0|0|0', 'census_reset() zeroes the eviction counters');
+is($node->safe_psql('postgres', q{SELECT severity FROM tls_audit.run_checks() WHERE "check" = 'census_incomplete'}),
+	'ok', 'census_incomplete: ok again after the reset');
 
 $node->stop;
 done_testing();

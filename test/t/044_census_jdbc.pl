@@ -1,5 +1,5 @@
 # The census attributes a connection to the application_name the session
-# actually used when the client sets it after connecting (issue #24): the
+# actually used when the client sets it after connecting: the
 # real pgjdbc driver (which by default runs SET application_name right after
 # the startup), a libpq client that does the same, a client that never sets
 # a name, long-lived connections counted before they disconnect, and a

@@ -1,4 +1,4 @@
-# How each session authenticated (issue #17 parts 1 and 2): auth_method,
+# How each session authenticated (and whether it could be stronger): auth_method,
 # hba_file/hba_line, client_cert_verified and extended_master_secret in
 # tls_audit.sessions and the census, auth_readiness(), fips_readiness() and
 # the check weak_auth_in_use, with real clients: md5, scram-sha-256,

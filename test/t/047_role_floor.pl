@@ -1,4 +1,4 @@
-# A protocol floor per role (issue #17 part 3): tls_audit.role_min_protocol
+# A protocol floor per role (tls_audit.role_min_protocol, tls_audit.enforce_floor):
 # (role, +group, *), tls_audit.enforce_floor = off | log | on, the census
 # outcome policy_violation, tls_audit.sessions.role_floor/floor_reason, the
 # lock-out guard (unix sockets are never affected), and bad values (reload
@@ -217,7 +217,7 @@ reload_with(enforce_floor => 'on');
 my ($rc, $stdout, $stderr) = $node->psql('postgres',
 	"ALTER SYSTEM SET tls_audit.role_min_protocol = 'etl=TLSv1.3, reporting TLSv1.3'");
 isnt($rc, 0, 'ALTER SYSTEM refuses an invalid list');
-like($stderr, qr/DETAIL:  invalid item 2 "reporting TLSv1\.3": expected name=protocol/,
+like($stderr, qr/DETAIL:  invalid entry 2 "reporting TLSv1\.3": expected name=protocol/,
 	'the refusal names the offending item');
 like($stderr, qr/HINT:  Write a comma-separated list of name=protocol items/, 'with a HINT');
 
@@ -230,7 +230,7 @@ $offset = -s $node->logfile;
 $node->append_conf('postgresql.conf', "tls_audit.role_min_protocol = 'etl=TLSv1.3, +=TLSv1.2'\n");
 $node->append_conf('postgresql.conf', "tls_audit.enforce_floor = 'maybe'\n");
 $node->reload;
-ok($node->wait_for_log(qr/invalid item 2 "\+=TLSv1\.2": empty role name/, $offset),
+ok($node->wait_for_log(qr/invalid entry 2 "\+=TLSv1\.2": empty role name/, $offset),
 	'reload: the log names the offending item');
 ok($node->wait_for_log(qr/invalid value for parameter "tls_audit\.enforce_floor": "maybe"/, $offset),
 	'reload: an invalid enforce_floor is logged');

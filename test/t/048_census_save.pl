@@ -1,5 +1,5 @@
 # Connection census: the periodic save (tls_audit.census_save_interval,
-# issue #22 item 5). A crash after a save keeps the counts up to that save
+# a periodic save). A crash after a save keeps the counts up to that save
 # and census_info() says since when counts were lost; a save that fails is a
 # WARNING, shows in census_info() and fires run_checks()'s
 # census_save_failed until a save succeeds again.

@@ -1,6 +1,6 @@
 # A probe blocked on the network waits on the backend's latch with an
 # extension wait event, visible in pg_stat_activity from another session
-# (issue #22): TlsAuditProbe on PostgreSQL 17+ (WaitEventExtensionNew),
+# (visible to pg_stat_activity): TlsAuditProbe on PostgreSQL 17+ (WaitEventExtensionNew),
 # Extension before. The target is a "black hole" on 127.0.0.1: a listening
 # socket that never answers the SSLRequest.
 use strict;

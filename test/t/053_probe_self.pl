@@ -1,5 +1,5 @@
 # A server probing itself does not count its own probe connections in its
-# connection census (issue #22 item 7): tls_audit.probe() (one handshake per
+# connection census: tls_audit.probe() (one handshake per
 # TLS version, the old ones refused) and probe_plaintext() against the
 # server's own address leave the census's TCP entries unchanged and show up
 # in census_info().self_probes_skipped instead; a real client refused from

@@ -129,10 +129,21 @@ $primary->safe_psql('postgres',
 	"ALTER SYSTEM SET primary_conninfo = 'host=192.0.2.9 password=Secret3x port'; SELECT pg_reload_conf()");
 wait_true($primary, "SELECT current_setting('primary_conninfo') LIKE '%Secret3x%'", 'the reload');
 my $bad = link_row($primary, 'sslmode IS NULL, error', 'physical_replication', 'primary_conninfo');
-like($bad, qr/^t\|invalid connection string: missing "\.\.\." after/, 'malformed conninfo: a clean error row')
+like($bad, qr/^t\|invalid connection string: missing "\.\.\." in connection info string$/,
+	'malformed conninfo: a clean error row, no fragment of the string')
   or diag($bad);
 unlike($primary->safe_psql('postgres', 'SELECT o::text FROM tls_audit.outbound_connections o'),
 	qr/Secret3x/, 'the password of the malformed string is not shown');
+# A password with double quotes inside: libpq echoes 'battery"staple' in its
+# message; no part of the password may be shown.
+$primary->safe_psql('postgres',
+	q{ALTER SYSTEM SET primary_conninfo = 'host=192.0.2.9 password=correct"horse battery"staple'; SELECT pg_reload_conf()});
+wait_true($primary, "SELECT current_setting('primary_conninfo') LIKE '%staple%'", 'the reload');
+my $quoted = $primary->safe_psql('postgres',
+	q{SELECT o::text FROM tls_audit.outbound_connections o}) . "\n" . findings($primary, 'outbound_sslmode');
+like($quoted, qr/invalid connection string/, 'a password with quotes: the string is reported as invalid');
+unlike($quoted, qr/correct|horse|battery|staple/, 'a password with quotes: no part of it is shown')
+  or diag($quoted);
 like(findings($primary, 'outbound_sslmode'), qr/^info primary_conninfo: cannot be judged: invalid connection string/m,
 	'outbound_sslmode: the malformed string is info');
 

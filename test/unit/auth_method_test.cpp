@@ -178,6 +178,23 @@ TEST(AuthReadinessTest, GroupsWeakClientsMostConnectionsFirst) {
     EXPECT_TRUE(auth_readiness({}, AuthMethod::ScramSha256).empty());
 }
 
+// A login the role floor refused (enforce_floor = on) authenticated but never
+// got a session: weak_auth_in_use must not count it; one admitted under
+// enforce_floor = log did get a session and counts.
+TEST(AuthReadinessTest, LoginsRefusedByTheRoleFloorAreNotInUse) {
+    std::vector<CensusRecord> records = {
+        record("refused", "app", "tls", AuthMethod::Md5, 3, 100, Outcome::PolicyViolation),
+        record("logged", "app", "tls", AuthMethod::Md5, 2, 100, Outcome::PolicyViolation),
+    };
+    std::strcpy(records[0].key.reason, kFloorRefusedReason);
+    EXPECT_FALSE(census_login_admitted(records[0].key));
+    EXPECT_TRUE(census_login_admitted(records[1].key));
+    const auto rows = auth_readiness(pointers(records), AuthMethod::ScramSha256);
+    ASSERT_EQ(rows.size(), 1u);
+    EXPECT_EQ(rows[0].usename, "logged");
+    EXPECT_EQ(rows[0].connections, 2);
+}
+
 TEST(ChecksAuthTest, WeakAuthInUse) {
     auto ok = check_weak_auth_in_use({}, 30);
     ASSERT_EQ(ok.size(), 1u);
@@ -196,4 +213,20 @@ TEST(ChecksAuthTest, WeakAuthInUse) {
     EXPECT_EQ(found[1].object, "bob@db");
     EXPECT_NE(found[1].message.find("1 connection authenticated with trust over TCP"), std::string::npos);
     EXPECT_NE(found[1].hint.find("client certificate"), std::string::npos);
+}
+
+// census_incomplete: evicted authenticated entries make every readiness
+// answer incomplete, so an empty one must not read as "everyone is ready".
+TEST(ChecksAuthTest, CensusIncomplete) {
+    auto ok = check_census_incomplete(CensusCompleteness{true, ""});
+    ASSERT_EQ(ok.size(), 1u);
+    EXPECT_EQ(ok[0].check, "census_incomplete");
+    EXPECT_EQ(ok[0].severity, Severity::Ok);
+    auto bad = check_census_incomplete(CensusCompleteness{false, "2026-01-02 03:04:05+00"});
+    ASSERT_EQ(bad.size(), 1u);
+    EXPECT_EQ(bad[0].severity, Severity::Warning);
+    EXPECT_NE(bad[0].message.find("since 2026-01-02 03:04:05+00"), std::string::npos) << bad[0].message;
+    EXPECT_NE(bad[0].message.find("floor_readiness()"), std::string::npos);
+    EXPECT_NE(bad[0].hint.find("tls_audit.census_max"), std::string::npos);
+    EXPECT_EQ(check_census_incomplete(CensusCompleteness{false, ""})[0].severity, Severity::Warning);
 }

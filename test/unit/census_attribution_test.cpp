@@ -1,5 +1,5 @@
 // When the census counts a connection that had no application_name in its
-// startup packet (issue #24): the timing at authentication and the deferred
+// startup packet: the timing at authentication and the deferred
 // count's decisions, for the clients the rule is made for.
 #include <gtest/gtest.h>
 

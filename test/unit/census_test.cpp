@@ -140,7 +140,7 @@ TEST(CensusKeyTest, OutcomeNames) {
     EXPECT_EQ(parse_outcome("startup_failed"), Outcome::StartupFailed);
     EXPECT_EQ(parse_outcome("auth_failed"), Outcome::AuthFailed);
     EXPECT_TRUE(valid_outcome(4));
-    // Issue #17: policy_violation (authenticated below the role's floor).
+    // policy_violation (authenticated below the role's floor).
     EXPECT_STREQ(outcome_name(Outcome::PolicyViolation), "policy_violation");
     EXPECT_EQ(parse_outcome("policy_violation"), Outcome::PolicyViolation);
     EXPECT_TRUE(valid_outcome(5));
@@ -296,7 +296,7 @@ TEST(CensusKeyTest, LongSubjectIsCutOnACharacterWithAMarker) {
     EXPECT_STREQ(key.client_subject, field);
 }
 
-// Issue #22: a client chooses its application_name before authenticating,
+// A client chooses its application_name before authenticating,
 // so unauthenticated keys carry none and failed logins with ever new names
 // collapse into one entry per (user, database, address, ...).
 TEST(CensusKeyTest, UnauthenticatedKeysCarryNoApplicationName) {
@@ -332,7 +332,7 @@ TEST(CensusKeyTest, UnauthenticatedShare) {
     EXPECT_EQ(census_unauthenticated_share(1), 1);
 }
 
-// Issue #22: the census save protocol (write + fsync a temporary file, then
+// The census save protocol (write + fsync a temporary file, then
 // rename + fsync the directory), and its failures reported, not raised.
 namespace {
 std::string temp_dir() {

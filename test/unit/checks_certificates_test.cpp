@@ -209,6 +209,20 @@ TEST(ChecksCertificatesTest, ReloadWouldFailIsCriticalWithTheReason) {
     EXPECT_NE(u[0].message.find("not decided: key"), std::string::npos) << u[0].message;
 }
 
+TEST(ChecksCertificatesTest, ReloadWouldFailNamesAFileThatIsNotRegular) {
+    auto stages = stages_with("certificate", "ssl_cert_file \"server.crt\" is a FIFO: the next reload or restart will hang or fail");
+    stages[0].file_kind = "a FIFO";
+    auto f = check_server_tls_reload_would_fail(stages);
+    ASSERT_EQ(f.size(), 1u);
+    EXPECT_EQ(f[0].severity, Severity::Critical);
+    EXPECT_EQ(f[0].object, "server.crt");
+    EXPECT_EQ(f[0].message, "the TLS configuration on disk does not load (stage certificate): ssl_cert_file "
+                            "\"server.crt\" is a FIFO: the next reload or restart will hang or fail");
+    // Not "a reload keeps the previous configuration": the postmaster would wait on it.
+    EXPECT_EQ(f[0].message.find("keeps the previous"), std::string::npos);
+    EXPECT_NE(f[0].hint.find("regular file"), std::string::npos) << f[0].hint;
+}
+
 TEST(ChecksCertificatesTest, ReloadPendingSaysWhetherAReloadWouldFixIt) {
     ServerCertFacts f;
     f.cert_file = "server.crt";

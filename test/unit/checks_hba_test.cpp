@@ -80,6 +80,27 @@ TEST(ChecksHbaTest, HbaRules) {
     }
 }
 
+// A line pg_hba_file_rules reports with an error can never match (hostssl
+// while ssl is off): no hba check judges it, as pg_hba_file_rules' own
+// error column says (the rule sql/checks.sql compares with).
+TEST(ChecksHbaTest, LinesWithAnErrorNeverMatch) {
+    const std::string why = "hostssl record cannot match because SSL is disabled";
+    std::vector<HbaRule> rules = {rule(2, "hostssl", "127.0.0.1", "255.255.255.255", "trust"),
+                                  rule(3, "hostnossl", "10.0.0.0", "255.0.0.0", "trust"),
+                                  rule(4, "host", "10.0.0.0", "255.0.0.0", "md5")};
+    for (auto &r : rules) r.error = why;
+    for (const auto &found : {check_hba_weak_auth(rules), check_hba_hostnossl(rules),
+                              check_hba_host_without_ssl(rules, false)}) {
+        ASSERT_EQ(found.size(), 1u);
+        EXPECT_EQ(found[0].severity, Severity::Ok) << found[0].check << ": " << found[0].message;
+    }
+    rules[0].error.clear();
+    const auto weak = check_hba_weak_auth(rules);
+    ASSERT_EQ(weak.size(), 1u);
+    EXPECT_EQ(weak[0].object, "pg_hba.conf line 2");
+    EXPECT_EQ(weak[0].severity, Severity::Critical);
+}
+
 TEST(ChecksHbaTest, Md5Passwords) {
     EXPECT_TRUE(all_ok(check_md5_passwords({})));
     auto f = check_md5_passwords({"alice", "bob"});

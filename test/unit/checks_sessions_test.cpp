@@ -49,7 +49,7 @@ TEST(ChecksSessionsTest, ClientCertExpiry) {
     EXPECT_TRUE(all_ok(check_client_cert_expiry({}, Thresholds{}, n)));
 }
 
-// Issue #22: a failed census save is a warning until a save succeeds.
+// A failed census save is a warning until a save succeeds.
 TEST(ChecksSessionsTest, CensusSaveFailed) {
     auto ok = check_census_save_failed({"2026-11-30 12:00:00+00", ""});
     ASSERT_EQ(ok.size(), 1u);

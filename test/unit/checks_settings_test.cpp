@@ -42,11 +42,47 @@ TEST(ChecksSettingsTest, SettingsNotAppliedNamesEachRefusedLine) {
     for (const auto &x : f) EXPECT_FALSE(x.hint.empty());
     EXPECT_TRUE(is_security_setting("TLS_AUDIT.Probe_Allowed_Hosts"));
     EXPECT_FALSE(is_security_setting("tls_audit.census_max"));
-    // Issue #17: the per-role floor settings are security settings.
+    // The per-role floor settings are security settings.
     EXPECT_TRUE(is_security_setting("tls_audit.role_min_protocol"));
     EXPECT_TRUE(is_security_setting("tls_audit.enforce_floor"));
     auto g = check_settings_not_applied({{"tls_audit.role_min_protocol", "etl=TLSv9", "/d/postgresql.conf", 3, ""}});
     ASSERT_EQ(g.size(), 1u);
     EXPECT_EQ(g[0].severity, Severity::Critical);
     EXPECT_NE(g[0].message.find("floors fail closed"), std::string::npos) << g[0].message;
+}
+
+// role_floor_unmatched: a warning per entry matching no role, critical with
+// enforce_floor = on, the case variant in the hint; 'ok' otherwise.
+TEST(ChecksSettingsTest, RoleFloorUnmatched) {
+    RoleFloorFacts f;
+    f.setting = "ETL_TEAM=TLSv1.3, ghost=TLSv1.3, app=TLSv1.2, *=TLSv1.2";
+    f.roles = {"etl_team", "app", "postgres"};
+    auto found = check_role_floor_unmatched(f);
+    ASSERT_EQ(found.size(), 2u);
+    EXPECT_EQ(found[0].check, "role_floor_unmatched");
+    EXPECT_EQ(found[0].severity, Severity::Warning);
+    EXPECT_NE(found[0].object.find("ETL_TEAM"), std::string::npos) << found[0].object;
+    EXPECT_NE(found[0].message.find("matches no role"), std::string::npos);
+    EXPECT_NE(found[0].hint.find("role etl_team differs only in case"), std::string::npos) << found[0].hint;
+    EXPECT_EQ(found[1].object, "ghost=TLSv1.3");
+    EXPECT_EQ(found[1].hint.find("differs only in case"), std::string::npos);
+    EXPECT_NE(found[1].hint.find("RENAME"), std::string::npos);
+
+    f.enforce_on = true;
+    for (const auto &x : check_role_floor_unmatched(f)) EXPECT_EQ(x.severity, Severity::Critical);
+
+    f.roles.push_back("ETL_TEAM");
+    f.roles.push_back("ghost");
+    found = check_role_floor_unmatched(f);
+    ASSERT_EQ(found.size(), 1u);
+    EXPECT_EQ(found[0].severity, Severity::Ok);
+    f.setting = "";
+    found = check_role_floor_unmatched(f);
+    ASSERT_EQ(found.size(), 1u);
+    EXPECT_EQ(found[0].severity, Severity::Ok);
+    EXPECT_NE(found[0].message.find("empty"), std::string::npos);
+    f.setting = "a=TLSv9";  // cannot be in effect (the GUC refuses it): said, not guessed
+    found = check_role_floor_unmatched(f);
+    ASSERT_EQ(found.size(), 1u);
+    EXPECT_EQ(found[0].severity, Severity::Info);
 }

@@ -125,8 +125,10 @@ inline AuditFacts clean_facts() {
     f.file_settings = Input<std::vector<FileSetting>>::of({});
     f.outbound = Input<std::vector<OutboundLinkFacts>>::of({});
     f.weak_auth = Input<std::vector<WeakAuthFacts>>::of({});
+    f.role_floor = Input<RoleFloorFacts>::of(RoleFloorFacts{"etl=TLSv1.3, *=TLSv1.2", true, {"etl", "postgres"}});
+    f.census_completeness = Input<CensusCompleteness>::of(CensusCompleteness{true, ""});
     std::vector<PreflightStage> stages;
-    for (const auto &name : preflight_stage_names()) stages.push_back(PreflightStage{name, "", true, ""});
+    for (const auto &name : preflight_stage_names()) stages.push_back(PreflightStage{name, "", true, "", ""});
     f.preflight = Input<std::vector<PreflightStage>>::of(stages);
     LastReload start;
     start.at = f.now;
@@ -147,7 +149,7 @@ inline std::vector<std::string> checks_in(const std::vector<Finding> &findings) 
 inline std::vector<PreflightStage> stages_with(const std::string &failing, const std::string &error) {
     std::vector<PreflightStage> stages;
     for (const auto &name : preflight_stage_names()) {
-        PreflightStage s{name, name == "certificate" ? "server.crt" : "", true, ""};
+        PreflightStage s{name, name == "certificate" ? "server.crt" : "", true, "", ""};
         if (name == failing) {
             s.ok = false;
             s.error = error;

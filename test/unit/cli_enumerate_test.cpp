@@ -79,6 +79,19 @@ TEST(CliEnumerateFindings, WeakInsecureSmallDhe) {
     EXPECT_EQ(f[1].code, "dhe_group_small");
 }
 
+// A bidirectional control in a label value is shown as "\u202E" (the
+// backslash escaped as the text format wants), never passed through.
+TEST(CliPrometheus, BidiControlsInLabelsAreVisible) {
+    Options o;
+    o.format = Format::Prometheus;
+    std::vector<TargetResult> rs{enumerated_result()};
+    rs[0].report->chain->certificates[0].subject = "CN=\xE2\x80\xAEgro.elpmaxe\xE2\x80\x8F";
+    const std::string text = format_prometheus({rs, o, 1700000000});
+    EXPECT_EQ(text.find("\xE2\x80\xAE"), std::string::npos);
+    EXPECT_EQ(text.find("\xE2\x80\x8F"), std::string::npos);
+    EXPECT_NE(text.find("subject=\"CN=\\\\u202Egro.elpmaxe\\\\u200F\"}"), std::string::npos) << text;
+}
+
 TEST(CliPrometheus, FamiliesLabelsValues) {
     Options o;
     o.format = Format::Prometheus;

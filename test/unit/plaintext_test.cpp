@@ -271,3 +271,32 @@ TEST(PlaintextClassifyTest, EveryFirstByteAndEveryPrefix) {
         EXPECT_NE(done->verdict, PlaintextVerdict::Unknown);
     }
 }
+
+// A pooler recognised from its ErrorResponse: pgbouncer sends exactly S, C and
+// M (send_pooler_error); PostgreSQL always adds V, F, L and R.
+TEST(Plaintext, PoolerRecognisedByErrorShape) {
+    auto shaped = [](const std::string &fields) { return message('E', fields + std::string(1, '\0')); };
+    const std::string nul(1, '\0');
+    auto pgbouncer = classify_plaintext_answer(
+        shaped("SFATAL" + nul + "C08P01" + nul + "MSSL required" + nul), false);
+    ASSERT_TRUE(pgbouncer);
+    EXPECT_EQ(pgbouncer->verdict, PlaintextVerdict::Refused);
+    EXPECT_NE(pgbouncer->pooler.find("client_tls_sslmode"), std::string::npos) << pgbouncer->pooler;
+    auto other = classify_plaintext_answer(
+        shaped("SFATAL" + nul + "C08P01" + nul + "Mno such user: x" + nul), false);
+    ASSERT_TRUE(other);
+    EXPECT_NE(other->pooler.find("shaped like pgbouncer"), std::string::npos) << other->pooler;
+    // PostgreSQL's own refusal, with the same words, is not a pooler.
+    auto postgres = classify_plaintext_answer(
+        shaped("SFATAL" + nul + "VFATAL" + nul + "C08P01" + nul + "MSSL required" + nul + "Fpostmaster.c" + nul +
+               "L1" + nul + "Rf" + nul),
+        false);
+    ASSERT_TRUE(postgres);
+    EXPECT_EQ(postgres->verdict, PlaintextVerdict::Refused);
+    EXPECT_EQ(postgres->pooler, "");
+    EXPECT_EQ(classify_plaintext_answer(error_response("28000", "SSL connection is required"), false)->pooler, "");
+    // Fields in another order or one more are not pgbouncer's shape.
+    EXPECT_EQ(pooler_evidence("CSM", "08P01", "SSL required"), "");
+    EXPECT_EQ(pooler_evidence("SCMD", "08P01", "SSL required"), "");
+    EXPECT_EQ(pooler_evidence("", "", ""), "");
+}

@@ -17,6 +17,7 @@
 #include <functional>
 #include <mutex>
 #include <set>
+#include <random>
 #include <string>
 #include <thread>
 #include <utility>
@@ -246,7 +247,11 @@ TEST(ProbeReplyTest, EachRefusalHasItsOwnMessage) {
     EXPECT_EQ(e.message, "server refused SSLRequest with an error: unsupported frontend protocol 1234.5679");
     Error bare = ssl_refusal_error('E', "xx", "h:1");
     EXPECT_NE(bare.message, e.message);
-    EXPECT_NE(bare.message.find("0x45"), std::string::npos);
+    EXPECT_EQ(bare.message, "server refused SSLRequest with an error (its message could not be read)");
+    // The old-style error PostgreSQL writes before it knows the protocol:
+    // 'E', the text, a NUL, no length word.
+    Error old = ssl_refusal_error('E', std::string("FATAL:  sorry, too many clients already\n\0", 41), "h:1");
+    EXPECT_EQ(old.message, "server refused SSLRequest with an error: FATAL:  sorry, too many clients already");
 }
 
 TEST(ProbeReplyTest, ErrorResponseParsingIsBounded) {
@@ -372,11 +377,72 @@ TEST(ProbeErrorTest, StalledHandshakeTimesOut) {
     EXPECT_EQ(v.error().message, "timed out after 300 ms while handshaking");
 }
 
-TEST(ProbeErrorTest, TlsGarbageAfterSIsARefusedHandshake) {
+// A port that answers 'S' and then is no TLS server: every version's answer
+// is unknown (the whole probe fails: UNKNOWN in pg_tls_check), never "accepts
+// none of TLSv1 to TLSv1.3".
+TEST(ProbeErrorTest, TlsGarbageAfterSIsNotTls) {
     FakeServer server(answer("Shello, this is not TLS at all........"));
     auto r = probe_chain(local(server.port()));
     ASSERT_FALSE(r.ok());
-    EXPECT_EQ(r.error().message.rfind("TLS handshake failed: ", 0), 0u) << r.error().message;
+    EXPECT_EQ(r.error().message.rfind("server sent something that is not TLS during the TLS handshake: first bytes "
+                                      "68 65 6c 6c 6f",
+                                      0),
+              0u)
+        << r.error().message;
+    auto all = probe_target(local(server.port()));
+    ASSERT_FALSE(all.ok());
+    EXPECT_TRUE(is_not_tls_answer(all.error().message)) << all.error().message;
+    EXPECT_EQ(all.error().sqlstate, sqlstate::kConnectionFailure);
+}
+
+TEST(ProbeErrorTest, SThenCloseIsClosedDuringTheHandshake) {
+    FakeServer server(answer("S"));
+    auto all = probe_target(local(server.port()));
+    ASSERT_FALSE(all.ok());
+    EXPECT_EQ(all.error().message, "server closed the connection during the TLS handshake");
+    auto versions = probe_protocols(local(server.port()));
+    ASSERT_FALSE(versions.ok());
+    EXPECT_EQ(versions.error().message, "server closed the connection during the TLS handshake");
+}
+
+TEST(ProbeErrorTest, SThenHttpOrRandomBytesIsNotTls) {
+    std::mt19937 rng(31);
+    std::vector<std::string> answers = {"SHTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n"};
+    for (int i = 0; i < 4; ++i) {
+        std::string junk = "S";
+        for (int k = 0; k < 64; ++k) junk += static_cast<char>(rng() % 256);
+        junk[1] = static_cast<char>(0x30 + i);  // never a TLS record type (20..24)
+        answers.push_back(junk);
+    }
+    for (const std::string &a : answers) {
+        FakeServer server(answer(a));
+        auto all = probe_target(local(server.port()));
+        ASSERT_FALSE(all.ok());
+        EXPECT_TRUE(is_not_tls_answer(all.error().message)) << all.error().message;
+        EXPECT_NE(all.error().message.find("not TLS"), std::string::npos) << all.error().message;
+    }
+}
+
+TEST(ProbeErrorTest, OldStyleErrorAnswerShowsItsMessage) {
+    FakeServer server(answer(std::string("EFATAL:  sorry, too many clients already\n\0", 42)));
+    auto r = probe_target(local(server.port()));
+    ASSERT_FALSE(r.ok());
+    EXPECT_EQ(r.error().message, "server refused SSLRequest with an error: FATAL:  sorry, too many clients already");
+}
+
+TEST(ProbeReplyTest, TlsRecordsAreToldFromOtherBytes) {
+    const unsigned char alert[] = {0x15, 0x03, 0x03, 0x00, 0x02};
+    const unsigned char hello[] = {0x16, 0x03, 0x01};
+    const unsigned char http[] = {'H', 'T', 'T', 'P'};
+    const unsigned char bad_version[] = {0x16, 0x48};
+    EXPECT_TRUE(looks_like_tls_record(alert, sizeof alert));
+    EXPECT_TRUE(looks_like_tls_record(hello, sizeof hello));
+    EXPECT_TRUE(looks_like_tls_record(hello, 1));
+    EXPECT_FALSE(looks_like_tls_record(http, sizeof http));
+    EXPECT_FALSE(looks_like_tls_record(bad_version, sizeof bad_version));
+    EXPECT_FALSE(looks_like_tls_record(hello, 0));
+    EXPECT_FALSE(is_not_tls_answer("TLS handshake failed: tlsv1 alert protocol version"));
+    EXPECT_TRUE(is_not_tls_answer("server closed the connection during the TLS handshake"));
 }
 
 TEST(ProbeErrorTest, FullBacklogTimesOutWhileConnecting) {
@@ -892,7 +958,7 @@ TEST(ProbeDirectTest, OverASocketPair) {
     EXPECT_EQ(unused.log(1).size(), 1u);
 }
 
-// Issue #22: a CA file that cannot be opened said "unknown error".
+// A CA file that cannot be opened said "unknown error".
 TEST(ProbeTest, UnreadableCaFileSaysWhy) {
     auto store = load_trust_store("/nonexistent/pg_tls_audit/ca.pem");
     ASSERT_FALSE(store.ok());

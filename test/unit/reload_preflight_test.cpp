@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <cstdlib>
 #include <fstream>
 #include <string>
@@ -11,6 +12,7 @@
 #include <openssl/ssl.h>
 
 #include "certs/reload_preflight.hpp"
+#include "certs/x509.hpp"
 #include "test_certs.hpp"
 
 using namespace tls_audit;
@@ -237,4 +239,79 @@ TEST(ReloadPreflight, ChainMissingItsIntermediateStillLoads) {
     auto s = good(d);
     d.copy("server.crt", "server.crt", 0644);
     EXPECT_TRUE(preflight_would_succeed(run_reload_preflight(s)));
+}
+
+// A FIFO, a device or a directory at any file setting fails that stage at
+// once, naming what it is, instead of hanging the caller.
+TEST(ReloadPreflight, NotRegularFilesFailTheirStageAtOnce) {
+    struct Case {
+        const char *stage;
+        std::string PreflightSettings::*field;
+        const char *setting;
+    };
+    const Case cases[] = {{"certificate", &PreflightSettings::cert_file, "ssl_cert_file"},
+                          {"key", &PreflightSettings::key_file, "ssl_key_file"},
+                          {"ca", &PreflightSettings::ca_file, "ssl_ca_file"},
+                          {"crl", &PreflightSettings::crl_file, "ssl_crl_file"}};
+    for (const Case &c : cases) {
+        for (const char *kind : {"fifo", "zero", "dir"}) {
+            Scratch d;
+            auto s = good(d);
+            const std::string path = d.file(std::string("odd-") + kind);
+            int made = -1;
+            if (std::string(kind) == "fifo") made = ::mkfifo(path.c_str(), 0600);
+            if (std::string(kind) == "zero") made = ::symlink("/dev/zero", path.c_str());
+            if (std::string(kind) == "dir") made = ::mkdir(path.c_str(), 0700);
+            ASSERT_EQ(made, 0) << kind;
+            s.*c.field = path;
+            const auto start = std::chrono::steady_clock::now();
+            auto stages = run_reload_preflight(s);
+            EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(2)) << c.stage << " " << kind;
+            const std::string phrase = std::string(kind) == "fifo"   ? "a FIFO"
+                                       : std::string(kind) == "zero" ? "a character device"
+                                                                     : "a directory";
+            const PreflightStage &st = at(stages, c.stage);
+            ASSERT_TRUE(st.ok.has_value()) << c.stage << " " << kind;
+            EXPECT_FALSE(*st.ok) << c.stage << " " << kind;
+            EXPECT_EQ(st.file_kind, phrase) << c.stage << " " << kind;
+            EXPECT_EQ(st.error, std::string(c.setting) + " \"" + path + "\" is " + phrase +
+                                    ": the next reload or restart will hang or fail")
+                << c.stage << " " << kind;
+        }
+    }
+}
+
+TEST(ReloadPreflight, DhParamsFifoFailsInsteadOfFallingBack) {
+    Scratch d;
+    auto s = good(d);
+    s.dh_params_file = d.file("dh.fifo");
+    ASSERT_EQ(::mkfifo(s.dh_params_file.c_str(), 0600), 0);
+    expect_only_failure(run_reload_preflight(s), "dh_params", "is a FIFO: the next reload or restart will hang");
+}
+
+TEST(ReloadPreflight, OversizedCertificateFileIsRefusedUnread) {
+    Scratch d;
+    auto s = good(d);
+    d.write("server.crt", std::string(kMaxCertificateInput + 1, 'x'), 0644);
+    expect_only_failure(run_reload_preflight(s), "certificate", "too large");
+}
+
+TEST(ReloadPreflight, CancelledReadThrows) {
+    Scratch d;
+    try {
+        (void)run_reload_preflight(good(d), [] { return true; });
+        ADD_FAILURE() << "no exception";
+    } catch (const CoreError &e) {
+        EXPECT_EQ(e.error().sqlstate, "57014");
+    }
+}
+
+TEST(ReloadPreflight, SymlinkedFilesLoad) {
+    Scratch d;
+    auto s = good(d);
+    ASSERT_EQ(::symlink(s.cert_file.c_str(), d.file("cert-link").c_str()), 0);
+    ASSERT_EQ(::symlink(s.ca_file.c_str(), d.file("ca-link").c_str()), 0);
+    s.cert_file = d.file("cert-link");
+    s.ca_file = d.file("ca-link");
+    EXPECT_TRUE(preflight_would_succeed(run_reload_preflight(s))) << preflight_failure(run_reload_preflight(s));
 }

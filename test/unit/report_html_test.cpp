@@ -44,7 +44,7 @@ Model sample() {
 TEST(HtmlEscape, Markup) {
     EXPECT_EQ(html_escape("<script>alert(1)</script>"), "&lt;script&gt;alert(1)&lt;/script&gt;");
     EXPECT_EQ(html_escape("a & b"), "a &amp; b");
-    EXPECT_EQ(html_escape("\"x\" 'y'"), "&quot;x&quot; &#39;y&#39;");
+    EXPECT_EQ(html_escape("\"x\" 'y'"), "&quot;x&quot; &#x27;y&#x27;");
     EXPECT_EQ(html_escape("&amp;"), "&amp;amp;");
     EXPECT_EQ(html_escape(""), "");
 }
@@ -79,6 +79,52 @@ TEST(MarkdownEscape, TableCellsAndHtml) {
     EXPECT_EQ(markdown_escape("*x* _y_ `z` [l](u)"), "\\*x\\* \\_y\\_ \\`z\\` \\[l\\]\\(u\\)");
 }
 
+// Each character escaped once: a quote is not "&#x27;" and then "&\#x27;".
+TEST(MarkdownEscape, EscapesOnce) {
+    EXPECT_EQ(markdown_escape("legacy'app"), "legacy'app");
+    EXPECT_EQ(markdown_escape("say \"hi\""), "say \"hi\"");
+    EXPECT_EQ(markdown_escape("a & b #1"), "a &amp; b \\#1");
+    EXPECT_EQ(markdown_escape("&#x27;"), "&amp;\\#x27;");  // a literal entity stays literal text
+    EXPECT_EQ(markdown_escape("x\x01y"), "x" + kFffd + "y");
+}
+
+// Bidirectional controls would reorder what the reader sees: every one of
+// them is shown as its code point, in HTML and in Markdown.
+TEST(BidiControls, ShownVisiblyEverywhere) {
+    const std::vector<std::pair<std::string, std::string>> controls = {
+        {"\xE2\x80\xAA", "202A"}, {"\xE2\x80\xAB", "202B"}, {"\xE2\x80\xAC", "202C"},
+        {"\xE2\x80\xAD", "202D"}, {"\xE2\x80\xAE", "202E"}, {"\xE2\x81\xA6", "2066"},
+        {"\xE2\x81\xA7", "2067"}, {"\xE2\x81\xA8", "2068"}, {"\xE2\x81\xA9", "2069"},
+        {"\xE2\x80\x8E", "200E"}, {"\xE2\x80\x8F", "200F"}};
+    for (const auto &[bytes, hex] : controls) {
+        const std::string text = "CN=" + bytes + "moc.elgoog";
+        EXPECT_EQ(show_bidi_controls(text), "CN=\\u" + hex + "moc.elgoog") << hex;
+        EXPECT_EQ(html_escape(text), "CN=\\u" + hex + "moc.elgoog") << hex;
+        EXPECT_EQ(markdown_escape(text), "CN=\\\\u" + hex + "moc.elgoog") << hex;  // renders as \u202E
+        EXPECT_EQ(html_escape(text).find(bytes), std::string::npos) << hex;
+    }
+    // Neighbours are not touched: U+2028 (line separator), U+2010 (hyphen),
+    // U+206A, an em dash, and truncated sequences.
+    for (const std::string keep : {"\xE2\x80\xA8", "\xE2\x80\x90", "\xE2\x81\xAA", "\xE2\x80\x94"})
+        EXPECT_EQ(show_bidi_controls(keep), keep);
+    EXPECT_EQ(show_bidi_controls("\xE2\x80"), "\xE2\x80");
+    EXPECT_EQ(html_escape("\xE2\x80"), kFffd + kFffd);
+}
+
+TEST(ReportMarkdown, BidiInApplicationNameAndSubject) {
+    Model m = sample();
+    m.certificates[0].subject = "CN=\xE2\x80\xAEtxt.exe";
+    m.not_ready[0].application_name = "legacy'app\xE2\x81\xA6x";
+    const std::string md = render_markdown(m), html = render_html(m);
+    for (const std::string &out : {md, html}) {
+        EXPECT_EQ(out.find("\xE2\x80\xAE"), std::string::npos);
+        EXPECT_EQ(out.find("\xE2\x81\xA6"), std::string::npos);
+    }
+    EXPECT_NE(html.find("CN=\\u202Etxt.exe"), std::string::npos);
+    EXPECT_NE(md.find("legacy'app\\\\u2066x"), std::string::npos) << md;
+    EXPECT_EQ(md.find("&\\#x27;"), std::string::npos);
+}
+
 TEST(ReportHtml, SelfContainedWithCsp) {
     const std::string html = render_html(sample());
     EXPECT_EQ(html.rfind("<!DOCTYPE html>", 0), 0u);
@@ -101,7 +147,7 @@ TEST(ReportHtml, EscapesEveryValue) {
     EXPECT_NE(html.find("CN=&lt;script&gt;alert(1)&lt;/script&gt;"), std::string::npos);
     EXPECT_NE(html.find("&lt;img src=x onerror=alert(1)&gt;"), std::string::npos);
     EXPECT_NE(html.find("CN=&quot;evil&quot; &amp; &lt;b&gt;bold&lt;/b&gt;"), std::string::npos);
-    EXPECT_NE(html.find("legacy&#39;app"), std::string::npos);
+    EXPECT_NE(html.find("legacy&#x27;app"), std::string::npos);
     EXPECT_NE(html.find("db&lt;1&gt;"), std::string::npos);
 }
 

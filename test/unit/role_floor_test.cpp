@@ -3,6 +3,7 @@
 #include <cstring>
 #include <set>
 #include <string>
+#include <vector>
 
 #include "access/role_floor.hpp"
 
@@ -90,13 +91,41 @@ TEST(RoleFloorTest, NamesAreCaseSensitive) {
     EXPECT_NE(resolve_role_floor(l, "ETL", nullptr, nullptr), nullptr);
 }
 
+// Entries that match no role: a case variant, a group that does not exist,
+// a renamed role; `*` never counts; the roles' own case is kept in the hint.
+TEST(RoleFloorTest, UnmatchedEntriesNamedWithTheirCaseVariant) {
+    const RoleFloorList l = parse_ok("ETL_TEAM=TLSv1.3, ghost=TLSv1.3, +ghosts=TLSv1.2, etl=TLSv1.3, "
+                                     "\"Mixed\"=TLSv1.3, *=TLSv1.2");
+    const std::vector<std::string> roles = {"postgres", "etl_team", "etl_renamed", "Mixed", "GHOSTS"};
+    const auto u = unmatched_role_floors(l, roles);
+    ASSERT_EQ(u.size(), 4u);
+    EXPECT_EQ(u[0].name, "ETL_TEAM");
+    EXPECT_EQ(u[0].case_variant, "etl_team");
+    EXPECT_EQ(u[1].name, "ghost");
+    EXPECT_EQ(u[1].case_variant, "");
+    EXPECT_EQ(u[1].entry, "ghost=TLSv1.3");
+    EXPECT_EQ(u[2].name, "ghosts");
+    EXPECT_EQ(u[2].case_variant, "GHOSTS");
+    EXPECT_EQ(u[2].entry.substr(0, 1), "+");
+    EXPECT_EQ(u[3].name, "etl");  // renamed: etl_renamed is not etl
+    EXPECT_EQ(u[3].case_variant, "");
+    const std::string line = describe_unmatched_role_floors(u);
+    EXPECT_NE(line.find("ghost=TLSv1.3"), std::string::npos) << line;
+    EXPECT_NE(line.find("(role etl_team differs only in case)"), std::string::npos) << line;
+
+    EXPECT_TRUE(unmatched_role_floors(parse_ok("*=TLSv1.3"), {}).empty());
+    EXPECT_TRUE(unmatched_role_floors(parse_ok(""), {"a"}).empty());
+    EXPECT_TRUE(unmatched_role_floors(parse_ok("etl_team=TLSv1.3, +etl_team=TLSv1.2"), roles).empty());
+    EXPECT_EQ(describe_unmatched_role_floors({}), "");
+}
+
 TEST(RoleFloorTest, ErrorsNameTheItem) {
     std::string m = parse_error("etl=TLSv1.3, reporting TLSv1.3");
-    EXPECT_NE(m.find("item 2 \"reporting TLSv1.3\""), std::string::npos) << m;
+    EXPECT_NE(m.find("entry 2 \"reporting TLSv1.3\""), std::string::npos) << m;
     EXPECT_NE(m.find("expected name=protocol"), std::string::npos) << m;
 
     m = parse_error("etl=TLSv1.4");
-    EXPECT_NE(m.find("item 1 \"etl=TLSv1.4\""), std::string::npos) << m;
+    EXPECT_NE(m.find("entry 1 \"etl=TLSv1.4\""), std::string::npos) << m;
     EXPECT_NE(m.find("unknown protocol \"TLSv1.4\""), std::string::npos) << m;
 
     m = parse_error("etl=");
@@ -106,7 +135,7 @@ TEST(RoleFloorTest, ErrorsNameTheItem) {
     m = parse_error("+=TLSv1.2");
     EXPECT_NE(m.find("empty role name"), std::string::npos) << m;
     m = parse_error("a=TLSv1.2,,b=TLSv1.2");
-    EXPECT_NE(m.find("item 2"), std::string::npos) << m;
+    EXPECT_NE(m.find("entry 2"), std::string::npos) << m;
     EXPECT_NE(m.find("empty item"), std::string::npos) << m;
     m = parse_error("a=TLSv1.2,");
     EXPECT_NE(m.find("empty item"), std::string::npos) << m;

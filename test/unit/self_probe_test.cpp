@@ -1,4 +1,4 @@
-// Issue #22 item 7: the table of the server's own probe connections.
+// The table of the server's own probe connections.
 #include <gtest/gtest.h>
 
 #include <atomic>

@@ -269,7 +269,7 @@ TEST(FileCache, ReloadsOnlyWhenIdentityChanges) {
     TempDir dir;
     const std::string f = dir.write("a.txt", "one");
     FileCache<std::string> cache;
-    auto load = [&]() { return read_whole_file(f, 100).value(); };
+    auto load = [&]() { return read_file_bytes(f, 100).value(); };
     EXPECT_EQ(*cache.get("a", {file_identity(f)}, load), "one");
     EXPECT_EQ(*cache.get("a", {file_identity(f)}, load), "one");
     EXPECT_EQ(cache.loads(), 1u);
@@ -306,16 +306,16 @@ TEST(FileCache, MissingFilesHaveAnIdentity) {
 
 TEST(FileCache, ReadWholeFileErrors) {
     TempDir dir;
-    EXPECT_EQ(read_whole_file(dir.file("none"), 10).error().sqlstate, "58030");
-    EXPECT_EQ(read_whole_file(dir.write("big", std::string(11, 'x')), 10).error().sqlstate, "54000");
-    EXPECT_EQ(read_whole_file(dir.file(""), 10).error().sqlstate, "58030");  // a directory
-    EXPECT_EQ(read_whole_file("", 10).error().sqlstate, "22023");
+    EXPECT_EQ(read_file_bytes(dir.file("none"), 10).error().sqlstate, "58030");
+    EXPECT_EQ(read_file_bytes(dir.write("big", std::string(11, 'x')), 10).error().sqlstate, "54000");
+    EXPECT_EQ(read_file_bytes(dir.file(""), 10).error().sqlstate, "58030");  // a directory
+    EXPECT_EQ(read_file_bytes("", 10).error().sqlstate, "22023");
     // A FIFO is refused at once instead of waiting for a writer.
     ASSERT_EQ(mkfifo(dir.file("fifo").c_str(), 0600), 0);
-    auto fifo = read_whole_file(dir.file("fifo"), 10);
+    auto fifo = read_file_bytes(dir.file("fifo"), 10);
     ASSERT_FALSE(fifo.ok());
     EXPECT_NE(fifo.error().message.find("not a regular file"), std::string::npos);
-    EXPECT_EQ(read_whole_file(dir.write("ok", "0123456789"), 10).value(), "0123456789");
+    EXPECT_EQ(read_file_bytes(dir.write("ok", "0123456789"), 10).value(), "0123456789");
 }
 
 // --- the whole report ----------------------------------------------------------

@@ -304,7 +304,7 @@ TEST(SessionViewTest, ClientCertificateReachesTheRecord) {
     EXPECT_FALSE(r.truncated);
 }
 
-// Issue #22: a tls_audit.sessions row is complete or absent.
+// A tls_audit.sessions row is complete or absent.
 TEST(SessionRowTest, CompleteOrAbsent) {
     EXPECT_TRUE(show_session_row(RegistryLookup::Found, true));
     EXPECT_TRUE(show_session_row(RegistryLookup::Found, false));  // a consistent copy is whole

@@ -215,7 +215,7 @@ TEST(X509Test, BriefDescriptionLeavesOutOnlyTheCostlyFields) {
     EXPECT_TRUE(brief.san.empty());
 }
 
-// Issue #22: a certificate whose name holds a UTF8String that is not UTF-8
+// A certificate whose name holds a UTF8String that is not UTF-8
 // was reported as "neither PEM nor a DER certificate".
 TEST(X509Test, InvalidUtf8StringIsNamedAsSuch) {
     auto certs = parse_certificates(read_cert_file("selfsigned.crt"));

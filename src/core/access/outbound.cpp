@@ -75,6 +75,22 @@ bool is_secret_keyword(std::string_view keyword) {
     return keyword == "password" || keyword == "sslpassword" || keyword == "passfile_contents";
 }
 
+std::string redact_conninfo_error(std::string_view message) {
+    const std::size_t end_of_line = message.find('\n');
+    if (end_of_line != std::string_view::npos) message = message.substr(0, end_of_line);
+    const std::size_t first = message.find('"');
+    std::string out;
+    if (first == std::string_view::npos) {
+        out = std::string(message);
+    } else {
+        const std::size_t last = message.rfind('"');
+        out = std::string(message.substr(0, first)) + "\"...\"";
+        if (last != first) out += std::string(message.substr(last + 1));
+    }
+    while (!out.empty() && (out.back() == ' ' || out.back() == '\r')) out.pop_back();
+    return out;
+}
+
 bool is_loopback_host(std::string_view host) {
     if (host.empty()) return false;
     if (host.front() == '/' || host.front() == '@') return true;  // unix socket (path or abstract)

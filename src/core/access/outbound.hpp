@@ -98,4 +98,13 @@ std::optional<std::string> option_value(const ConnOptions &options, std::string_
 // The keywords that are secrets: their values are never shown.
 bool is_secret_keyword(std::string_view keyword);
 
+// libpq's message for a connection string PQconninfoParse refused, safe to
+// show. When parsing fails there are no parsed options to tell a password
+// from the rest, and libpq's messages echo fragments of the string in double
+// quotes (`missing "=" after "%s" in connection info string`) that may
+// themselves hold quotes (password=correct"horse battery"staple). So
+// everything from the first double quote to the last is one "..." and only
+// libpq's own words around it remain; a newline ends the message.
+std::string redact_conninfo_error(std::string_view message);
+
 }  // namespace tls_audit

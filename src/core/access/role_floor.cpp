@@ -23,7 +23,7 @@ std::string_view trim(std::string_view s) {
 Error item_error(std::size_t number, std::string_view item, const std::string &what) {
     std::string shown(item.substr(0, 200));
     return make_error(sqlstate::kInvalidParameter,
-                      "invalid item " + std::to_string(number) + " \"" + shown + "\": " + what, kHint);
+                      "invalid entry " + std::to_string(number) + " \"" + shown + "\": " + what, kHint);
 }
 
 // Split at commas outside double quotes. Returns false on an unterminated quote.
@@ -263,6 +263,50 @@ std::optional<std::string> floor_reason(FloorDecision decision, const RoleFloorE
     char out[kRoleFloorNameLen + 96];
     floor_reason(decision, entry, proto.c_str(), out, sizeof out);
     return std::string(out);
+}
+
+namespace {
+bool equal_ignoring_ascii_case(std::string_view a, std::string_view b) {
+    if (a.size() != b.size()) return false;
+    for (std::size_t i = 0; i < a.size(); ++i) {
+        const auto x = static_cast<unsigned char>(a[i]), y = static_cast<unsigned char>(b[i]);
+        const auto lx = (x >= 'A' && x <= 'Z') ? x + 32 : x, ly = (y >= 'A' && y <= 'Z') ? y + 32 : y;
+        if (lx != ly) return false;
+    }
+    return true;
+}
+}  // namespace
+
+std::vector<UnmatchedFloorEntry> unmatched_role_floors(const RoleFloorList &list,
+                                                       const std::vector<std::string> &roles) {
+    std::vector<UnmatchedFloorEntry> out;
+    for (std::uint32_t i = 0; i < list.count && i < kRoleFloorMaxEntries; ++i) {
+        const RoleFloorEntry &e = list.entries[i];
+        if (e.scope == FloorScope::Default) continue;
+        const std::string_view name(e.name);
+        bool exact = false;
+        std::string variant;
+        for (const std::string &role : roles) {
+            if (role == name) {
+                exact = true;
+                break;
+            }
+            if (variant.empty() && equal_ignoring_ascii_case(role, name)) variant = role;
+        }
+        if (exact) continue;
+        out.push_back(UnmatchedFloorEntry{spelled(e) + "=" + protocol_name(e.floor), std::string(name), variant});
+    }
+    return out;
+}
+
+std::string describe_unmatched_role_floors(const std::vector<UnmatchedFloorEntry> &unmatched) {
+    std::string out;
+    for (const auto &u : unmatched) {
+        if (!out.empty()) out += "; ";
+        out += u.entry;
+        if (!u.case_variant.empty()) out += " (role " + u.case_variant + " differs only in case)";
+    }
+    return out;
 }
 
 }  // namespace tls_audit

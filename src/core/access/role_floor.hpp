@@ -1,4 +1,4 @@
-// A protocol floor per role (tls_audit.role_min_protocol, issue #17 part 3).
+// A protocol floor per role (tls_audit.role_min_protocol).
 //
 // The setting is a comma-separated list of `name=protocol` items:
 //   etl=TLSv1.3, +reporting=TLSv1.3, legacy_app=TLSv1.2, *=TLSv1.2
@@ -21,6 +21,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "base/error.hpp"
 #include "base/protocol.hpp"
@@ -100,5 +101,23 @@ void floor_reason(FloorDecision decision, const RoleFloorEntry &entry, const cha
 // Same, as a string (nullopt when not violated): for the SQL functions.
 std::optional<std::string> floor_reason(FloorDecision decision, const RoleFloorEntry &entry,
                                         std::string_view protocol);
+
+// An entry (role or +group; never `*`) that names no existing role: matching
+// is exact, as PostgreSQL matches role names, so such an entry protects
+// nobody, whether it was misspelled, its role dropped or renamed.
+struct UnmatchedFloorEntry {
+    std::string entry;         // as written back: "ghost=TLSv1.3", "+\"ETL_TEAM\"=TLSv1.3"
+    std::string name;          // the role name it asks for
+    std::string case_variant;  // an existing role that differs only in (ASCII) case; empty if none
+};
+
+// The entries of `list` whose name is none of `roles` (every role's name), in
+// the list's order.
+std::vector<UnmatchedFloorEntry> unmatched_role_floors(const RoleFloorList &list,
+                                                       const std::vector<std::string> &roles);
+
+// One line naming the unmatched entries, for the reload WARNING:
+// `ghost=TLSv1.3; "ETL_TEAM"=TLSv1.3 (role etl_team differs only in case)`.
+std::string describe_unmatched_role_floors(const std::vector<UnmatchedFloorEntry> &unmatched);
 
 }  // namespace tls_audit

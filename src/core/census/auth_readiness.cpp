@@ -24,7 +24,8 @@ std::vector<AuthReadinessRow> auth_readiness(const std::vector<const CensusRecor
     std::map<Group, Sum> groups;
     for (const CensusRecord *r : records) {
         const CensusKey &k = r->key;
-        if (!census_outcome_authenticated(k.outcome)) continue;
+        // A login the role floor refused never reached a session: not "in use".
+        if (!census_login_admitted(k)) continue;
         const auto method = static_cast<AuthMethod>(k.auth_method);
         auto reason = auth_weakness(method, k.transport, target);
         if (!reason) continue;

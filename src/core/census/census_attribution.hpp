@@ -1,5 +1,5 @@
 // When the connection census counts an authenticated connection, and under
-// which application_name (issue #24).
+// which application_name.
 //
 // Many clients do not send application_name in the startup packet but set
 // it right after connecting: pgjdbc by default runs `SET extra_float_digits`

@@ -61,7 +61,7 @@ std::string serialize_census(const CensusSnapshot &snapshot);
 // "checksum mismatch", "unsupported version 7", "truncated (...)".
 Expected<CensusSnapshot> deserialize_census(std::string_view bytes, std::uint64_t max_records);
 
-// Saving a census file durably (issue #22): first write_file_synced() to a
+// Saving a census file durably (the periodic save): first write_file_synced() to a
 // temporary path, then rename_synced() over the real one, so a reader finds
 // either the old file or the new one, whole. Plain POSIX calls: a failure is
 // returned (io_error, "could not <step> \"<path>\": <strerror>"), never

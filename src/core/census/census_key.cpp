@@ -283,6 +283,12 @@ bool census_key_canonical(const CensusKey &k) noexcept {
            field_canonical(k.reason, sizeof k.reason);
 }
 
+bool census_login_admitted(const CensusKey &key) noexcept {
+    if (key.outcome == static_cast<std::uint8_t>(Outcome::Authenticated)) return true;
+    return key.outcome == static_cast<std::uint8_t>(Outcome::PolicyViolation) &&
+           std::strcmp(key.reason, kFloorRefusedReason) != 0;
+}
+
 std::optional<std::string> readiness_reason(const CensusKey &key, Protocol floor) {
     switch (static_cast<Outcome>(key.outcome)) {
     case Outcome::TlsRejected:

@@ -51,6 +51,18 @@ constexpr bool census_outcome_authenticated(std::uint8_t raw) noexcept {
            raw == static_cast<std::uint8_t>(Outcome::PolicyViolation);
 }
 
+// The rejection_reason of a policy_violation entry whose login the role floor
+// refused (tls_audit.enforce_floor = on); one admitted under `log` has none.
+// It keeps refused and admitted violations apart in the census, so that what
+// only counts logins that went on into a session (weak_auth_in_use,
+// auth_readiness()) can tell them apart.
+inline constexpr char kFloorRefusedReason[] = "refused by the role floor (tls_audit.enforce_floor = on)";
+
+// Did the login go on into a session? authenticated, or policy_violation
+// admitted under tls_audit.enforce_floor = log (no kFloorRefusedReason).
+struct CensusKey;
+bool census_login_admitted(const CensusKey &key) noexcept;
+
 // The most unauthenticated entries a census of `max_entries` keeps:
 // max(1, max_entries / 4).
 constexpr long census_unauthenticated_share(long max_entries) noexcept {

@@ -1,6 +1,6 @@
 // The census seen through the per-role floors (tls_audit.role_min_protocol):
 // which clients would be logged or refused if tls_audit.enforce_floor were
-// log or on now (issue #17 part 3, tls_audit.role_floor_readiness()).
+// log or on now (tls_audit.role_floor_readiness()).
 #pragma once
 
 #include "base/pure_cpp.hpp"

@@ -8,11 +8,12 @@
 #include <memory>
 
 #include <dirent.h>
-#include <fcntl.h>
 #include <sys/stat.h>
-#include <unistd.h>
 
 #include <openssl/evp.h>
+
+#include "base/file_reader.hpp"
+#include "certs/server_files.hpp"  // kMaxServerFileSize
 
 namespace tls_audit {
 
@@ -29,32 +30,19 @@ std::string hex(const unsigned char *p, std::size_t n) {
     return out;
 }
 
-struct MdCtxFree {
-    void operator()(EVP_MD_CTX *c) const { EVP_MD_CTX_free(c); }
-};
-
-// SHA-256 of the file's content; empty when it cannot be read.
-std::string hash_file(const std::string &path) {
-    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0) return {};
-    std::unique_ptr<EVP_MD_CTX, MdCtxFree> ctx(EVP_MD_CTX_new());
-    bool ok = ctx && EVP_DigestInit_ex(ctx.get(), EVP_sha256(), nullptr) == 1;
-    unsigned char buf[16384];
-    while (ok) {
-        const ssize_t n = ::read(fd, buf, sizeof buf);
-        if (n < 0 && errno == EINTR) continue;
-        if (n < 0) ok = false;
-        if (n <= 0) break;
-        ok = EVP_DigestUpdate(ctx.get(), buf, static_cast<std::size_t>(n)) == 1;
-    }
-    ::close(fd);
+// SHA-256 of the file's content; empty when it cannot be read (not a
+// regular file, too large, growing, unreadable).
+std::string hash_file(const std::string &path, const CancelCheck &cancel) {
+    FileReadResult r = read_regular_file(path, kMaxServerFileSize, cancel);
+    if (r.failure == FileReadFailure::Cancelled) throw CoreError(r.error);
+    if (!r.ok()) return {};
     unsigned char md[EVP_MAX_MD_SIZE];
     unsigned int len = 0;
-    if (!ok || EVP_DigestFinal_ex(ctx.get(), md, &len) != 1) return {};
+    if (EVP_Digest(r.bytes.data(), r.bytes.size(), md, &len, EVP_sha256(), nullptr) != 1) return {};
     return hex(md, len);
 }
 
-WatchedFile stat_path(const std::string &path, const WatchedState *previous) {
+WatchedFile stat_path(const std::string &path, const WatchedState *previous, const CancelCheck &cancel) {
     WatchedFile id;
     id.path = path;
     struct stat st {};
@@ -77,14 +65,15 @@ WatchedFile stat_path(const std::string &path, const WatchedState *previous) {
                 return id;
             }
     }
-    id.sha256 = hash_file(path);
+    id.sha256 = hash_file(path, cancel);
     return id;
 }
 
-void add_directory(WatchedState &out, const std::string &dir, const WatchedState *previous) {
+void add_directory(WatchedState &out, const std::string &dir, const WatchedState *previous,
+                   const CancelCheck &cancel) {
     DIR *d = ::opendir(dir.c_str());
     if (d == nullptr) {
-        out.files.push_back(stat_path(dir, previous));
+        out.files.push_back(stat_path(dir, previous, cancel));
         return;
     }
     std::vector<std::string> names;
@@ -96,12 +85,12 @@ void add_directory(WatchedState &out, const std::string &dir, const WatchedState
     ::closedir(d);
     std::sort(names.begin(), names.end());
     // The directory itself: an added or removed entry changes its mtime.
-    out.files.push_back(stat_path(dir, previous));
+    out.files.push_back(stat_path(dir, previous, cancel));
     for (const std::string &name : names) {
         const std::string path = dir + "/" + name;
         struct stat st {};
         if (::stat(path.c_str(), &st) == 0 && !S_ISREG(st.st_mode)) continue;
-        out.files.push_back(stat_path(path, previous));
+        out.files.push_back(stat_path(path, previous, cancel));
     }
 }
 
@@ -169,11 +158,11 @@ std::string WatchedState::key() const {
     return hex(md, 8);  // 16 hex digits: enough to tell states apart
 }
 
-WatchedState observe_files(const WatchedSettings &s, const WatchedState *previous) {
+WatchedState observe_files(const WatchedSettings &s, const WatchedState *previous, const CancelCheck &cancel) {
     WatchedState out;
     for (const std::string *p : {&s.cert_file, &s.key_file, &s.ca_file, &s.crl_file})
-        if (!p->empty()) out.files.push_back(stat_path(*p, previous));
-    if (!s.crl_dir.empty()) add_directory(out, s.crl_dir, previous);
+        if (!p->empty()) out.files.push_back(stat_path(*p, previous, cancel));
+    if (!s.crl_dir.empty()) add_directory(out, s.crl_dir, previous, cancel);
     return out;
 }
 

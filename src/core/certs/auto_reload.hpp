@@ -64,8 +64,11 @@ struct WatchedSettings {
 };
 
 // Look at the files now. `previous` (the last look) lets an unchanged file
-// keep its hash without reading it again.
-WatchedState observe_files(const WatchedSettings &s, const WatchedState *previous);
+// keep its hash without reading it again. Content is read only through
+// read_regular_file() (at most kMaxServerFileSize bytes): a FIFO, device or
+// socket, or a file too large or growing, is not hashed (its metadata stands
+// for it) and never waited on. Throws CoreError (57014) when `cancel` says stop.
+WatchedState observe_files(const WatchedSettings &s, const WatchedState *previous, const CancelCheck &cancel = {});
 
 // The paths observe_files() would stat, for the status view.
 std::size_t watched_count(const WatchedState &s);

@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "base/error.hpp"
+#include "base/file_reader.hpp"
 
 TLS_AUDIT_AREA(certs);
 
@@ -42,11 +43,6 @@ struct FileIdentity {
 // stat(path) as an identity (never fails: a failed stat is an identity with
 // exists = false). An empty path is "not configured" (exists = false, errno 0).
 FileIdentity file_identity(const std::string &path);
-
-// Read a whole regular file through one descriptor. Errors (SQLSTATE 58030)
-// name the path and the reason; a file larger than max_size is refused
-// (54000) without being read.
-Expected<std::string> read_whole_file(const std::string &path, std::size_t max_size);
 
 // Parsed values of files, re-made only when a dependency's identity changes.
 // One instance per backend; not thread-safe.

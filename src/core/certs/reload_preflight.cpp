@@ -1,17 +1,18 @@
 // See reload_preflight.hpp. The stages follow be_tls_init() of
-// src/backend/libpq/be-secure-openssl.c (PostgreSQL 15 and 18): the
-// certificate chain file, the key file's permissions and the key (with a
-// passphrase callback that never supplies one, as on a reload without
+// src/backend/libpq/be-secure-openssl.c (PostgreSQL 15 and 18), one function
+// each: the certificate chain file, the key file's permissions and the key
+// (with a passphrase callback that never supplies one, as on a reload without
 // ssl_passphrase_command_supports_reload), the key against the certificate,
-// the CA file (SSL_CTX_load_verify_locations and SSL_load_client_CA_file), the
-// CRL file and directory (X509_STORE_load_locations), the DH parameters, the
-// groups and cipher lists, the protocol range.
+// the CA file (what SSL_CTX_load_verify_locations and SSL_load_client_CA_file
+// do), the CRL file and directory (what X509_STORE_load_locations does), the
+// DH parameters, the groups and cipher lists, the protocol range. The server
+// hands OpenSSL paths; the pre-flight reads each file itself (never blocking,
+// regular files only, size-capped) and hands OpenSSL the bytes in a memory
+// BIO, decoding them with the same PEM readers the file functions use.
 #include "certs/reload_preflight.hpp"
 
 #include <cstring>
 #include <new>
-
-#include <sys/stat.h>
 
 #include <openssl/err.h>
 #include <openssl/evp.h>
@@ -20,8 +21,10 @@
 #include <openssl/ssl.h>
 #include <openssl/x509_vfy.h>
 
+#include "base/file_reader.hpp"
 #include "base/openssl_ptr.hpp"
 #include "base/protocol.hpp"
+#include "certs/pem.hpp"
 #include "certs/server_files.hpp"
 
 namespace tls_audit {
@@ -77,9 +80,296 @@ SslCtxPtr new_context(PassphraseProbe &probe) {
     return ctx;
 }
 
+// Overwrites a buffer that held key material when it goes out of scope.
+class Wiper {
+  public:
+    explicit Wiper(std::string &s) : s_(s) {}
+    Wiper(const Wiper &) = delete;
+    Wiper &operator=(const Wiper &) = delete;
+    ~Wiper() {
+        if (!s_.empty()) OPENSSL_cleanse(&s_[0], s_.size());
+    }
+
+  private:
+    std::string &s_;
+};
+
+BioPtr memory_bio(const std::string &bytes) {
+    BioPtr bio(BIO_new_mem_buf(bytes.data(), static_cast<int>(bytes.size())));
+    if (!bio) throw std::bad_alloc();
+    return bio;
+}
+
+// The end of a PEM stream: reading stopped at the end of the input, not at
+// a bad block (as SSL_CTX_use_certificate_chain_file tells them apart).
+bool at_pem_end() {
+    const unsigned long code = ERR_peek_last_error();
+    if (ERR_GET_LIB(code) == ERR_LIB_PEM && ERR_GET_REASON(code) == PEM_R_NO_START_LINE) {
+        ERR_clear_error();
+        return true;
+    }
+    return false;
+}
+
 const char *kPassphraseReason =
     "the private key is passphrase-protected: a reload keeps the previous key (the server "
     "cannot ask for a passphrase on reload; see ssl_passphrase_command_supports_reload)";
+
+
+// Everything the stages share: the context being built, what loaded so far.
+struct Preflight {
+    const PreflightSettings &s;
+    const CancelCheck &cancel;
+    PassphraseProbe probe;
+    SslCtxPtr ctx;
+    bool cert_loaded = false;
+    EvpPkeyPtr key;  // the key, once it loaded alone
+
+    Preflight(const PreflightSettings &settings, const CancelCheck &c) : s(settings), cancel(c) {
+        ctx = new_context(probe);
+        // As be_tls_init(): no SSLv2/SSLv3, whatever the protocol settings say.
+        SSL_CTX_set_options(ctx.get(), SSL_OP_NO_SSLv2 | SSL_OP_NO_SSLv3);
+    }
+
+    // The bytes of the stage's file, or nullopt with the stage failed. A
+    // path that is not a regular file fails with what it is: the server
+    // would open it as a file and wait on it or read it forever.
+    std::optional<std::string> read(PreflightStage &st, const char *setting, const std::string &path) {
+        FileReadResult r = read_regular_file(path, kMaxServerFileSize, cancel);
+        if (r.failure == FileReadFailure::Cancelled) throw CoreError(r.error);
+        if (r.ok()) return std::move(r.bytes);
+        if (r.failure == FileReadFailure::NotRegular) {
+            st.file_kind = file_kind_phrase(r.kind);
+            fail(st, std::string(setting) + " \"" + path + "\" is " + st.file_kind +
+                         ": the next reload or restart will hang or fail");
+        } else if (r.failure == FileReadFailure::Open && r.error_number != 0) {
+            fail(st, std::strerror(r.error_number));  // what OpenSSL (and the server's log) says
+        } else {
+            fail(st, r.error.message);
+        }
+        return std::nullopt;
+    }
+};
+
+// SSL_CTX_use_certificate_chain_file over bytes: the first certificate is
+// the leaf, every further one goes to the chain.
+PreflightStage certificate_stage(Preflight &p) {
+    auto st = stage("certificate", p.s.cert_file);
+    if (p.s.cert_file.empty()) {
+        fail(st, "ssl_cert_file is not set");
+        return st;
+    }
+    auto bytes = p.read(st, "ssl_cert_file", p.s.cert_file);
+    if (!bytes) return st;
+    BioPtr bio = memory_bio(*bytes);
+    ERR_clear_error();
+    X509Ptr leaf(PEM_read_bio_X509_AUX(bio.get(), nullptr, refuse_passphrase, &p.probe));
+    if (!leaf || SSL_CTX_use_certificate(p.ctx.get(), leaf.get()) != 1) {
+        fail(st, openssl_reason("could not load the certificate"));
+        return st;
+    }
+    SSL_CTX_clear_chain_certs(p.ctx.get());
+    for (;;) {
+        X509Ptr ca(PEM_read_bio_X509(bio.get(), nullptr, refuse_passphrase, &p.probe));
+        if (!ca) break;
+        if (SSL_CTX_add0_chain_cert(p.ctx.get(), ca.get()) != 1) {
+            fail(st, openssl_reason("could not add a chain certificate"));
+            return st;
+        }
+        (void)ca.release();  // owned by the context now
+    }
+    if (!at_pem_end()) {
+        fail(st, openssl_reason("could not load the certificate chain"));
+        return st;
+    }
+    pass(st);
+    p.cert_loaded = true;
+    return st;
+}
+
+// The key file's permissions first (check_ssl_key_file_permissions), then
+// the key alone, so that a key that does not belong to the certificate fails
+// at key_match, not here.
+PreflightStage key_stage(Preflight &p) {
+    auto st = stage("key", p.s.key_file);
+    if (p.s.key_file.empty()) {
+        fail(st, "ssl_key_file is not set");
+        return st;
+    }
+    auto perms = check_key_file(p.s.key_file, p.s.server_uid);
+    if (!perms) {
+        fail(st, perms.error().message);
+        return st;
+    }
+    if (!perms.value().ok && perms.value().problem != "not a regular file") {
+        // In the server's words (check_ssl_key_file_permissions), which it logs.
+        std::string problem = perms.value().problem;
+        if (const auto cut = problem.find(" (mode"); cut != std::string::npos) problem.resize(cut);
+        fail(st, "private key file \"" + p.s.key_file + "\" " + problem);
+        return st;
+    }
+    // Not a regular file: the reader names what it is.
+    auto bytes = p.read(st, "ssl_key_file", p.s.key_file);
+    if (!bytes) return st;
+    Wiper wipe(*bytes);
+    PassphraseProbe alone;
+    BioPtr bio = memory_bio(*bytes);
+    ERR_clear_error();
+    EvpPkeyPtr key(PEM_read_bio_PrivateKey(bio.get(), nullptr, refuse_passphrase, &alone));
+    if (key) {
+        pass(st);
+        p.key = std::move(key);
+    } else if (alone.asked) {
+        ERR_clear_error();
+        if (p.s.passphrase_command && p.s.passphrase_supports_reload) {
+            st.ok.reset();
+            st.error = "the private key is passphrase-protected: a reload runs ssl_passphrase_command, "
+                       "which the pre-flight does not run";
+        } else {
+            fail(st, kPassphraseReason);
+        }
+    } else {
+        fail(st, openssl_reason("could not load the private key"));
+    }
+    return st;
+}
+
+PreflightStage key_match_stage(Preflight &p) {
+    auto st = stage("key_match", p.s.key_file);
+    if (!p.cert_loaded || !p.key) {
+        not_reached(st, !p.cert_loaded ? "the certificate did not load" : "the key did not load");
+    } else if (SSL_CTX_use_PrivateKey(p.ctx.get(), p.key.get()) != 1 || SSL_CTX_check_private_key(p.ctx.get()) != 1) {
+        fail(st, openssl_reason("the key does not match the certificate"));
+    } else {
+        pass(st);
+    }
+    return st;
+}
+
+// SSL_CTX_load_verify_locations, then SSL_load_client_CA_file (which needs
+// at least one certificate).
+PreflightStage ca_stage(Preflight &p) {
+    auto st = stage("ca", p.s.ca_file);
+    if (p.s.ca_file.empty()) {
+        pass(st);
+        return st;
+    }
+    auto bytes = p.read(st, "ssl_ca_file", p.s.ca_file);
+    if (!bytes) return st;
+    ERR_clear_error();
+    if (auto why = load_pem_into_store(SSL_CTX_get_cert_store(p.ctx.get()), *bytes,
+                                      "could not load the root certificate file");
+        !why.empty()) {
+        fail(st, why);
+        return st;
+    }
+    BioPtr bio = memory_bio(*bytes);
+    int names = 0;
+    while (X509Ptr cert{PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr)}) ++names;
+    if (names == 0 || !at_pem_end())
+        fail(st, openssl_reason("could not load the root certificate file"));
+    else
+        pass(st);
+    ERR_clear_error();
+    return st;
+}
+
+// The CRL file is loaded; the directory is only recorded, as by the server.
+PreflightStage crl_stage(Preflight &p) {
+    const PreflightSettings &s = p.s;
+    auto st = stage("crl", !s.crl_file.empty() ? s.crl_file : s.crl_dir);
+    if (!s.crl_file.empty() && !s.crl_dir.empty()) st.file = s.crl_file + " and " + s.crl_dir;
+    X509_STORE *store = SSL_CTX_get_cert_store(p.ctx.get());
+    if (!s.crl_file.empty()) {
+        auto bytes = p.read(st, "ssl_crl_file", s.crl_file);
+        if (!bytes) return st;
+        ERR_clear_error();
+        if (auto why = load_pem_into_store(store, *bytes, "could not load the certificate revocation list");
+            !why.empty()) {
+            fail(st, why);
+            return st;
+        }
+    }
+    if (!s.crl_dir.empty() &&
+        (store == nullptr || X509_STORE_load_locations(store, nullptr, s.crl_dir.c_str()) != 1)) {
+        fail(st, openssl_reason("could not load the certificate revocation list"));
+        return st;
+    }
+    pass(st);
+    return st;
+}
+
+// A file that does not load is logged by the server, which then uses its
+// built-in 2048-bit group: the reload goes on (a start fails).
+PreflightStage dh_params_stage(Preflight &p) {
+    auto st = stage("dh_params", p.s.dh_params_file);
+    pass(st);
+    if (p.s.dh_params_file.empty()) return st;
+    FileReadResult r = read_regular_file(p.s.dh_params_file, kMaxServerFileSize, p.cancel);
+    if (r.failure == FileReadFailure::Cancelled) throw CoreError(r.error);
+    if (r.failure == FileReadFailure::NotRegular) {
+        // Not a file the server could fall back from: it would wait or read forever.
+        st.file_kind = file_kind_phrase(r.kind);
+        fail(st, "ssl_dh_params_file \"" + p.s.dh_params_file + "\" is " + st.file_kind +
+                     ": the next reload or restart will hang or fail");
+        return st;
+    }
+    if (!r.ok()) {
+        st.error = r.error.message;
+    } else {
+        BioPtr bio = memory_bio(r.bytes);
+        EvpPkeyPtr params(PEM_read_bio_Parameters(bio.get(), nullptr));
+        if (!params)
+            st.error = openssl_reason("could not load the DH parameters file");
+        else if (EVP_PKEY_base_id(params.get()) != EVP_PKEY_DH)
+            st.error = "not DH parameters";
+    }
+    if (!st.error.empty()) st.error += " (a reload logs this and uses the built-in parameters; a restart fails)";
+    ERR_clear_error();
+    return st;
+}
+
+// The key exchange groups first, then the lists (be_tls_init's order).
+PreflightStage ciphers_stage(Preflight &p) {
+    const PreflightSettings &s = p.s;
+    auto st = stage("ciphers", "");
+    if (!s.groups.empty() && !s.groups_is_list && OBJ_sn2nid(s.groups.c_str()) == NID_undef) {
+        fail(st, "ECDH: unrecognized curve name: " + s.groups);
+    } else if (!s.groups.empty() && s.groups_is_list && SSL_CTX_set1_groups_list(p.ctx.get(), s.groups.c_str()) != 1) {
+        fail(st, openssl_reason("could not set the group names of ssl_groups"));
+    } else if (SSL_CTX_set_cipher_list(p.ctx.get(),
+                                       s.ciphers.empty() ? "HIGH:MEDIUM:+3DES:!aNULL" : s.ciphers.c_str()) != 1) {
+        fail(st, openssl_reason("no valid ciphers available"));
+    } else if (!s.tls13_ciphers.empty() && SSL_CTX_set_ciphersuites(p.ctx.get(), s.tls13_ciphers.c_str()) != 1) {
+        fail(st, openssl_reason("no valid TLS 1.3 cipher suites available"));
+    } else {
+        pass(st);
+    }
+    return st;
+}
+
+PreflightStage protocols_stage(Preflight &p) {
+    const PreflightSettings &s = p.s;
+    auto st = stage("protocols", "");
+    std::optional<Protocol> lo, hi;
+    if (!s.min_protocol.empty()) lo = parse_protocol(s.min_protocol);
+    if (!s.max_protocol.empty()) hi = parse_protocol(s.max_protocol);
+    if (!s.min_protocol.empty() && !lo) {
+        fail(st, "ssl_min_protocol_version setting \"" + s.min_protocol + "\" not supported by this build");
+    } else if (!s.max_protocol.empty() && !hi) {
+        fail(st, "ssl_max_protocol_version setting \"" + s.max_protocol + "\" not supported by this build");
+    } else if (lo && SSL_CTX_set_min_proto_version(p.ctx.get(), protocol_to_openssl(*lo)) != 1) {
+        fail(st, openssl_reason("could not set minimum SSL protocol version"));
+    } else if (hi && SSL_CTX_set_max_proto_version(p.ctx.get(), protocol_to_openssl(*hi)) != 1) {
+        fail(st, openssl_reason("could not set maximum SSL protocol version"));
+    } else if (lo && hi && *lo > *hi) {
+        fail(st, "could not set SSL protocol version range: \"" + s.min_protocol + "\" cannot be higher than \"" +
+                     s.max_protocol + "\"");
+    } else {
+        pass(st);
+    }
+    return st;
+}
 
 }  // namespace
 
@@ -89,175 +379,18 @@ const std::vector<std::string> &preflight_stage_names() {
     return names;
 }
 
-std::vector<PreflightStage> run_reload_preflight(const PreflightSettings &s) {
-    std::vector<PreflightStage> out;
+std::vector<PreflightStage> run_reload_preflight(const PreflightSettings &s, const CancelCheck &cancel) {
     ERR_clear_error();
-    PassphraseProbe probe;
-    SslCtxPtr ctx = new_context(probe);
-    // As be_tls_init(): no SSLv2/SSLv3, whatever the protocol settings say.
-    SSL_CTX_set_options(ctx.get(), SSL_OP_NO_SSLv2 | SSL_OP_NO_SSLv3);
-
-    // certificate
-    auto cert = stage("certificate", s.cert_file);
-    bool cert_loaded = false;
-    if (s.cert_file.empty()) {
-        fail(cert, "ssl_cert_file is not set");
-    } else {
-        struct stat st {};
-        if (::stat(s.cert_file.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) {
-            // OpenSSL would read a directory as an empty file; the server fails on it too.
-            SSL_CTX_use_certificate_chain_file(ctx.get(), s.cert_file.c_str());
-            fail(cert, openssl_reason("is a directory"));
-        } else if (SSL_CTX_use_certificate_chain_file(ctx.get(), s.cert_file.c_str()) != 1) {
-            fail(cert, openssl_reason("could not load the certificate"));
-        } else {
-            pass(cert);
-            cert_loaded = true;
-        }
-    }
-    out.push_back(std::move(cert));
-
-    // key: its file's permissions first (check_ssl_key_file_permissions), then
-    // the key alone, in a context of its own, so that a key that does not
-    // belong to the certificate fails at key_match, not here.
-    auto key = stage("key", s.key_file);
-    bool key_loaded = false;
-    if (s.key_file.empty()) {
-        fail(key, "ssl_key_file is not set");
-    } else {
-        auto perms = check_key_file(s.key_file, s.server_uid);
-        if (!perms) {
-            fail(key, perms.error().message);
-        } else if (!perms.value().ok) {
-            // In the server's words (check_ssl_key_file_permissions), which it logs.
-            std::string problem = perms.value().problem;
-            if (const auto cut = problem.find(" (mode"); cut != std::string::npos) problem.resize(cut);
-            if (problem == "not a regular file") problem = "is " + problem;
-            fail(key, "private key file \"" + s.key_file + "\" " + problem);
-        } else {
-            PassphraseProbe alone_probe;
-            SslCtxPtr alone = new_context(alone_probe);
-            if (SSL_CTX_use_PrivateKey_file(alone.get(), s.key_file.c_str(), SSL_FILETYPE_PEM) == 1) {
-                pass(key);
-                key_loaded = true;
-            } else if (alone_probe.asked) {
-                ERR_clear_error();
-                if (s.passphrase_command && s.passphrase_supports_reload) {
-                    key.ok.reset();
-                    key.error = "the private key is passphrase-protected: a reload runs ssl_passphrase_command, "
-                                "which the pre-flight does not run";
-                } else {
-                    fail(key, kPassphraseReason);
-                }
-            } else {
-                fail(key, openssl_reason("could not load the private key"));
-            }
-        }
-    }
-    out.push_back(std::move(key));
-
-    auto match = stage("key_match", s.key_file);
-    if (!cert_loaded || !key_loaded) {
-        not_reached(match, !cert_loaded ? "the certificate did not load" : "the key did not load");
-    } else if (SSL_CTX_use_PrivateKey_file(ctx.get(), s.key_file.c_str(), SSL_FILETYPE_PEM) != 1 ||
-               SSL_CTX_check_private_key(ctx.get()) != 1) {
-        fail(match, openssl_reason("the key does not match the certificate"));
-    } else {
-        pass(match);
-    }
-    out.push_back(std::move(match));
-
-    // ca
-    auto ca = stage("ca", s.ca_file);
-    if (s.ca_file.empty()) {
-        pass(ca);
-    } else if (SSL_CTX_load_verify_locations(ctx.get(), s.ca_file.c_str(), nullptr) != 1) {
-        fail(ca, openssl_reason("could not load the root certificate file"));
-    } else {
-        STACK_OF(X509_NAME) *names = SSL_load_client_CA_file(s.ca_file.c_str());
-        if (names == nullptr) {
-            fail(ca, openssl_reason("could not load the root certificate file"));
-        } else {
-            sk_X509_NAME_pop_free(names, X509_NAME_free);
-            pass(ca);
-        }
-    }
-    out.push_back(std::move(ca));
-
-    // crl: the file and the directory at once, as the server loads them.
-    auto crl = stage("crl", !s.crl_file.empty() ? s.crl_file : s.crl_dir);
-    if (!s.crl_file.empty() && !s.crl_dir.empty()) crl.file = s.crl_file + " and " + s.crl_dir;
-    if (s.crl_file.empty() && s.crl_dir.empty()) {
-        pass(crl);
-    } else {
-        X509_STORE *store = SSL_CTX_get_cert_store(ctx.get());
-        if (store == nullptr ||
-            X509_STORE_load_locations(store, s.crl_file.empty() ? nullptr : s.crl_file.c_str(),
-                                      s.crl_dir.empty() ? nullptr : s.crl_dir.c_str()) != 1)
-            fail(crl, openssl_reason("could not load the certificate revocation list"));
-        else
-            pass(crl);
-    }
-    out.push_back(std::move(crl));
-
-    // dh_params: a file that does not load is logged by the server, which then
-    // uses its built-in 2048-bit group: the reload goes on (a start fails).
-    auto dh = stage("dh_params", s.dh_params_file);
-    pass(dh);
-    if (!s.dh_params_file.empty()) {
-        BioPtr bio(BIO_new_file(s.dh_params_file.c_str(), "r"));
-        if (!bio) {
-            dh.error = openssl_reason("could not open the DH parameters file");
-        } else {
-            EvpPkeyPtr params(PEM_read_bio_Parameters(bio.get(), nullptr));
-            if (!params)
-                dh.error = openssl_reason("could not load the DH parameters file");
-            else if (EVP_PKEY_base_id(params.get()) != EVP_PKEY_DH)
-                dh.error = "not DH parameters";
-        }
-        if (!dh.error.empty())
-            dh.error += " (a reload logs this and uses the built-in parameters; a restart fails)";
-        ERR_clear_error();
-    }
-    out.push_back(std::move(dh));
-
-    // ciphers: the key exchange groups first, then the lists (be_tls_init's order).
-    auto ciphers = stage("ciphers", "");
-    if (!s.groups.empty() && !s.groups_is_list && OBJ_sn2nid(s.groups.c_str()) == NID_undef) {
-        fail(ciphers, "ECDH: unrecognized curve name: " + s.groups);
-    } else if (!s.groups.empty() && s.groups_is_list && SSL_CTX_set1_groups_list(ctx.get(), s.groups.c_str()) != 1) {
-        fail(ciphers, openssl_reason("could not set the group names of ssl_groups"));
-    } else if (SSL_CTX_set_cipher_list(ctx.get(), s.ciphers.empty() ? "HIGH:MEDIUM:+3DES:!aNULL" : s.ciphers.c_str()) !=
-               1) {
-        fail(ciphers, openssl_reason("no valid ciphers available"));
-    } else if (!s.tls13_ciphers.empty() && SSL_CTX_set_ciphersuites(ctx.get(), s.tls13_ciphers.c_str()) != 1) {
-        fail(ciphers, openssl_reason("no valid TLS 1.3 cipher suites available"));
-    } else {
-        pass(ciphers);
-    }
-    out.push_back(std::move(ciphers));
-
-    // protocols
-    auto protocols = stage("protocols", "");
-    std::optional<Protocol> lo, hi;
-    if (!s.min_protocol.empty()) lo = parse_protocol(s.min_protocol);
-    if (!s.max_protocol.empty()) hi = parse_protocol(s.max_protocol);
-    if (!s.min_protocol.empty() && !lo) {
-        fail(protocols, "ssl_min_protocol_version setting \"" + s.min_protocol + "\" not supported by this build");
-    } else if (!s.max_protocol.empty() && !hi) {
-        fail(protocols, "ssl_max_protocol_version setting \"" + s.max_protocol + "\" not supported by this build");
-    } else if (lo && SSL_CTX_set_min_proto_version(ctx.get(), protocol_to_openssl(*lo)) != 1) {
-        fail(protocols, openssl_reason("could not set minimum SSL protocol version"));
-    } else if (hi && SSL_CTX_set_max_proto_version(ctx.get(), protocol_to_openssl(*hi)) != 1) {
-        fail(protocols, openssl_reason("could not set maximum SSL protocol version"));
-    } else if (lo && hi && *lo > *hi) {
-        fail(protocols, "could not set SSL protocol version range: \"" + s.min_protocol + "\" cannot be higher than \"" +
-                            s.max_protocol + "\"");
-    } else {
-        pass(protocols);
-    }
-    out.push_back(std::move(protocols));
-
+    Preflight p(s, cancel);
+    std::vector<PreflightStage> out;
+    out.push_back(certificate_stage(p));
+    out.push_back(key_stage(p));
+    out.push_back(key_match_stage(p));
+    out.push_back(ca_stage(p));
+    out.push_back(crl_stage(p));
+    out.push_back(dh_params_stage(p));
+    out.push_back(ciphers_stage(p));
+    out.push_back(protocols_stage(p));
     ERR_clear_error();
     return out;
 }

@@ -4,6 +4,13 @@
 // OpenSSL library and configuration, hence the same security level), stage by
 // stage, and reports each stage's outcome with OpenSSL's reason verbatim.
 //
+// Every file is read by read_regular_file() (base/file_reader.hpp) and handed
+// to OpenSSL as a memory BIO, never as a path: a FIFO, device, socket or
+// directory at a path fails its stage at once ("ssl_cert_file ... is a FIFO:
+// the next reload or restart will hang or fail") instead of hanging the
+// caller. ssl_crl_dir is only recorded, as the server records it (OpenSSL
+// reads that directory's files when it verifies a client certificate).
+//
 // Nothing here touches the running server's TLS state: the context is freed
 // on return. The passphrase command is never run: a passphrase-protected key
 // is reported as such. Private key material is parsed into OpenSSL objects and
@@ -16,6 +23,8 @@
 #include <optional>
 #include <string>
 #include <vector>
+
+#include "base/file_reader.hpp"
 
 TLS_AUDIT_AREA(certs);
 
@@ -43,12 +52,15 @@ struct PreflightStage {
     std::string file;         // the file of the stage; empty when none
     std::optional<bool> ok;   // nullopt: could not be decided (passphrase command not run)
     std::string error;        // OpenSSL's reason (or the server's own rule); empty when ok
+    std::string file_kind;    // "a FIFO", "a directory", ... when the stage's file is not a regular file
 };
 
 // The stage names, in order.
 const std::vector<std::string> &preflight_stage_names();
 
-std::vector<PreflightStage> run_reload_preflight(const PreflightSettings &s);
+// Runs every stage. When `cancel` says stop (between file chunks), throws
+// CoreError (57014).
+std::vector<PreflightStage> run_reload_preflight(const PreflightSettings &s, const CancelCheck &cancel = {});
 
 // False when a stage failed (ok == false); stages that could not be decided
 // do not count as failures.

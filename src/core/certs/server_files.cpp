@@ -122,18 +122,19 @@ Expected<KeyFilePermissions> check_key_file(const std::string &path, std::uint32
                                       server_uid);
 }
 
-KeyMatch key_matches_certificate(const std::string &key_path, X509 *leaf) {
+KeyMatch key_matches_certificate(const std::string &key_path, X509 *leaf, const CancelCheck &cancel) {
     KeyMatch out;
     if (leaf == nullptr) {
         out.error = "no certificate to compare the key with";
         return out;
     }
-    auto read = read_whole_file(key_path, kMaxServerFileSize);
-    if (!read) {
-        out.error = read.error().message;
+    FileReadResult read = read_regular_file(key_path, kMaxServerFileSize, cancel);
+    if (read.failure == FileReadFailure::Cancelled) throw CoreError(read.error);
+    if (!read.ok()) {
+        out.error = read.error.message;
         return out;
     }
-    std::string bytes = std::move(read).value();
+    std::string bytes = std::move(read.bytes);
     Wiper wipe(bytes);
     // Only markers are looked at, never the contents.
     if (bytes.find("-----BEGIN ENCRYPTED PRIVATE KEY-----") != std::string::npos ||
@@ -275,25 +276,28 @@ namespace {
 
 // One server file read and parsed through `cache`, kept until the file's
 // identity changes. `parse(bytes, parsed)` fills the entry or its error; a
-// file that cannot be read leaves the read error.
+// file that cannot be read leaves the read error. A cancelled read throws,
+// so that nothing is cached for it.
 template <class Parsed, class Parse>
 std::shared_ptr<const Parsed> read_parsed(FileCache<Parsed> &cache, const std::string &key, const std::string &path,
-                                          Parse parse) {
+                                          const CancelCheck &cancel, Parse parse) {
     return cache.get(key, {file_identity(path)}, [&]() {
         Parsed parsed;
-        auto bytes = read_whole_file(path, kMaxServerFileSize);
-        if (!bytes)
-            parsed.error = bytes.error().message;
+        FileReadResult read = read_regular_file(path, kMaxServerFileSize, cancel);
+        if (read.failure == FileReadFailure::Cancelled) throw CoreError(read.error);
+        if (!read.ok())
+            parsed.error = read.error.message;
         else
-            parse(bytes.value(), parsed);
+            parse(read.bytes, parsed);
         return parsed;
     });
 }
 
 }  // namespace
 
-std::shared_ptr<const ServerFilesReader::ParsedCerts> ServerFilesReader::certificates(const std::string &path) {
-    return read_parsed(certs_, "certs\n" + path, path, [](std::string_view bytes, ParsedCerts &parsed) {
+std::shared_ptr<const ServerFilesReader::ParsedCerts> ServerFilesReader::certificates(const std::string &path,
+                                                                                        const CancelCheck &cancel) {
+    return read_parsed(certs_, "certs\n" + path, path, cancel, [](std::string_view bytes, ParsedCerts &parsed) {
         auto certs = parse_certificates(bytes);
         if (!certs) {
             parsed.error = certs.error().message;
@@ -304,7 +308,7 @@ std::shared_ptr<const ServerFilesReader::ParsedCerts> ServerFilesReader::certifi
     });
 }
 
-ServerFilesReport ServerFilesReader::read(const ServerFileSettings &s) {
+ServerFilesReport ServerFilesReader::read(const ServerFileSettings &s, const CancelCheck &cancel) {
     ServerFilesReport r;
     auto problem = [&r](const char *setting, const std::string &path, const std::string &why) {
         r.errors.push_back(std::string(setting) + " " + quoted(path) + ": " + why);
@@ -315,7 +319,7 @@ ServerFilesReport ServerFilesReader::read(const ServerFileSettings &s) {
     if (s.cert_file.empty()) {
         r.errors.push_back("ssl_cert_file is not set");
     } else {
-        cert = certificates(s.cert_file);
+        cert = certificates(s.cert_file, cancel);
         if (!cert->error.empty()) {
             problem("ssl_cert_file", s.cert_file, cert->error);
             cert.reset();
@@ -339,7 +343,7 @@ ServerFilesReport ServerFilesReader::read(const ServerFileSettings &s) {
             X509 *leaf = cert->certs.front().get();
             auto match = keys_.get("key\n" + s.key_file + "\n" + s.cert_file,
                                    {file_identity(s.key_file), file_identity(s.cert_file)},
-                                   [&]() { return key_matches_certificate(s.key_file, leaf); });
+                                   [&]() { return key_matches_certificate(s.key_file, leaf, cancel); });
             r.key_matches_cert = match->matches;
             if (!match->matches.has_value()) {
                 if (perms) problem("ssl_key_file", s.key_file, match->error);  // else already reported
@@ -352,7 +356,7 @@ ServerFilesReport ServerFilesReader::read(const ServerFileSettings &s) {
     // The CA file.
     std::shared_ptr<const ParsedCerts> ca;
     if (!s.ca_file.empty()) {
-        ca = certificates(s.ca_file);
+        ca = certificates(s.ca_file, cancel);
         if (!ca->error.empty()) {
             problem("ssl_ca_file", s.ca_file, ca->error);
             ca.reset();
@@ -376,8 +380,8 @@ ServerFilesReport ServerFilesReader::read(const ServerFileSettings &s) {
     }
 
     // The CRL file, then the CRL directory (the server loads both).
-    auto add_crls = [&r, &problem, this](const char *setting, const std::string &path) {
-        auto parsed = crls_of(path);
+    auto add_crls = [&r, &problem, &cancel, this](const char *setting, const std::string &path) {
+        auto parsed = crls_of(path, cancel);
         if (!parsed->error.empty()) problem(setting, path, parsed->error);
         r.crls.insert(r.crls.end(), parsed->crls.begin(), parsed->crls.end());
     };
@@ -412,8 +416,9 @@ ServerFilesReport ServerFilesReader::read(const ServerFileSettings &s) {
     return r;
 }
 
-std::shared_ptr<const ServerFilesReader::ParsedCrls> ServerFilesReader::crls_of(const std::string &path) {
-    return read_parsed(crls_, "crl\n" + path, path, [](std::string_view bytes, ParsedCrls &parsed) {
+std::shared_ptr<const ServerFilesReader::ParsedCrls> ServerFilesReader::crls_of(const std::string &path,
+                                                                                   const CancelCheck &cancel) {
+    return read_parsed(crls_, "crl\n" + path, path, cancel, [](std::string_view bytes, ParsedCrls &parsed) {
         auto list = parse_crls(bytes);
         if (!list)
             parsed.error = list.error().message;

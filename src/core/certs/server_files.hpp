@@ -66,7 +66,7 @@ struct KeyMatch {
     std::optional<bool> matches;
     std::string error;
 };
-KeyMatch key_matches_certificate(const std::string &key_path, X509 *leaf);
+KeyMatch key_matches_certificate(const std::string &key_path, X509 *leaf, const CancelCheck &cancel = {});
 
 // Whether a chain from the leaf to a trust anchor can be built from the
 // certificate file's other certificates (untrusted) and the CA certificates
@@ -143,10 +143,14 @@ std::optional<bool> reload_pending(const std::vector<CertInfo> &served, bool ser
 
 // Reads the files through caches keyed by path and file identity: a file is
 // parsed again only when its identity changes. Mode and owner of the key file
-// are looked at on every read. One per backend; not thread-safe.
+// are looked at on every read. One per backend; not thread-safe. Every file
+// goes through read_regular_file(): a FIFO, device, socket or directory at a
+// path is reported in `errors` ("is a FIFO, not a regular file"), never
+// waited on. When `cancel` says stop, read() throws CoreError (57014) and
+// caches nothing.
 class ServerFilesReader {
   public:
-    ServerFilesReport read(const ServerFileSettings &settings);
+    ServerFilesReport read(const ServerFileSettings &settings, const CancelCheck &cancel = {});
 
     // Parses done so far (certificate files, key checks, chain checks, CRLs); for tests.
     std::size_t loads() const;
@@ -161,8 +165,8 @@ class ServerFilesReader {
         std::vector<CrlInfo> crls;
         std::string error;
     };
-    std::shared_ptr<const ParsedCerts> certificates(const std::string &path);
-    std::shared_ptr<const ParsedCrls> crls_of(const std::string &path);
+    std::shared_ptr<const ParsedCerts> certificates(const std::string &path, const CancelCheck &cancel);
+    std::shared_ptr<const ParsedCrls> crls_of(const std::string &path, const CancelCheck &cancel);
 
     FileCache<ParsedCerts> certs_;
     FileCache<KeyMatch> keys_;

@@ -5,7 +5,7 @@
 #include <openssl/err.h>
 #include <openssl/x509_vfy.h>
 
-#include "base/openssl_compat.hpp"
+#include "certs/pem.hpp"
 
 #include "certs/x509.hpp"
 
@@ -41,8 +41,8 @@ Expected<TrustBundle> load_trust_bundle(const std::string &ca_file) {
     X509StorePtr store(X509_STORE_new());
     if (!store) throw std::bad_alloc();
     ERR_clear_error();
-    int ok = openssl_compat::store_load_file(store.get(), ca_file.c_str());
-    if (ok != 1) return bad(openssl_error_text());
+    if (auto why = load_pem_file_into_store(store.get(), ca_file, kMaxCertificateInput); !why.empty())
+        return bad(why);
     bool any_cert = false;
     STACK_OF(X509_OBJECT) *objects = X509_STORE_get0_objects(store.get());
     for (int i = 0; i < sk_X509_OBJECT_num(objects); ++i)

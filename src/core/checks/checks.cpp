@@ -15,9 +15,9 @@ const std::vector<std::string> &check_names() {
         "server_tls_reload_failed", "server_tls_auto_reload",
         "ca_file_expiry",       "crl_expiry",            "crl_coverage",          "hba_hostnossl",         "hba_host_without_ssl",
         "hba_weak_auth",        "hba_plaintext_reachable", "hba_shadowed_line", "password_encryption",   "md5_passwords",
-        "sessions_below_floor", "client_cert_expiry",   "census_save_failed",    "settings_not_applied",
+        "sessions_below_floor", "client_cert_expiry",   "census_save_failed",    "settings_not_applied",  "role_floor_unmatched",
         "outbound_sslmode",     "outbound_password_in_conninfo", "outbound_root_cert",
-        "outbound_sslkeylogfile", "weak_auth_in_use",
+        "outbound_sslkeylogfile", "weak_auth_in_use",     "census_incomplete",
     };
     return names;
 }
@@ -139,6 +139,10 @@ std::vector<Finding> evaluate(const AuditFacts &f) {
         add(check_settings_not_applied(*f.file_settings.value));
     else
         missing("settings_not_applied", f.file_settings.missing);
+    if (f.role_floor.value)
+        add(check_role_floor_unmatched(*f.role_floor.value));
+    else
+        missing("role_floor_unmatched", f.role_floor.missing);
     if (f.outbound.value) {
         add(check_outbound_sslmode(*f.outbound.value));
         add(check_outbound_password_in_conninfo(*f.outbound.value));
@@ -153,6 +157,10 @@ std::vector<Finding> evaluate(const AuditFacts &f) {
         add(check_weak_auth_in_use(*f.weak_auth.value, f.thresholds.warning_days));
     else
         missing("weak_auth_in_use", f.weak_auth.missing);
+    if (f.census_completeness.value)
+        add(check_census_incomplete(*f.census_completeness.value));
+    else
+        missing("census_incomplete", f.census_completeness.missing);
     return out;
 }
 

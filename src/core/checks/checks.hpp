@@ -82,6 +82,9 @@ struct AuditFacts {
     Input<std::vector<OutboundLinkFacts>> outbound;  // tls_audit.outbound_connections (+ root certificates)
     // tls_audit.auth_readiness('scram-sha-256') within thresholds.warning_days
     Input<std::vector<WeakAuthFacts>> weak_auth = Input<std::vector<WeakAuthFacts>>::none("not gathered");
+    Input<RoleFloorFacts> role_floor = Input<RoleFloorFacts>::none("not gathered");  // + pg_authid.rolname
+    // tls_audit.floor_readiness_summary(): complete, evicted_since
+    Input<CensusCompleteness> census_completeness = Input<CensusCompleteness>::none("not gathered");
 };
 
 // Every check of check_names(), in that order: the findings of each, or its

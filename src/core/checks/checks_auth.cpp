@@ -29,4 +29,17 @@ std::vector<Finding> check_weak_auth_in_use(const std::vector<WeakAuthFacts> &cl
                      plural(window_days, "day"));
 }
 
+std::vector<Finding> check_census_incomplete(const CensusCompleteness &census) {
+    constexpr std::string_view check = "census_incomplete";
+    if (census.complete)
+        return {make(check, Severity::Ok, {}, "the census holds every authenticated client since its reset")};
+    return {make(check, Severity::Warning, "tls_audit.census",
+                 "authenticated census entries were evicted" +
+                     (census.evicted_since.empty() ? std::string() : " since " + census.evicted_since) +
+                     ": floor_readiness(), role_floor_readiness() and auth_readiness() miss clients, so no rows "
+                     "there does not mean every client is ready",
+                 "Raise tls_audit.census_max (needs a restart), then tls_audit.census_reset() to start a "
+                 "complete census.")};
+}
+
 }  // namespace tls_audit

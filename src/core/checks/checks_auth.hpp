@@ -1,5 +1,7 @@
 // Checks of how clients authenticate, from the connection census: clients
-// seen recently with a method weaker than scram-sha-256 (weak_auth_in_use).
+// seen recently with a method weaker than scram-sha-256 (weak_auth_in_use),
+// and whether the census still holds every authenticated client
+// (census_incomplete), without which its readiness answers are too rosy.
 #pragma once
 
 #include "base/pure_cpp.hpp"
@@ -26,5 +28,17 @@ struct WeakAuthFacts {
 // password, md5) within the last `window_days` days (the glue passes only
 // those: tls_audit.expiry_warning_days); 'ok' when there is none.
 std::vector<Finding> check_weak_auth_in_use(const std::vector<WeakAuthFacts> &clients, int window_days);
+
+// tls_audit.floor_readiness_summary()'s complete and evicted_since.
+struct CensusCompleteness {
+    bool complete = true;
+    std::string evicted_since;  // the first authenticated eviction since the reset; empty when unknown
+};
+
+// A warning when authenticated entries were evicted (the census was full):
+// floor_readiness(), role_floor_readiness() and auth_readiness() then miss
+// clients, and an empty answer does not mean "everyone is ready"; 'ok'
+// otherwise.
+std::vector<Finding> check_census_incomplete(const CensusCompleteness &census);
 
 }  // namespace tls_audit

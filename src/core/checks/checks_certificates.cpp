@@ -189,6 +189,15 @@ std::vector<Finding> check_server_tls_reload_would_fail(const std::vector<Prefli
     std::vector<Finding> found;
     for (const auto &s : stages) {
         if (!s.ok || *s.ok) continue;
+        if (!s.file_kind.empty()) {
+            // The server would open it as a file: wait on a FIFO, read a device forever.
+            found.push_back(make(check, Severity::Critical, s.file,
+                                 "the TLS configuration on disk does not load (stage " + s.stage + "): " + s.error,
+                                 "Put a regular file at that path (a FIFO, device, socket or directory there makes "
+                                 "the postmaster hang or fail when it loads the TLS files), check with SELECT * FROM "
+                                 "tls_audit.reload_preflight(), then run SELECT pg_reload_conf()."));
+            continue;
+        }
         found.push_back(make(check, Severity::Critical, s.file.empty() ? s.stage : s.file,
                              "the TLS configuration on disk does not load (stage " + s.stage + "): " + s.error +
                                  "; a reload keeps the previous configuration and the next restart fails",

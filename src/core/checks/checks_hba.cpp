@@ -8,7 +8,13 @@ using namespace check_util;
 
 namespace {
 
+// A TCP line that can match a connection. A line pg_hba_file_rules reports
+// with an error never does: hostssl while ssl is off ("hostssl record cannot
+// match because SSL is disabled"), hostgssenc on a build without GSSAPI (and
+// a file with a syntax error is not loaded at all). Judging such a line would
+// report a rule that is not in effect, and disagree with pg_hba_file_rules.
 bool is_tcp_rule(const HbaRule &r) {
+    if (!r.error.empty()) return false;
     return r.type == "host" || r.type == "hostssl" || r.type == "hostnossl" || r.type == "hostgssenc" ||
            r.type == "hostnogssenc";
 }
@@ -37,7 +43,7 @@ std::vector<Finding> check_hba_hostnossl(const std::vector<HbaRule> &rules) {
     constexpr std::string_view check = "hba_hostnossl";
     std::vector<Finding> found;
     for (const auto &r : rules) {
-        if (r.type != "hostnossl" || r.auth_method == "reject") continue;
+        if (!is_tcp_rule(r) || r.type != "hostnossl" || r.auth_method == "reject") continue;
         const bool loopback = is_loopback_rule(r);
         found.push_back(make(check, loopback ? Severity::Info : Severity::Warning, hba_object(r),
                              "\"" + hba_line_text(r) + "\" accepts only unencrypted TCP connections" +
@@ -52,7 +58,7 @@ std::vector<Finding> check_hba_host_without_ssl(const std::vector<HbaRule> &rule
     constexpr std::string_view check = "hba_host_without_ssl";
     std::vector<Finding> found;
     for (const auto &r : rules) {
-        if ((r.type != "host" && r.type != "hostnogssenc") || r.auth_method == "reject") continue;
+        if (!is_tcp_rule(r) || (r.type != "host" && r.type != "hostnogssenc") || r.auth_method == "reject") continue;
         const bool loopback = is_loopback_rule(r);
         found.push_back(make(check, loopback ? Severity::Info : Severity::Warning, hba_object(r),
                              "\"" + hba_line_text(r) + "\" accepts TCP connections with or without TLS" +

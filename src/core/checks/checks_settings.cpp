@@ -2,6 +2,8 @@
 
 #include "checks/check_util.hpp"
 
+#include "access/role_floor.hpp"
+
 namespace tls_audit {
 
 using namespace check_util;
@@ -40,6 +42,33 @@ std::vector<Finding> check_settings_not_applied(const std::vector<FileSetting> &
                              hint));
     }
     return or_ok(std::move(found), check, "every tls_audit.* value in the configuration files is applied");
+}
+
+std::vector<Finding> check_role_floor_unmatched(const RoleFloorFacts &facts) {
+    constexpr std::string_view check = "role_floor_unmatched";
+    auto list = parse_role_floors(facts.setting);
+    // The GUC's check hook refuses what does not parse: a value in effect
+    // always parses; say so rather than guess if it ever does not.
+    if (!list.ok())
+        return {make(check, Severity::Info, "tls_audit.role_min_protocol",
+                     "the setting in effect does not parse: " + list.error().message)};
+    std::vector<Finding> found;
+    for (const auto &u : unmatched_role_floors(list.value(), facts.roles)) {
+        const std::string message = "tls_audit.role_min_protocol entry " + u.entry + " matches no role: " +
+                                    (facts.enforce_on ? "sessions it was meant to refuse are admitted"
+                                                      : "its floor protects nobody");
+        const std::string hint =
+            !u.case_variant.empty()
+                ? "Role names match exactly, as in pg_hba.conf: role " + u.case_variant +
+                      " differs only in case. Write the entry with that name, then reload."
+                : "Correct the name (ALTER ROLE ... RENAME does not update the setting), create the role or "
+                  "remove the entry, then reload.";
+        found.push_back(make(check, facts.enforce_on ? Severity::Critical : Severity::Warning, u.entry, message,
+                             hint));
+    }
+    return or_ok(std::move(found), check,
+                 list.value().count == 0 ? "tls_audit.role_min_protocol is empty"
+                                         : "every tls_audit.role_min_protocol entry names an existing role");
 }
 
 }  // namespace tls_audit

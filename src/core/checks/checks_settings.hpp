@@ -34,4 +34,16 @@ bool is_security_setting(std::string_view name);
 
 std::vector<Finding> check_settings_not_applied(const std::vector<FileSetting> &rows);
 
+// tls_audit.role_min_protocol against the roles that exist.
+struct RoleFloorFacts {
+    std::string setting;             // tls_audit.role_min_protocol as in effect
+    bool enforce_on = false;         // tls_audit.enforce_floor = on
+    std::vector<std::string> roles;  // every role's name (pg_authid.rolname)
+};
+
+// One finding per entry that matches no role (warning; critical with
+// enforce_floor = on, where the entry was meant to refuse sessions), with a
+// hint naming a role that differs only in case; 'ok' when every entry matches.
+std::vector<Finding> check_role_floor_unmatched(const RoleFloorFacts &facts);
+
 }  // namespace tls_audit

@@ -293,6 +293,14 @@ Expected<TargetReport> run_target(const ProbeTarget &target, bool with_chain, X5
     if (auto err = first_error(versions)) return *err;
     TargetReport report;
     for (auto &v : versions) report.protocols.push_back(std::move(*v).value());
+    // A peer that answered 'S' and then closed or spoke something else on
+    // every attempt is not a TLS server: the versions are unknown, not
+    // refused (a refusal is a TLS alert).
+    bool not_tls = true;
+    for (const ProtocolReport &p : report.protocols) not_tls = not_tls && !p.accepted && is_not_tls_answer(p.error);
+    if (not_tls && !report.protocols.empty())
+        return make_error(sqlstate::kConnectionFailure, report.protocols.front().error, {},
+                          "A PostgreSQL server that answers 'S' to SSLRequest continues with a TLS handshake.");
     if (with_chain) {
         if (!chain) return make_error(sqlstate::kInternal, "the chain probe did not finish");
         if (!chain->ok()) return chain->error();

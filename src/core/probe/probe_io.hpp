@@ -16,13 +16,11 @@
 #include <sys/socket.h>
 
 #include "base/error.hpp"
+#include "base/file_reader.hpp"  // CancelCheck
 
 TLS_AUDIT_AREA(probe);
 
 namespace tls_audit {
-
-// Returns true when the caller wants the probe to stop (query cancel, ...).
-using CancelCheck = std::function<bool()>;
 
 // Longest a wait may go without asking CancelCheck again.
 inline constexpr int kCancelPollMs = 50;

@@ -111,7 +111,8 @@ std::string build_startup_message(const std::string &user, const std::string &da
     return out + body;
 }
 
-bool parse_error_fields(std::string_view message, std::string &sqlstate_out, std::string &text) {
+bool parse_error_fields(std::string_view message, std::string &sqlstate_out, std::string &text,
+                        std::string *field_codes) {
     if (message.size() < 5) return false;
     std::uint32_t len = be32(message.substr(1));
     if (len < 5 || len > kMaxPlaintextAnswer || message.size() < 1 + static_cast<std::size_t>(len)) return false;
@@ -122,6 +123,7 @@ bool parse_error_fields(std::string_view message, std::string &sqlstate_out, std
         std::size_t end = fields.find('\0', 1);
         if (end == std::string_view::npos) return false;
         std::string_view value = fields.substr(1, end - 1);
+        if (field_codes != nullptr && field_codes->size() < 32) *field_codes += printable(std::string_view(&type, 1), 1);
         if (type == 'C') {
             sqlstate_out = printable(value, 5);
             any = true;
@@ -164,10 +166,25 @@ std::optional<PlaintextReport> classify_plaintext_answer(std::string_view answer
         return r;
     }
     PlaintextReport r;
-    if (!parse_error_fields(answer, r.sqlstate, r.message))
+    std::string codes;
+    if (!parse_error_fields(answer, r.sqlstate, r.message, &codes))
         return unknown("the server sent a malformed ErrorResponse");
     r.verdict = PlaintextVerdict::Refused;
+    r.pooler = pooler_evidence(codes, r.sqlstate, r.message);
     return r;
+}
+
+std::string pooler_evidence(std::string_view field_codes, std::string_view sqlstate, std::string_view message) {
+    // PostgreSQL (9.6 and later) writes S, V, C, M, then F, L and R (the
+    // source file, line and routine of the ereport) into every ErrorResponse.
+    // pgbouncer's own errors (send_pooler_error in its src/proto.c) carry
+    // exactly S, C and M; it refuses a plaintext StartupMessage, when its
+    // client_tls_sslmode is require or stricter, with 08P01 "SSL required".
+    if (field_codes != "SCM") return "";
+    if (sqlstate == "08P01" && message == "SSL required")
+        return "pgbouncer's refusal (08P01 \"SSL required\": its client_tls_sslmode is require or stricter)";
+    return "an ErrorResponse shaped like pgbouncer's (severity, SQLSTATE and message only; PostgreSQL also "
+           "sends V, F, L and R)";
 }
 
 Expected<PlaintextReport> probe_plaintext_on_fd(int fd, const ProbeTarget &target, const std::string &user,

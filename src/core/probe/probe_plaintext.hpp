@@ -49,6 +49,10 @@ struct PlaintextReport {
     // Refused: the ErrorResponse's SQLSTATE ('C') and message ('M'), printable.
     std::string sqlstate;
     std::string message;
+    // Refused: non-empty when the answer came from a connection pooler, not
+    // PostgreSQL: what shows it (pooler_evidence). The TLS then checked is
+    // the client -> pooler leg only.
+    std::string pooler;
     // Unknown: what was seen instead ("server closed the connection ...").
     std::string detail;
 };
@@ -66,8 +70,14 @@ std::optional<Error> validate_startup_names(const std::string &user, const std::
 std::optional<PlaintextReport> classify_plaintext_answer(std::string_view answer, bool closed);
 
 // The ErrorResponse/NoticeResponse body fields 'C' and 'M' of a message that
-// starts with its type byte; false when malformed.
-bool parse_error_fields(std::string_view message, std::string &sqlstate, std::string &text);
+// starts with its type byte; false when malformed. `field_codes`, when given,
+// gets the field type bytes in order (e.g. "SVCMFLR" from PostgreSQL).
+bool parse_error_fields(std::string_view message, std::string &sqlstate, std::string &text,
+                        std::string *field_codes = nullptr);
+
+// Why an ErrorResponse (its field codes, SQLSTATE and message) is a pooler's
+// (pgbouncer) and not PostgreSQL's; empty when nothing says so.
+std::string pooler_evidence(std::string_view field_codes, std::string_view sqlstate, std::string_view message);
 
 // Connect to target.host:target.port, send the StartupMessage, classify the
 // first answer, close. Connection failures, bad arguments and cancel are

@@ -32,10 +32,26 @@ std::uint32_t be32(std::string_view s) {
 
 }  // namespace
 
+namespace {
+// Before it knows the client's protocol version (as when it refuses an
+// SSLRequest), PostgreSQL writes an error the old way: 'E', then the text
+// and a NUL, with no length word ("FATAL:  sorry, too many clients
+// already\n"). The text, or empty when the bytes are not such a message.
+std::string old_style_error(std::string_view response) {
+    const std::size_t end = response.find('\0');
+    if (end == std::string_view::npos || end == 0) return {};
+    std::string_view text = response.substr(0, end);
+    for (char c : text)
+        if (static_cast<unsigned char>(c) < 0x20 && c != '\n' && c != '\t') return {};
+    while (!text.empty() && (text.back() == '\n' || text.back() == ' ')) text.remove_suffix(1);
+    return printable(text, 200);
+}
+}  // namespace
+
 std::string error_response_message(std::string_view response) {
-    if (response.size() < 4) return {};
+    if (response.size() < 4) return old_style_error(response);
     std::uint32_t len = be32(response);
-    if (len < 4 || len > kMaxErrorResponse) return {};
+    if (len < 4 || len > kMaxErrorResponse) return old_style_error(response);
     std::string_view fields = response.substr(4, len - 4);
     // Fields: a type byte, then a NUL-terminated string; a 0 type byte ends them.
     while (!fields.empty() && fields[0] != '\0') {
@@ -60,8 +76,8 @@ Error ssl_refusal_error(unsigned char reply, std::string_view error_body, const 
                               "server refused SSLRequest with an error: " + text, {},
                               where + " answered SSLRequest with an ErrorResponse.");
         return make_error(sqlstate::kConnectionFailure,
-                          "not a PostgreSQL server or it refused SSLRequest: got byte " + byte_text(reply),
-                          {}, "The ErrorResponse that should follow 'E' was missing or malformed.");
+                          "server refused SSLRequest with an error (its message could not be read)", {},
+                          where + " answered 'E'; the ErrorResponse that should follow was missing or malformed.");
     }
     return make_error(sqlstate::kConnectionFailure,
                       "not a PostgreSQL server or it refused SSLRequest: got byte " + byte_text(reply),

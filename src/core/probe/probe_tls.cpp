@@ -2,13 +2,17 @@
 
 #include <sys/socket.h>
 
+#include <cstdio>
 #include <mutex>
 #include <new>
+#include <string_view>
 
 #include <openssl/err.h>
 #include <openssl/x509_vfy.h>
 
 #include "base/openssl_compat.hpp"
+#include "certs/pem.hpp"
+#include "certs/x509.hpp"
 
 namespace tls_audit {
 
@@ -48,15 +52,44 @@ std::optional<Error> flush_output(int fd, BIO *wbio, const ProbeContext &pctx) {
     return err;
 }
 
+constexpr std::string_view kClosed = "server closed the connection during the TLS handshake";
+constexpr std::string_view kNotTls = "server sent something that is not TLS during the TLS handshake";
+
 Error closed_during_handshake() {
-    return make_error(sqlstate::kConnectionFailure, "server closed the connection during the TLS handshake");
+    return make_error(sqlstate::kConnectionFailure, std::string(kClosed));
 }
 
 Error handshake_failed(const std::string &why) {
     return make_error(sqlstate::kConnectionFailure, "TLS handshake failed: " + why);
 }
 
+
+Error not_tls(const unsigned char *data, std::size_t size) {
+    std::string first;
+    for (std::size_t i = 0; i < size && i < 8; ++i) {
+        char buf[16];
+        std::snprintf(buf, sizeof buf, "%s%02x", i ? " " : "", data[i]);
+        first += buf;
+    }
+    std::string text;
+    for (std::size_t i = 0; i < size && i < 16; ++i)
+        text += (data[i] >= 0x20 && data[i] < 0x7f) ? static_cast<char>(data[i]) : '.';
+    return make_error(sqlstate::kConnectionFailure,
+                      std::string(kNotTls) + ": first bytes " + first + " (\"" + text + "\")", {},
+                      "Check the port: after answering 'S' to SSLRequest a PostgreSQL server speaks TLS.");
+}
+
 }  // namespace
+
+bool is_not_tls_answer(std::string_view message) {
+    return message.substr(0, kClosed.size()) == kClosed || message.substr(0, kNotTls.size()) == kNotTls;
+}
+
+bool looks_like_tls_record(const unsigned char *data, std::size_t size) {
+    if (size == 0) return false;
+    if (data[0] < 20 || data[0] > 24) return false;
+    return size < 2 || data[1] == 3;
+}
 
 Expected<SslPtr> tls_handshake(int fd, SSL_CTX *ctx, const std::string &sni, const ProbeContext &pctx) {
     SslPtr ssl(SSL_new(ctx));
@@ -73,6 +106,10 @@ Expected<SslPtr> tls_handshake(int fd, SSL_CTX *ctx, const std::string &sni, con
     if (!sni.empty() && !is_ip_literal(sni)) SSL_set_tlsext_host_name(ssl.get(), sni.c_str());
 
     ERR_clear_error();
+    // The first bytes the server sent: a non-TLS answer is told apart from a
+    // refusal (which comes as a TLS alert record).
+    unsigned char first[8];
+    std::size_t first_size = 0;
     for (;;) {
         if (pctx.canceled()) return canceled_error();
         int rc = SSL_do_handshake(ssl.get());
@@ -82,14 +119,23 @@ Expected<SslPtr> tls_handshake(int fd, SSL_CTX *ctx, const std::string &sni, con
         // Output first: the ClientHello, our Finished, or the alert that tells
         // the server why we give up.
         auto sent = flush_output(fd, wbio, pctx);
-        if (failed) return handshake_failed(why);
+        if (failed) {
+            if (first_size > 0 && !looks_like_tls_record(first, first_size)) return not_tls(first, first_size);
+            return handshake_failed(why);
+        }
         if (sent) return sent->message.rfind("server closed", 0) == 0 ? closed_during_handshake() : *sent;
         if (rc == 1) return ssl;
         if (status == SSL_ERROR_WANT_WRITE) continue;  // memory BIOs never block writes
         unsigned char buf[16384];
         auto n = recv_some(fd, buf, sizeof buf, pctx, "handshaking");
-        if (!n) return n.error();
-        if (n.value() == 0) return closed_during_handshake();
+        // A reset (the server closed with our ClientHello unread) is a close.
+        const bool reset = !n && n.error().message.rfind("connection reset by ", 0) == 0;
+        if (!n && !reset) return n.error();
+        if (reset || n.value() == 0) {
+            if (first_size > 0 && !looks_like_tls_record(first, first_size)) return not_tls(first, first_size);
+            return closed_during_handshake();
+        }
+        for (std::size_t i = 0; i < n.value() && first_size < sizeof first; ++i) first[first_size++] = buf[i];
         BIO_write(rbio, buf, static_cast<int>(n.value()));
     }
 }
@@ -133,10 +179,8 @@ Expected<X509StorePtr> load_trust_store(const std::string &ca_file) {
     X509StorePtr store(X509_STORE_new());
     if (!store) throw std::bad_alloc();
     ERR_clear_error();
-    int ok = openssl_compat::store_load_file(store.get(), ca_file.c_str());
-    if (ok != 1)
-        return make_error(sqlstate::kInvalidParameter,
-                          "could not load CA file \"" + ca_file + "\": " + take_openssl_error("unknown error"),
+    if (auto why = load_pem_file_into_store(store.get(), ca_file, kMaxCertificateInput); !why.empty())
+        return make_error(sqlstate::kInvalidParameter, "could not load CA file \"" + ca_file + "\": " + why,
                           "Pass a readable PEM file of CA certificates.");
     return store;
 }

@@ -6,6 +6,7 @@
 
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include <openssl/ssl.h>
 
@@ -34,6 +35,18 @@ Expected<SslCtxPtr> make_probe_context(std::optional<Protocol> only);
 // SIGPIPE. Timeouts and cancel give the usual errors; a refused handshake
 // gives 08006 "TLS handshake failed: <reason>".
 Expected<SslPtr> tls_handshake(int fd, SSL_CTX *ctx, const std::string &sni, const ProbeContext &pctx);
+
+// The errors of tls_handshake() that say the peer is not a TLS server at all
+// rather than that it refused this handshake: it closed the connection
+// without a TLS record ("server closed the connection during the TLS
+// handshake"), or its first bytes are not a TLS record ("server sent
+// something that is not TLS during the TLS handshake: ..."). A server that
+// refuses a version answers with a TLS alert instead.
+bool is_not_tls_answer(std::string_view message);
+
+// Do the first bytes a server sent after 'S' start a TLS record (content
+// type 20..24, major version 3)? Fewer than two bytes: only the type is judged.
+bool looks_like_tls_record(const unsigned char *data, std::size_t size);
 
 // The CA certificates to verify against: `ca_file` (PEM) or, when empty, the
 // system default store. An unreadable file gives 22023.

@@ -1,4 +1,4 @@
-// Self-probe marking (issue #22 item 7): a server probing itself must not
+// Self-probe marking: a server probing itself must not
 // count its own probe connections in its connection census.
 //
 // The probing process registers each outbound connection to the server's

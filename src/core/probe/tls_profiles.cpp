@@ -6,28 +6,6 @@ namespace tls_audit {
 
 namespace {
 
-const std::vector<std::string> kSuites13 = {"TLS_AES_128_GCM_SHA256", "TLS_AES_256_GCM_SHA384",
-                                            "TLS_CHACHA20_POLY1305_SHA256"};
-
-// Mozilla 5.7 intermediate, TLS 1.2 part (OpenSSL names).
-const std::vector<std::string> kIntermediate12 = {
-    "ECDHE-ECDSA-AES128-GCM-SHA256", "ECDHE-RSA-AES128-GCM-SHA256",   "ECDHE-ECDSA-AES256-GCM-SHA384",
-    "ECDHE-RSA-AES256-GCM-SHA384",   "ECDHE-ECDSA-CHACHA20-POLY1305", "ECDHE-RSA-CHACHA20-POLY1305",
-    "DHE-RSA-AES128-GCM-SHA256",     "DHE-RSA-AES256-GCM-SHA384",     "DHE-RSA-CHACHA20-POLY1305"};
-
-// Mozilla 5.7 old: intermediate plus these.
-const std::vector<std::string> kOldExtra12 = {
-    "ECDHE-ECDSA-AES128-SHA256", "ECDHE-RSA-AES128-SHA256", "ECDHE-ECDSA-AES128-SHA", "ECDHE-RSA-AES128-SHA",
-    "ECDHE-ECDSA-AES256-SHA384", "ECDHE-RSA-AES256-SHA384", "ECDHE-ECDSA-AES256-SHA", "ECDHE-RSA-AES256-SHA",
-    "DHE-RSA-AES128-SHA256",     "DHE-RSA-AES256-SHA256",   "AES128-GCM-SHA256",      "AES256-GCM-SHA384",
-    "AES128-SHA256",             "AES256-SHA256",           "AES128-SHA",             "AES256-SHA",
-    "DES-CBC3-SHA"};
-
-std::vector<std::string> concat(std::vector<std::string> a, const std::vector<std::string> &b) {
-    a.insert(a.end(), b.begin(), b.end());
-    return a;
-}
-
 template <typename T>
 bool contains(const std::vector<T> &v, const T &x) {
     return std::find(v.begin(), v.end(), x) != v.end();
@@ -39,39 +17,7 @@ std::string join(const std::vector<std::string> &v) {
     return out;
 }
 
-std::vector<TlsProfile> make_profiles() {
-    const std::vector<std::string> groups = {"x25519", "P-256", "P-384"};
-    const std::vector<std::string> curves = {"prime256v1", "secp384r1"};
-    const std::vector<std::string> ecdsa_sigs = {"ecdsa-with-SHA256", "ecdsa-with-SHA384", "ecdsa-with-SHA512"};
-    TlsProfile modern{"modern", {Protocol::TLSv1_3}, kSuites13, groups, 0, {"EC"}, curves, 2048, ecdsa_sigs};
-    TlsProfile intermediate{"intermediate",
-                            {Protocol::TLSv1_2, Protocol::TLSv1_3},
-                            concat(kSuites13, kIntermediate12),
-                            groups,
-                            2048,
-                            {"EC", "RSA"},
-                            curves,
-                            2048,
-                            concat({"sha256WithRSAEncryption"}, ecdsa_sigs)};
-    TlsProfile old{"old",
-                   {Protocol::TLSv1, Protocol::TLSv1_1, Protocol::TLSv1_2, Protocol::TLSv1_3},
-                   concat(concat(kSuites13, kIntermediate12), kOldExtra12),
-                   groups,
-                   1024,
-                   {"EC", "RSA"},
-                   curves,
-                   2048,
-                   concat({"sha256WithRSAEncryption"}, ecdsa_sigs)};
-    old.server_preference = true;
-    return {modern, intermediate, old};
-}
-
 }  // namespace
-
-const std::vector<TlsProfile> &tls_profiles() {
-    static const std::vector<TlsProfile> profiles = make_profiles();
-    return profiles;
-}
 
 const TlsProfile *find_profile(std::string_view name) {
     for (const auto &p : tls_profiles())
@@ -98,8 +44,10 @@ ProfileReport evaluate_profile(const TlsProfile &profile, const Enumeration &e, 
         if (!contains(profile.protocols, p.protocol))
             add("protocol", version, true, "accepts " + version + ", which the profile does not allow" + where);
         std::vector<std::string> outside;
+        // TLS 1.3 suites are the profile's "ciphersuites", older ones its "ciphers".
+        const auto &allowed = p.protocol == Protocol::TLSv1_3 ? profile.ciphersuites : profile.ciphers;
         for (const auto &s : p.suites)
-            if (!contains(profile.suites, s.facts.name)) outside.push_back(s.facts.name);
+            if (!contains(allowed, s.facts.name)) outside.push_back(s.facts.name);
         for (const auto &s : outside)
             add("cipher", s, true, version + " accepts " + s + ", which is outside the profile" + where);
         if (p.server_preference && *p.server_preference != profile.server_preference)
@@ -141,12 +89,16 @@ ProfileReport evaluate_profile(const TlsProfile &profile, const Enumeration &e, 
             add("certificate_signature", c.signature_algorithm, true,
                 "server certificate is signed with " + c.signature_algorithm + "; the profile allows " +
                     join(profile.cert_signatures) + where);
-        const std::int64_t days = (c.not_after - c.not_before) / 86400;
-        if (days > profile.max_cert_lifespan_days)
+        // The lifespan is a limit in days: a certificate valid one second
+        // longer than 90 days is over a 90-day limit, and says 91 days.
+        const std::int64_t seconds = c.not_after - c.not_before;
+        const std::int64_t days = seconds <= 0 ? 0 : (seconds + 86399) / 86400;
+        auto over = [&](int limit_days) { return seconds > static_cast<std::int64_t>(limit_days) * 86400; };
+        if (over(profile.max_cert_lifespan_days))
             add("certificate_lifetime", std::to_string(days), true,
-                "server certificate is valid for " + std::to_string(days) + " days, more than " +
-                    std::to_string(profile.max_cert_lifespan_days) + where);
-        else if (days > profile.recommended_cert_lifespan_days)
+                "server certificate is valid for " + std::to_string(days) + " days, more than the " +
+                    std::to_string(profile.max_cert_lifespan_days) + " days the profile allows" + where);
+        else if (over(profile.recommended_cert_lifespan_days))
             add("certificate_lifetime", std::to_string(days), false,
                 "server certificate is valid for " + std::to_string(days) + " days; the profile recommends " +
                     std::to_string(profile.recommended_cert_lifespan_days) + where);

@@ -1,8 +1,9 @@
-// Mozilla's Server Side TLS recommendations (guidelines version 5.7,
-// https://ssl-config.mozilla.org/guidelines/5.7.json and
-// https://wiki.mozilla.org/Security/Server_Side_TLS) as data, and the
-// comparison of an enumerated server with one of them: pg_tls_check --profile
-// and tls_audit.profile_compliance().
+// Mozilla's Server Side TLS recommendations (guidelines version 5.7) as data,
+// and the comparison of an enumerated server with one of them: pg_tls_check
+// --profile and tls_audit.profile_compliance(). The published JSON ships next
+// to this file (mozilla_tls_profiles_5.7.json, byte for byte); the table in
+// tls_profiles_data.cpp says the same in C++, and a unit test reads the JSON
+// and compares every field the table encodes, so the two cannot drift.
 #pragma once
 
 #include "base/pure_cpp.hpp"
@@ -24,20 +25,27 @@ namespace tls_audit {
 
 inline constexpr const char *kMozillaGuidelinesVersion = "5.7";
 
+// One profile; each field is named after the JSON key it encodes.
 struct TlsProfile {
-    const char *name;                         // "modern", "intermediate", "old"
-    std::vector<Protocol> protocols;          // allowed versions
-    std::vector<std::string> suites;          // allowed suites, OpenSSL names (TLS 1.3 by IANA name)
-    std::vector<std::string> groups;          // allowed key-exchange groups (kProbedGroups names)
-    int dh_min_bits = 0;                      // 0: DHE not allowed at all
-    std::vector<std::string> cert_key_types;  // "EC", "RSA" (CertInfo::key_type)
-    std::vector<std::string> cert_curves;     // allowed EC curves of the leaf key (CertInfo::key_curve)
-    int rsa_min_bits = 2048;
-    std::vector<std::string> cert_signatures;  // allowed leaf signature algorithms
-    int max_cert_lifespan_days = 366;
-    int recommended_cert_lifespan_days = 90;
-    bool server_preference = false;  // true: the server should choose ("old")
+    const char *name = "";                    // "modern", "intermediate", "old"
+    std::vector<Protocol> protocols;          // tls_versions
+    std::vector<std::string> ciphersuites;    // ciphersuites: TLS 1.3 suites (IANA names, as OpenSSL names them)
+    std::vector<std::string> ciphers;         // ciphers.openssl: TLS 1.2 and older suites (OpenSSL names)
+    std::vector<std::string> groups;          // tls_curves, as kProbedGroups names them (x25519, P-256, ...)
+    int dh_min_bits = 0;                      // dh_param_size; 0 (null): DHE not allowed at all
+    std::vector<std::string> cert_key_types;  // certificate_types, as CertInfo::key_type names them (EC, RSA)
+    std::vector<std::string> cert_curves;     // certificate_curves: EC curves of the leaf key
+    int rsa_min_bits = 0;                     // rsa_key_size; 0 (null): no RSA certificate
+    std::vector<std::string> cert_signatures;  // certificate_signatures: the leaf's signature algorithm
+    int max_cert_lifespan_days = 0;            // maximum_certificate_lifespan
+    int recommended_cert_lifespan_days = 0;    // recommended_certificate_lifespan
+    bool server_preference = false;            // server_preferred_order: true, the server should choose
 };
+
+// The names Mozilla's JSON uses, in the names the probe and the certificate
+// reader use; empty for a name this code does not know.
+std::string group_from_mozilla(std::string_view tls_curve);        // "X25519" -> "x25519", "prime256v1" -> "P-256"
+std::string key_type_from_mozilla(std::string_view certificate_type);  // "ecdsa" -> "EC", "rsa" -> "RSA"
 
 // The three profiles, in the order modern, intermediate, old.
 const std::vector<TlsProfile> &tls_profiles();

@@ -43,7 +43,34 @@ std::size_t utf8_sequence(std::string_view text, std::size_t i) {
     return len;
 }
 
+// The code point of the bidirectional control at text[i] (3 bytes, E2 80 xx
+// or E2 81 xx), or 0.
+std::uint32_t bidi_control_at(std::string_view text, std::size_t i) {
+    if (i + 3 > text.size() || static_cast<unsigned char>(text[i]) != 0xE2) return 0;
+    const auto b1 = static_cast<unsigned char>(text[i + 1]), b2 = static_cast<unsigned char>(text[i + 2]);
+    const std::uint32_t cp = 0x2000u | ((b1 & 0x3Fu) << 6) | (b2 & 0x3Fu);
+    if ((b1 != 0x80 && b1 != 0x81) || (b2 & 0xC0) != 0x80) return 0;
+    const bool bidi = cp == 0x200E || cp == 0x200F || (cp >= 0x202A && cp <= 0x202E) || (cp >= 0x2066 && cp <= 0x2069);
+    return bidi ? cp : 0;
+}
+
 }  // namespace
+
+std::string show_bidi_controls(std::string_view text) {
+    std::string out;
+    out.reserve(text.size());
+    for (std::size_t i = 0; i < text.size();) {
+        if (const std::uint32_t cp = bidi_control_at(text, i)) {
+            char buf[16];
+            std::snprintf(buf, sizeof buf, "\\u%04X", static_cast<unsigned>(cp));
+            out += buf;
+            i += 3;
+        } else {
+            out += text[i++];
+        }
+    }
+    return out;
+}
 
 std::string sanitize_utf8(std::string_view text) {
     std::string out;
@@ -58,6 +85,8 @@ std::string sanitize_utf8(std::string_view text) {
         const unsigned char c = static_cast<unsigned char>(text[i]);
         if (len == 1 && ((c < 0x20 && c != '\t' && c != '\n' && c != '\r') || c == 0x7F))
             out += kReplacement;
+        else if (len == 3 && bidi_control_at(text, i) != 0)
+            out += show_bidi_controls(text.substr(i, len));
         else
             out.append(text.substr(i, len));
         i += len;
@@ -75,7 +104,7 @@ std::string html_escape(std::string_view text) {
         case '<': out += "&lt;"; break;
         case '>': out += "&gt;"; break;
         case '"': out += "&quot;"; break;
-        case '\'': out += "&#39;"; break;
+        case '\'': out += "&#x27;"; break;
         default: out += ch;
         }
     }
@@ -83,11 +112,14 @@ std::string html_escape(std::string_view text) {
 }
 
 std::string markdown_escape(std::string_view text) {
-    const std::string escaped = html_escape(text);
+    const std::string clean = sanitize_utf8(text);
     std::string out;
-    out.reserve(escaped.size() + 8);
-    for (char ch : escaped) {
+    out.reserve(clean.size() + 8);
+    for (char ch : clean) {
         switch (ch) {
+        case '&': out += "&amp;"; break;
+        case '<': out += "&lt;"; break;
+        case '>': out += "&gt;"; break;
         case '\\': case '`': case '*': case '_': case '[': case ']': case '|': case '#': case '!': case '~':
         case '(': case ')': case '{': case '}':
             out += '\\';

@@ -105,11 +105,19 @@ struct Model {
 // replaced by U+FFFD.
 std::string html_escape(std::string_view text);
 // Valid UTF-8 with control characters (other than \t \n \r) replaced by
-// U+FFFD: the first step of both escapers.
+// U+FFFD, and the bidirectional controls made visible (show_bidi_controls()):
+// the first step of both escapers.
 std::string sanitize_utf8(std::string_view text);
-// Escape for a Markdown table cell or paragraph: HTML-escaped (renderers pass
-// inline HTML through), Markdown punctuation backslash-escaped, newlines as
-// spaces.
+// The bidirectional formatting characters U+202A..U+202E, U+2066..U+2069 and
+// the marks U+200E, U+200F written as the visible text "\u202E": in a
+// certificate name or an application_name they would otherwise reorder what
+// a reader sees (a subject that reads "CN=moc.elgoog" shown as "google.com").
+// Everything else, including invalid UTF-8, is kept as it is.
+std::string show_bidi_controls(std::string_view text);
+// Escape for a Markdown table cell or paragraph: < > & as HTML entities
+// (renderers pass inline HTML through), Markdown punctuation
+// backslash-escaped, newlines as spaces. Each character is escaped once: the
+// entities' own '&' and '#' are not escaped again.
 std::string markdown_escape(std::string_view text);
 
 // "2026-11-30 08:00:00 UTC"

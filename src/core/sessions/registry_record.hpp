@@ -77,7 +77,7 @@ template <std::size_t N> std::string_view field_text(const char (&field)[N]) noe
 // Never throws or allocates, so the hook can write straight into its slot.
 void fill_record(RegistryRecord &record, const SessionTlsView &tls, const CertInfo *client) noexcept;
 
-// What a reader found in the registry for one backend (issue #22): its
+// What a reader found in the registry for one backend: its
 // record (copied consistently), its slot marked by the owner as exiting,
 // a slot the owner kept changing during every bounded retry of the copy,
 // or nothing for that pid and start time.

@@ -9,3 +9,8 @@
 -- src/sql/released/ (1.0, 1.1 and the 1.0 -> 1.1 update) are never edited.
 
 \echo Use "ALTER EXTENSION pg_tls_audit UPDATE TO '1.2'" to load this file. \quit
+
+-- The comment of a fresh install comes from the control file; say the same here
+-- (the released 1.0 -> 1.1 update set the older one).
+COMMENT ON EXTENSION pg_tls_audit IS
+  'TLS audit from inside PostgreSQL 15, 17 and 18: sessions, server certificates, checks, census, remote probe';

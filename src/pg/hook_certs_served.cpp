@@ -12,7 +12,7 @@
 // any work (a shared-lock check otherwise); the DER is encoded into a static
 // buffer (no allocation); any error is logged at LOG and the connection
 // proceeds untouched.
-#include "hook_server_capture.hpp"
+#include "hook_certs_served.hpp"
 
 #include <cstddef>
 #include <cstring>
@@ -156,8 +156,6 @@ TLS_AUDIT_HOT void client_auth_hook(Port *port, int /*status*/) {
 }
 
 }  // namespace
-
-bool served_capture_active() { return shared != nullptr; }
 
 std::optional<ServedCapture> latest_served_capture() {
     if (shared == nullptr) return std::nullopt;

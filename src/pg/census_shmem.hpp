@@ -1,4 +1,5 @@
-// The connection census in shared memory: what the SQL functions may ask of it.
+// The connection census in shared memory: what the SQL functions and the
+// census save worker may ask of it (census_shmem.cpp, census_persist.cpp).
 //
 // Every function here is for SQL-callable code running inside pg::guarded;
 // they throw CoreError / PgError, never longjmp.
@@ -29,12 +30,12 @@ struct Info {
     bool file_loaded = false;
     std::int64_t loaded_entries = 0;
     char file_status[256] = "";  // what happened to the census file at start
-    // Saving (issue #22); TimestampTz values, 0 when none.
+    // Saving; TimestampTz values, 0 when none.
     std::int64_t last_save_at = 0;         // last successful save since the start
     std::int64_t last_save_failed_at = 0;  // last failed save
     char last_save_error[256] = "";        // why the last save failed; "" when it did not
     std::int64_t lost_since = 0;  // the previous run ended unsaved: counts since then were lost
-    std::int64_t self_probes_skipped = 0;  // this server's own probe connections not counted (#22 item 7)
+    std::int64_t self_probes_skipped = 0;  // this server's own probe connections not counted
 };
 
 // Throw the "must be loaded via shared_preload_libraries" error (55000)

@@ -1,5 +1,5 @@
 // The certificate this server presents in TLS handshakes, captured by
-// ClientAuthentication_hook into shared memory (see hook_server_capture.cpp).
+// ClientAuthentication_hook into shared memory (see hook_certs_served.cpp).
 #pragma once
 
 #include <optional>
@@ -19,9 +19,6 @@ struct ServedCapture {
     std::vector<std::string> der;  // DER certificates, [0] = leaf, then the configured chain
     bool truncated = false;        // more chain certificates than fit
 };
-
-// True when the capture's shared memory exists (the library was preloaded).
-bool served_capture_active();
 
 // The newest capture, or nullopt when none was made (or not preloaded).
 std::optional<ServedCapture> latest_served_capture();

@@ -1,0 +1,131 @@
+// What the census glue files share (census_shmem.cpp, census_persist.cpp,
+// census_self_probe.cpp, hook_census.cpp, hook_census_attribution.cpp); not for
+// any other file: the rest of the extension uses census_shmem.hpp.
+//
+// The census is a bounded dynahash in shared memory counting connection
+// attempts per (user, database, address, application, transport, protocol,
+// cipher, client subject, outcome), persisted across clean restarts; modelled
+// on contrib/pg_stat_statements. Who writes it, and under which lock:
+//  * ClientAuthentication_hook (hook_census.cpp; every connection, after the
+//    TLS handshake and the client certificate checks): shared LWLock +
+//    per-entry spinlock to bump an existing entry; exclusive LWLock to insert
+//    (and evict).
+//  * emit_log_hook (hook_census.cpp), for PostgreSQL's "could not accept SSL
+//    connection" COMMERROR: the backend has no PGPROC yet, so it must not
+//    wait on an LWLock. It records into a small spinlock-protected pending
+//    ring that the next exclusive-lock holder (a connection, a reader, the
+//    shutdown dump) merges into the hash.
+//  * A connection without application_name in its startup packet is counted
+//    later, at the end of a transaction or at exit, under the name the
+//    session set (hook_census_attribution.cpp).
+// Every hook is fail-open: nothing here can refuse or break a connection.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "census/census_attribution.hpp"
+#include "census/census_file.hpp"
+#include "census/census_key.hpp"
+#include "probe/self_probe.hpp"
+
+#include "postgres.hpp"
+
+namespace tls_audit::pg::census_glue {
+
+constexpr const char *kTranche = "pg_tls_audit_census";
+constexpr int kRingSize = 64;
+constexpr int kEvictPercent = 5;
+
+struct Entry {
+    CensusKey key;  // hash key: must be first
+    slock_t mutex;  // protects the counters below
+    int64 connections;
+    TimestampTz first_seen;
+    TimestampTz last_seen;
+};
+
+struct PendingRejection {
+    char client_addr[kCensusAddrLen];
+    char reason[kCensusReasonLen];
+    int64 count;
+    TimestampTz first_seen;
+    TimestampTz last_seen;
+};
+
+struct Shared {
+    LWLock *lock;
+    // Changed under the exclusive lock (or by the postmaster alone).
+    int64 evicted;  // every entry removed to make room (or lost for lack of memory)
+    // Who was evicted, and unauthenticated attempts turned away.
+    // Not in the census file: they restart at zero with the server.
+    int64 evicted_authenticated;
+    int64 evicted_unauthenticated;
+    int64 dropped_unauthenticated;
+    TimestampTz first_authenticated_eviction;  // 0: none since the reset
+    TimestampTz last_authenticated_eviction;
+    long unauthenticated_entries;  // entries in the table whose outcome is not authenticated
+    TimestampTz since_reset;
+    bool file_loaded;
+    int64 loaded_entries;
+    char file_status[256];
+    // Saving: reset_generation changes under the exclusive lock
+    // (census_reset); a save renames its file only under the shared lock and
+    // if the generation it copied is still current, so a reset is never
+    // undone by a save that copied the entries before it.
+    std::uint64_t reset_generation;
+    TimestampTz lost_since;  // 0: the previous run saved at its shutdown (or there was none)
+    slock_t save_mutex;      // protects the three below
+    TimestampTz last_save_at;  // last successful save (0: none since the start)
+    TimestampTz last_save_failed_at;
+    char last_save_error[256];  // "" when the last save succeeded
+    // The server's own probe connections (census_self_probe.cpp): atomics only.
+    SelfProbeTable self_probes;
+    // Pending tls_rejected events, under ring_mutex.
+    slock_t ring_mutex;
+    pg_atomic_uint32 ring_used;  // also read without the spinlock, as a hint
+    int64 rejections_dropped;
+    PendingRejection ring[kRingSize];
+};
+
+extern Shared *shared;  // null until the shared memory is attached
+extern HTAB *table;
+
+// census_shmem.cpp: the hash (callers hold the LWLock as stated, or are the
+// postmaster alone) and the shared memory.
+Size shmem_size();
+long evict_locked(bool unauthenticated_only);
+void add_locked(const CensusKey &key, int64 count, TimestampTz first, TimestampTz last);
+void merge_pending_locked();
+void move_one_locked(const CensusKey &from, const CensusKey &to, TimestampTz now);
+void log_caught(const char *what) noexcept;
+void release_if_held();
+void request_shmem();
+void startup_shmem();
+
+// census_persist.cpp: the census file and the marker of an unsaved run.
+void load_file();
+void touch_running_marker();
+void detect_lost_counts();
+void record_save(TimestampTz now, const std::string &error);
+std::string save_census(bool alone);
+void dump_file(int code, Datum);
+
+// census_self_probe.cpp: this server's own probe connections.
+void mark_self_probe(int fd, const sockaddr *peer, socklen_t) noexcept;
+bool own_probe(const Port *port);
+
+// hook_census.cpp: counting one connection.
+void count_connection(const CensusKey &key, TimestampTz now);
+
+// hook_census_attribution.cpp: the count an authenticated startup still owes
+// or may have to move to startup_failed, and the hooks' share of it.
+extern CensusKey startup_key;         // the key counted as authenticated (or owed, see deferral)
+extern bool startup_pending;          // startup_key is set and not yet moved
+extern CensusDeferral deferral;       // the session's count is owed (no name in its startup packet)
+extern bool startup_exit_registered;
+extern char startup_reason[kCensusReasonLen];  // the FATAL that ended the startup
+void startup_exit(int, Datum);
+void xact_event(XactEvent event);
+
+}  // namespace tls_audit::pg::census_glue

@@ -1,0 +1,92 @@
+// tls_audit.role_min_protocol against the roles that exist (see the header).
+// The decision is the core's (unmatched_role_floors(),
+// check_role_floor_unmatched()); this file only reads the roles.
+#include "sql_checks_role_floor.hpp"
+
+#include <string>
+#include <vector>
+
+#include "guard.hpp"
+#include "guc_role_floor.hpp"
+#include "row.hpp"
+#include "spi_query.hpp"
+
+#include "postgres.hpp"
+
+namespace tls_audit::pg {
+
+namespace {
+// Every role's name, or why they could not be read. SPI is connected.
+Expected<std::vector<std::string>> role_names() {
+    auto rows = spi_query("SELECT rolname::text FROM pg_catalog.pg_roles", 1);
+    if (!rows.ok()) return rows.error();
+    std::vector<std::string> roles;
+    roles.reserve(rows.value().size());
+    for (const auto &r : rows.value()) roles.push_back(cell_text(r, 0));
+    return roles;
+}
+}  // namespace
+
+Input<RoleFloorFacts> gather_role_floor() {
+    RoleFloorFacts f;
+    f.setting = format_role_floors(role_floor_list());
+    f.enforce_on = enforce_floor() == EnforceFloor::On;
+    auto roles = role_names();
+    if (!roles.ok()) return Input<RoleFloorFacts>::none(roles.error().message);
+    f.roles = std::move(roles).value();
+    return Input<RoleFloorFacts>::of(std::move(f));
+}
+
+void report_unmatched_role_floors() {
+    const RoleFloorList &list = role_floor_list();
+    bool named = false;
+    for (std::uint32_t i = 0; i < list.count; ++i) named = named || list.entries[i].scope != FloorScope::Default;
+    if (!named) return;  // only `*` (or nothing): no name to match
+    Expected<std::vector<std::string>> roles = Error{};
+    try {
+        call([] {
+            SetCurrentStatementStartTimestamp();
+            StartTransactionCommand();
+            PushActiveSnapshot(GetTransactionSnapshot());
+        });
+        try {
+            call([] {
+                if (SPI_connect() != SPI_OK_CONNECT) elog(ERROR, "SPI_connect failed");
+            });
+            roles = role_names();
+            call([] { SPI_finish(); });
+        } catch (...) {
+            call([] { AbortCurrentTransaction(); });
+            throw;
+        }
+        call([] {
+            PopActiveSnapshot();
+            CommitTransactionCommand();
+        });
+    } catch (const PgError &e) {
+        roles = Error{sqlstate::kInternal, e.what(), {}, {}};
+    }
+    if (!roles.ok()) {
+        const std::string why = roles.error().message;
+        call([&] {
+            ereport(LOG, (errmsg("pg_tls_audit: could not check tls_audit.role_min_protocol against the roles: %s",
+                                 why.c_str())));
+        });
+        return;
+    }
+    const std::string unmatched = describe_unmatched_role_floors(unmatched_role_floors(list, roles.value()));
+    if (unmatched.empty()) return;
+    const bool on = enforce_floor() == EnforceFloor::On;
+    call([&] {
+        ereport(WARNING,
+                (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+                 errmsg("tls_audit.role_min_protocol entries match no role: %s", unmatched.c_str()),
+                 errdetail("Role names match exactly; these entries protect nobody%s.",
+                           on ? " (tls_audit.enforce_floor = on admits the sessions they were meant to refuse)"
+                              : ""),
+                 errhint("Correct or remove them and reload; tls_audit.run_checks() reports them as "
+                         "role_floor_unmatched.")));
+    });
+}
+
+}  // namespace tls_audit::pg
