@@ -147,7 +147,8 @@ Enumeration tls13_only_server() {
     Enumeration e;
     e.ciphers.protocols = {suites(Protocol::TLSv1_2, {}),
                            suites(Protocol::TLSv1_3, {"TLS_AES_128_GCM_SHA256", "TLS_AES_256_GCM_SHA384"})};
-    e.groups.groups = {{Protocol::TLSv1_3, "x25519", true}, {Protocol::TLSv1_3, "P-256", true}};
+    e.groups.groups = {{Protocol::TLSv1_3, "x25519", GroupStatus::Supported, true, {}},
+                       {Protocol::TLSv1_3, "P-256", GroupStatus::Supported, true, {}}};
     return e;
 }
 
