@@ -80,20 +80,6 @@ SslCtxPtr new_context(PassphraseProbe &probe) {
     return ctx;
 }
 
-// Overwrites a buffer that held key material when it goes out of scope.
-class Wiper {
-  public:
-    explicit Wiper(std::string &s) : s_(s) {}
-    Wiper(const Wiper &) = delete;
-    Wiper &operator=(const Wiper &) = delete;
-    ~Wiper() {
-        if (!s_.empty()) OPENSSL_cleanse(&s_[0], s_.size());
-    }
-
-  private:
-    std::string &s_;
-};
-
 BioPtr memory_bio(const std::string &bytes) {
     BioPtr bio(BIO_new_mem_buf(bytes.data(), static_cast<int>(bytes.size())));
     if (!bio) throw std::bad_alloc();

@@ -47,20 +47,6 @@ std::string user_name(std::uint32_t uid) {
     return std::to_string(uid);
 }
 
-// Overwrites a buffer that held key material when it goes out of scope.
-class Wiper {
-  public:
-    explicit Wiper(std::string &s) : s_(s) {}
-    Wiper(const Wiper &) = delete;
-    Wiper &operator=(const Wiper &) = delete;
-    ~Wiper() {
-        if (!s_.empty()) OPENSSL_cleanse(&s_[0], s_.size());
-    }
-
-  private:
-    std::string &s_;
-};
-
 // Passphrase callback that supplies none: an encrypted key fails to load.
 int no_passphrase(char *, int, int, void *) { return 0; }
 

@@ -15,6 +15,8 @@
 #include <string_view>
 #include <vector>
 
+#include <openssl/crypto.h>
+
 #include "base/error.hpp"
 #include "certs/file_cache.hpp"
 #include "base/openssl_ptr.hpp"
@@ -172,6 +174,21 @@ class ServerFilesReader {
     FileCache<KeyMatch> keys_;
     FileCache<ChainCheck> chains_;
     FileCache<ParsedCrls> crls_;
+};
+
+// Overwrites a buffer that held key material when it goes out of scope (the
+// server files reader and the reload pre-flight both read key files).
+class Wiper {
+  public:
+    explicit Wiper(std::string &s) : s_(s) {}
+    Wiper(const Wiper &) = delete;
+    Wiper &operator=(const Wiper &) = delete;
+    ~Wiper() {
+        if (!s_.empty()) OPENSSL_cleanse(&s_[0], s_.size());
+    }
+
+  private:
+    std::string &s_;
 };
 
 }  // namespace tls_audit
