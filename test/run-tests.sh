@@ -194,6 +194,9 @@ if want unit; then
     section "sql-expand: src/sql/expand.awk includes regions and refuses bad parts"
     bash "$repo/test/sql_expand.sh"
     record sql-expand $?
+    section "sql-released: the released 1.0 and 1.1 scripts create what they created at release"
+    bash "$repo/test/sql_released.sh"
+    record sql-released $?
 fi
 
 # --- one PostgreSQL version -------------------------------------------------

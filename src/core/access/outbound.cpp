@@ -76,8 +76,6 @@ bool is_secret_keyword(std::string_view keyword) {
 }
 
 std::string redact_conninfo_error(std::string_view message) {
-    const std::size_t end_of_line = message.find('\n');
-    if (end_of_line != std::string_view::npos) message = message.substr(0, end_of_line);
     const std::size_t first = message.find('"');
     std::string out;
     if (first == std::string_view::npos) {
@@ -87,6 +85,8 @@ std::string redact_conninfo_error(std::string_view message) {
         out = std::string(message.substr(0, first)) + "\"...\"";
         if (last != first) out += std::string(message.substr(last + 1));
     }
+    const std::size_t end_of_line = out.find('\n');
+    if (end_of_line != std::string::npos) out.erase(end_of_line);
     while (!out.empty() && (out.back() == ' ' || out.back() == '\r')) out.pop_back();
     return out;
 }

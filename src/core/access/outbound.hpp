@@ -104,7 +104,10 @@ bool is_secret_keyword(std::string_view keyword);
 // quotes (`missing "=" after "%s" in connection info string`) that may
 // themselves hold quotes (password=correct"horse battery"staple). So
 // everything from the first double quote to the last is one "..." and only
-// libpq's own words around it remain; a newline ends the message.
+// libpq's own words around it remain; a newline ends the message. The quotes
+// are found in the whole message before it is cut at its first newline: an
+// echoed fragment may itself hold a newline, and cutting first would keep the
+// part of it before the newline.
 std::string redact_conninfo_error(std::string_view message);
 
 }  // namespace tls_audit

@@ -28,9 +28,9 @@ ALTER FUNCTION tls_audit.census_reset() CALLED ON NULL INPUT;
 -- (last_reload_at, last_reload_ok, last_reload_error); ca_certificates gains
 -- crl_present; run_checks() gains controls; census_info() gains
 -- evicted_authenticated, evicted_unauthenticated and dropped_unauthenticated
--- and last_save_at, last_save_error, lost_since (the periodic save, #22 item 5)
--- and self_probes_skipped (#22 item 7)
--- and floor_readiness_summary() gains complete and evicted_since (#22). Result types cannot be
+-- and last_save_at, last_save_error, lost_since (the periodic save of the census)
+-- and self_probes_skipped (self-probes the census could not record)
+-- and floor_readiness_summary() gains complete and evicted_since (what the census no longer holds). Result types cannot be
 -- changed in place, so these functions and the views over them (sessions,
 -- census, ca_certificates, metrics) are dropped and created again as in the 1.1 install
 -- script; grants and comments are set again below. (Grants an administrator
@@ -508,7 +508,7 @@ COMMENT ON COLUMN tls_audit.metrics.help IS 'What the metric means (the # HELP t
 -- Reads server files and runs the checks (functions only pg_monitor may
 -- execute): a view over them would fail for PUBLIC anyway.
 GRANT SELECT ON tls_audit.metrics TO pg_monitor;
--- Issue #17 part 3: a protocol floor per role. tls_audit.sessions takes
+-- A protocol floor per role. tls_audit.sessions takes
 -- below_floor and floor_reason from session_floor(), which knows
 -- tls_audit.role_min_protocol, and gains role_floor (at the end, so the view
 -- can be replaced in place). Same text as src/sql/30_sessions.sql.
@@ -885,7 +885,7 @@ COMMENT ON FUNCTION tls_audit.record_checks() IS
 -- upgrade part (src/sql/expand.awk includes it here).
 -- ---------------------------------------------------------------------------
 -- The census seen through the per-role protocol floors
--- (tls_audit.role_min_protocol, issue #17): who would be logged or refused if
+-- (tls_audit.role_min_protocol): who would be logged or refused if
 -- tls_audit.enforce_floor were log or on now. Needs shared_preload_libraries.
 -- ---------------------------------------------------------------------------
 
@@ -1046,7 +1046,7 @@ REVOKE EXECUTE ON FUNCTION tls_audit.probe_direct_tls(text, integer, text, integ
 -- upgrade part (src/sql/expand.awk includes it here).
 -- ---------------------------------------------------------------------------
 -- Enumeration over STARTTLS: accepted cipher suites per version and the
--- key-exchange groups (issue #20). Not executable by PUBLIC: outbound
+-- key-exchange groups. Not executable by PUBLIC: outbound
 -- connections; tls_audit.probe_allowed_hosts applies as for tls_audit.probe().
 -- ---------------------------------------------------------------------------
 

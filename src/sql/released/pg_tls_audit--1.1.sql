@@ -931,7 +931,7 @@ COMMENT ON FUNCTION tls_audit.floor_readiness_summary(text, interval) IS
   'One row: authenticated connections in the census, how many would still be accepted at floor target, their share, the number of distinct clients that would not, handshakes already rejected, whether the census is complete (false when an authenticated entry was evicted since the reset, or within since) and the first authenticated eviction since the reset';
 -- ---------------------------------------------------------------------------
 -- The census seen through the per-role protocol floors
--- (tls_audit.role_min_protocol, issue #17): who would be logged or refused if
+-- (tls_audit.role_min_protocol): who would be logged or refused if
 -- tls_audit.enforce_floor were log or on now. Needs shared_preload_libraries.
 -- ---------------------------------------------------------------------------
 
@@ -1096,7 +1096,7 @@ COMMENT ON FUNCTION tls_audit.probe_direct_tls(text, integer, text, integer) IS
 REVOKE EXECUTE ON FUNCTION tls_audit.probe_direct_tls(text, integer, text, integer) FROM PUBLIC;
 -- ---------------------------------------------------------------------------
 -- Enumeration over STARTTLS: accepted cipher suites per version and the
--- key-exchange groups (issue #20). Not executable by PUBLIC: outbound
+-- key-exchange groups. Not executable by PUBLIC: outbound
 -- connections; tls_audit.probe_allowed_hosts applies as for tls_audit.probe().
 -- ---------------------------------------------------------------------------
 

@@ -132,3 +132,15 @@ TEST(ConninfoRedactionTest, MessagesWithoutQuotesAreKept) {
     EXPECT_EQ(redact_conninfo_error("a \"x\" b \"zqx\"y\" c\nzqx second line"), "a \"...\" c");
     EXPECT_EQ(redact_conninfo_error(""), "");
 }
+
+// A fragment libpq echoes may hold a newline (a URI's query parameter here);
+// the part of it after the newline must not survive the cut at the first line.
+TEST(ConninfoRedactionTest, AFragmentWithANewlineLeaksNothing) {
+    const Parsed p = parse("postgresql://db/prod?x" + std::string(kMarker) + "\nmore");
+    ASSERT_FALSE(p.ok);
+    ASSERT_NE(p.error.find(kMarker), std::string::npos) << "libpq no longer echoes the fragment: " << p.error;
+    const std::string shown = redact_conninfo_error(p.error);
+    EXPECT_EQ(shown.find(kMarker), std::string::npos) << shown;
+    EXPECT_EQ(shown.find('\n'), std::string::npos) << shown;
+    EXPECT_EQ(redact_conninfo_error("odd \"a\nzqx\" end\n"), "odd \"...\" end");
+}
