@@ -180,6 +180,7 @@ INSERT INTO priv_actions VALUES
   ('tls_audit.metrics_text()', 'EXECUTE', 'SELECT tls_audit.metrics_text()', true),
   ('tls_audit.outbound_connection_rows()', 'EXECUTE', 'SELECT * FROM tls_audit.outbound_connection_rows()', true),
   ('tls_audit.control_rows()', 'EXECUTE', 'SELECT * FROM tls_audit.control_rows()', true),
+  ('tls_audit.show_bidi_controls(text)', 'EXECUTE', 'SELECT tls_audit.show_bidi_controls(''a'')', true),
   ('tls_audit.compliance(text)', 'EXECUTE', 'SELECT * FROM tls_audit.compliance(''CIS'')', true),
   ('tls_audit.report(text)', 'EXECUTE', 'SELECT tls_audit.report()', true),
   ('tls_audit.controls', 'SELECT', 'SELECT * FROM tls_audit.controls', true),

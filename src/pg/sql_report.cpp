@@ -1,5 +1,7 @@
 // tls_audit.control_rows() (the rows of tls_audit.controls, from the core's
-// control table) and tls_audit.report(format): the audit report, its model
+// control table), tls_audit.show_bidi_controls(text) (text made safe for a
+// dashboard label, as the reports show it) and tls_audit.report(format): the
+// audit report, its model
 // gathered through SPI from the extension's own functions and views (with the
 // caller's privileges, each query in its own subtransaction: a section whose
 // input cannot be read is listed as not available), rendered by the core.
@@ -18,6 +20,7 @@
 extern "C" {
 PG_FUNCTION_INFO_V1(tls_audit_control_rows);
 PG_FUNCTION_INFO_V1(tls_audit_report);
+PG_FUNCTION_INFO_V1(tls_audit_show_bidi_controls);
 }
 
 using namespace tls_audit;
@@ -160,5 +163,19 @@ extern "C" Datum tls_audit_report(PG_FUNCTION_ARGS) {
         const char *data = out.data();
         const int len = static_cast<int>(out.size());
         return pg::call([&] { return PointerGetDatum(cstring_to_text_with_len(data, len)); });
+    });
+}
+
+// STRICT. Bidirectional controls exist as such only in UTF-8 (SQL_ASCII
+// stores the client's bytes, usually UTF-8, as they are); in another server
+// encoding the same bytes are other characters, and are left alone.
+extern "C" Datum tls_audit_show_bidi_controls(PG_FUNCTION_ARGS) {
+    return pg::guarded([&]() -> Datum {
+        struct varlena *value = pg::call([&] { return PG_DETOAST_DATUM_PACKED(PG_GETARG_DATUM(0)); });
+        const std::string_view input(VARDATA_ANY(value), VARSIZE_ANY_EXHDR(value));
+        const int encoding = pg::call([] { return GetDatabaseEncoding(); });
+        if (encoding != PG_UTF8 && encoding != PG_SQL_ASCII) return PG_GETARG_DATUM(0);
+        const std::string shown = report::show_bidi_controls(input);
+        return pg::call([&] { return PointerGetDatum(cstring_to_text_with_len(shown.data(), static_cast<int>(shown.size()))); });
     });
 }

@@ -11,7 +11,24 @@
 -- It reads server files and runs the checks: pg_monitor only.
 -- ---------------------------------------------------------------------------
 
-CREATE VIEW tls_audit.metrics AS
+-- A certificate subject is text anybody who can make a certificate chooses;
+-- shown as a dashboard label, a bidirectional control in it would reorder
+-- what the reader sees. Label values pass through this function, which
+-- writes each control as visible text, as the reports and pg_tls_check do.
+-- @region show_bidi_controls
+CREATE FUNCTION tls_audit.show_bidi_controls(text)
+RETURNS text
+-- IMMUTABLE: the answer depends only on the text and the database's encoding,
+-- which never changes.
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS 'MODULE_PATHNAME', 'tls_audit_show_bidi_controls';
+COMMENT ON FUNCTION tls_audit.show_bidi_controls(text) IS
+  'The text with each bidirectional control character (U+202A..U+202E, U+2066..U+2069, U+200E, U+200F) written as the visible text \uXXXX (e.g. \u202E); in a database whose encoding is neither UTF8 nor SQL_ASCII the text is returned unchanged (it cannot hold these characters)';
+-- @end show_bidi_controls
+
+-- @region metrics_view
+CREATE OR REPLACE VIEW tls_audit.metrics AS
     -- Sources read by more than one family: each is called once per query
     -- (and only when a family that needs it is read).
     WITH server AS (
@@ -33,7 +50,7 @@ CREATE VIEW tls_audit.metrics AS
            pg_catalog.jsonb_build_object(
                'source', c.source,
                'position', c."position"::text,
-               'subject', coalesce(c.subject, '')) AS labels,
+               'subject', tls_audit.show_bidi_controls(coalesce(c.subject, ''))) AS labels,
            pg_catalog.date_part('epoch', c.not_after)
              - pg_catalog.date_part('epoch', pg_catalog.now()) AS value,
            'gauge'::text AS type,
@@ -43,7 +60,7 @@ CREATE VIEW tls_audit.metrics AS
     SELECT 'tls_audit_ca_certificate_expiry_seconds',
            pg_catalog.jsonb_build_object(
                'position', a."position"::text,
-               'subject', coalesce(a.subject, '')),
+               'subject', tls_audit.show_bidi_controls(coalesce(a.subject, ''))),
            pg_catalog.date_part('epoch', a.not_after)
              - pg_catalog.date_part('epoch', pg_catalog.now()),
            'gauge',
@@ -51,7 +68,7 @@ CREATE VIEW tls_audit.metrics AS
       FROM ca AS a
     UNION ALL
     SELECT 'tls_audit_crl_next_update_seconds',
-           pg_catalog.jsonb_build_object('issuer', coalesce(a.subject, '')),
+           pg_catalog.jsonb_build_object('issuer', tls_audit.show_bidi_controls(coalesce(a.subject, ''))),
            pg_catalog.min(pg_catalog.date_part('epoch', a.crl_next_update))
              - pg_catalog.date_part('epoch', pg_catalog.now()),
            'gauge',
@@ -162,13 +179,16 @@ COMMENT ON COLUMN tls_audit.metrics.help IS 'What the metric means (the # HELP t
 -- Reads server files and runs the checks (functions only pg_monitor may
 -- execute): a view over them would fail for PUBLIC anyway.
 GRANT SELECT ON tls_audit.metrics TO pg_monitor;
+-- @end metrics_view
 
-CREATE FUNCTION tls_audit.metrics_text()
+-- @region metrics_text
+CREATE OR REPLACE FUNCTION tls_audit.metrics_text()
 RETURNS text
 LANGUAGE sql VOLATILE PARALLEL UNSAFE
 SET search_path = pg_catalog, pg_temp
 AS $function$
-    -- Label values escaped as the text format wants: \ -> \\, " -> \", newline -> \n.
+    -- Label values escaped as the text format wants: \ -> \\, " -> \", newline -> \n
+    -- (bidirectional controls are already visible text: tls_audit.metrics).
     SELECT coalesce(pg_catalog.string_agg(b.block, '' ORDER BY b.metric), '')
       FROM (SELECT l.metric,
                    '# HELP ' || l.metric || ' ' || pg_catalog.min(l.help) || E'\n'
@@ -192,3 +212,4 @@ COMMENT ON FUNCTION tls_audit.metrics_text() IS
   'tls_audit.metrics in the Prometheus text exposition format (# HELP, # TYPE, one line per sample), e.g. for node_exporter''s textfile collector';
 REVOKE EXECUTE ON FUNCTION tls_audit.metrics_text() FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION tls_audit.metrics_text() TO pg_monitor;
+-- @end metrics_text

@@ -313,6 +313,43 @@ my $text = $plain->safe_psql('postgres', $as_prom . 'SELECT tls_audit.metrics_te
 ($tm) = parse_metrics($text);
 is_deeply([ keys %{ $tm->{tls_audit_ca_certificate_expiry_seconds} } ], ["position=0,subject=$odd_subject"],
 	'metrics_text(): an escaped label value reads back as the subject openssl prints');
+
+# A CA whose subject holds a right-to-left override (U+202E): the label shows
+# it as the visible text \u202E, in the view the exporter reads and in
+# metrics_text(), so a dashboard cannot be made to show the name reordered.
+my $bidi = $plain->data_dir . '/bidi.crt';
+system_or_bail('openssl', 'req', '-x509', '-utf8', '-newkey', 'rsa:2048', '-nodes', '-days', '30',
+	'-keyout', PostgreSQL::Test::Utils::tempdir('bidikey') . '/bidi.key', '-out', $bidi,
+	'-subj', "/O=bidi/CN=moc.\xE2\x80\xAEelgoog");
+$plain->safe_psql('postgres', "ALTER SYSTEM SET ssl_ca_file = 'bidi.crt'");
+$plain->reload;
+$plain->poll_query_until('postgres',
+	q{SELECT count(*) = 1 FROM tls_audit.ca_certificates WHERE subject LIKE '%bidi%'})
+  or die 'ssl_ca_file was not reloaded';
+my $raw = $plain->safe_psql('postgres', 'SELECT subject FROM tls_audit.ca_certificates');
+like($raw, qr/\xE2\x80\xAE/, 'the CA subject itself holds U+202E');
+(my $visible = $raw) =~ s/\xE2\x80\xAE/\\u202E/g;
+is( $plain->safe_psql('postgres',
+		q{SELECT labels->>'subject' FROM tls_audit.metrics WHERE metric = 'tls_audit_ca_certificate_expiry_seconds'}),
+	$visible, 'tls_audit.metrics: the label shows U+202E as the text \\u202E');
+$text = $plain->safe_psql('postgres', $as_prom . 'SELECT tls_audit.metrics_text()');
+unlike($text, qr/\xE2\x80[\xAA-\xAE]|\xE2\x81[\xA6-\xA9]|\xE2\x80[\x8E\x8F]/,
+	'metrics_text() holds no bidirectional control');
+like($text, qr/subject="[^"]*\\\\u202E/, 'metrics_text(): written \\\\u202E in the text format');
+($tm) = parse_metrics($text);
+is_deeply([ keys %{ $tm->{tls_audit_ca_certificate_expiry_seconds} } ], ["position=0,subject=$visible"],
+	'metrics_text(): the label reads back as the visible text');
+
+# In a LATIN1 database the same bytes are other characters: left alone.
+$plain->safe_psql('postgres',
+	q{CREATE DATABASE latin TEMPLATE template0 ENCODING 'LATIN1' LC_COLLATE 'C' LC_CTYPE 'C'});
+$plain->safe_psql('latin', 'CREATE EXTENSION pg_tls_audit');
+is( $plain->safe_psql('latin',
+		q{SELECT tls_audit.show_bidi_controls(convert_from('\xe280ae41'::bytea, 'LATIN1'))
+		         = convert_from('\xe280ae41'::bytea, 'LATIN1')}),
+	't', 'LATIN1: show_bidi_controls() returns the text unchanged');
+is($plain->safe_psql('postgres', q{SELECT tls_audit.show_bidi_controls(NULL) IS NULL}), 't',
+	'show_bidi_controls(NULL) is NULL');
 $plain->stop;
 
 done_testing();

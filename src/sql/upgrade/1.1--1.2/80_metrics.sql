@@ -1,0 +1,6 @@
+-- Metrics: a certificate subject in a label shows its bidirectional control
+-- characters as visible text (tls_audit.show_bidi_controls()), in the view
+-- the exporter reads and in metrics_text().
+-- @include src/sql/80_metrics.sql:show_bidi_controls
+-- @include src/sql/80_metrics.sql:metrics_view
+-- @include src/sql/80_metrics.sql:metrics_text
