@@ -160,25 +160,13 @@ struct Checked {
 
 // One transaction: the pre-flight and the pending settings.
 Checked check_in_transaction() {
-    call([] {
-        SetCurrentStatementStartTimestamp();
-        StartTransactionCommand();
-        PushActiveSnapshot(GetTransactionSnapshot());
-    });
-    Checked c;
-    try {
+    return in_own_transaction([] {
+        Checked c;
         c.plan = reload_plan();
         if (c.plan.ssl) c.stages = run_reload_preflight(c.plan.settings, cancel_requested());
         c.pending = pending_other_settings();
-    } catch (...) {
-        call([] { AbortCurrentTransaction(); });
-        throw;
-    }
-    call([] {
-        PopActiveSnapshot();
-        CommitTransactionCommand();
+        return c;
     });
-    return c;
 }
 
 const char *state_of(const AutoReloadTracker &t, AutoReloadAction last) {

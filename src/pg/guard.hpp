@@ -68,6 +68,38 @@ template <class Fn> auto call(Fn &&fn) -> decltype(fn()) {
     }
 }
 
+// For a background worker, which has no transaction of its own: runs body
+// inside a new transaction with a snapshot (catalog reads, SPI), commits it,
+// and returns what body returned. When body throws (a PgError from call(), or
+// any C++ exception) the transaction is aborted and the exception goes on, so
+// the worker's main loop decides what a failure means.
+template <class Body> auto in_own_transaction(Body &&body) -> decltype(body()) {
+    call([] {
+        SetCurrentStatementStartTimestamp();
+        StartTransactionCommand();
+        PushActiveSnapshot(GetTransactionSnapshot());
+    });
+    try {
+        if constexpr (std::is_void_v<decltype(body())>) {
+            body();
+            call([] {
+                PopActiveSnapshot();
+                CommitTransactionCommand();
+            });
+        } else {
+            auto result = body();
+            call([] {
+                PopActiveSnapshot();
+                CommitTransactionCommand();
+            });
+            return result;
+        }
+    } catch (...) {
+        call([] { AbortCurrentTransaction(); });
+        throw;
+    }
+}
+
 // Report `error` as ereport(ERROR). Takes plain data only.
 [[noreturn]] void report_error(const char *sqlstate, const char *message, const char *detail,
                                const char *hint);

@@ -44,24 +44,13 @@ void report_unmatched_role_floors() {
     if (!named) return;  // only `*` (or nothing): no name to match
     Expected<std::vector<std::string>> roles = Error{};
     try {
-        call([] {
-            SetCurrentStatementStartTimestamp();
-            StartTransactionCommand();
-            PushActiveSnapshot(GetTransactionSnapshot());
-        });
-        try {
+        roles = in_own_transaction([] {
             call([] {
                 if (SPI_connect() != SPI_OK_CONNECT) elog(ERROR, "SPI_connect failed");
             });
-            roles = role_names();
+            auto names = role_names();
             call([] { SPI_finish(); });
-        } catch (...) {
-            call([] { AbortCurrentTransaction(); });
-            throw;
-        }
-        call([] {
-            PopActiveSnapshot();
-            CommitTransactionCommand();
+            return names;
         });
     } catch (const PgError &e) {
         roles = Error{sqlstate::kInternal, e.what(), {}, {}};
