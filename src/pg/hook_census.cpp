@@ -82,10 +82,13 @@ TLS_AUDIT_HOT void fill_key(Port *port, int status, CensusKey &key) {
 }  // namespace
 
 TLS_AUDIT_HOT void count_connection(const CensusKey &key, TimestampTz now) {
+    // Encoded and hashed before the lock; on the stack like the key (see client_auth_hook).
+    KeyText text;
+    prepare_key(key, text);
     LWLockAcquire(shared->lock, LW_SHARED);
     bool done = false;
     if (pg_atomic_read_u32(&shared->ring_used) == 0) {
-        auto *e = static_cast<Entry *>(hash_search(table, &key, HASH_FIND, nullptr));
+        Entry *e = find_locked(text);
         if (e != nullptr) {
             SpinLockAcquire(&e->mutex);
             e->connections++;
@@ -98,7 +101,7 @@ TLS_AUDIT_HOT void count_connection(const CensusKey &key, TimestampTz now) {
     if (done) return;
     LWLockAcquire(shared->lock, LW_EXCLUSIVE);
     merge_pending_locked();
-    add_locked(key, 1, now, now);
+    add_locked(text, 1, now, now);
     LWLockRelease(shared->lock);
 }
 
