@@ -43,7 +43,7 @@ TLS_AUDIT_HOT void client_address(const Port *port, char *out, std::size_t size)
         out[0] = '\0';
 }
 
-TLS_AUDIT_HOT void fill_key(Port *port, int status, CensusKey &key) {
+TLS_AUDIT_HOT void fill_key(Port *port, int status, ConnectionAuth &connection_auth, CensusKey &key) {
     char addr[kCensusAddrLen];
     GroupNameBuffer group_buffer;
     client_address(port, addr, sizeof addr);
@@ -71,7 +71,7 @@ TLS_AUDIT_HOT void fill_key(Port *port, int status, CensusKey &key) {
         f.alpn = census_alpn(alpn_selected(ssl));
         f.key_exchange_group = census_group(key_exchange_group_view(ssl, group_buffer));
     }
-    const SessionAuth auth = session_auth(port, status);
+    const SessionAuth &auth = connection_auth.get();
     f.auth_method = auth.method;
     f.hba_line = auth.hba_line;
     f.client_cert_verified = census_flag(auth.client_cert_verified);
@@ -110,14 +110,14 @@ namespace {
 // ClientAuthentication_hook: fail-open. STATUS_EOF (the client hung up
 // during authentication, as psql does before prompting for a password) is
 // not a connection attempt worth counting.
-TLS_AUDIT_HOT void client_auth_hook(Port *port, int status) {
+TLS_AUDIT_HOT void client_auth_hook(Port *port, int status, ConnectionAuth &auth) {
     if (shared == nullptr || table == nullptr || port == nullptr || status == STATUS_EOF) return;
     if (own_probe(port)) return;
     // On the stack (1 kB): the handshake has already used these stack pages,
     // while a static buffer would cost a fresh page in every new backend.
     // Plain data only from here on, so a PostgreSQL error can unwind it.
     CensusKey key;
-    fill_key(port, status, key);
+    fill_key(port, status, auth, key);
     // No name in the startup packet: the count is owed, made later
     // (xact_event or startup_exit) under the name the session sets.
     // A session refused for its role's floor never starts: counted now,
