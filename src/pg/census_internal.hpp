@@ -5,7 +5,10 @@
 // The census is a bounded dynahash in shared memory counting connection
 // attempts per (user, database, address, application, transport, protocol,
 // cipher, client subject, outcome), persisted across clean restarts; modelled
-// on contrib/pg_stat_statements. Who writes it, and under which lock:
+// on contrib/pg_stat_statements, which also keeps its hash key small: the
+// hash holds a hashed StoredKey and the counters, the full key lives as a
+// compact text in a separate shared text area (census_text_area.hpp; the
+// design and its memory in doc/census.md). Who writes it, and under which lock:
 //  * ClientAuthentication_hook (hook_census.cpp; every connection, after the
 //    TLS handshake and the client certificate checks): shared LWLock +
 //    per-entry spinlock to bump an existing entry; exclusive LWLock to insert
@@ -27,6 +30,8 @@
 #include "census/census_attribution.hpp"
 #include "census/census_file.hpp"
 #include "census/census_key.hpp"
+#include "census/census_key_text.hpp"
+#include "census/census_text_area.hpp"
 #include "probe/self_probe.hpp"
 
 #include "postgres.hpp"
@@ -37,8 +42,37 @@ constexpr const char *kTranche = "pg_tls_audit_census";
 constexpr int kRingSize = 64;
 constexpr int kEvictPercent = 5;
 
+// The hash key: the seeded hash of the key text and where the text is (the
+// text area, census_text_area.hpp). Two entries are the same key exactly
+// when their texts are equal: the hash table's match function compares the
+// full text after the hash (match_key in census_shmem.cpp), so a hash
+// collision costs a comparison, never a wrong count.
+struct StoredKey {
+    std::uint64_t hash;
+    std::uint32_t text_offset;
+    std::uint16_t text_length;
+    std::uint8_t outcome;  // Outcome, copied from the text for eviction
+    std::uint8_t unused;
+};
+static_assert(sizeof(StoredKey) == 16, "the hash key stays small");
+
+// What a hash lookup passes: the stored key's fields and the text to compare.
+// Only its first sizeof(StoredKey) bytes are copied into a new entry.
+struct Probe {
+    StoredKey key;
+    const char *text;
+};
+
+// A key encoded and hashed before the lock is taken.
+struct KeyText {
+    std::uint64_t hash;
+    std::uint16_t length;
+    std::uint8_t outcome;
+    char text[kCensusKeyTextMax];
+};
+
 struct Entry {
-    CensusKey key;  // hash key: must be first
+    StoredKey key;  // hash key: must be first
     slock_t mutex;  // protects the counters below
     int64 connections;
     TimestampTz first_seen;
@@ -55,6 +89,9 @@ struct PendingRejection {
 
 struct Shared {
     LWLock *lock;
+    std::uint64_t hash_seed;  // random, per server start (census_key_text_hash)
+    // The key texts; changed under the exclusive lock.
+    CensusTextAreaState texts;
     // Changed under the exclusive lock (or by the postmaster alone).
     int64 evicted;  // every entry removed to make room (or lost for lack of memory)
     // Who was evicted, and unauthenticated attempts turned away.
@@ -90,11 +127,22 @@ struct Shared {
 
 extern Shared *shared;  // null until the shared memory is attached
 extern HTAB *table;
+extern char *text_bytes;  // the text area's bytes (shared memory)
+
+inline CensusTextArea text_area() { return CensusTextArea(shared->texts, text_bytes); }
 
 // census_shmem.cpp: the hash (callers hold the LWLock as stated, or are the
 // postmaster alone) and the shared memory.
 Size shmem_size();
 long evict_locked(bool unauthenticated_only);
+// Encode and hash `key` (no lock, no allocation).
+void prepare_key(const CensusKey &key, KeyText &out) noexcept;
+// The entry of `key`, or null. Shared or exclusive lock held.
+Entry *find_locked(const KeyText &key);
+// The full key of an entry (lock held). False when its text does not decode
+// (it always does, unless the shared memory was overwritten).
+bool entry_key(const Entry &e, CensusKey &out) noexcept;
+void add_locked(const KeyText &key, int64 count, TimestampTz first, TimestampTz last);
 void add_locked(const CensusKey &key, int64 count, TimestampTz first, TimestampTz last);
 void merge_pending_locked();
 void move_one_locked(const CensusKey &from, const CensusKey &to, TimestampTz now);

@@ -190,7 +190,7 @@ CensusSnapshot copy_for_save(bool alone, std::uint64_t &generation) {
         Entry *e;
         while ((e = static_cast<Entry *>(hash_seq_search(&seq))) != nullptr) {
             CensusRecord r;
-            memcpy(&r.key, &e->key, sizeof r.key);
+            if (!entry_key(*e, r.key)) continue;
             SpinLockAcquire(&e->mutex);
             r.connections = e->connections;
             r.first_seen = e->first_seen;

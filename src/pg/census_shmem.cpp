@@ -20,12 +20,71 @@ namespace census_glue {
 
 Shared *shared = nullptr;
 HTAB *table = nullptr;
+char *text_bytes = nullptr;
 
 Size shmem_size() {
-    return add_size(MAXALIGN(sizeof(Shared)), hash_estimate_size(census_max, sizeof(Entry)));
+    Size size = add_size(MAXALIGN(sizeof(Shared)), hash_estimate_size(census_max, sizeof(Entry)));
+    return add_size(size, MAXALIGN(census_text_area_bytes(census_max)));
 }
 
 namespace {
+
+// The hash table's functions: the bucket comes from the stored 64-bit hash,
+// a match is an equal hash, length and text. The second argument is always
+// the Probe passed to hash_search (dynahash calls match(element, key)).
+uint32 hash_key(const void *key, Size) {
+    const auto *k = static_cast<const StoredKey *>(key);
+    return static_cast<uint32>(k->hash ^ (k->hash >> 32));
+}
+
+int match_key(const void *element, const void *key, Size) {
+    const auto *stored = static_cast<const StoredKey *>(element);
+    const auto *probe = static_cast<const Probe *>(key);
+    if (stored->hash != probe->key.hash || stored->text_length != probe->key.text_length) return 1;
+    return memcmp(text_area().text(stored->text_offset), probe->text, stored->text_length) == 0 ? 0 : 1;
+}
+
+Probe probe_of(const KeyText &k, uint32 text_offset) {
+    Probe p;
+    p.key.hash = k.hash;
+    p.key.text_offset = text_offset;
+    p.key.text_length = k.length;
+    p.key.outcome = k.outcome;
+    p.key.unused = 0;
+    p.text = k.text;
+    return p;
+}
+
+// Remove an entry and free its text. Exclusive lock held.
+void remove_locked(Entry *e) {
+    CensusTextArea area = text_area();
+    Probe p;
+    p.key = e->key;
+    p.text = area.text(e->key.text_offset);
+    hash_search(table, &p, HASH_REMOVE, nullptr);
+    area.release(p.key.text_offset);
+}
+
+void compact_locked() {
+    text_area().compact([](std::uint64_t owner, std::uint32_t offset) {
+        reinterpret_cast<Entry *>(static_cast<uintptr_t>(owner))->key.text_offset = offset;
+    });
+}
+
+// Room for a new text of `length` bytes: compact the area, and when the live
+// texts fill it, evict as for a full table (at most three rounds). False when
+// there is none. Exclusive lock held.
+bool make_text_room_locked(std::size_t length, bool authenticated) {
+    CensusTextArea area = text_area();
+    for (int round = 0; !area.fits(length); ++round) {
+        if (area.fits_after_compaction(length)) {
+            compact_locked();
+            break;
+        }
+        if (round == 3 || evict_locked(!authenticated) == 0) return false;
+    }
+    return area.fits(length);
+}
 struct Victim {
     bool authenticated;
     TimestampTz last_seen;
@@ -69,7 +128,7 @@ long evict_locked(bool unauthenticated_only) {
             shared->evicted_unauthenticated++;
             shared->unauthenticated_entries--;
         }
-        hash_search(table, &victims[i].entry->key, HASH_REMOVE, nullptr);
+        remove_locked(victims[i].entry);
     }
     shared->evicted += drop;
     pfree(victims);
@@ -87,8 +146,10 @@ long evict_locked(bool unauthenticated_only) {
 // unauthenticated key is dropped (counted in dropped_unauthenticated). An
 // authenticated newcomer in a full table evicts the unauthenticated entries
 // first, then the least recently seen authenticated ones.
-void add_locked(const CensusKey &key, int64 count, TimestampTz first, TimestampTz last) {
-    auto *e = static_cast<Entry *>(hash_search(table, &key, HASH_FIND, nullptr));
+//
+// The new key's text must also find room in the text area (make_text_room_locked).
+void add_locked(const KeyText &key, int64 count, TimestampTz first, TimestampTz last) {
+    Entry *e = find_locked(key);
     if (e == nullptr) {
         const bool auth = census_outcome_authenticated(key.outcome);
         if (auth) {
@@ -103,13 +164,24 @@ void add_locked(const CensusKey &key, int64 count, TimestampTz first, TimestampT
                 return;
             }
         }
+        if (!make_text_room_locked(key.length, auth)) {  // texts too long for the area: lost
+            if (auth)
+                shared->evicted++;
+            else
+                shared->dropped_unauthenticated++;
+            return;
+        }
+        CensusTextArea area = text_area();
         bool found = false;
-        e = static_cast<Entry *>(hash_search(table, &key, HASH_ENTER_NULL, &found));
+        const Probe p = probe_of(key, 0);
+        e = static_cast<Entry *>(hash_search(table, &p, HASH_ENTER_NULL, &found));
         if (e == nullptr) {  // out of shared memory: the event is lost, say so in evicted
             shared->evicted++;
             return;
         }
         if (!found) {
+            // Nothing looks the entry up before its text is in place (exclusive lock).
+            e->key.text_offset = area.append(key.text, key.length, static_cast<std::uint64_t>(reinterpret_cast<uintptr_t>(e)));
             SpinLockInit(&e->mutex);
             e->connections = 0;
             e->first_seen = first;
@@ -122,6 +194,28 @@ void add_locked(const CensusKey &key, int64 count, TimestampTz first, TimestampT
     if (first < e->first_seen) e->first_seen = first;
     if (last > e->last_seen) e->last_seen = last;
     SpinLockRelease(&e->mutex);
+}
+
+void add_locked(const CensusKey &key, int64 count, TimestampTz first, TimestampTz last) {
+    static KeyText text;  // off the hot path (see count_connection): 1 kB not on the stack
+    prepare_key(key, text);
+    add_locked(text, count, first, last);
+}
+
+void prepare_key(const CensusKey &key, KeyText &out) noexcept {
+    out.length = static_cast<std::uint16_t>(encode_census_key(key, out.text));
+    out.hash = census_key_text_hash(out.text, out.length, shared->hash_seed);
+    out.outcome = key.outcome;
+}
+
+Entry *find_locked(const KeyText &key) {
+    const Probe p = probe_of(key, 0);
+    return static_cast<Entry *>(hash_search(table, &p, HASH_FIND, nullptr));
+}
+
+bool entry_key(const Entry &e, CensusKey &out) noexcept {
+    const CensusTextArea area = text_area();
+    return decode_census_key(area.text(e.key.text_offset), e.key.text_length, out);
 }
 
 // Move the pending tls_rejected events into the hash. Exclusive lock held.
@@ -164,7 +258,9 @@ void release_if_held() {
 // Move one count from `from` to `to` (a startup that failed after it was
 // counted as authenticated). Exclusive lock held.
 void move_one_locked(const CensusKey &from, const CensusKey &to, TimestampTz now) {
-    auto *e = static_cast<Entry *>(hash_search(table, &from, HASH_FIND, nullptr));
+    static KeyText text;
+    prepare_key(from, text);
+    Entry *e = find_locked(text);
     if (e != nullptr) {
         bool remove = false;
         SpinLockAcquire(&e->mutex);
@@ -173,7 +269,10 @@ void move_one_locked(const CensusKey &from, const CensusKey &to, TimestampTz now
         else
             remove = true;
         SpinLockRelease(&e->mutex);
-        if (remove) hash_search(table, &from, HASH_REMOVE, nullptr);
+        if (remove) {
+            if (!census_outcome_authenticated(e->key.outcome)) shared->unauthenticated_entries--;
+            remove_locked(e);
+        }
     }
     add_locked(to, 1, now, now);
 }
@@ -197,15 +296,25 @@ void startup_shmem() {
         SpinLockInit(&s->save_mutex);
         s->self_probes.init();
         pg_atomic_init_u32(&s->ring_used, 0);
+        if (!pg_strong_random(&s->hash_seed, sizeof s->hash_seed))
+            s->hash_seed = static_cast<std::uint64_t>(GetCurrentTimestamp()) ^ static_cast<std::uint64_t>(MyProcPid);
+        CensusTextArea::init(s->texts, census_text_area_bytes(census_max));
     }
+    bool texts_found = false;
+    char *texts = static_cast<char *>(
+        ShmemInitStruct("pg_tls_audit census texts", census_text_area_bytes(census_max), &texts_found));
     HASHCTL info;
     memset(&info, 0, sizeof info);
-    info.keysize = sizeof(CensusKey);
+    info.keysize = sizeof(StoredKey);
     info.entrysize = sizeof(Entry);
-    HTAB *h = ShmemInitHash("pg_tls_audit census hash", census_max, census_max, &info, HASH_ELEM | HASH_BLOBS);
+    info.hash = hash_key;
+    info.match = match_key;
+    HTAB *h = ShmemInitHash("pg_tls_audit census hash", census_max, census_max, &info,
+                            HASH_ELEM | HASH_FUNCTION | HASH_COMPARE);
     LWLockRelease(AddinShmemInitLock);
     shared = s;
     table = h;
+    text_bytes = texts;
     if (!IsUnderPostmaster) on_shmem_exit(dump_file, 0);
     if (!found) {
         detect_lost_counts();
@@ -247,8 +356,9 @@ Snapshot snapshot() {
                 hash_seq_term(&seq);
                 break;
             }
-            CensusRecord &r = out[count++];
-            memcpy(&r.key, &e->key, sizeof r.key);
+            CensusRecord &r = out[count];
+            if (!entry_key(*e, r.key)) continue;
+            count++;
             SpinLockAcquire(&e->mutex);
             r.connections = e->connections;
             r.first_seen = e->first_seen;
@@ -304,8 +414,8 @@ void reset() {
         HASH_SEQ_STATUS seq;
         hash_seq_init(&seq, table);
         Entry *e;
-        while ((e = static_cast<Entry *>(hash_seq_search(&seq))) != nullptr)
-            hash_search(table, &e->key, HASH_REMOVE, nullptr);
+        while ((e = static_cast<Entry *>(hash_seq_search(&seq))) != nullptr) remove_locked(e);
+        text_area().clear();
         SpinLockAcquire(&shared->ring_mutex);
         pg_atomic_write_u32(&shared->ring_used, 0);
         shared->rejections_dropped = 0;

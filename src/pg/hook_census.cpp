@@ -43,7 +43,7 @@ TLS_AUDIT_HOT void client_address(const Port *port, char *out, std::size_t size)
         out[0] = '\0';
 }
 
-TLS_AUDIT_HOT void fill_key(Port *port, int status, CensusKey &key) {
+TLS_AUDIT_HOT void fill_key(Port *port, int status, ConnectionAuth &connection_auth, CensusKey &key) {
     char addr[kCensusAddrLen];
     GroupNameBuffer group_buffer;
     client_address(port, addr, sizeof addr);
@@ -71,7 +71,7 @@ TLS_AUDIT_HOT void fill_key(Port *port, int status, CensusKey &key) {
         f.alpn = census_alpn(alpn_selected(ssl));
         f.key_exchange_group = census_group(key_exchange_group_view(ssl, group_buffer));
     }
-    const SessionAuth auth = session_auth(port, status);
+    const SessionAuth &auth = connection_auth.get();
     f.auth_method = auth.method;
     f.hba_line = auth.hba_line;
     f.client_cert_verified = census_flag(auth.client_cert_verified);
@@ -82,10 +82,13 @@ TLS_AUDIT_HOT void fill_key(Port *port, int status, CensusKey &key) {
 }  // namespace
 
 TLS_AUDIT_HOT void count_connection(const CensusKey &key, TimestampTz now) {
+    // Encoded and hashed before the lock; on the stack like the key (see client_auth_hook).
+    KeyText text;
+    prepare_key(key, text);
     LWLockAcquire(shared->lock, LW_SHARED);
     bool done = false;
     if (pg_atomic_read_u32(&shared->ring_used) == 0) {
-        auto *e = static_cast<Entry *>(hash_search(table, &key, HASH_FIND, nullptr));
+        Entry *e = find_locked(text);
         if (e != nullptr) {
             SpinLockAcquire(&e->mutex);
             e->connections++;
@@ -98,7 +101,7 @@ TLS_AUDIT_HOT void count_connection(const CensusKey &key, TimestampTz now) {
     if (done) return;
     LWLockAcquire(shared->lock, LW_EXCLUSIVE);
     merge_pending_locked();
-    add_locked(key, 1, now, now);
+    add_locked(text, 1, now, now);
     LWLockRelease(shared->lock);
 }
 
@@ -107,14 +110,14 @@ namespace {
 // ClientAuthentication_hook: fail-open. STATUS_EOF (the client hung up
 // during authentication, as psql does before prompting for a password) is
 // not a connection attempt worth counting.
-TLS_AUDIT_HOT void client_auth_hook(Port *port, int status) {
+TLS_AUDIT_HOT void client_auth_hook(Port *port, int status, ConnectionAuth &auth) {
     if (shared == nullptr || table == nullptr || port == nullptr || status == STATUS_EOF) return;
     if (own_probe(port)) return;
     // On the stack (1 kB): the handshake has already used these stack pages,
     // while a static buffer would cost a fresh page in every new backend.
     // Plain data only from here on, so a PostgreSQL error can unwind it.
     CensusKey key;
-    fill_key(port, status, key);
+    fill_key(port, status, auth, key);
     // No name in the startup packet: the count is owed, made later
     // (xact_event or startup_exit) under the name the session sets.
     // A session refused for its role's floor never starts: counted now,

@@ -109,7 +109,7 @@ void decide(Port *port, int status) {
     verdict.refuse = verdict.mode == EnforceFloor::On;
 }
 
-TLS_AUDIT_HOT void client_auth_hook(Port *port, int status) {
+TLS_AUDIT_HOT void client_auth_hook(Port *port, int status, ConnectionAuth & /*auth*/) {
     if (!verdict.decided && enforce_floor() == EnforceFloor::Off) return;  // the whole cost when off
     if (!verdict.decided) decide(port, status);
     if (!verdict.violation) return;

@@ -1,5 +1,6 @@
 // Module entry point: GUCs, hooks and shared-memory requests of every area.
 #include "module.hpp"
+#include "hook_auth.hpp"
 #include "guc_start_settings.hpp"
 
 #include "base/hot_path.hpp"
@@ -45,8 +46,9 @@ void dispatch_startup_shmem() {
 
 TLS_AUDIT_HOT void dispatch_client_auth(Port *port, int status) {
     if (prev_client_auth_hook != nullptr) prev_client_auth_hook(port, status);
+    ConnectionAuth auth(port, status);
     for (int i = 0; i < area_count; ++i)
-        if (areas[i].client_auth != nullptr) areas[i].client_auth(port, status);
+        if (areas[i].client_auth != nullptr) areas[i].client_auth(port, status, auth);
 }
 
 void dispatch_emit_log(ErrorData *edata) {

@@ -114,4 +114,74 @@ is($node->safe_psql('postgres', q{SELECT severity FROM tls_audit.run_checks() WH
 	'ok', 'census_incomplete: ok again after the reset');
 
 $node->stop;
+
+# --- long keys: the text area fills before the table --------------------------
+# The census keeps each key as text in an area of census_max x 280 bytes
+# (doc/census.md, Memory). Keys with client subjects of some 480 bytes need
+# twice that: with census_max = 10 the area holds four of them, so later ones
+# evict the least recently seen entries although the table is not full, and
+# every entry still shows its subject whole.
+my $texts = new_tls_node('census_texts', conf => "tls_audit.census_max = 10");
+$texts->safe_psql('postgres', 'SELECT tls_audit.census_reset()');
+my $certs = certs_dir();
+my $keydir = PostgreSQL::Test::Utils::tempdir('longdn');
+open my $ext, '>', "$keydir/ext.cnf" or die;
+print $ext "extendedKeyUsage = clientAuth\nbasicConstraints = CA:false\n";
+close $ext;
+my %subject;
+for my $i (1 .. 8)
+{
+	my $ou = join('', map { "/OU=unit $_ of client $i " . ('x' x 40) } 1 .. 7);
+	system_or_bail('openssl', 'req', '-new', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes',
+		'-keyout', "$keydir/c$i.key", '-subj', "/CN=census-text-$i$ou/O=pg_tls_audit tests", '-out', "$keydir/c$i.csr");
+	system_or_bail('openssl', 'x509', '-req', '-in', "$keydir/c$i.csr", '-CA', "$certs/intermediate.crt",
+		'-CAkey', "$certs/intermediate.key", '-CAcreateserial', '-CAserial', "$keydir/serial", '-days', '30',
+		'-extfile', "$keydir/ext.cnf", '-out', "$keydir/c$i.crt");
+	chmod 0600, "$keydir/c$i.key";
+	my $dn = `openssl x509 -in $keydir/c$i.crt -noout -subject -nameopt RFC2253`;
+	chomp $dn;
+	$dn =~ s/^[^=]*=//;
+	$subject{"long_$i"} = $dn;
+	tls_query($texts, 'SELECT 1', application_name => "long_$i",
+		extra => "sslcert=$keydir/c$i.crt sslkey=$keydir/c$i.key");
+}
+cmp_ok(length($subject{long_1}), '>', 450, 'the subjects are long (' . length($subject{long_1}) . ' bytes)');
+cmp_ok(length($subject{long_1}), '<', 511, 'and within the census field');
+
+sub long_entries
+{
+	my %got;
+	for my $line (split /\n/, $texts->safe_psql('postgres',
+		"SELECT application_name || '|' || connections || '|' || client_subject
+		   FROM tls_audit.census WHERE application_name LIKE 'long\\_%'"))
+	{
+		my ($app, $n, $dn) = split /\|/, $line, 3;
+		$got{$app} = [ $n, $dn ];
+	}
+	return %got;
+}
+my %got = long_entries();
+ok(exists $got{long_8}, 'the newest long key is kept');
+cmp_ok(scalar(keys %got), '<=', 4, 'at most four long keys fit the text area: ' . join(',', sort keys %got));
+is(scalar(grep { $got{$_}[1] eq $subject{$_} && $got{$_}[0] == 1 } keys %got), scalar(keys %got),
+	'every kept long key shows its whole subject and one connection');
+my ($entries, $evicted) = split /\|/, $texts->safe_psql('postgres',
+	"SELECT entries, evicted_authenticated FROM tls_audit.census_info()");
+cmp_ok($entries, '<', 10, "the table is not full ($entries entries)");
+cmp_ok($evicted, '>=', 4, "yet entries were evicted for the texts ($evicted)");
+
+# The kept keys are found again after the area was compacted, and survive a
+# restart through the census file (saved and loaded in the full-width form).
+tls_query($texts, 'SELECT 1', application_name => 'long_8',
+	extra => "sslcert=$keydir/c8.crt sslkey=$keydir/c8.key");
+%got = long_entries();
+is($got{long_8}[0], '2', 'a second connection with the newest long key counts on its entry');
+my %before = %got;
+$texts->restart;
+%got = long_entries();
+is(join(';', map { "$_=$got{$_}[0]=$got{$_}[1]" } sort keys %got),
+	join(';', map { "$_=$before{$_}[0]=$before{$_}[1]" } sort keys %before),
+	'the long keys and their counts come back whole after a restart');
+
+$texts->stop;
 done_testing();
