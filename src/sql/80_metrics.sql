@@ -11,6 +11,7 @@
 -- It reads server files and runs the checks: pg_monitor only.
 -- ---------------------------------------------------------------------------
 
+-- @region metrics_view
 CREATE VIEW tls_audit.metrics AS
     -- Sources read by more than one family: each is called once per query
     -- (and only when a family that needs it is read).
@@ -162,6 +163,7 @@ COMMENT ON COLUMN tls_audit.metrics.help IS 'What the metric means (the # HELP t
 -- Reads server files and runs the checks (functions only pg_monitor may
 -- execute): a view over them would fail for PUBLIC anyway.
 GRANT SELECT ON tls_audit.metrics TO pg_monitor;
+-- @end metrics_view
 
 CREATE FUNCTION tls_audit.metrics_text()
 RETURNS text

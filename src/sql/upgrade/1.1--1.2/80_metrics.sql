@@ -1,0 +1,3 @@
+-- The metrics view again: 40_server.sql of this update dropped it with the
+-- old server_tls().
+-- @include src/sql/80_metrics.sql:metrics_view
