@@ -23,7 +23,7 @@ my $hybrid = $node->safe_psql('postgres', 'SELECT hybrid_groups_supported FROM t
 my $openssl = `openssl version`;
 chomp $openssl;
 my $groups_setting = $version >= 180000 ? 'ssl_groups' : 'ssl_ecdh_curve';
-note("PostgreSQL $version, server OpenSSL has hybrid groups: " . ($hybrid ? 'yes' : 'no') . "; client $openssl");
+diag("PostgreSQL $version, server OpenSSL has hybrid groups: " . ($hybrid ? 'yes' : 'no') . "; client $openssl");
 
 # The client's own OpenSSL must agree: the clients here are the same build.
 is(($openssl =~ /^OpenSSL (\d+)\.(\d+)/ && ($1 > 3 || ($1 == 3 && $2 >= 5))) ? 1 : 0, $hybrid ? 1 : 0,
