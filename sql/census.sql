@@ -28,6 +28,22 @@ SELECT target FROM tls_audit.floor_readiness_summary();
 SELECT connections_total, connections_ready, ready_share
   FROM tls_audit.floor_readiness_summary('TLSv1.2', '-1 day');
 
+-- Post-quantum readiness: over unix sockets no connection is hybrid, each
+-- says why (no TLS); the summary counts them all as without TLS.
+SELECT count(*) >= 1 AS rows, bool_and(NOT hybrid) AS none_hybrid,
+       bool_and(reason = 'no TLS (unix)') FILTER (WHERE client_addr IS NULL) AS unix_says_no_tls
+  FROM tls_audit.pq_readiness();
+SELECT connections_total >= 1 AS some, connections_hybrid, connections_tls12,
+       connections_no_tls + connections_hybrid + connections_tls12 <= connections_total AS parts_fit,
+       clients_not_ready >= 1 AS not_ready, complete
+  FROM tls_audit.pq_readiness_summary();
+-- A window in the future: nothing counted, no share.
+SELECT connections_total, connections_hybrid, hybrid_share, clients_not_ready
+  FROM tls_audit.pq_readiness_summary('-1 day');
+SELECT count(*) FROM tls_audit.pq_readiness('-1 day');
+-- NULL since is the whole census, the same as no argument.
+SELECT (SELECT connections_total FROM tls_audit.pq_readiness_summary(NULL)) >= 1 AS null_since_is_all;
+
 -- Bad targets are clean errors that list the valid names.
 SELECT * FROM tls_audit.floor_readiness('TLSv1.9');
 SELECT * FROM tls_audit.floor_readiness('SSLv3');
@@ -44,6 +60,8 @@ SET ROLE regress_census_user;
 SELECT count(*) AS visible FROM tls_audit.census;
 SELECT count(*) AS visible FROM tls_audit.floor_readiness();
 SELECT connections_total FROM tls_audit.floor_readiness_summary();
+SELECT count(*) AS visible FROM tls_audit.pq_readiness() WHERE usename <> current_user;
+SELECT connections_total FROM tls_audit.pq_readiness_summary();
 SELECT max_entries FROM tls_audit.census_info();
 SELECT tls_audit.census_reset();
 RESET ROLE;
@@ -57,7 +75,8 @@ DROP ROLE regress_census_user;
 SELECT p.proname, p.provolatile, p.proisstrict, p.proparallel, obj_description(p.oid, 'pg_proc') IS NOT NULL AS commented
   FROM pg_proc p
  WHERE p.pronamespace = 'tls_audit'::regnamespace
-   AND p.proname IN ('census_entries', 'census_info', 'census_reset', 'floor_readiness', 'floor_readiness_summary')
+   AND p.proname IN ('census_entries', 'census_info', 'census_reset', 'floor_readiness', 'floor_readiness_summary',
+                     'pq_readiness', 'pq_readiness_summary')
  ORDER BY p.proname;
 SELECT obj_description('tls_audit.census'::regclass, 'pg_class') IS NOT NULL AS view_commented;
 

@@ -161,6 +161,8 @@ INSERT INTO priv_actions VALUES
   ('tls_audit.census_reset()', 'EXECUTE', 'SELECT tls_audit.census_reset()', false),
   ('tls_audit.floor_readiness(text,interval)', 'EXECUTE', 'SELECT * FROM tls_audit.floor_readiness()', true),
   ('tls_audit.floor_readiness_summary(text,interval)', 'EXECUTE', 'SELECT * FROM tls_audit.floor_readiness_summary()', true),
+  ('tls_audit.pq_readiness(interval)', 'EXECUTE', 'SELECT * FROM tls_audit.pq_readiness()', true),
+  ('tls_audit.pq_readiness_summary(interval)', 'EXECUTE', 'SELECT * FROM tls_audit.pq_readiness_summary()', true),
   ('tls_audit.auth_readiness(text,interval)', 'EXECUTE', 'SELECT * FROM tls_audit.auth_readiness()', true),
   ('tls_audit.fips_readiness(interval)', 'EXECUTE', 'SELECT * FROM tls_audit.fips_readiness()', true),
   ('tls_audit.probe(text,integer,text,integer)', 'EXECUTE',

@@ -25,7 +25,17 @@ SELECT ssl_enabled = current_setting('ssl')::boolean AS ssl_enabled_is_setting,
        coalesce(max_protocol, '') = current_setting('ssl_max_protocol_version') AS max_protocol_is_setting,
        ciphers = current_setting('ssl_ciphers') AS ciphers_is_setting,
        served_error IS NULL AS no_served_error,
-       file_errors IS NULL OR NOT ssl_enabled AS no_file_errors_with_ssl
+       file_errors IS NULL OR NOT ssl_enabled AS no_file_errors_with_ssl,
+       -- Over a unix socket the groups come from a context built from the
+       -- setting; none with ssl off. Up to 17 ssl_ecdh_curve is one curve.
+       (offered_groups IS NOT NULL) = ssl_enabled AS offered_groups_iff_ssl,
+       offered_groups_source IS NOT DISTINCT FROM (CASE WHEN ssl_enabled THEN 'settings' END)
+         AS offered_groups_from_settings,
+       NOT ssl_enabled OR cardinality(offered_groups) =
+         CASE WHEN current_setting('server_version_num')::int < 180000 THEN 1
+              ELSE cardinality(string_to_array(current_setting('ssl_groups'), ':')) END
+         AS one_group_per_name,
+       hybrid_groups_supported IS NOT NULL AS hybrid_groups_supported_known
   FROM tls_audit.server_tls();
 \x off
 

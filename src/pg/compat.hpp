@@ -242,5 +242,8 @@ static_assert(offsetof(struct config_string, gen) == 0,
 
 // The server's major version, for messages.
 inline constexpr int kMajorVersion = PG_VERSION_NUM / 10000;
+// The whole version number (180001), for decisions the core makes by version
+// (pq_key_exchange: 18's ssl_groups takes a list, ssl_ecdh_curve one curve).
+inline constexpr int kVersionNum = PG_VERSION_NUM;
 
 }  // namespace tls_audit::pg::compat

@@ -10,6 +10,9 @@
 #include "probe/probe.hpp"
 #include "row.hpp"
 #include "spi_query.hpp"
+#include "base/tls_groups.hpp"
+
+#include <openssl/ssl.h>
 
 #include "postgres.hpp"
 
@@ -127,6 +130,29 @@ TlsSettings read_tls_settings() {
     if (compat::kHasTls13Ciphers) s.tls13_ciphers = setting("ssl_tls13_ciphers");
     s.groups = setting(compat::kGroupsSetting);
     return s;
+}
+
+OfferedGroups read_offered_groups(const TlsSettings &s) {
+    OfferedGroups out;
+    // The postmaster rebuilds its context on reload and this backend keeps
+    // the one it forked with: its own is the server's only when no reload
+    // came after the backend started.
+    if (MyProcPort != nullptr && MyProcPort->ssl_in_use && MyProcPort->ssl != nullptr &&
+        MyStartTimestamp >= PgReloadTime) {
+        out.groups = offered_groups(SSL_get_SSL_CTX(static_cast<SSL *>(MyProcPort->ssl)));
+        if (!out.groups.empty()) {
+            out.source = "session";
+            return out;
+        }
+    }
+    auto built = offered_groups_for_setting(s.groups, compat::kGroupsIsList);
+    if (!built.ok()) {
+        out.error = built.error().message;
+        return out;
+    }
+    out.groups = std::move(built).value();
+    out.source = "settings";
+    return out;
 }
 
 // One reader per backend: its caches live as long as the backend.

@@ -32,6 +32,19 @@ TlsSettings read_tls_settings();
 // The files the settings name, through this backend's cached reader.
 ServerFilesReport read_server_files(const TlsSettings &s);
 
+// The key-exchange groups the running server offers (OpenSSL's names, in its
+// order). From this backend's own TLS connection when it has one and no
+// reload happened since it started (source "session": the server's context
+// itself); otherwise from a context this process builds from the setting as
+// PostgreSQL builds its own (source "settings"). `error` says why none could
+// be read (groups empty then).
+struct OfferedGroups {
+    std::vector<std::string> groups;
+    std::string source;
+    std::string error;
+};
+OfferedGroups read_offered_groups(const TlsSettings &s);
+
 // The chain the server presents.
 struct Served {
     std::string source = "none";  // handshake | self_probe | none

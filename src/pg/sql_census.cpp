@@ -16,6 +16,7 @@
 #include "census/census_key.hpp"
 #include "census/auth_readiness.hpp"
 #include "census/census_readiness.hpp"
+#include "census/pq_readiness.hpp"
 #include "guard.hpp"
 #include "base/protocol.hpp"
 #include "row.hpp"
@@ -30,6 +31,8 @@ PG_FUNCTION_INFO_V1(tls_audit_census_reset);
 PG_FUNCTION_INFO_V1(tls_audit_floor_readiness);
 PG_FUNCTION_INFO_V1(tls_audit_floor_readiness_summary);
 PG_FUNCTION_INFO_V1(tls_audit_auth_readiness);
+PG_FUNCTION_INFO_V1(tls_audit_pq_readiness);
+PG_FUNCTION_INFO_V1(tls_audit_pq_readiness_summary);
 }
 
 using namespace tls_audit;
@@ -79,10 +82,11 @@ AuthMethod auth_target_arg(FunctionCallInfo fcinfo) {
     return *parsed;
 }
 
-// Entries seen at or after this time (NULL interval: no limit).
-std::optional<std::int64_t> since_arg(FunctionCallInfo fcinfo) {
-    if (PG_NARGS() < 2 || PG_ARGISNULL(1)) return std::nullopt;
-    const Datum interval = PG_GETARG_DATUM(1);
+// Entries seen at or after this time: argument n, an interval before the
+// transaction's start (NULL interval: no limit).
+std::optional<std::int64_t> since_arg(FunctionCallInfo fcinfo, int n = 1) {
+    if (PG_NARGS() <= n || PG_ARGISNULL(n)) return std::nullopt;
+    const Datum interval = PG_GETARG_DATUM(n);
     const TimestampTz now = GetCurrentTransactionStartTimestamp();
     return pg::call([&] {
         return DatumGetTimestampTz(DirectFunctionCall2(timestamptz_mi_interval, TimestampTzGetDatum(now), interval));
@@ -168,6 +172,33 @@ enum AuthReadinessColumn {
     kAuthReadinessColumns
 };
 
+enum PqReadinessColumn {
+    kPUsename,
+    kPDatname,
+    kPClientAddr,
+    kPApplicationName,
+    kPProtocol,
+    kPKeyExchangeGroup,
+    kPHybrid,
+    kPConnections,
+    kPLastSeen,
+    kPReason,
+    kPqReadinessColumns
+};
+
+enum PqSummaryColumn {
+    kPSTotal,
+    kPSHybrid,
+    kPSShare,
+    kPSTls12,
+    kPSNoTls,
+    kPSUnknown,
+    kPSClientsNotReady,
+    kPSComplete,
+    kPSEvictedSince,
+    kPqSummaryColumns
+};
+
 enum SummaryColumn {
     kSTarget,
     kSTotal,
@@ -179,6 +210,19 @@ enum SummaryColumn {
     kSEvictedSince,
     kSummaryColumns
 };
+
+// Complete unless an authenticated entry was evicted since the reset (or,
+// with since, within that window): evicted clients are missing from the
+// answer. Also the first authenticated eviction since the reset.
+void completeness(pg::Row &row, int complete_col, int evicted_since_col, std::optional<std::int64_t> cutoff) {
+    const pg::census::Info i = pg::census::info();
+    const bool evicted = i.last_authenticated_eviction != 0 && (!cutoff || i.last_authenticated_eviction >= *cutoff);
+    row.boolean(complete_col, !evicted);
+    if (i.first_authenticated_eviction != 0)
+        timestamptz(row, evicted_since_col, i.first_authenticated_eviction);
+    else
+        row.null(evicted_since_col);
+}
 
 }  // namespace
 
@@ -304,19 +348,7 @@ extern "C" Datum tls_audit_floor_readiness_summary(PG_FUNCTION_ARGS) {
             row.null(kSShare);
         row.int8(kSClientsNotReady, sum.clients_not_ready);
         row.int8(kSRejected, sum.rejected);
-        if (row.columns() > kSComplete) {
-            // Complete unless an authenticated entry was evicted since the
-            // reset (or, with since, within that window): evicted clients
-            // are missing from the answer.
-            const pg::census::Info i = pg::census::info();
-            const bool evicted = i.last_authenticated_eviction != 0 &&
-                                 (!cutoff || i.last_authenticated_eviction >= *cutoff);
-            row.boolean(kSComplete, !evicted);
-            if (i.first_authenticated_eviction != 0)
-                timestamptz(row, kSEvictedSince, i.first_authenticated_eviction);
-            else
-                row.null(kSEvictedSince);
-        }
+        if (row.columns() > kSComplete) completeness(row, kSComplete, kSEvictedSince, cutoff);
         return row.as_composite();
     });
 }
@@ -346,5 +378,60 @@ extern "C" Datum tls_audit_auth_readiness(PG_FUNCTION_ARGS) {
             row.put(rsinfo);
         }
         return Datum(0);
+    });
+}
+
+// tls_audit.pq_readiness(since): every authenticated census client, hybrid
+// post-quantum key exchange or not (why not), grouped by the core.
+extern "C" Datum tls_audit_pq_readiness(PG_FUNCTION_ARGS) {
+    return pg::guarded([&]() -> Datum {
+        pg::census::require();
+        const auto cutoff = since_arg(fcinfo, 0);
+        ReturnSetInfo *rsinfo = pg::materialize(fcinfo);
+        pg::check_columns(rsinfo->setDesc->natts, kPqReadinessColumns, "tls_audit.pq_readiness()");
+        const pg::Visibility v;
+        const auto snap = pg::census::snapshot();
+
+        for (const PqReadinessRow &r : pq_readiness(visible_records(snap, v, cutoff))) {
+            pg::Row row(rsinfo->setDesc);
+            row.text_or_null(kPUsename, r.usename);
+            row.text_or_null(kPDatname, r.datname);
+            inet_or_null(row, kPClientAddr, r.client_addr.c_str());
+            row.text_or_null(kPApplicationName, r.application_name);
+            row.text_or_null(kPProtocol, r.protocol);
+            row.text_or_null(kPKeyExchangeGroup, r.key_exchange_group);
+            row.boolean(kPHybrid, r.hybrid);
+            row.int8(kPConnections, r.connections);
+            timestamptz(row, kPLastSeen, r.last_seen);
+            row.text_or_null(kPReason, r.reason);
+            row.put(rsinfo);
+        }
+        return Datum(0);
+    });
+}
+
+// tls_audit.pq_readiness_summary(since): one row for dashboards.
+extern "C" Datum tls_audit_pq_readiness_summary(PG_FUNCTION_ARGS) {
+    return pg::guarded([&]() -> Datum {
+        pg::census::require();
+        const auto cutoff = since_arg(fcinfo, 0);
+        pg::Row row(pg::result_descriptor(fcinfo));
+        pg::check_columns(row.columns(), kPqSummaryColumns, "tls_audit.pq_readiness_summary()");
+        const pg::Visibility v;
+        const auto snap = pg::census::snapshot();
+
+        const PqReadinessSummary sum = pq_readiness_summary(visible_records(snap, v, cutoff));
+        row.int8(kPSTotal, sum.total);
+        row.int8(kPSHybrid, sum.hybrid);
+        if (sum.hybrid_share)
+            row.float8(kPSShare, *sum.hybrid_share);
+        else
+            row.null(kPSShare);
+        row.int8(kPSTls12, sum.tls12);
+        row.int8(kPSNoTls, sum.no_tls);
+        row.int8(kPSUnknown, sum.unknown);
+        row.int8(kPSClientsNotReady, sum.clients_not_ready);
+        completeness(row, kPSComplete, kPSEvictedSince, cutoff);
+        return row.as_composite();
     });
 }

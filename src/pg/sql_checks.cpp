@@ -32,6 +32,8 @@
 #include "sql_checks_role_floor.hpp"
 #include "sql_outbound.hpp"
 #include "checks/controls.hpp"
+#include "base/tls_groups.hpp"
+#include "probe/probe_enumerate.hpp"
 #include "module.hpp"
 
 #include "postgres.hpp"
@@ -124,6 +126,21 @@ ServerInputs gather_server(bool &interrupted) {
         in.ca_crl_coverage = Input<std::vector<CaCrlCoverage>>::of(std::move(coverage));
     }
     return in;
+}
+
+// The facts of pq_key_exchange: the groups the running server offers (as
+// server_tls() reads them) and what this process's OpenSSL, the server's own,
+// can do.
+Input<PqKeyExchangeFacts> gather_pq(const pg::TlsSettings &s) {
+    const pg::OfferedGroups offered = pg::read_offered_groups(s);
+    if (!offered.error.empty()) return Input<PqKeyExchangeFacts>::none(offered.error);
+    PqKeyExchangeFacts f;
+    f.server_version_num = pg::compat::kVersionNum;
+    f.openssl_version = local_openssl_version();
+    f.openssl_has_hybrid = !available_hybrid_groups().empty();
+    f.offered_groups = offered.groups;
+    f.setting_value = s.groups;
+    return Input<PqKeyExchangeFacts>::of(std::move(f));
 }
 
 // Why the caller may not execute `signature` (PostgreSQL's own message), or
@@ -289,6 +306,7 @@ AuditFacts gather(bool &interrupted) {
                                        f.settings.tls13_ciphers);
         f.ciphers = ciphers.ok() ? Input<std::vector<CipherFacts>>::of(std::move(ciphers).value())
                                  : Input<std::vector<CipherFacts>>::none(ciphers.error().message);
+        f.pq = gather_pq(pg::read_tls_settings());
     }
 
     // The reload history and the automatic reload, from shared memory.

@@ -76,6 +76,10 @@ extern "C" Datum tls_audit_probe_groups(PG_FUNCTION_ARGS) {
         auto e = value_or_interrupted(enumerate_groups(target, pg::cancel_requested()), interrupted);
         if (!e) return Datum(0);
         ReturnSetInfo *rsinfo = pg::materialize(fcinfo);
+        // 1.2 adds status and note; the 1.1 definition ends before them.
+        const int columns = rsinfo->setDesc->natts;
+        pg::check_columns(columns, 6, "tls_audit.probe_groups()", 4);
+        const bool v12 = columns == 6;
         for (const GroupSupport &g : e->groups) {
             pg::Row row(rsinfo->setDesc);
             row.text(0, protocol_name(g.protocol));
@@ -88,6 +92,10 @@ extern "C" Datum tls_audit_probe_groups(PG_FUNCTION_ARGS) {
                 row.null(2);
             if (const int bits = group_bits(g.group); bits > 0) row.int4(3, bits);
             else row.null(3);
+            if (v12) {
+                row.text(4, group_status_name(g.status));
+                row.text_or_null(5, g.note);
+            }
             row.put(rsinfo);
         }
         // The DHE row: whether a DHE suite is accepted (TLSv1 to TLSv1.2) and
@@ -98,6 +106,7 @@ extern "C" Datum tls_audit_probe_groups(PG_FUNCTION_ARGS) {
         row.boolean(2, e->dhe_accepted);
         if (e->dhe_accepted) row.int4(3, e->dhe_bits);
         else row.null(3);
+        if (v12) row.text(4, group_status_name(e->dhe_accepted ? GroupStatus::Supported : GroupStatus::NotSupported));
         row.put(rsinfo);
         return Datum(0);
     });

@@ -19,6 +19,7 @@
 #include "server_readers.hpp"
 #include "certs/server_files.hpp"
 #include "certs/x509.hpp"
+#include "base/tls_groups.hpp"
 
 #include "postgres.hpp"
 
@@ -65,6 +66,9 @@ enum ServerTlsColumn {
     kLastReloadAt,  // 1.1, with the reload history (hook_reload.cpp)
     kLastReloadOk,
     kLastReloadError,
+    kOfferedGroups,  // 1.2; the 1.1 definition ends before it
+    kOfferedGroupsSource,
+    kHybridGroupsSupported,
     kServerTlsColumns
 };
 
@@ -89,9 +93,12 @@ extern "C" Datum tls_audit_server_tls(PG_FUNCTION_ARGS) {
     bool interrupted = false;
     Datum result = pg::guarded([&]() -> Datum {
         pg::Row row(pg::result_descriptor(fcinfo));
-        // The 1.0 definition (before ALTER EXTENSION UPDATE) lacks the 1.1 columns.
-        const bool v11 = row.columns() != kTls13Ciphers;
-        if (v11) pg::check_columns(row.columns(), kServerTlsColumns, "tls_audit.server_tls()");
+        // The 1.0 and 1.1 definitions (before ALTER EXTENSION UPDATE) lack
+        // the later columns.
+        const int columns = row.columns();
+        const bool v11 = columns != kTls13Ciphers;
+        if (v11) pg::check_columns(columns, kServerTlsColumns, "tls_audit.server_tls()", kOfferedGroups);
+        const bool v12 = columns == kServerTlsColumns;
         const pg::TlsSettings s = pg::read_tls_settings();
         const std::int64_t now = pg::now_epoch();
         row.boolean(kSslEnabled, s.ssl_enabled);
@@ -114,6 +121,22 @@ extern "C" Datum tls_audit_server_tls(PG_FUNCTION_ARGS) {
                 row.datum(kLastReloadAt, TimestampTzGetDatum(last.at));
                 if (last.ok) row.boolean(kLastReloadOk, *last.ok);
                 row.text_or_null(kLastReloadError, last.error);
+            }
+        }
+        if (v12) {
+            // What this OpenSSL can do, with or without ssl.
+            row.boolean(kHybridGroupsSupported, !available_hybrid_groups().empty());
+            if (s.ssl_enabled) {
+                const pg::OfferedGroups offered = pg::read_offered_groups(s);
+                if (offered.error.empty()) {
+                    row.text_array(kOfferedGroups, offered.groups);
+                    row.text(kOfferedGroupsSource, offered.source);
+                } else {
+                    pg::call([&] {
+                        ereport(DEBUG1, (errmsg("tls_audit.server_tls(): offered groups unknown: %s",
+                                                offered.error.c_str())));
+                    });
+                }
             }
         }
         row.text(kServedSource, "none");

@@ -5,6 +5,7 @@
 -- These read server files: not for PUBLIC; granted to pg_monitor.
 -- ---------------------------------------------------------------------------
 
+-- @region server_tls
 CREATE FUNCTION tls_audit.server_tls(
     OUT ssl_enabled boolean,
     OUT cert_file text,
@@ -37,7 +38,10 @@ CREATE FUNCTION tls_audit.server_tls(
     OUT groups text,
     OUT last_reload_at timestamptz,
     OUT last_reload_ok boolean,
-    OUT last_reload_error text)
+    OUT last_reload_error text,
+    OUT offered_groups text[],
+    OUT offered_groups_source text,
+    OUT hybrid_groups_supported boolean)
 RETURNS record
 AS 'MODULE_PATHNAME', 'tls_audit_server_tls'
 -- VOLATILE: reads files, shared memory and may connect to this server.
@@ -45,9 +49,10 @@ AS 'MODULE_PATHNAME', 'tls_audit_server_tls'
 LANGUAGE C VOLATILE PARALLEL RESTRICTED
 SET search_path = pg_catalog, pg_temp;
 COMMENT ON FUNCTION tls_audit.server_tls() IS
-  'The server''s TLS configuration in one row: certificate expiry, key match and key file permissions, chain completeness, served versus on-disk certificate (reload_pending), protocol range, ciphers, TLS 1.3 cipher suites (ssl_tls13_ciphers, PostgreSQL 18; NULL before) and key exchange groups (ssl_groups; ssl_ecdh_curve before 18); the last TLS reload (last_reload_at, last_reload_ok, last_reload_error: see tls_audit.reload_history; NULL unless preloaded). Never shows key material.';
+  'The server''s TLS configuration in one row: certificate expiry, key match and key file permissions, chain completeness, served versus on-disk certificate (reload_pending), protocol range, ciphers, TLS 1.3 cipher suites (ssl_tls13_ciphers, PostgreSQL 18; NULL before) and key exchange groups (ssl_groups; ssl_ecdh_curve before 18); the last TLS reload (last_reload_at, last_reload_ok, last_reload_error: see tls_audit.reload_history; NULL unless preloaded); the key exchange groups the running server really offers, by OpenSSL''s names in its order (offered_groups; offered_groups_source: session = read from the server''s TLS context through this TLS connection, settings = a context built from the setting as the server builds its own; NULL with ssl off) and whether this OpenSSL can offer hybrid post-quantum ML-KEM groups such as X25519MLKEM768 (hybrid_groups_supported: OpenSSL 3.5 or newer). Never shows key material.';
 REVOKE EXECUTE ON FUNCTION tls_audit.server_tls() FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION tls_audit.server_tls() TO pg_monitor;
+-- @end server_tls
 
 CREATE FUNCTION tls_audit.server_certificates(
     OUT source text,

@@ -26,7 +26,9 @@ LANGUAGE C VOLATILE PARALLEL RESTRICTED
 SET search_path = pg_catalog, pg_temp;
 COMMENT ON FUNCTION tls_audit.probe_ciphers(text, integer, text, integer) IS
   'The cipher suites a PostgreSQL server accepts per TLS version (offer all, remove the pick, repeat; TLS 1.3 one at a time), with strength (the weak_ciphers rules) and whether the server enforces its own order';
+REVOKE EXECUTE ON FUNCTION tls_audit.probe_ciphers(text, integer, text, integer) FROM PUBLIC;
 
+-- @region probe_groups
 CREATE FUNCTION tls_audit.probe_groups(
     host text,
     port integer DEFAULT 5432,
@@ -35,17 +37,18 @@ CREATE FUNCTION tls_audit.probe_groups(
     OUT protocol text,
     OUT group_name text,
     OUT supported boolean,
-    OUT bits integer)
+    OUT bits integer,
+    OUT status text,
+    OUT note text)
 RETURNS SETOF record
 AS 'MODULE_PATHNAME', 'tls_audit_probe_groups'
 -- Not STRICT: sni may be NULL; a NULL host/port/timeout is an error.
 LANGUAGE C VOLATILE PARALLEL RESTRICTED
 SET search_path = pg_catalog, pg_temp;
 COMMENT ON FUNCTION tls_audit.probe_groups(text, integer, text, integer) IS
-  'The key-exchange groups a PostgreSQL server supports in TLS 1.3 and for ECDHE in TLS 1.2, and the size of its DHE group (row DHE)';
-
-REVOKE EXECUTE ON FUNCTION tls_audit.probe_ciphers(text, integer, text, integer) FROM PUBLIC;
+  'The key-exchange groups a PostgreSQL server supports in TLS 1.3 (the hybrid post-quantum ML-KEM groups too, when this OpenSSL has them) and for ECDHE in TLS 1.2, and the size of its DHE group (row DHE); status is supported, not supported, undetermined (supported NULL: the answer cannot be known, e.g. TLS 1.2 with an ECDSA certificate whose curve the server picked) or not testable (supported NULL: this OpenSSL cannot offer the group, e.g. hybrid groups before OpenSSL 3.5), and note says why';
 REVOKE EXECUTE ON FUNCTION tls_audit.probe_groups(text, integer, text, integer) FROM PUBLIC;
+-- @end probe_groups
 
 
 CREATE FUNCTION tls_audit.profile_compliance(

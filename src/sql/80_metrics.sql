@@ -28,7 +28,7 @@ COMMENT ON FUNCTION tls_audit.show_bidi_controls(text) IS
 -- @end show_bidi_controls
 
 -- @region metrics_view
-CREATE OR REPLACE VIEW tls_audit.metrics AS
+CREATE VIEW tls_audit.metrics AS
     -- Sources read by more than one family: each is called once per query
     -- (and only when a family that needs it is read).
     WITH server AS (

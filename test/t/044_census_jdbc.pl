@@ -267,6 +267,12 @@ for my $case ([ 'TLSv1.2', 'TLSv1.2', 'TLSv1.2' ], [ 'TLSv1.3', 'TLSv1.3', '' ])
 		"$version: census counts exactly the $delta JDBC sessions under $app, none without a name");
 	is($node->safe_psql('postgres', "SELECT protocol FROM tls_audit.census WHERE application_name = '$app'"),
 		$version, "$version: census protocol");
+	# pgjdbc with its default sslNegotiation offers no ALPN (measured with
+	# Debian 13's 42.7.7 on PostgreSQL 18): the census says NULL even where
+	# the server selects ALPN for libpq 17+ (doc/reference.md, sessions.alpn).
+	is($node->safe_psql('postgres',
+			"SELECT string_agg(DISTINCT coalesce(alpn, '<null>'), ',') FROM tls_audit.census WHERE application_name = '$app'"),
+		'<null>', "$version: pgjdbc offers no ALPN, census alpn NULL");
 	my $ready = $node->safe_psql('postgres',
 		"SELECT coalesce(string_agg(application_name || '|' || protocol || '|' || connections || '|' || reason, ','), '')
 		   FROM tls_audit.floor_readiness('TLSv1.3') WHERE application_name LIKE 'jdbc-app-%'");

@@ -32,7 +32,7 @@ TEST(ChecksTest, SeverityNamesRoundTripAndOrder) {
 
 TEST(ChecksTest, CheckNamesAreStableAndUnique) {
     const auto &names = check_names();
-    EXPECT_EQ(names.size(), 36u);
+    EXPECT_EQ(names.size(), 37u);
     EXPECT_EQ(std::set<std::string>(names.begin(), names.end()).size(), names.size());
     EXPECT_EQ(names.front(), "ssl_enabled");
     EXPECT_EQ(names.back(), "census_incomplete");
@@ -52,7 +52,10 @@ TEST(ChecksTest, EvaluateCleanServerIsAllOk) {
     auto findings = evaluate(clean_facts());
     EXPECT_EQ(checks_in(findings), check_names());
     EXPECT_EQ(findings.size(), check_names().size());
-    for (const auto &f : findings) EXPECT_EQ(f.severity, Severity::Ok) << f.check << ": " << f.message;
+    // pq_key_exchange has no 'ok': a server offering a hybrid group is 'info'.
+    for (const auto &f : findings)
+        EXPECT_EQ(f.severity, f.check == "pq_key_exchange" ? Severity::Info : Severity::Ok)
+            << f.check << ": " << f.message;
 }
 
 TEST(ChecksTest, EvaluateWithSslOff) {
@@ -63,7 +66,8 @@ TEST(ChecksTest, EvaluateWithSslOff) {
     EXPECT_EQ(findings[0].check, "ssl_enabled");
     EXPECT_EQ(findings[0].severity, Severity::Critical);
     for (const auto &x : findings) {
-        if (x.check.rfind("server_", 0) == 0 || x.check == "weak_ciphers" || x.check == "min_protocol") {
+        if (x.check.rfind("server_", 0) == 0 || x.check == "weak_ciphers" || x.check == "min_protocol" ||
+            x.check == "pq_key_exchange") {
             EXPECT_EQ(x.severity, Severity::Info) << x.check;
             EXPECT_EQ(x.message, "not applicable: ssl is off");
         }
@@ -88,6 +92,7 @@ TEST(ChecksTest, EvaluateWithMissingInputs) {
     f.weak_auth = Input<std::vector<WeakAuthFacts>>::none("pg_tls_audit must be loaded via shared_preload_libraries");
     f.role_floor = Input<RoleFloorFacts>::none("permission denied for view pg_roles");
     f.census_completeness = Input<CensusCompleteness>::none("pg_tls_audit must be loaded via shared_preload_libraries");
+    f.pq = Input<PqKeyExchangeFacts>::none("could not read the server's groups");
     auto findings = evaluate(f);
     EXPECT_EQ(checks_in(findings), check_names());
     int info = 0;
@@ -99,8 +104,8 @@ TEST(ChecksTest, EvaluateWithMissingInputs) {
     }
     // 7 server checks, server_tls_reload_would_fail, server_tls_reload_failed, server_tls_auto_reload,
     // weak_ciphers, ca_file_expiry, 5 hba, md5, 2 session checks, census_save_failed, settings_not_applied,
-    // role_floor_unmatched, 4 outbound checks, weak_auth_in_use, census_incomplete.
-    EXPECT_EQ(info, 29);
+    // role_floor_unmatched, 4 outbound checks, weak_auth_in_use, census_incomplete, pq_key_exchange.
+    EXPECT_EQ(info, 30);
 }
 
 TEST(ChecksTest, EvaluateReportsReloadWouldFail) {

@@ -95,6 +95,13 @@ inline AuditFacts clean_facts() {
     f.settings.ciphers = "HIGH:!aNULL:!eNULL:!kRSA";
     f.settings.password_encryption = "scram-sha-256";
     f.ciphers = Input<std::vector<CipherFacts>>::of(enabled("HIGH:!aNULL:!eNULL:!kRSA", "TLSv1.2", ""));
+    PqKeyExchangeFacts pq;
+    pq.server_version_num = 180001;
+    pq.openssl_version = "OpenSSL 3.5.1";
+    pq.openssl_has_hybrid = true;
+    pq.offered_groups = {"X25519MLKEM768", "x25519", "secp256r1"};
+    pq.setting_value = "X25519MLKEM768:X25519:prime256v1";
+    f.pq = Input<PqKeyExchangeFacts>::of(pq);
     ServerCertFacts s = facts_for("server-chain.crt");
     s.key_matches_cert = true;
     s.key_permissions_ok = true;

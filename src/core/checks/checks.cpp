@@ -9,7 +9,7 @@ using namespace check_util;
 const std::vector<std::string> &check_names() {
     static const std::vector<std::string> names = {
         "ssl_enabled",          "min_protocol",          "max_protocol",
-        "weak_ciphers",         "key_exchange_groups",   "server_cert_expiry",    "server_cert_key_strength",
+        "weak_ciphers",         "key_exchange_groups",   "pq_key_exchange",       "server_cert_expiry",    "server_cert_key_strength",
         "server_cert_signature", "server_cert_self_signed", "server_cert_chain",
         "server_key_permissions", "server_cert_reload_pending", "server_tls_reload_would_fail",
         "server_tls_reload_failed", "server_tls_auto_reload",
@@ -48,6 +48,10 @@ std::vector<Finding> evaluate(const AuditFacts &f) {
         return check_weak_ciphers(*f.ciphers.value);
     });
     tls_check("key_exchange_groups", [&] { return check_key_exchange_groups(f.settings); });
+    tls_check("pq_key_exchange", [&] {
+        if (!f.pq.value) return std::vector<Finding>{not_available("pq_key_exchange", f.pq.missing)};
+        return check_pq_key_exchange(*f.pq.value);
+    });
 
     using ServerRule = std::vector<Finding> (*)(const ServerCertFacts &);
     auto server_check = [&](std::string_view check, auto &&run) {

@@ -66,6 +66,8 @@ struct AuditFacts {
     Thresholds thresholds;
     std::int64_t now = 0;
     Input<std::vector<CipherFacts>> ciphers;     // enabled_ciphers() of the settings
+    // The groups the running server offers and its OpenSSL's hybrid groups (server_tls())
+    Input<PqKeyExchangeFacts> pq = Input<PqKeyExchangeFacts>::none("not gathered");
     Input<ServerCertFacts> server;               // server_tls() + server_certificates
     Input<std::vector<CertInfo>> ca_certificates;  // ca_certificates
     Input<std::vector<CrlFacts>> crls;           // the CRLs of ssl_crl_file and ssl_crl_dir

@@ -39,7 +39,6 @@ std::string pq_groups_setting_line(const std::string &current_value);
 // has hybrid groups but the setting keeps them out (hint: the line to set on
 // 18+; up to 17: PostgreSQL 18 is needed, ssl_ecdh_curve names one curve);
 // info: the server's OpenSSL cannot do it (with its version).
-// Not yet in check_names()/evaluate(): run_checks() gathers no facts for it.
 std::vector<Finding> check_pq_key_exchange(const PqKeyExchangeFacts &f);
 
 }  // namespace tls_audit

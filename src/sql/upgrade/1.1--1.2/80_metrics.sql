@@ -1,6 +1,7 @@
 -- Metrics: a certificate subject in a label shows its bidirectional control
 -- characters as visible text (tls_audit.show_bidi_controls()), in the view
--- the exporter reads and in metrics_text().
+-- the exporter reads and in metrics_text(). The view itself is created again:
+-- 40_server.sql of this update dropped it with the old server_tls().
 -- @include src/sql/80_metrics.sql:show_bidi_controls
 -- @include src/sql/80_metrics.sql:metrics_view
 -- @include src/sql/80_metrics.sql:metrics_text

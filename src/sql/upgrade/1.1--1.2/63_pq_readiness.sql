@@ -1,0 +1,2 @@
+-- New in 1.2: post-quantum readiness from the census.
+-- @include src/sql/63_pq_readiness.sql
