@@ -1,0 +1,202 @@
+# Clients behind a real pgbouncer (Debian's package, started here on
+# 127.0.0.1 with its own certificate, in front of a test cluster):
+# tls_audit.pooler_clients() must say, connection for connection, what each
+# client itself saw (psql's \conninfo): TLSv1.2, TLSv1.3 and plaintext;
+# pooler_servers() shows the pooler -> server leg; pooler_settings() and the
+# pooler checks read SHOW CONFIG; a password in tls_audit.poolers is critical
+# and never shown; a pooler stopped mid-test gives pooler_unreachable and an
+# error row, not an error.
+use strict;
+use warnings;
+
+use FindBin;
+use lib "$FindBin::RealBin/../perl";
+use File::Copy;
+use IO::Socket::INET;
+use IPC::Run;
+use PostgreSQL::Test::Cluster;
+use PostgreSQL::Test::Utils;
+use Test::More;
+use Time::HiRes ();
+use TlsAuditTest;
+
+my $pgbouncer = `sh -c 'command -v pgbouncer'`;
+chomp $pgbouncer;
+plan skip_all => 'pgbouncer is not installed (test/deps.sh installs it)' unless $pgbouncer;
+
+my $node = new_tls_node('poolers');
+my $dir = PostgreSQL::Test::Utils::tempdir();
+copy(cert_path('p384-chain.crt'), "$dir/pooler.crt") or die "copy: $!";
+copy(cert_path('p384.key'), "$dir/pooler.key") or die "copy: $!";
+chmod 0600, "$dir/pooler.key";
+my $os_user = getpwuid($<);
+open my $users, '>', "$dir/users.txt" or die "$dir/users.txt: $!";
+print $users qq("$os_user" ""\n);
+close $users;
+
+my $port = PostgreSQL::Test::Cluster::get_free_port();
+open my $fh, '>', "$dir/pgbouncer.ini" or die "$dir/pgbouncer.ini: $!";
+print $fh <<"INI";
+[databases]
+postgres = host=127.0.0.1 port=@{[ $node->port ]} dbname=postgres
+[pgbouncer]
+listen_addr = 127.0.0.1
+listen_port = $port
+unix_socket_dir =
+auth_type = trust
+auth_file = $dir/users.txt
+admin_users = $os_user
+logfile = $dir/pgbouncer.log
+pidfile = $dir/pgbouncer.pid
+client_tls_sslmode = prefer
+client_tls_cert_file = $dir/pooler.crt
+client_tls_key_file = $dir/pooler.key
+server_tls_sslmode = require
+INI
+close $fh;
+
+my ($bout, $berr) = ('', '');
+my $bouncer = IPC::Run::start([ $pgbouncer, "$dir/pgbouncer.ini" ], '<', \undef, '>', \$bout, '2>', \$berr);
+END { $bouncer->kill_kill if $bouncer && $bouncer->pumpable; }
+my $up = 0;
+for my $try (1 .. 100)
+{
+	if (IO::Socket::INET->new(PeerAddr => '127.0.0.1', PeerPort => $port, Proto => 'tcp'))
+	{
+		$up = 1;
+		last;
+	}
+	Time::HiRes::sleep(0.1);
+}
+ok($up, 'pgbouncer listens') or diag($berr);
+
+# No pooler configured: empty answers, and every pooler check is ok.
+is($node->safe_psql('postgres', 'SELECT count(*) FROM tls_audit.pooler_clients()'), '0', 'no pooler: no rows');
+is($node->safe_psql('postgres',
+	q{SELECT string_agg(DISTINCT severity, ',') FROM tls_audit.run_checks() WHERE "check" LIKE 'pooler%'}),
+	'ok', 'no pooler: the pooler checks are ok');
+
+my $conninfo = "host=127.0.0.1 port=$port dbname=pgbouncer user=$os_user sslmode=disable";
+$node->append_conf('postgresql.conf', "tls_audit.poolers = 'edge=$conninfo'");
+$node->reload;
+
+# Clients held open through the pooler, each asking psql what it negotiated.
+my @clients;
+sub open_client
+{
+	my ($app, $extra) = @_;
+	my %c = (app => $app, in => '', out => '', err => '');
+	my $connstr = "host=127.0.0.1 port=$port dbname=postgres user=$os_user application_name=$app $extra";
+	$c{h} = IPC::Run::start([ 'psql', '-XAt', '-d', $connstr ],
+		'<', \$c{in}, '>', \$c{out}, '2>', \$c{err}, IPC::Run::timeout(60));
+	$c{in} .= "\\conninfo\n";
+	$c{h}->pump until $c{out} =~ /You are connected/ || $c{err} ne '';
+	# psql: 'SSL connection (protocol: TLSv1.2, cipher: ECDHE-..., ...)'
+	($c{protocol}, $c{cipher}) = $c{out} =~ /SSL connection \(protocol: ([^,]+), cipher: ([^,]+),/;
+	push @clients, \%c;
+	return \%c;
+}
+
+my $v12 = open_client('app_tls12', 'sslmode=require ssl_max_protocol_version=TLSv1.2');
+my $v13 = open_client('app_tls13', 'sslmode=require ssl_min_protocol_version=TLSv1.3');
+my $plain = open_client('app_plain', 'sslmode=disable');
+is($v12->{protocol}, 'TLSv1.2', 'the TLSv1.2 client negotiated TLSv1.2 with the pooler') or diag($v12->{err});
+is($v13->{protocol}, 'TLSv1.3', 'the TLSv1.3 client negotiated TLSv1.3 with the pooler') or diag($v13->{err});
+is($plain->{protocol}, undef, 'the plaintext client has no TLS') or diag($plain->{out});
+
+my $rows = $node->safe_psql('postgres', q{
+	SELECT application_name, transport, coalesce(protocol, '-'), coalesce(cipher, '-'),
+	       client_addr, client_port IS NOT NULL, connect_time IS NOT NULL, ptr <> '', coalesce(error, '')
+	  FROM tls_audit.pooler_clients()
+	 WHERE pooler = 'edge' AND datname = 'postgres'
+	 ORDER BY application_name});
+my %seen = map { my @f = split /\|/, $_, -1; ($f[0] => \@f) } split /\n/, $rows;
+is(scalar(keys %seen), 3, 'pooler_clients(): one row per client connection') or diag($rows);
+for my $c ($v12, $v13)
+{
+	my $r = $seen{ $c->{app} } // [];
+	is($r->[1], 'tls', "$c->{app}: transport tls");
+	is($r->[2], $c->{protocol}, "$c->{app}: the protocol the client saw");
+	is($r->[3], $c->{cipher}, "$c->{app}: the cipher the client saw");
+	is(join(',', @$r[4 .. 8]), '127.0.0.1,t,t,t,', "$c->{app}: address, port, connect time, ptr, no error");
+}
+is(join(',', @{ $seen{app_plain} // [] }[1 .. 3]), 'tcp,-,-', 'app_plain: tcp, NULL protocol and cipher');
+
+# The pooler -> server leg: the cluster's own view of pgbouncer's sessions.
+my $servers = $node->safe_psql('postgres', q{
+	SELECT DISTINCT transport || ' ' || protocol FROM tls_audit.pooler_servers()
+	 WHERE pooler = 'edge' AND datname = 'postgres'});
+my $sessions = $node->safe_psql('postgres', q{
+	SELECT DISTINCT transport || ' ' || protocol FROM tls_audit.sessions
+	 WHERE client_addr = '127.0.0.1'});  # only pgbouncer connects over TCP here
+is($servers, $sessions, "pooler_servers(): the server leg as the cluster's sessions show it");
+like($servers, qr/^tls TLSv1\.3$/, 'server leg: TLSv1.3');
+
+# SHOW CONFIG.
+is($node->safe_psql('postgres',
+	"SELECT value FROM tls_audit.pooler_settings() WHERE pooler = 'edge' AND setting = 'client_tls_sslmode'"),
+	'prefer', 'pooler_settings(): client_tls_sslmode');
+is($node->safe_psql('postgres',
+	"SELECT count(*) FROM tls_audit.pooler_settings() WHERE setting NOT LIKE '%tls%'"),
+	'0', 'pooler_settings(): only TLS settings');
+
+sub pooler_checks
+{
+	return $node->safe_psql('postgres', q{
+		SELECT "check" || ' ' || severity FROM tls_audit.run_checks()
+		 WHERE "check" LIKE 'pooler%' ORDER BY "check", severity});
+}
+is(pooler_checks(), join("\n",
+	'pooler_ciphers warning',            # OpenSSL's default list keeps RSA key exchange for TLSv1.2,
+	'pooler_ciphers warning',            # on both legs
+	'pooler_client_tls warning',         # prefer
+	'pooler_password_in_conninfo ok',
+	'pooler_protocols ok',
+	'pooler_server_tls warning',         # require: does not verify the database
+	'pooler_unreachable ok'), 'run_checks(): the pooler checks');
+
+# A password in the setting: critical, never shown.
+$node->append_conf('postgresql.conf', "tls_audit.poolers = 'edge=$conninfo password=Sw0rdf1sh'");
+$node->reload;
+my $out = $node->safe_psql('postgres', q{
+	SELECT severity || ' ' || message FROM tls_audit.run_checks()
+	 WHERE "check" = 'pooler_password_in_conninfo'});
+like($out, qr/^critical pooler edge: .*holds a password/, 'password in conninfo: critical');
+unlike($out, qr/Sw0rdf1sh/, 'password in conninfo: not shown');
+my $all = $node->safe_psql('postgres', q{
+	SELECT string_agg(message || hint, ' ') FROM tls_audit.run_checks()});
+unlike($all, qr/Sw0rdf1sh/, 'no finding shows the password');
+
+# A malformed value is refused at reload: the previous value stays.
+$node->append_conf('postgresql.conf', "tls_audit.poolers = 'host=127.0.0.1 password=Sw0rdf1sh'");
+$node->reload;
+is($node->safe_psql('postgres', q{SELECT count(*) > 0 FROM tls_audit.pooler_settings() WHERE pooler = 'edge'}),
+	't', 'a malformed value keeps the previous one');
+my $log = PostgreSQL::Test::Utils::slurp_file($node->logfile);
+like($log, qr/invalid tls_audit.poolers: entry 1 starts with the connection keyword "host"/,
+	'the refusal says why');
+
+# The pooler stops: an error row and pooler_unreachable, not an error.
+$node->append_conf('postgresql.conf', "tls_audit.poolers = 'edge=$conninfo'");
+$node->reload;
+for my $c (@clients)
+{
+	$c->{in} .= "\\q\n";
+	$c->{h}->finish;
+}
+$bouncer->kill_kill;
+my ($rc, $stdout, $stderr) = ('', '', '');
+$rc = $node->psql('postgres', q{SELECT pooler, error IS NOT NULL, usename IS NULL FROM tls_audit.pooler_clients()},
+	stdout => \$stdout, stderr => \$stderr);
+is($rc, 0, 'pooler_clients() with the pooler down: no error') or diag($stderr);
+is($stdout, 'edge|t|t', 'pooler_clients(): one row with the error');
+$out = $node->safe_psql('postgres', q{
+	SELECT severity || ' ' || message FROM tls_audit.run_checks() WHERE "check" = 'pooler_unreachable'});
+like($out, qr/^warning pooler edge could not be read: .*the TLS of its clients is not audited/,
+	'pooler_unreachable: warning with the reason');
+is($node->safe_psql('postgres', q{
+	SELECT count(*) FROM tls_audit.run_checks() WHERE "check" = 'pooler_client_tls' AND severity = 'info'}),
+	'1', 'the other pooler checks: info');
+
+$node->stop('fast');
+done_testing();
