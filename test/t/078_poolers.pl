@@ -198,5 +198,23 @@ is($node->safe_psql('postgres', q{
 	SELECT count(*) FROM tls_audit.run_checks() WHERE "check" = 'pooler_client_tls' AND severity = 'info'}),
 	'1', 'the other pooler checks: info');
 
+# A pooler that never answers: bounded by tls_audit.pooler_timeout (an error
+# row), and a cancel (statement_timeout) ends the wait at once with 57014.
+my $hole = silent_listener();
+$node->append_conf('postgresql.conf',
+	"tls_audit.poolers = 'mute=host=127.0.0.1 port=@{[ $hole->sockport ]} dbname=pgbouncer sslmode=disable'");
+$node->reload;
+my $t0 = Time::HiRes::time();
+is($node->safe_psql('postgres', q{SET tls_audit.pooler_timeout = 300;
+	SELECT pooler || ': ' || error FROM tls_audit.pooler_settings()}),
+	'mute: timeout after 300 ms connecting (tls_audit.pooler_timeout)', 'a mute pooler: a timeout row');
+cmp_ok(Time::HiRes::time() - $t0, '<', 30, 'the timeout bounds the wait');
+$t0 = Time::HiRes::time();
+($rc, $stdout, $stderr) = ('', '', '');
+$rc = $node->psql('postgres', q{SET tls_audit.pooler_timeout = 60000; SET statement_timeout = 300;
+	SELECT * FROM tls_audit.run_checks()}, stdout => \$stdout, stderr => \$stderr);
+like($stderr, qr/canceling statement due to statement timeout/, 'a cancel ends the wait on a pooler');
+cmp_ok(Time::HiRes::time() - $t0, '<', 30, 'at once, not after tls_audit.pooler_timeout');
+
 $node->stop('fast');
 done_testing();
