@@ -216,5 +216,29 @@ $rc = $node->psql('postgres', q{SET tls_audit.pooler_timeout = 60000; SET statem
 like($stderr, qr/canceling statement due to statement timeout/, 'a cancel ends the wait on a pooler');
 cmp_ok(Time::HiRes::time() - $t0, '<', 30, 'at once, not after tls_audit.pooler_timeout');
 
+# While it waits, the backend shows the pooler's wait event.
+my ($win, $wout, $werr) = ('', '', '');
+my $waiter = IPC::Run::start([ 'psql', '-XAt', '-d', $node->connstr('postgres') ],
+	'<', \$win, '>', \$wout, '2>', \$werr, IPC::Run::timeout(60));
+$win .= "SET application_name = 'pooler_waiter'; SET tls_audit.pooler_timeout = 20000;\n"
+  . "SELECT count(*) FROM tls_audit.pooler_settings();\n";
+$waiter->pump_nb;
+my $event = $node->pg_version >= 17 ? 'TlsAuditPooler' : 'Extension';
+my $seen_event = '';
+for my $try (1 .. 100)
+{
+	$seen_event = $node->safe_psql('postgres',
+		"SELECT wait_event_type || '/' || wait_event FROM pg_stat_activity WHERE application_name = 'pooler_waiter'");
+	last if $seen_event eq "Extension/$event";
+	$waiter->pump_nb;
+	Time::HiRes::sleep(0.1);
+}
+is($seen_event, "Extension/$event", 'the wait event of a backend waiting on a pooler');
+$node->safe_psql('postgres',
+	"SELECT pg_cancel_backend(pid) FROM pg_stat_activity WHERE application_name = 'pooler_waiter'");
+$win .= "\\q\n";
+$waiter->finish;
+like($werr, qr/canceling statement due to user request/, 'pg_cancel_backend() ends the wait');
+
 $node->stop('fast');
 done_testing();
