@@ -1,11 +1,13 @@
 # Clients behind a real pgbouncer (Debian's package, started here on
 # 127.0.0.1 with its own certificate, in front of a test cluster):
 # tls_audit.pooler_clients() must say, connection for connection, what each
-# client itself saw (psql's \conninfo): TLSv1.2, TLSv1.3 and plaintext;
-# pooler_servers() shows the pooler -> server leg; pooler_settings() and the
-# pooler checks read SHOW CONFIG; a password in tls_audit.poolers is critical
-# and never shown; a pooler stopped mid-test gives pooler_unreachable and an
-# error row, not an error.
+# client itself saw (psql's \conninfo): TLSv1.2, TLSv1.3 and plaintext
+# through a lax pooler, a client certificate through a strict one (verify-full
+# on both legs); pooler_servers() shows the pooler -> server leg;
+# pooler_settings() and the pooler checks read SHOW CONFIG; a password in
+# tls_audit.poolers is critical and never shown; a pooler stopped mid-test
+# gives pooler_unreachable and an error row, not an error; a mute pooler is
+# bounded by tls_audit.pooler_timeout, shows its wait event and is cancellable.
 use strict;
 use warnings;
 
@@ -34,9 +36,17 @@ open my $users, '>', "$dir/users.txt" or die "$dir/users.txt: $!";
 print $users qq("$os_user" ""\n);
 close $users;
 
-my $port = PostgreSQL::Test::Cluster::get_free_port();
-open my $fh, '>', "$dir/pgbouncer.ini" or die "$dir/pgbouncer.ini: $!";
-print $fh <<"INI";
+my @bouncers;
+END { local $?; $_->kill_kill for grep { $_->pumpable } @bouncers; }
+
+# Start a pgbouncer named $name in front of the cluster with these
+# [pgbouncer] lines besides the common ones; returns (port, harness).
+sub start_bouncer
+{
+	my ($name, $ini) = @_;
+	my $port = PostgreSQL::Test::Cluster::get_free_port();
+	open my $fh, '>', "$dir/$name.ini" or die "$dir/$name.ini: $!";
+	print $fh <<"INI";
 [databases]
 postgres = host=127.0.0.1 port=@{[ $node->port ]} dbname=postgres
 [pgbouncer]
@@ -46,29 +56,35 @@ unix_socket_dir =
 auth_type = trust
 auth_file = $dir/users.txt
 admin_users = $os_user
-logfile = $dir/pgbouncer.log
-pidfile = $dir/pgbouncer.pid
-client_tls_sslmode = prefer
+logfile = $dir/$name.log
+pidfile = $dir/$name.pid
 client_tls_cert_file = $dir/pooler.crt
 client_tls_key_file = $dir/pooler.key
-server_tls_sslmode = require
+$ini
 INI
-close $fh;
-
-my ($bout, $berr) = ('', '');
-my $bouncer = IPC::Run::start([ $pgbouncer, "$dir/pgbouncer.ini" ], '<', \undef, '>', \$bout, '2>', \$berr);
-END { $bouncer->kill_kill if $bouncer && $bouncer->pumpable; }
-my $up = 0;
-for my $try (1 .. 100)
-{
-	if (IO::Socket::INET->new(PeerAddr => '127.0.0.1', PeerPort => $port, Proto => 'tcp'))
+	close $fh;
+	my ($out, $err) = ('', '');
+	my $h = IPC::Run::start([ $pgbouncer, "$dir/$name.ini" ], '<', \undef, '>', \$out, '2>', \$err);
+	push @bouncers, $h;
+	for my $try (1 .. 100)
 	{
-		$up = 1;
-		last;
+		return ($port, $h) if IO::Socket::INET->new(PeerAddr => '127.0.0.1', PeerPort => $port, Proto => 'tcp');
+		Time::HiRes::sleep(0.1);
 	}
-	Time::HiRes::sleep(0.1);
+	die "pgbouncer $name did not start: $err";
 }
-ok($up, 'pgbouncer listens') or diag($berr);
+
+# edge: pgbouncer's weak spots (prefer towards clients, require towards the server).
+my ($port, $bouncer) = start_bouncer('edge', "client_tls_sslmode = prefer\nserver_tls_sslmode = require");
+# strict: client certificates and TLSv1.3 only towards clients, verify-full towards the server.
+my ($strict_port) = start_bouncer('strict', <<"INI");
+client_tls_sslmode = verify-full
+client_tls_ca_file = @{[ cert_path('ca-bundle.crt') ]}
+client_tls_protocols = tlsv1.3
+server_tls_sslmode = verify-full
+server_tls_ca_file = @{[ cert_path('ca-bundle.crt') ]}
+INI
+pass('pgbouncer listens');
 
 # No pooler configured: empty answers, and every pooler check is ok.
 is($node->safe_psql('postgres', 'SELECT count(*) FROM tls_audit.pooler_clients()'), '0', 'no pooler: no rows');
@@ -155,6 +171,35 @@ is(pooler_checks(), join("\n",
 	'pooler_server_tls warning',         # require: does not verify the database
 	'pooler_unreachable ok'), 'run_checks(): the pooler checks');
 
+# strict: a client with a certificate through a pooler that verifies both legs.
+my $strict_conninfo = "host=127.0.0.1 port=$strict_port dbname=pgbouncer user=$os_user sslmode=require"
+  . " sslcert=@{[ cert_path('client.crt') ]} sslkey=@{[ client_key('client.key') ]}";
+$node->append_conf('postgresql.conf', "tls_audit.poolers = 'edge=$conninfo; strict=$strict_conninfo'");
+$node->reload;
+my $certified = open_client('app_cert', "port=$strict_port sslmode=require sslcert=@{[ cert_path('client.crt') ]}"
+	  . " sslkey=@{[ client_key('client.key') ]}");
+is($certified->{protocol}, 'TLSv1.3', 'the client with a certificate reached the strict pooler') or diag($certified->{err});
+is($node->safe_psql('postgres', q{
+	SELECT transport || ' ' || protocol || ' ' || cipher FROM tls_audit.pooler_clients()
+	 WHERE pooler = 'strict' AND application_name = 'app_cert'}),
+	"tls TLSv1.3 $certified->{cipher}", 'pooler_clients(): the certified client as it saw itself');
+is($node->safe_psql('postgres', q{
+	SELECT DISTINCT transport || ' ' || protocol FROM tls_audit.pooler_servers()
+	 WHERE pooler = 'strict' AND datname = 'postgres'}),
+	'tls TLSv1.3', 'pooler_servers(): the verified server leg');
+is($node->safe_psql('postgres', q{
+	SELECT "check" || ' ' || severity FROM tls_audit.run_checks()
+	 WHERE "check" IN ('pooler_client_tls', 'pooler_server_tls', 'pooler_protocols') AND object LIKE 'strict%'}),
+	'', 'strict: no finding about its sslmodes and protocols');
+like($node->safe_psql('postgres', q{
+	SELECT string_agg(object, ',' ORDER BY object) FROM tls_audit.run_checks()
+	 WHERE "check" = 'pooler_ciphers' AND object LIKE 'strict%'}),
+	qr/^strict server_tls_ciphers: kRSA$/, 'strict: only the server leg (TLSv1.2 allowed) keeps RSA key exchange');
+is($node->safe_psql('postgres', q{
+	SELECT string_agg(DISTINCT severity, ',') FROM tls_audit.run_checks()
+	 WHERE "check" IN ('pooler_client_tls', 'pooler_server_tls') AND object LIKE 'edge%'}),
+	'warning', 'edge: still its two warnings');
+
 # A password in the setting: critical, never shown.
 $node->append_conf('postgresql.conf', "tls_audit.poolers = 'edge=$conninfo password=Sw0rdf1sh'");
 $node->reload;
@@ -240,5 +285,6 @@ $win .= "\\q\n";
 $waiter->finish;
 like($werr, qr/canceling statement due to user request/, 'pg_cancel_backend() ends the wait');
 
+$_->kill_kill for grep { $_->pumpable } @bouncers;
 $node->stop('fast');
 done_testing();
