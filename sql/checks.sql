@@ -13,7 +13,7 @@ SELECT array_agg(DISTINCT "check" ORDER BY "check") = ARRAY[
     'ca_file_expiry', 'census_incomplete', 'census_save_failed', 'client_cert_expiry', 'crl_coverage', 'crl_expiry', 'hba_host_without_ssl', 'hba_hostnossl',
     'hba_plaintext_reachable', 'hba_shadowed_line', 'hba_weak_auth', 'key_exchange_groups', 'max_protocol', 'md5_passwords', 'min_protocol',
     'outbound_password_in_conninfo', 'outbound_root_cert', 'outbound_sslkeylogfile', 'outbound_sslmode', 'password_encryption',
-    'pooler_ciphers', 'pooler_client_tls', 'pooler_password_in_conninfo', 'pooler_protocols', 'pooler_server_tls', 'pooler_unreachable',
+    'pooler_cert_expiry', 'pooler_ciphers', 'pooler_client_tls', 'pooler_password_in_conninfo', 'pooler_protocols', 'pooler_server_tls', 'pooler_unreachable',
     'role_floor_unmatched',
     'server_cert_chain', 'server_cert_expiry', 'server_cert_key_strength', 'server_cert_reload_pending',
     'server_cert_self_signed', 'server_cert_signature', 'server_key_permissions',

@@ -4,6 +4,7 @@
 // cannot be read gives one row with only its name and the error: the other
 // poolers are still listed (fail open), and run_checks() reports it as
 // pooler_unreachable.
+#include <cstdlib>
 #include <memory>
 #include <optional>
 #include <string>
@@ -12,6 +13,8 @@
 #include "access/outbound.hpp"
 #include "guard.hpp"
 #include "guc_pooler.hpp"
+#include "interrupts.hpp"
+#include "probe/probe.hpp"
 #include "pooler/pooler_config.hpp"
 #include "pooler/pooler_connections.hpp"
 #include "pooler_console.hpp"
@@ -57,6 +60,54 @@ bool has_password(const std::string &conninfo) {
             o->val[0] != '\0')
             return true;
     return false;
+}
+
+// The certificate chain the pooler serves, probed over STARTTLS at the host
+// and port of its admin console (pgbouncer serves one certificate on its
+// port). Not for a unix socket. A cancel propagates.
+void probe_served_chain(const std::string &conninfo, PoolerFacts &f) {
+    char *err = nullptr;
+    std::unique_ptr<PQconninfoOption, ConninfoFree> parsed(PQconninfoParse(conninfo.c_str(), &err));
+    std::unique_ptr<char, FreeMem> err_owner(err);
+    if (!parsed) {
+        f.cert_error = "the connection string does not parse";
+        return;
+    }
+    std::string host, hostaddr, port;
+    for (PQconninfoOption *o = parsed.get(); o->keyword != nullptr; ++o) {
+        if (o->val == nullptr) continue;
+        const std::string k = o->keyword;
+        if (k == "host") host = o->val;
+        if (k == "hostaddr") hostaddr = o->val;
+        if (k == "port") port = o->val;
+    }
+    // The first host of a list, as libpq tries it first.
+    auto first = [](std::string v) { return v.substr(0, v.find(',')); };
+    host = first(host);
+    hostaddr = first(hostaddr);
+    port = first(port);
+    const std::string address = !hostaddr.empty() ? hostaddr : host;
+    if (address.empty() || address[0] == '/' || address[0] == '@') {
+        f.cert_error = "the admin console is reached over a unix socket: the certificate is not probed";
+        return;
+    }
+    ProbeTarget target;
+    target.host = address;
+    target.port = port.empty() ? 5432 : std::atoi(port.c_str());
+    target.timeout_ms = pg::pooler_timeout_ms();
+    auto chain = probe_chain(target, pg::cancel_requested());
+    if (!chain) {
+        if (chain.error().sqlstate == sqlstate::kQueryCanceled) throw CoreError(chain.error());
+        f.cert_error = chain.error().message;
+        return;
+    }
+    f.served_chain = chain.value().certificates;
+}
+
+std::string lower_ascii(std::string s) {
+    for (char &c : s)
+        if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+    return s;
 }
 
 std::vector<PoolerEntry> poolers_or_throw() { return pg::configured_poolers().take(); }
@@ -167,6 +218,7 @@ std::vector<PoolerFacts> gather_poolers() {
             std::vector<std::pair<std::string, std::string>> kv;
             for (const auto &r : rows.value()) kv.emplace_back(r.key, r.value);
             f.config = pooler_config_from_rows(kv);
+            if (lower_ascii(f.config->client.sslmode) != "disable") probe_served_chain(p.conninfo, f);
         } else {
             f.error = rows.error().message;
         }

@@ -348,11 +348,11 @@ is(join(',', map { $_->[0] } @$rows),
 		settings_not_applied role_floor_unmatched
 		outbound_sslmode outbound_password_in_conninfo outbound_root_cert outbound_sslkeylogfile
 		weak_auth_in_use census_incomplete
-		pooler_client_tls pooler_server_tls pooler_protocols pooler_ciphers pooler_password_in_conninfo
+		pooler_client_tls pooler_server_tls pooler_protocols pooler_ciphers pooler_cert_expiry pooler_password_in_conninfo
 		pooler_unreachable)),
 	'one ok row per check, in order');
 is($node->safe_psql('postgres', 'SELECT worst_severity, critical + warning + info, ok FROM tls_audit.summary'),
-	'ok|0|42', 'summary: worst severity ok');
+	'ok|0|43', 'summary: worst severity ok');
 ok(!negotiates('NULL-SHA256') && !negotiates('AES128-GCM-SHA256'),
 	'the clean cipher list really refuses NULL and kRSA suites');
 

@@ -163,6 +163,7 @@ sub pooler_checks
 		 WHERE "check" LIKE 'pooler%' ORDER BY "check", severity});
 }
 is(pooler_checks(), join("\n",
+	'pooler_cert_expiry ok',             # the pooler's own certificate, probed over STARTTLS
 	'pooler_ciphers warning',            # OpenSSL's default list keeps RSA key exchange for TLSv1.2,
 	'pooler_ciphers warning',            # on both legs
 	'pooler_client_tls warning',         # prefer
@@ -170,6 +171,12 @@ is(pooler_checks(), join("\n",
 	'pooler_protocols ok',
 	'pooler_server_tls warning',         # require: does not verify the database
 	'pooler_unreachable ok'), 'run_checks(): the pooler checks');
+
+# The pooler's served certificate, probed over STARTTLS: with a window wider
+# than its validity it is reported, named by its subject.
+like($node->safe_psql('postgres', q{SET tls_audit.expiry_warning_days = 36500;
+	SELECT severity || ' ' || object FROM tls_audit.run_checks() WHERE "check" = 'pooler_cert_expiry'}),
+	qr/^warning edge .*O=ec p384/, "pooler_cert_expiry: the pooler's own certificate");
 
 # strict: a client with a certificate through a pooler that verifies both legs.
 my $strict_conninfo = "host=127.0.0.1 port=$strict_port dbname=pgbouncer user=$os_user sslmode=require"

@@ -187,3 +187,37 @@ TEST(ChecksPoolerTest, EvaluateListsThePoolerChecks) {
         }
     EXPECT_TRUE(seen);
 }
+
+TEST(ChecksPoolerTest, ServedCertificateExpiry) {
+    const std::int64_t now = 1'800'000'000;
+    const Thresholds t;  // 30 / 7 days
+    auto with_chain = [&](std::int64_t days_left) {
+        PoolerFacts p = strict();
+        CertInfo leaf;
+        leaf.subject = "CN=pooler";
+        leaf.not_before = now - 86400;
+        leaf.not_after = now + days_left * 86400;
+        p.served_chain = std::vector<CertInfo>{leaf};
+        return p;
+    };
+    EXPECT_EQ(only(check_pooler_cert_expiry({with_chain(200)}, t, now)), Severity::Ok);
+    auto soon = check_pooler_cert_expiry({with_chain(20)}, t, now);
+    ASSERT_EQ(soon.size(), 1u);
+    EXPECT_EQ(soon[0].severity, Severity::Warning);
+    EXPECT_EQ(soon[0].object, "edge CN=pooler");
+    EXPECT_NE(soon[0].message.find("expires in 20 days"), std::string::npos) << soon[0].message;
+    EXPECT_EQ(only(check_pooler_cert_expiry({with_chain(3)}, t, now)), Severity::Critical);
+    EXPECT_EQ(only(check_pooler_cert_expiry({with_chain(-1)}, t, now)), Severity::Critical);
+    // Not probed (a unix socket, a refused handshake): info with the reason.
+    PoolerFacts unprobed = strict();
+    unprobed.cert_error = "the admin console is reached over a unix socket: the certificate is not probed";
+    auto info = check_pooler_cert_expiry({unprobed}, t, now);
+    ASSERT_EQ(info.size(), 1u);
+    EXPECT_EQ(info[0].severity, Severity::Info);
+    EXPECT_NE(info[0].message.find("unix socket"), std::string::npos);
+    // A plaintext client leg serves no certificate: nothing to judge.
+    EXPECT_EQ(only(check_pooler_cert_expiry({reachable("a", {{"client_tls_sslmode", "disable"}})}, t, now)),
+              Severity::Ok);
+    EXPECT_EQ(only(check_pooler_cert_expiry({down("a", "refused")}, t, now)), Severity::Info);
+    EXPECT_EQ(only(check_pooler_cert_expiry({}, t, now)), Severity::Ok);
+}

@@ -32,7 +32,7 @@ TEST(ChecksTest, SeverityNamesRoundTripAndOrder) {
 
 TEST(ChecksTest, CheckNamesAreStableAndUnique) {
     const auto &names = check_names();
-    EXPECT_EQ(names.size(), 42u);
+    EXPECT_EQ(names.size(), 43u);
     EXPECT_EQ(std::set<std::string>(names.begin(), names.end()).size(), names.size());
     EXPECT_EQ(names.front(), "ssl_enabled");
     EXPECT_EQ(names.back(), "pooler_unreachable");
@@ -100,8 +100,8 @@ TEST(ChecksTest, EvaluateWithMissingInputs) {
     }
     // 7 server checks, server_tls_reload_would_fail, server_tls_reload_failed, server_tls_auto_reload,
     // weak_ciphers, ca_file_expiry, 5 hba, md5, 2 session checks, census_save_failed, settings_not_applied,
-    // role_floor_unmatched, 4 outbound checks, weak_auth_in_use, census_incomplete, 6 pooler checks.
-    EXPECT_EQ(info, 35);
+    // role_floor_unmatched, 4 outbound checks, weak_auth_in_use, census_incomplete, 7 pooler checks.
+    EXPECT_EQ(info, 36);
 }
 
 TEST(ChecksTest, EvaluateReportsReloadWouldFail) {

@@ -174,6 +174,29 @@ std::vector<Finding> check_pooler_ciphers(const std::vector<PoolerFacts> &pooler
     });
 }
 
+std::vector<Finding> check_pooler_cert_expiry(const std::vector<PoolerFacts> &poolers, const Thresholds &t,
+                                              std::int64_t now) {
+    constexpr std::string_view check = "pooler_cert_expiry";
+    return per_pooler(check, poolers, "no pooler's certificate expires " + window_text(t),
+                      [&](const PoolerFacts &p, auto &out) {
+        if (lower(p.config->client.sslmode) == "disable") return;  // pooler_client_tls reports it
+        if (!p.served_chain) {
+            out.push_back(make(check, Severity::Info, p.name,
+                               "pooler " + p.name + ": its certificate could not be read: " +
+                                   (p.cert_error.empty() ? std::string("not probed") : p.cert_error)));
+            return;
+        }
+        for (const CertInfo &c : *p.served_chain) {
+            auto verdict = expiry_verdict(c.not_before, c.not_after, t, now);
+            if (!verdict) continue;
+            out.push_back(make(check, verdict->severity, p.name + " " + c.subject,
+                               "pooler " + p.name + ": certificate " + c.subject + " " + verdict->text,
+                               "Renew client_tls_cert_file of the pooler and reload pgbouncer (RELOAD in its admin "
+                               "console)."));
+        }
+    });
+}
+
 std::vector<Finding> check_pooler_password_in_conninfo(const std::vector<PoolerFacts> &poolers) {
     constexpr std::string_view check = "pooler_password_in_conninfo";
     if (poolers.empty()) return ok(check, kNone);

@@ -7,6 +7,7 @@
 
 #include "base/pure_cpp.hpp"
 
+#include <cstdint>
 #include <vector>
 
 #include "base/protocol.hpp"
@@ -36,6 +37,14 @@ std::vector<Finding> check_pooler_protocols(const std::vector<PoolerFacts> &pool
 // enables for the value within the leg's protocols, judged as weak_ciphers
 // judges ssl_ciphers; object "NAME client_tls_ciphers: KEYWORD".
 std::vector<Finding> check_pooler_ciphers(const std::vector<PoolerFacts> &poolers);
+
+// The certificate chain each pooler serves its clients (the leaf and its
+// intermediates as presented), judged with the expiry windows of the server's
+// own certificate: critical when expired or within the critical window,
+// warning within the warning window; info when it could not be probed; ok
+// for a pooler whose client leg is plaintext.
+std::vector<Finding> check_pooler_cert_expiry(const std::vector<PoolerFacts> &poolers, const Thresholds &t,
+                                              std::int64_t now);
 
 // A password in the connection string of tls_audit.poolers: critical (the
 // setting is readable by every superuser and lands in configuration files

@@ -54,7 +54,7 @@ const std::vector<Control> &controls() {
           "ca_file_expiry", "crl_expiry", "crl_coverage", "hba_hostnossl", "hba_host_without_ssl",
           "sessions_below_floor", "client_cert_expiry", "hba_plaintext_reachable", "server_tls_reload_would_fail",
           "server_tls_reload_failed", "outbound_sslmode", "outbound_root_cert", "outbound_sslkeylogfile",
-          "pooler_client_tls", "pooler_server_tls", "pooler_protocols", "pooler_ciphers"}},
+          "pooler_client_tls", "pooler_server_tls", "pooler_protocols", "pooler_ciphers", "pooler_cert_expiry"}},
         {"NIST-SP-800-52", "NIST-800-52r2", "3.1", "Protocol version support (TLS 1.2 required, TLS 1.3 support, no "
                                                    "TLS 1.0/1.1 or SSL)",
          {"min_protocol", "max_protocol", "sessions_below_floor", "pooler_protocols"}},

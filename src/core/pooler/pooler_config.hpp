@@ -17,6 +17,7 @@
 
 #include "base/error.hpp"
 #include "base/protocol.hpp"
+#include "certs/x509.hpp"
 
 TLS_AUDIT_AREA(pooler);
 
@@ -63,6 +64,11 @@ struct PoolerFacts {
     bool password_in_conninfo = false;     // the connection string holds a password (never shown)
     std::optional<PoolerConfig> config;    // nullopt: unreachable (see error)
     std::string error;                     // why the admin console could not be read
+    // The certificate chain the pooler serves its clients (probed over
+    // STARTTLS when client_tls_sslmode is not disable and the admin console
+    // is reached over TCP): nullopt when not probed, see cert_error.
+    std::optional<std::vector<CertInfo>> served_chain;
+    std::string cert_error;                // why it could not be probed (empty: not attempted)
 };
 
 }  // namespace tls_audit
