@@ -292,6 +292,23 @@ $win .= "\\q\n";
 $waiter->finish;
 like($werr, qr/canceling statement due to user request/, 'pg_cancel_backend() ends the wait');
 
+# A malformed value at server start fails closed: the functions refuse to
+# run (instead of reading as "no pooler"), run_checks() reports it as a
+# critical settings_not_applied, and neither shows the value.
+$node->append_conf('postgresql.conf', "tls_audit.poolers = 'edge=host=127.0.0.1 password=Sw0rdf1sh nonsense'");
+$node->restart;
+($rc, $stdout, $stderr) = ('', '', '');
+$rc = $node->psql('postgres', 'SELECT * FROM tls_audit.pooler_clients()', stdout => \$stdout, stderr => \$stderr);
+isnt($rc, 0, 'refused at start: pooler_clients() fails');
+like($stderr, qr/tls_audit\.poolers in the configuration files was refused at start/, 'refused at start: says why');
+$out = $node->safe_psql('postgres', q{
+	SELECT severity || ' ' || message FROM tls_audit.run_checks() WHERE "check" = 'settings_not_applied'});
+like($out, qr/^critical tls_audit\.poolers = \(not shown\) /, 'refused at start: settings_not_applied, critical');
+unlike($out, qr/Sw0rdf1sh/, 'refused at start: the value is not shown');
+like(PostgreSQL::Test::Utils::slurp_file($node->logfile),
+	qr/WARNING:  tls_audit\.poolers = \(not shown\) from \S+ line \d+ was not applied: invalid value\n.*DETAIL:  invalid tls_audit\.poolers: the connection string of "edge" is invalid/,
+	"refused at start: the extension's warning names the reason, not the value");
+
 $_->kill_kill for grep { $_->pumpable } @bouncers;
 $node->stop('fast');
 done_testing();
