@@ -12,7 +12,9 @@ SELECT "check", count(*) >= 1 AS reports
 SELECT array_agg(DISTINCT "check" ORDER BY "check") = ARRAY[
     'ca_file_expiry', 'census_incomplete', 'census_save_failed', 'client_cert_expiry', 'crl_coverage', 'crl_expiry', 'hba_host_without_ssl', 'hba_hostnossl',
     'hba_plaintext_reachable', 'hba_shadowed_line', 'hba_weak_auth', 'key_exchange_groups', 'max_protocol', 'md5_passwords', 'min_protocol',
-    'outbound_password_in_conninfo', 'outbound_root_cert', 'outbound_sslkeylogfile', 'outbound_sslmode', 'password_encryption', 'pq_key_exchange', 'role_floor_unmatched',
+    'outbound_password_in_conninfo', 'outbound_root_cert', 'outbound_sslkeylogfile', 'outbound_sslmode', 'password_encryption',
+    'pooler_cert_expiry', 'pooler_ciphers', 'pooler_client_tls', 'pooler_password_in_conninfo', 'pooler_protocols', 'pooler_server_tls', 'pooler_unreachable',
+    'pq_key_exchange', 'role_floor_unmatched',
     'server_cert_chain', 'server_cert_expiry', 'server_cert_key_strength', 'server_cert_reload_pending',
     'server_cert_self_signed', 'server_cert_signature', 'server_key_permissions',
     'server_tls_auto_reload', 'server_tls_reload_failed', 'server_tls_reload_would_fail', 'sessions_below_floor', 'settings_not_applied', 'ssl_enabled', 'weak_auth_in_use', 'weak_ciphers'] AS all_checks

@@ -136,6 +136,19 @@ inline uint32 probe_wait_event() {
 }
 inline constexpr const char *kProbeWaitEventName = PG_VERSION_NUM >= 170000 ? "TlsAuditProbe" : "Extension";
 
+// The same for a backend waiting on a pgbouncer admin console
+// (tls_audit.pooler_*(), run_checks()).
+inline uint32 pooler_wait_event() {
+#if PG_VERSION_NUM >= 170000
+    static uint32 id = 0;
+    if (id == 0) id = WaitEventExtensionNew("TlsAuditPooler");
+    return id;
+#else
+    return PG_WAIT_EXTENSION;
+#endif
+}
+inline constexpr const char *kPoolerWaitEventName = PG_VERSION_NUM >= 170000 ? "TlsAuditPooler" : "Extension";
+
 // The file of the pg_hba.conf line that admitted a connection. 16 added
 // include files (HbaLine.sourcefile); before, every line is in hba_file:
 // nullptr (the caller shows no file).

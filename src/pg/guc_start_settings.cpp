@@ -5,6 +5,8 @@
 // "FRAGILE INTERNALS" in compat.hpp.
 #include "guc_start_settings.hpp"
 
+#include "checks/checks_settings.hpp"
+
 #include "postgres.hpp"
 
 namespace tls_audit::pg {
@@ -79,6 +81,9 @@ const char *consequence(const char *name, char *buffer, size_t size) {
         return "The protocol floors are unknown until the value is fixed: with tls_audit.enforce_floor = on every "
                "TCP session is refused, with log every TCP session is logged and counted as policy_violation "
                "(unix-socket sessions are never affected)";
+    if (pg_strcasecmp(name, "tls_audit.poolers") == 0)
+        return "No pooler is audited until the value is fixed (tls_audit.pooler_clients(), pooler_servers(), "
+               "pooler_settings() and the pooler checks of run_checks() refuse to run)";
     if (pg_strcasecmp(name, "tls_audit.enforce_floor") == 0)
         return "The floors of tls_audit.role_min_protocol are enforced (as with on) until the value is fixed "
                "(unix-socket sessions are never affected)";
@@ -121,7 +126,11 @@ void report_refused_values() {
         const StartValue &v = start_values[i];
         if (!rejected(v)) continue;
         char message[512], detail[512], where[1100], instead[600];
+        // A connection string may hold a password (tls_audit.poolers).
+        const bool secret = is_secret_setting(v.name);
         reason_for(v.name, v.value, message, sizeof message, detail, sizeof detail);
+        // guc.c's message quotes the value: keep only the check hook's detail.
+        if (secret) strlcpy(message, "invalid value", sizeof message);
         if (v.file != nullptr)
             snprintf(where, sizeof where, "%s line %d", v.file, v.line);
         else
@@ -131,7 +140,8 @@ void report_refused_values() {
         const bool restart = real != nullptr && real->context == PGC_POSTMASTER;
         ereport(WARNING,
                 (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-                 errmsg("%s = '%s' from %s was not applied: %s", v.name, v.value, where,
+                 errmsg("%s = %s%s%s from %s was not applied: %s", v.name, secret ? "" : "'",
+                        secret ? "(not shown)" : v.value, secret ? "" : "'", where,
                         message[0] != '\0' ? message : "the value was refused when the library was loaded"),
                  detail[0] != '\0' ? errdetail("%s. %s.", detail, applies) : errdetail("%s.", applies),
                  errhint("Correct %s, then reload the configuration%s; tls_audit.run_checks() reports the "

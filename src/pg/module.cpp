@@ -122,6 +122,7 @@ extern "C" void _PG_init(void) {
     tls_audit::pg::init_probe();
     tls_audit::pg::init_reload();
     tls_audit::pg::init_outbound();
+    tls_audit::pg::init_pooler();
     // After the census and the session registry: its hook may refuse the connection.
     tls_audit::pg::init_role_floor();
 

@@ -46,5 +46,6 @@ void init_probe();
 void init_reload();
 void init_outbound();
 void init_role_floor();
+void init_pooler();
 
 }  // namespace tls_audit::pg

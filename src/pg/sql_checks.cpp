@@ -31,6 +31,7 @@
 #include "sql_checks_auth.hpp"
 #include "sql_checks_role_floor.hpp"
 #include "sql_outbound.hpp"
+#include "sql_pooler.hpp"
 #include "checks/controls.hpp"
 #include "base/tls_groups.hpp"
 #include "probe/probe_enumerate.hpp"
@@ -277,6 +278,21 @@ Input<std::vector<OutboundLinkFacts>> gather_outbound_links() {
     }
 }
 
+// The poolers of tls_audit.poolers (fail open: a pooler that cannot be read
+// is a PoolerFacts with its error, reported as pooler_unreachable). Gated by
+// the privilege on pooler_settings(), which reads the same SHOW CONFIG. A
+// cancel while waiting on a pooler is not an input problem: it propagates.
+Input<std::vector<PoolerFacts>> gather_pooler_facts() {
+    if (const auto why = denied("tls_audit.pooler_settings()", "pooler_settings"))
+        return Input<std::vector<PoolerFacts>>::none(*why);
+    try {
+        return Input<std::vector<PoolerFacts>>::of(pg::gather_poolers());
+    } catch (const CoreError &e) {
+        if (e.error().sqlstate == sqlstate::kQueryCanceled) throw;
+        return Input<std::vector<PoolerFacts>>::none(e.error().message);
+    }
+}
+
 // Everything run_checks() looks at. Sets `interrupted` when a self-probe
 // stopped for a cancel: the facts are then incomplete and must not be used.
 AuditFacts gather(bool &interrupted) {
@@ -382,6 +398,7 @@ AuditFacts gather(bool &interrupted) {
     f.file_settings = gather_file_settings();
     f.role_floor = pg::gather_role_floor();
     f.outbound = gather_outbound_links();
+    f.poolers = gather_pooler_facts();
     f.weak_auth = pg::gather_weak_auth(f.thresholds.warning_days);
     f.census_completeness = pg::gather_census_completeness();
     pg::call([] { SPI_finish(); });

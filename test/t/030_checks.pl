@@ -352,10 +352,12 @@ is(join(',', map { $_->[0] } @$rows),
 		password_encryption md5_passwords sessions_below_floor client_cert_expiry census_save_failed
 		settings_not_applied role_floor_unmatched
 		outbound_sslmode outbound_password_in_conninfo outbound_root_cert outbound_sslkeylogfile
-		weak_auth_in_use census_incomplete)),
+		weak_auth_in_use census_incomplete
+		pooler_client_tls pooler_server_tls pooler_protocols pooler_ciphers pooler_cert_expiry pooler_password_in_conninfo
+		pooler_unreachable)),
 	'one ok row per check, in order');
 is($node->safe_psql('postgres', 'SELECT worst_severity, critical + warning + info, ok FROM tls_audit.summary'),
-	"$pq_severity|1|36", "summary: worst severity $pq_severity, pq_key_exchange's; the other 36 ok");
+	"$pq_severity|1|43", "summary: worst severity $pq_severity, pq_key_exchange's; the other 43 ok");
 ok(!negotiates('NULL-SHA256') && !negotiates('AES128-GCM-SHA256'),
 	'the clean cipher list really refuses NULL and kRSA suites');
 

@@ -32,10 +32,10 @@ TEST(ChecksTest, SeverityNamesRoundTripAndOrder) {
 
 TEST(ChecksTest, CheckNamesAreStableAndUnique) {
     const auto &names = check_names();
-    EXPECT_EQ(names.size(), 37u);
+    EXPECT_EQ(names.size(), 44u);
     EXPECT_EQ(std::set<std::string>(names.begin(), names.end()).size(), names.size());
     EXPECT_EQ(names.front(), "ssl_enabled");
-    EXPECT_EQ(names.back(), "census_incomplete");
+    EXPECT_EQ(names.back(), "pooler_unreachable");
 }
 
 TEST(ChecksTest, NotAvailableIsInfo) {
@@ -93,6 +93,7 @@ TEST(ChecksTest, EvaluateWithMissingInputs) {
     f.role_floor = Input<RoleFloorFacts>::none("permission denied for view pg_roles");
     f.census_completeness = Input<CensusCompleteness>::none("pg_tls_audit must be loaded via shared_preload_libraries");
     f.pq = Input<PqKeyExchangeFacts>::none("could not read the server's groups");
+    f.poolers = Input<std::vector<PoolerFacts>>::none("tls_audit.poolers could not be parsed");
     auto findings = evaluate(f);
     EXPECT_EQ(checks_in(findings), check_names());
     int info = 0;
@@ -104,8 +105,9 @@ TEST(ChecksTest, EvaluateWithMissingInputs) {
     }
     // 7 server checks, server_tls_reload_would_fail, server_tls_reload_failed, server_tls_auto_reload,
     // weak_ciphers, ca_file_expiry, 5 hba, md5, 2 session checks, census_save_failed, settings_not_applied,
-    // role_floor_unmatched, 4 outbound checks, weak_auth_in_use, census_incomplete, pq_key_exchange.
-    EXPECT_EQ(info, 30);
+    // role_floor_unmatched, 4 outbound checks, weak_auth_in_use, census_incomplete, pq_key_exchange,
+    // 7 pooler checks.
+    EXPECT_EQ(info, 37);
 }
 
 TEST(ChecksTest, EvaluateReportsReloadWouldFail) {

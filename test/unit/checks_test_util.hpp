@@ -134,6 +134,7 @@ inline AuditFacts clean_facts() {
     f.weak_auth = Input<std::vector<WeakAuthFacts>>::of({});
     f.role_floor = Input<RoleFloorFacts>::of(RoleFloorFacts{"etl=TLSv1.3, *=TLSv1.2", true, {"etl", "postgres"}});
     f.census_completeness = Input<CensusCompleteness>::of(CensusCompleteness{true, ""});
+    f.poolers = Input<std::vector<PoolerFacts>>::of({});
     std::vector<PreflightStage> stages;
     for (const auto &name : preflight_stage_names()) stages.push_back(PreflightStage{name, "", true, "", ""});
     f.preflight = Input<std::vector<PreflightStage>>::of(stages);

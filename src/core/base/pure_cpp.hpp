@@ -24,10 +24,11 @@
 #define TLS_AUDIT_AREA_certs 2
 #define TLS_AUDIT_AREA_access 3
 #define TLS_AUDIT_AREA_sessions 4
-#define TLS_AUDIT_AREA_census 5
-#define TLS_AUDIT_AREA_checks 6
-#define TLS_AUDIT_AREA_probe 7
-#define TLS_AUDIT_AREA_report 8
+#define TLS_AUDIT_AREA_pooler 5
+#define TLS_AUDIT_AREA_census 6
+#define TLS_AUDIT_AREA_checks 7
+#define TLS_AUDIT_AREA_probe 8
+#define TLS_AUDIT_AREA_report 9
 #ifndef TLS_AUDIT_AREA_LEVEL
 #define TLS_AUDIT_AREA_LEVEL 100
 #endif

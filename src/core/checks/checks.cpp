@@ -18,6 +18,8 @@ const std::vector<std::string> &check_names() {
         "sessions_below_floor", "client_cert_expiry",   "census_save_failed",    "settings_not_applied",  "role_floor_unmatched",
         "outbound_sslmode",     "outbound_password_in_conninfo", "outbound_root_cert",
         "outbound_sslkeylogfile", "weak_auth_in_use",     "census_incomplete",
+        "pooler_client_tls",    "pooler_server_tls",     "pooler_protocols",      "pooler_ciphers",
+        "pooler_cert_expiry",   "pooler_password_in_conninfo", "pooler_unreachable",
     };
     return names;
 }
@@ -165,6 +167,19 @@ std::vector<Finding> evaluate(const AuditFacts &f) {
         add(check_census_incomplete(*f.census_completeness.value));
     else
         missing("census_incomplete", f.census_completeness.missing);
+    if (f.poolers.value) {
+        add(check_pooler_client_tls(*f.poolers.value));
+        add(check_pooler_server_tls(*f.poolers.value));
+        add(check_pooler_protocols(*f.poolers.value, f.floor));
+        add(check_pooler_ciphers(*f.poolers.value));
+        add(check_pooler_cert_expiry(*f.poolers.value, f.thresholds, f.now));
+        add(check_pooler_password_in_conninfo(*f.poolers.value));
+        add(check_pooler_unreachable(*f.poolers.value));
+    } else {
+        for (const char *check : {"pooler_client_tls", "pooler_server_tls", "pooler_protocols", "pooler_ciphers",
+                                  "pooler_cert_expiry", "pooler_password_in_conninfo", "pooler_unreachable"})
+            missing(check, f.poolers.missing);
+    }
     return out;
 }
 

@@ -16,6 +16,7 @@
 //   checks_outbound      the server's own outbound links (replication, subscriptions, FDW)
 //   checks_auth          how clients authenticated (connection census)
 //   checks_pq            post-quantum (hybrid ML-KEM) key exchange
+//   checks_pooler        pgbouncer poolers (tls_audit.poolers)
 // A new check goes into its area's file and is listed in check_names() and
 // evaluate() (checks.cpp).
 #pragma once
@@ -30,6 +31,7 @@
 
 #include "checks/checks_auth.hpp"
 #include "checks/checks_pq.hpp"
+#include "checks/checks_pooler.hpp"
 #include "checks/checks_certificates.hpp"
 #include "checks/checks_hba.hpp"
 #include "checks/checks_outbound.hpp"
@@ -87,6 +89,8 @@ struct AuditFacts {
     Input<RoleFloorFacts> role_floor = Input<RoleFloorFacts>::none("not gathered");  // + pg_authid.rolname
     // tls_audit.floor_readiness_summary(): complete, evicted_since
     Input<CensusCompleteness> census_completeness = Input<CensusCompleteness>::none("not gathered");
+    // The poolers of tls_audit.poolers, each read or not (an empty list: none configured)
+    Input<std::vector<PoolerFacts>> poolers = Input<std::vector<PoolerFacts>>::none("not gathered");
 };
 
 // Every check of check_names(), in that order: the findings of each, or its

@@ -14,7 +14,14 @@ bool is_security_setting(std::string_view name) {
     std::string n(name);
     for (char &c : n) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
     return n == "tls_audit.probe_allowed_hosts" || n == "tls_audit.min_protocol" ||
-           n == "tls_audit.notify_channel" || n == "tls_audit.role_min_protocol" || n == "tls_audit.enforce_floor";
+           n == "tls_audit.notify_channel" || n == "tls_audit.role_min_protocol" || n == "tls_audit.enforce_floor" ||
+           n == "tls_audit.poolers";
+}
+
+bool is_secret_setting(std::string_view name) {
+    std::string n(name);
+    for (char &c : n) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    return n == "tls_audit.poolers";
 }
 
 std::vector<Finding> check_settings_not_applied(const std::vector<FileSetting> &rows) {
@@ -34,10 +41,15 @@ std::vector<Finding> check_settings_not_applied(const std::vector<FileSetting> &
         else if (lower_name == "tls_audit.role_min_protocol" || lower_name == "tls_audit.enforce_floor")
             consequence = "; if it was refused at server start, the protocol floors fail closed until it is fixed "
                           "(see tls_audit.enforce_floor)";
+        else if (lower_name == "tls_audit.poolers")
+            consequence = "; if it was refused at server start, no pooler is audited and the pooler checks and "
+                          "functions refuse to run until it is fixed";
         else
             consequence = "; the previous or default value applies";
+        // Connection strings may hold a password: never shown.
+        const std::string shown = is_secret_setting(r.name) ? std::string("(not shown)") : "'" + r.setting + "'";
         found.push_back(make(check, security ? Severity::Critical : Severity::Warning, r.name,
-                             r.name + " = '" + r.setting + "' (" + where + ") is not in effect: " +
+                             r.name + " = " + shown + " (" + where + ") is not in effect: " +
                                  (r.error.empty() ? "setting could not be applied" : r.error) + consequence,
                              hint));
     }

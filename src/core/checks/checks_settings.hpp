@@ -32,6 +32,10 @@ struct FileSetting {
 // critical when not applied; the others are warnings.
 bool is_security_setting(std::string_view name);
 
+// Settings whose value may hold a secret (tls_audit.poolers: connection
+// strings): findings and warnings name them without their value.
+bool is_secret_setting(std::string_view name);
+
 std::vector<Finding> check_settings_not_applied(const std::vector<FileSetting> &rows);
 
 // tls_audit.role_min_protocol against the roles that exist.

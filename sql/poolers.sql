@@ -1,0 +1,30 @@
+-- pgbouncer poolers (doc/poolers.md) without a pooler: the functions answer
+-- with no rows, and tls_audit.poolers refuses malformed values (ALTER SYSTEM
+-- runs the same check as a reload) without echoing connection strings.
+-- The TAP test test/t/078_poolers.pl runs them against a real pgbouncer.
+
+-- Loads the library in this backend (its settings exist from then on).
+SELECT count(*) AS clients FROM tls_audit.pooler_clients();
+SELECT count(*) AS servers FROM tls_audit.pooler_servers();
+SELECT count(*) AS settings FROM tls_audit.pooler_settings();
+SHOW tls_audit.poolers;
+SHOW tls_audit.pooler_timeout;
+
+-- No pooler configured: every pooler check is one 'ok' row.
+SELECT "check", severity, message FROM tls_audit.run_checks()
+ WHERE "check" LIKE 'pooler%' ORDER BY "check";
+
+-- Malformed values are refused (and no ALTER SYSTEM line is written).
+\set VERBOSITY default
+ALTER SYSTEM SET tls_audit.poolers = 'edge';
+ALTER SYSTEM SET tls_audit.poolers = 'Edge=host=h';
+ALTER SYSTEM SET tls_audit.poolers = 'host=h password=secret';
+ALTER SYSTEM SET tls_audit.poolers = 'a=host=h;;b=host=h';
+ALTER SYSTEM SET tls_audit.poolers = 'a=host=h;a=host=h2';
+ALTER SYSTEM SET tls_audit.poolers = 'a=host=h password=''sec;ret';
+ALTER SYSTEM SET tls_audit.poolers = 'a=host=h password=secret nonsense';
+ALTER SYSTEM SET tls_audit.poolers = 'a=host=h passwd=secret';
+ALTER SYSTEM SET tls_audit.pooler_timeout = 10;
+ALTER SYSTEM SET tls_audit.pooler_timeout = '2min';
+-- Set only in the configuration files.
+SET tls_audit.poolers = '';

@@ -1,0 +1,268 @@
+// tls_audit.pooler_clients(), pooler_servers(), pooler_settings(): the
+// pgbouncer admin consoles of tls_audit.poolers, read with the server's libpq
+// (pooler_console.cpp), parsed by the core (src/core/pooler/). A pooler that
+// cannot be read gives one row with only its name and the error: the other
+// poolers are still listed (fail open), and run_checks() reports it as
+// pooler_unreachable.
+#include <cstdlib>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "access/outbound.hpp"
+#include "guard.hpp"
+#include "guc_pooler.hpp"
+#include "interrupts.hpp"
+#include "probe/probe.hpp"
+#include "pooler/pooler_config.hpp"
+#include "pooler/pooler_connections.hpp"
+#include "pooler_console.hpp"
+#include "row.hpp"
+#include "sql_pooler.hpp"
+
+#include "postgres.hpp"
+
+extern "C" {
+PG_FUNCTION_INFO_V1(tls_audit_pooler_clients);
+PG_FUNCTION_INFO_V1(tls_audit_pooler_servers);
+PG_FUNCTION_INFO_V1(tls_audit_pooler_settings);
+}
+
+using namespace tls_audit;
+
+namespace {
+
+// Columns of pooler_clients() and pooler_servers() (src/sql/76_pooler.sql).
+enum ConnectionColumn {
+    kPooler, kUser, kDatabase, kState, kAddr, kPort, kApplicationName, kConnectTime, kPtr, kTransport,
+    kProtocol, kCipher, kGroup, kTls, kError, kConnectionColumns
+};
+// Columns of pooler_settings().
+enum SettingColumn { kSPooler, kSSetting, kSValue, kSDefault, kSError, kSettingColumns };
+
+struct ConninfoFree {
+    void operator()(PQconninfoOption *o) const { PQconninfoFree(o); }
+};
+struct FreeMem {
+    void operator()(char *p) const { PQfreemem(p); }
+};
+
+// Does the connection string set a non-empty password? (It parsed when the
+// setting was accepted; a string that no longer parses holds none we know of.)
+bool has_password(const std::string &conninfo) {
+    char *err = nullptr;
+    std::unique_ptr<PQconninfoOption, ConninfoFree> parsed(PQconninfoParse(conninfo.c_str(), &err));
+    std::unique_ptr<char, FreeMem> err_owner(err);
+    if (!parsed) return false;
+    for (PQconninfoOption *o = parsed.get(); o->keyword != nullptr; ++o)
+        if (std::string(o->keyword) == "password" && o->val != nullptr &&
+            o->val[0] != '\0')
+            return true;
+    return false;
+}
+
+// The certificate chain the pooler serves, probed over STARTTLS at the host
+// and port of its admin console (pgbouncer serves one certificate on its
+// port). Not for a unix socket. A cancel propagates.
+void probe_served_chain(const std::string &conninfo, PoolerFacts &f) {
+    char *err = nullptr;
+    std::unique_ptr<PQconninfoOption, ConninfoFree> parsed(PQconninfoParse(conninfo.c_str(), &err));
+    std::unique_ptr<char, FreeMem> err_owner(err);
+    if (!parsed) {
+        f.cert_error = "the connection string does not parse";
+        return;
+    }
+    std::string host, hostaddr, port;
+    for (PQconninfoOption *o = parsed.get(); o->keyword != nullptr; ++o) {
+        if (o->val == nullptr) continue;
+        const std::string k = o->keyword;
+        if (k == "host") host = o->val;
+        if (k == "hostaddr") hostaddr = o->val;
+        if (k == "port") port = o->val;
+    }
+    // The first host of a list, as libpq tries it first.
+    auto first = [](std::string v) { return v.substr(0, v.find(',')); };
+    host = first(host);
+    hostaddr = first(hostaddr);
+    port = first(port);
+    const std::string address = !hostaddr.empty() ? hostaddr : host;
+    if (address.empty() || address[0] == '/' || address[0] == '@') {
+        f.cert_error = "the admin console is reached over a unix socket: the certificate is not probed";
+        return;
+    }
+    ProbeTarget target;
+    target.host = address;
+    target.port = port.empty() ? 5432 : std::atoi(port.c_str());
+    target.timeout_ms = pg::pooler_timeout_ms();
+    auto chain = probe_chain(target, pg::cancel_requested());
+    if (!chain) {
+        if (chain.error().sqlstate == sqlstate::kQueryCanceled) throw CoreError(chain.error());
+        f.cert_error = chain.error().message;
+        return;
+    }
+    f.served_chain = chain.value().certificates;
+}
+
+std::string lower_ascii(std::string s) {
+    for (char &c : s)
+        if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+    return s;
+}
+
+std::vector<PoolerEntry> poolers_or_throw() { return pg::configured_poolers().take(); }
+
+// pgbouncer's connect_time ("2026-12-06 02:00:00 UTC", its local zone) as
+// timestamptz; NULL when PostgreSQL cannot read it.
+void connect_time(pg::Row &row, const std::string &text) {
+    if (text.empty()) {
+        row.null(kConnectTime);
+        return;
+    }
+    try {
+        row.datum(kConnectTime, pg::call([&] {
+                      return DirectFunctionCall3(timestamptz_in, CStringGetDatum(text.c_str()),
+                                                 ObjectIdGetDatum(InvalidOid), Int32GetDatum(-1));
+                  }));
+    } catch (const pg::PgError &) {
+        row.null(kConnectTime);
+    }
+}
+
+Datum connection_rows(FunctionCallInfo fcinfo, const char *command, const char *function) {
+    const std::vector<PoolerEntry> poolers = poolers_or_throw();
+    ReturnSetInfo *rsinfo = pg::materialize(fcinfo);
+    pg::check_columns(rsinfo->setDesc->natts, kConnectionColumns, function);
+    for (const PoolerEntry &p : poolers) {
+        auto answers = pg::read_console(p.conninfo, {command});
+        Expected<std::vector<PoolerConnection>> connections =
+            answers ? pooler_connections(answers.value()[0].columns, answers.value()[0].rows)
+                    : Expected<std::vector<PoolerConnection>>(answers.error());
+        if (!connections) {
+            pg::Row row(rsinfo->setDesc);
+            for (int c = 0; c < kConnectionColumns; ++c) row.null(c);
+            row.text(kPooler, p.name);
+            row.text(kError, connections.error().message);
+            row.put(rsinfo);
+            continue;
+        }
+        for (const PoolerConnection &c : connections.value()) {
+            pg::Row row(rsinfo->setDesc);
+            row.text(kPooler, p.name);
+            row.text_or_null(kUser, c.user);
+            row.text_or_null(kDatabase, c.database);
+            row.text_or_null(kState, c.state);
+            if (c.address)
+                row.datum(kAddr, pg::call([&] { return DirectFunctionCall1(inet_in, CStringGetDatum(c.address->c_str())); }));
+            else
+                row.null(kAddr);
+            if (c.port) row.int4(kPort, *c.port); else row.null(kPort);
+            row.text_or_null(kApplicationName, c.application_name);
+            connect_time(row, c.connect_time);
+            row.text_or_null(kPtr, c.ptr);
+            row.text(kTransport, c.transport);
+            if (c.tls) {
+                row.text_or_null(kProtocol, c.tls->protocol);
+                row.text_or_null(kCipher, c.tls->cipher);
+                row.text_or_null(kGroup, c.tls->key_exchange_group);
+            } else {
+                row.null(kProtocol);
+                row.null(kCipher);
+                row.null(kGroup);
+            }
+            row.text_or_null(kTls, c.tls_column);
+            row.text_or_null(kError, c.tls_error);
+            row.put(rsinfo);
+        }
+    }
+    return static_cast<Datum>(0);
+}
+
+// SHOW CONFIG's (key, value, default) rows, or the Error.
+struct ConfigRow {
+    std::string key, value, default_value;
+};
+Expected<std::vector<ConfigRow>> show_config(const std::string &conninfo) {
+    auto answers = pg::read_console(conninfo, {"SHOW CONFIG"});
+    if (!answers) return answers.error();
+    const pg::ConsoleAnswer &a = answers.value()[0];
+    int key = -1, value = -1, def = -1;
+    for (std::size_t i = 0; i < a.columns.size(); ++i) {
+        if (a.columns[i] == "key") key = static_cast<int>(i);
+        if (a.columns[i] == "value") value = static_cast<int>(i);
+        if (a.columns[i] == "default") def = static_cast<int>(i);
+    }
+    if (key < 0 || value < 0)
+        return make_error(sqlstate::kDataCorrupted, "SHOW CONFIG of the pooler has no key and value columns",
+                          "pg_tls_audit reads pgbouncer 1.18 or later.");
+    std::vector<ConfigRow> out;
+    for (const auto &r : a.rows) {
+        auto cell = [&](int i) { return i >= 0 && static_cast<std::size_t>(i) < r.size() && r[i] ? *r[i] : std::string(); };
+        out.push_back(ConfigRow{cell(key), cell(value), cell(def)});
+    }
+    return out;
+}
+
+}  // namespace
+
+namespace tls_audit::pg {
+
+std::vector<PoolerFacts> gather_poolers() {
+    std::vector<PoolerFacts> out;
+    for (const PoolerEntry &p : poolers_or_throw()) {
+        PoolerFacts f;
+        f.name = p.name;
+        f.password_in_conninfo = has_password(p.conninfo);
+        auto rows = show_config(p.conninfo);
+        if (rows) {
+            std::vector<std::pair<std::string, std::string>> kv;
+            for (const auto &r : rows.value()) kv.emplace_back(r.key, r.value);
+            f.config = pooler_config_from_rows(kv);
+            if (lower_ascii(f.config->client.sslmode) != "disable") probe_served_chain(p.conninfo, f);
+        } else {
+            f.error = rows.error().message;
+        }
+        out.push_back(std::move(f));
+    }
+    return out;
+}
+
+}  // namespace tls_audit::pg
+
+extern "C" Datum tls_audit_pooler_clients(PG_FUNCTION_ARGS) {
+    return pg::guarded([&]() -> Datum { return connection_rows(fcinfo, "SHOW CLIENTS", "tls_audit.pooler_clients()"); });
+}
+
+extern "C" Datum tls_audit_pooler_servers(PG_FUNCTION_ARGS) {
+    return pg::guarded([&]() -> Datum { return connection_rows(fcinfo, "SHOW SERVERS", "tls_audit.pooler_servers()"); });
+}
+
+extern "C" Datum tls_audit_pooler_settings(PG_FUNCTION_ARGS) {
+    return pg::guarded([&]() -> Datum {
+        const std::vector<PoolerEntry> poolers = poolers_or_throw();
+        ReturnSetInfo *rsinfo = pg::materialize(fcinfo);
+        pg::check_columns(rsinfo->setDesc->natts, kSettingColumns, "tls_audit.pooler_settings()");
+        for (const PoolerEntry &p : poolers) {
+            auto rows = show_config(p.conninfo);
+            if (!rows) {
+                pg::Row row(rsinfo->setDesc);
+                for (int c = 0; c < kSettingColumns; ++c) row.null(c);
+                row.text(kSPooler, p.name);
+                row.text(kSError, rows.error().message);
+                row.put(rsinfo);
+                continue;
+            }
+            for (const auto &r : rows.value()) {
+                if (!is_pooler_tls_setting(r.key)) continue;
+                pg::Row row(rsinfo->setDesc);
+                row.text(kSPooler, p.name);
+                row.text(kSSetting, r.key);
+                row.text(kSValue, r.value);
+                row.text(kSDefault, r.default_value);
+                row.null(kSError);
+                row.put(rsinfo);
+            }
+        }
+        return static_cast<Datum>(0);
+    });
+}

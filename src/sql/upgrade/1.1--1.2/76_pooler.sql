@@ -1,0 +1,2 @@
+-- Poolers: new in 1.2.
+-- @include src/sql/76_pooler.sql

@@ -1,0 +1,314 @@
+# Clients behind a real pgbouncer (Debian's package, started here on
+# 127.0.0.1 with its own certificate, in front of a test cluster):
+# tls_audit.pooler_clients() must say, connection for connection, what each
+# client itself saw (psql's \conninfo): TLSv1.2, TLSv1.3 and plaintext
+# through a lax pooler, a client certificate through a strict one (verify-full
+# on both legs); pooler_servers() shows the pooler -> server leg;
+# pooler_settings() and the pooler checks read SHOW CONFIG; a password in
+# tls_audit.poolers is critical and never shown; a pooler stopped mid-test
+# gives pooler_unreachable and an error row, not an error; a mute pooler is
+# bounded by tls_audit.pooler_timeout, shows its wait event and is cancellable.
+use strict;
+use warnings;
+
+use FindBin;
+use lib "$FindBin::RealBin/../perl";
+use File::Copy;
+use IO::Socket::INET;
+use IPC::Run;
+use PostgreSQL::Test::Cluster;
+use PostgreSQL::Test::Utils;
+use Test::More;
+use Time::HiRes ();
+use TlsAuditTest;
+
+my $pgbouncer = `sh -c 'command -v pgbouncer'`;
+chomp $pgbouncer;
+plan skip_all => 'pgbouncer is not installed (test/deps.sh installs it)' unless $pgbouncer;
+
+my $node = new_tls_node('poolers');
+my $dir = PostgreSQL::Test::Utils::tempdir();
+copy(cert_path('p384-chain.crt'), "$dir/pooler.crt") or die "copy: $!";
+copy(cert_path('p384.key'), "$dir/pooler.key") or die "copy: $!";
+chmod 0600, "$dir/pooler.key";
+my $os_user = getpwuid($<);
+open my $users, '>', "$dir/users.txt" or die "$dir/users.txt: $!";
+print $users qq("$os_user" ""\n);
+close $users;
+
+my @bouncers;
+END { local $?; $_->kill_kill for grep { $_->pumpable } @bouncers; }
+
+# Start a pgbouncer named $name in front of the cluster with these
+# [pgbouncer] lines besides the common ones; returns (port, harness).
+sub start_bouncer
+{
+	my ($name, $ini) = @_;
+	my $port = PostgreSQL::Test::Cluster::get_free_port();
+	open my $fh, '>', "$dir/$name.ini" or die "$dir/$name.ini: $!";
+	print $fh <<"INI";
+[databases]
+postgres = host=127.0.0.1 port=@{[ $node->port ]} dbname=postgres
+[pgbouncer]
+listen_addr = 127.0.0.1
+listen_port = $port
+unix_socket_dir =
+auth_type = trust
+auth_file = $dir/users.txt
+admin_users = $os_user
+logfile = $dir/$name.log
+pidfile = $dir/$name.pid
+client_tls_cert_file = $dir/pooler.crt
+client_tls_key_file = $dir/pooler.key
+$ini
+INI
+	close $fh;
+	my ($out, $err) = ('', '');
+	my $h = IPC::Run::start([ $pgbouncer, "$dir/$name.ini" ], '<', \undef, '>', \$out, '2>', \$err);
+	push @bouncers, $h;
+	for my $try (1 .. 100)
+	{
+		return ($port, $h) if IO::Socket::INET->new(PeerAddr => '127.0.0.1', PeerPort => $port, Proto => 'tcp');
+		Time::HiRes::sleep(0.1);
+	}
+	die "pgbouncer $name did not start: $err";
+}
+
+# edge: pgbouncer's weak spots (prefer towards clients, require towards the server).
+my ($port, $bouncer) = start_bouncer('edge', "client_tls_sslmode = prefer\nserver_tls_sslmode = require");
+# strict: client certificates and TLSv1.3 only towards clients, verify-full towards the server.
+my ($strict_port) = start_bouncer('strict', <<"INI");
+client_tls_sslmode = verify-full
+client_tls_ca_file = @{[ cert_path('ca-bundle.crt') ]}
+client_tls_protocols = tlsv1.3
+server_tls_sslmode = verify-full
+server_tls_ca_file = @{[ cert_path('ca-bundle.crt') ]}
+INI
+pass('pgbouncer listens');
+
+# No pooler configured: empty answers, and every pooler check is ok.
+is($node->safe_psql('postgres', 'SELECT count(*) FROM tls_audit.pooler_clients()'), '0', 'no pooler: no rows');
+is($node->safe_psql('postgres',
+	q{SELECT string_agg(DISTINCT severity, ',') FROM tls_audit.run_checks() WHERE "check" LIKE 'pooler%'}),
+	'ok', 'no pooler: the pooler checks are ok');
+
+my $conninfo = "host=127.0.0.1 port=$port dbname=pgbouncer user=$os_user sslmode=disable";
+$node->append_conf('postgresql.conf', "tls_audit.poolers = 'edge=$conninfo'");
+$node->reload;
+
+# Clients held open through the pooler, each asking psql what it negotiated.
+my @clients;
+sub open_client
+{
+	my ($app, $extra) = @_;
+	my %c = (app => $app, in => '', out => '', err => '');
+	my $connstr = "host=127.0.0.1 port=$port dbname=postgres user=$os_user application_name=$app $extra";
+	$c{h} = IPC::Run::start([ 'psql', '-XAt', '-d', $connstr ],
+		'<', \$c{in}, '>', \$c{out}, '2>', \$c{err}, IPC::Run::timeout(60));
+	$c{in} .= "\\conninfo\n";
+	$c{h}->pump until $c{out} =~ /You are connected/ || $c{err} ne '';
+	# psql: 'SSL connection (protocol: TLSv1.2, cipher: ECDHE-..., ...)'
+	($c{protocol}, $c{cipher}) = $c{out} =~ /SSL connection \(protocol: ([^,]+), cipher: ([^,]+),/;
+	push @clients, \%c;
+	return \%c;
+}
+
+my $v12 = open_client('app_tls12', 'sslmode=require ssl_max_protocol_version=TLSv1.2');
+my $v13 = open_client('app_tls13', 'sslmode=require ssl_min_protocol_version=TLSv1.3');
+my $plain = open_client('app_plain', 'sslmode=disable');
+is($v12->{protocol}, 'TLSv1.2', 'the TLSv1.2 client negotiated TLSv1.2 with the pooler') or diag($v12->{err});
+is($v13->{protocol}, 'TLSv1.3', 'the TLSv1.3 client negotiated TLSv1.3 with the pooler') or diag($v13->{err});
+is($plain->{protocol}, undef, 'the plaintext client has no TLS') or diag($plain->{out});
+
+my $rows = $node->safe_psql('postgres', q{
+	SELECT application_name, transport, coalesce(protocol, '-'), coalesce(cipher, '-'),
+	       client_addr, client_port IS NOT NULL, connect_time IS NOT NULL, ptr <> '', coalesce(error, '')
+	  FROM tls_audit.pooler_clients()
+	 WHERE pooler = 'edge' AND datname = 'postgres'
+	 ORDER BY application_name});
+my %seen = map { my @f = split /\|/, $_, -1; ($f[0] => \@f) } split /\n/, $rows;
+is(scalar(keys %seen), 3, 'pooler_clients(): one row per client connection') or diag($rows);
+for my $c ($v12, $v13)
+{
+	my $r = $seen{ $c->{app} } // [];
+	is($r->[1], 'tls', "$c->{app}: transport tls");
+	is($r->[2], $c->{protocol}, "$c->{app}: the protocol the client saw");
+	is($r->[3], $c->{cipher}, "$c->{app}: the cipher the client saw");
+	is(join(',', @$r[4 .. 8]), '127.0.0.1,t,t,t,', "$c->{app}: address, port, connect time, ptr, no error");
+}
+is(join(',', @{ $seen{app_plain} // [] }[1 .. 3]), 'tcp,-,-', 'app_plain: tcp, NULL protocol and cipher');
+
+# The pooler -> server leg: the cluster's own view of pgbouncer's sessions.
+my $servers = $node->safe_psql('postgres', q{
+	SELECT DISTINCT transport || ' ' || protocol FROM tls_audit.pooler_servers()
+	 WHERE pooler = 'edge' AND datname = 'postgres'});
+my $sessions = $node->safe_psql('postgres', q{
+	SELECT DISTINCT transport || ' ' || protocol FROM tls_audit.sessions
+	 WHERE client_addr = '127.0.0.1'});  # only pgbouncer connects over TCP here
+is($servers, $sessions, "pooler_servers(): the server leg as the cluster's sessions show it");
+like($servers, qr/^tls TLSv1\.3$/, 'server leg: TLSv1.3');
+
+# SHOW CONFIG.
+is($node->safe_psql('postgres',
+	"SELECT value FROM tls_audit.pooler_settings() WHERE pooler = 'edge' AND setting = 'client_tls_sslmode'"),
+	'prefer', 'pooler_settings(): client_tls_sslmode');
+is($node->safe_psql('postgres',
+	"SELECT count(*) FROM tls_audit.pooler_settings() WHERE setting NOT LIKE '%tls%'"),
+	'0', 'pooler_settings(): only TLS settings');
+
+sub pooler_checks
+{
+	return $node->safe_psql('postgres', q{
+		SELECT "check" || ' ' || severity FROM tls_audit.run_checks()
+		 WHERE "check" LIKE 'pooler%' ORDER BY "check", severity});
+}
+is(pooler_checks(), join("\n",
+	'pooler_cert_expiry ok',             # the pooler's own certificate, probed over STARTTLS
+	'pooler_ciphers warning',            # OpenSSL's default list keeps RSA key exchange for TLSv1.2,
+	'pooler_ciphers warning',            # on both legs
+	'pooler_client_tls warning',         # prefer
+	'pooler_password_in_conninfo ok',
+	'pooler_protocols ok',
+	'pooler_server_tls warning',         # require: does not verify the database
+	'pooler_unreachable ok'), 'run_checks(): the pooler checks');
+
+# The pooler's served certificate, probed over STARTTLS: with a window wider
+# than its validity it is reported, named by its subject.
+like($node->safe_psql('postgres', q{SET tls_audit.expiry_warning_days = 36500;
+	SELECT severity || ' ' || object FROM tls_audit.run_checks() WHERE "check" = 'pooler_cert_expiry'}),
+	qr/^warning edge .*O=ec p384/, "pooler_cert_expiry: the pooler's own certificate");
+
+# strict: a client with a certificate through a pooler that verifies both legs.
+my $strict_conninfo = "host=127.0.0.1 port=$strict_port dbname=pgbouncer user=$os_user sslmode=require"
+  . " sslcert=@{[ cert_path('client.crt') ]} sslkey=@{[ client_key('client.key') ]}";
+$node->append_conf('postgresql.conf', "tls_audit.poolers = 'edge=$conninfo; strict=$strict_conninfo'");
+$node->reload;
+my $certified = open_client('app_cert', "port=$strict_port sslmode=require sslcert=@{[ cert_path('client.crt') ]}"
+	  . " sslkey=@{[ client_key('client.key') ]}");
+is($certified->{protocol}, 'TLSv1.3', 'the client with a certificate reached the strict pooler') or diag($certified->{err});
+is($node->safe_psql('postgres', q{
+	SELECT transport || ' ' || protocol || ' ' || cipher FROM tls_audit.pooler_clients()
+	 WHERE pooler = 'strict' AND application_name = 'app_cert'}),
+	"tls TLSv1.3 $certified->{cipher}", 'pooler_clients(): the certified client as it saw itself');
+is($node->safe_psql('postgres', q{
+	SELECT DISTINCT transport || ' ' || protocol FROM tls_audit.pooler_servers()
+	 WHERE pooler = 'strict' AND datname = 'postgres'}),
+	'tls TLSv1.3', 'pooler_servers(): the verified server leg');
+is($node->safe_psql('postgres', q{
+	SELECT "check" || ' ' || severity FROM tls_audit.run_checks()
+	 WHERE "check" IN ('pooler_client_tls', 'pooler_server_tls', 'pooler_protocols') AND object LIKE 'strict%'}),
+	'', 'strict: no finding about its sslmodes and protocols');
+like($node->safe_psql('postgres', q{
+	SELECT string_agg(object, ',' ORDER BY object) FROM tls_audit.run_checks()
+	 WHERE "check" = 'pooler_ciphers' AND object LIKE 'strict%'}),
+	qr/^strict server_tls_ciphers: kRSA$/, 'strict: only the server leg (TLSv1.2 allowed) keeps RSA key exchange');
+is($node->safe_psql('postgres', q{
+	SELECT string_agg(DISTINCT severity, ',') FROM tls_audit.run_checks()
+	 WHERE "check" IN ('pooler_client_tls', 'pooler_server_tls') AND object LIKE 'edge%'}),
+	'warning', 'edge: still its two warnings');
+
+# A password in the setting: critical, never shown.
+$node->append_conf('postgresql.conf', "tls_audit.poolers = 'edge=$conninfo password=Sw0rdf1sh'");
+$node->reload;
+my $out = $node->safe_psql('postgres', q{
+	SELECT severity || ' ' || message FROM tls_audit.run_checks()
+	 WHERE "check" = 'pooler_password_in_conninfo'});
+like($out, qr/^critical pooler edge: .*holds a password/, 'password in conninfo: critical');
+unlike($out, qr/Sw0rdf1sh/, 'password in conninfo: not shown');
+my $all = $node->safe_psql('postgres', q{
+	SELECT string_agg(message || hint, ' ') FROM tls_audit.run_checks()});
+unlike($all, qr/Sw0rdf1sh/, 'no finding shows the password');
+
+# A malformed value is refused at reload: the previous value stays.
+$node->append_conf('postgresql.conf', "tls_audit.poolers = 'host=127.0.0.1 password=Sw0rdf1sh'");
+$node->reload;
+is($node->safe_psql('postgres', q{SELECT count(*) > 0 FROM tls_audit.pooler_settings() WHERE pooler = 'edge'}),
+	't', 'a malformed value keeps the previous one');
+my $log = PostgreSQL::Test::Utils::slurp_file($node->logfile);
+like($log, qr/invalid tls_audit.poolers: entry 1 starts with the connection keyword "host"/,
+	'the refusal says why');
+
+# The pooler stops: an error row and pooler_unreachable, not an error.
+$node->append_conf('postgresql.conf', "tls_audit.poolers = 'edge=$conninfo'");
+$node->reload;
+for my $c (@clients)
+{
+	$c->{in} .= "\\q\n";
+	$c->{h}->finish;
+}
+$bouncer->kill_kill;
+my ($rc, $stdout, $stderr) = ('', '', '');
+$rc = $node->psql('postgres', q{SELECT pooler, error IS NOT NULL, usename IS NULL FROM tls_audit.pooler_clients()},
+	stdout => \$stdout, stderr => \$stderr);
+is($rc, 0, 'pooler_clients() with the pooler down: no error') or diag($stderr);
+is($stdout, 'edge|t|t', 'pooler_clients(): one row with the error');
+$out = $node->safe_psql('postgres', q{
+	SELECT severity || ' ' || message FROM tls_audit.run_checks() WHERE "check" = 'pooler_unreachable'});
+like($out, qr/^warning pooler edge could not be read: .*the TLS of its clients is not audited/,
+	'pooler_unreachable: warning with the reason');
+is($node->safe_psql('postgres', q{
+	SELECT count(*) FROM tls_audit.run_checks() WHERE "check" = 'pooler_client_tls' AND severity = 'info'}),
+	'1', 'the other pooler checks: info');
+
+# A pooler that never answers: bounded by tls_audit.pooler_timeout (an error
+# row), and a cancel (statement_timeout) ends the wait at once with 57014.
+my $hole = silent_listener();
+$node->append_conf('postgresql.conf',
+	"tls_audit.poolers = 'mute=host=127.0.0.1 port=@{[ $hole->sockport ]} dbname=pgbouncer sslmode=disable'");
+$node->reload;
+my $t0 = Time::HiRes::time();
+is($node->safe_psql('postgres', q{SET tls_audit.pooler_timeout = 300;
+	SELECT pooler || ': ' || error FROM tls_audit.pooler_settings()}),
+	'mute: timeout after 300 ms connecting (tls_audit.pooler_timeout)', 'a mute pooler: a timeout row');
+cmp_ok(Time::HiRes::time() - $t0, '<', 30, 'the timeout bounds the wait');
+$t0 = Time::HiRes::time();
+($rc, $stdout, $stderr) = ('', '', '');
+$rc = $node->psql('postgres', q{SET tls_audit.pooler_timeout = 60000; SET statement_timeout = 300;
+	SELECT * FROM tls_audit.run_checks()}, stdout => \$stdout, stderr => \$stderr);
+like($stderr, qr/canceling statement due to statement timeout/, 'a cancel ends the wait on a pooler');
+cmp_ok(Time::HiRes::time() - $t0, '<', 30, 'at once, not after tls_audit.pooler_timeout');
+
+# While it waits, the backend shows the pooler's wait event.
+my ($win, $wout, $werr) = ('', '', '');
+my $waiter = IPC::Run::start([ 'psql', '-XAt', '-d', $node->connstr('postgres') ],
+	'<', \$win, '>', \$wout, '2>', \$werr, IPC::Run::timeout(60));
+$win .= "SET application_name = 'pooler_waiter'; SET tls_audit.pooler_timeout = 20000;\n"
+  . "SELECT count(*) FROM tls_audit.pooler_settings();\n";
+$waiter->pump_nb;
+my $event = $node->pg_version >= 17 ? 'TlsAuditPooler' : 'Extension';
+my $seen_event = '';
+for my $try (1 .. 100)
+{
+	$seen_event = $node->safe_psql('postgres',
+		"SELECT wait_event_type || '/' || wait_event FROM pg_stat_activity WHERE application_name = 'pooler_waiter'");
+	last if $seen_event eq "Extension/$event";
+	$waiter->pump_nb;
+	Time::HiRes::sleep(0.1);
+}
+is($seen_event, "Extension/$event", 'the wait event of a backend waiting on a pooler');
+$node->safe_psql('postgres',
+	"SELECT pg_cancel_backend(pid) FROM pg_stat_activity WHERE application_name = 'pooler_waiter'");
+$win .= "\\q\n";
+$waiter->finish;
+like($werr, qr/canceling statement due to user request/, 'pg_cancel_backend() ends the wait');
+
+# A malformed value at server start fails closed: the functions refuse to
+# run (instead of reading as "no pooler"), run_checks() reports it as a
+# critical settings_not_applied, and neither shows the value.
+$node->append_conf('postgresql.conf', "tls_audit.poolers = 'edge=host=127.0.0.1 password=Sw0rdf1sh nonsense'");
+$node->restart;
+($rc, $stdout, $stderr) = ('', '', '');
+$rc = $node->psql('postgres', 'SELECT * FROM tls_audit.pooler_clients()', stdout => \$stdout, stderr => \$stderr);
+isnt($rc, 0, 'refused at start: pooler_clients() fails');
+like($stderr, qr/tls_audit\.poolers in the configuration files was refused at start/, 'refused at start: says why');
+$out = $node->safe_psql('postgres', q{
+	SELECT severity || ' ' || message FROM tls_audit.run_checks() WHERE "check" = 'settings_not_applied'});
+like($out, qr/^critical tls_audit\.poolers = \(not shown\) /, 'refused at start: settings_not_applied, critical');
+unlike($out, qr/Sw0rdf1sh/, 'refused at start: the value is not shown');
+like(PostgreSQL::Test::Utils::slurp_file($node->logfile),
+	qr/WARNING:  tls_audit\.poolers = \(not shown\) from \S+ line \d+ was not applied: invalid value\n.*DETAIL:  invalid tls_audit\.poolers: the connection string of "edge" is invalid/,
+	"refused at start: the extension's warning names the reason, not the value");
+
+$_->kill_kill for grep { $_->pumpable } @bouncers;
+$node->stop('fast');
+done_testing();
