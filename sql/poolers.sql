@@ -24,7 +24,29 @@ ALTER SYSTEM SET tls_audit.poolers = 'a=host=h;a=host=h2';
 ALTER SYSTEM SET tls_audit.poolers = 'a=host=h password=''sec;ret';
 ALTER SYSTEM SET tls_audit.poolers = 'a=host=h password=secret nonsense';
 ALTER SYSTEM SET tls_audit.poolers = 'a=host=h passwd=secret';
+-- Out of range: ALTER SYSTEM refuses (SQLSTATE only: from 16 on the message
+-- gives the range with its unit, "(100 ms .. 60000 ms)", before "(100 .. 60000)").
+\set VERBOSITY sqlstate
 ALTER SYSTEM SET tls_audit.pooler_timeout = 10;
 ALTER SYSTEM SET tls_audit.pooler_timeout = '2min';
+\set VERBOSITY default
+-- The same check through set_config(), its message without the range.
+DO $$
+DECLARE
+    v text;
+BEGIN
+    FOREACH v IN ARRAY ARRAY['10', '2min', '99ms', '60001'] LOOP
+        BEGIN
+            PERFORM set_config('tls_audit.pooler_timeout', v, true);
+            RAISE NOTICE '%: accepted', v;
+        EXCEPTION WHEN invalid_parameter_value THEN
+            RAISE NOTICE '%: % %', v, SQLSTATE, regexp_replace(SQLERRM, ' \(.*\)$', '');
+        END;
+    END LOOP;
+END
+$$;
+-- The bounds themselves are accepted.
+SELECT set_config('tls_audit.pooler_timeout', '100', true) AS low,
+       set_config('tls_audit.pooler_timeout', '1min', true) AS high;
 -- Set only in the configuration files.
 SET tls_audit.poolers = '';
