@@ -14,6 +14,7 @@ use warnings;
 use Exporter 'import';
 use File::Basename qw(dirname);
 use File::Copy qw(copy);
+use File::Spec;
 use IO::Socket::INET;
 use IPC::Run;
 use Time::HiRes ();
@@ -38,7 +39,7 @@ sub certs_dir
 		return $certs;
 	}
 	my $script = dirname(__FILE__) . '/../certs/make-certs.sh';
-	$certs = PostgreSQL::Test::Utils::tempdir('certs');
+	$certs = File::Spec->rel2abs(PostgreSQL::Test::Utils::tempdir('certs'));
 	system_or_bail('bash', $script, $certs);
 	return $certs;
 }
@@ -46,10 +47,15 @@ sub certs_dir
 sub cert_path { return certs_dir() . '/' . shift; }
 
 # libpq refuses client keys readable by others: hand out a private copy.
+# Its path is absolute: tempdir() may give a relative one (from PostgreSQL 17
+# on it is under $TESTDATADIR, else ./tmp_check, where 15 used $TESTDIR), and
+# a path handed to the server (a connection string in a setting, read by a
+# backend whose working directory is the data directory) must name the same
+# file there.
 sub client_key
 {
 	my ($name) = @_;
-	my $dir = PostgreSQL::Test::Utils::tempdir('keys');
+	my $dir = File::Spec->rel2abs(PostgreSQL::Test::Utils::tempdir('keys'));
 	my $copy = "$dir/$name";
 	copy(cert_path($name), $copy) or die "copy $name: $!";
 	chmod 0600, $copy;
