@@ -37,7 +37,9 @@ print $users qq("$os_user" ""\n);
 close $users;
 
 my @bouncers;
-END { local $?; $_->kill_kill for grep { $_->pumpable } @bouncers; }
+# pgbouncer 1.23+ waits on SIGTERM until its clients are gone: a short grace
+# before SIGKILL, so a failing test does not wait for them.
+END { local $?; $_->kill_kill(grace => 2) for grep { $_->pumpable } @bouncers; }
 
 # Start a pgbouncer named $name in front of the cluster with these
 # [pgbouncer] lines besides the common ones; returns (port, harness).
@@ -105,19 +107,33 @@ sub open_client
 	my $connstr = "host=127.0.0.1 port=$port dbname=postgres user=$os_user application_name=$app $extra";
 	$c{h} = IPC::Run::start([ 'psql', '-XAt', '-d', $connstr ],
 		'<', \$c{in}, '>', \$c{out}, '2>', \$c{err}, IPC::Run::timeout(60));
-	$c{in} .= "\\conninfo\n";
-	$c{h}->pump until $c{out} =~ /You are connected/ || $c{err} ne '';
-	# psql: 'SSL connection (protocol: TLSv1.2, cipher: ECDHE-..., ...)'
-	($c{protocol}, $c{cipher}) = $c{out} =~ /SSL connection \(protocol: ([^,]+), cipher: ([^,]+),/;
+	# A marker after \conninfo: its output differs between psql versions, the
+	# marker ends the wait on every version (and psql flushes before reading on).
+	$c{in} .= "\\conninfo\n\\echo conninfo-end\n";
+	$c{h}->pump until $c{out} =~ /^conninfo-end$/m || $c{err} ne '';
+	($c{protocol}, $c{cipher}) = conninfo_tls($c{out});
 	push @clients, \%c;
 	return \%c;
+}
+
+# The protocol and cipher in psql's \conninfo output (undef without TLS): a
+# sentence up to PostgreSQL 17 ("SSL connection (protocol: TLSv1.2, cipher:
+# ECDHE-..., ...)"), a table from 18 on ("SSL Protocol|TLSv1.2" and
+# "SSL Cipher|..." with -A -t; "SSL Connection|false" without TLS).
+sub conninfo_tls
+{
+	my ($out) = @_;
+	return ($1, $2) if $out =~ /SSL connection \(protocol: ([^,]+), cipher: ([^,]+),/;
+	my ($protocol) = $out =~ /^SSL Protocol\|(.+)$/m;
+	my ($cipher) = $out =~ /^SSL Cipher\|(.+)$/m;
+	return ($protocol, $cipher);
 }
 
 my $v12 = open_client('app_tls12', 'sslmode=require ssl_max_protocol_version=TLSv1.2');
 my $v13 = open_client('app_tls13', 'sslmode=require ssl_min_protocol_version=TLSv1.3');
 my $plain = open_client('app_plain', 'sslmode=disable');
-is($v12->{protocol}, 'TLSv1.2', 'the TLSv1.2 client negotiated TLSv1.2 with the pooler') or diag($v12->{err});
-is($v13->{protocol}, 'TLSv1.3', 'the TLSv1.3 client negotiated TLSv1.3 with the pooler') or diag($v13->{err});
+is($v12->{protocol}, 'TLSv1.2', 'the TLSv1.2 client negotiated TLSv1.2 with the pooler') or diag($v12->{out} . $v12->{err});
+is($v13->{protocol}, 'TLSv1.3', 'the TLSv1.3 client negotiated TLSv1.3 with the pooler') or diag($v13->{out} . $v13->{err});
 is($plain->{protocol}, undef, 'the plaintext client has no TLS') or diag($plain->{out});
 
 my $rows = $node->safe_psql('postgres', q{
@@ -183,9 +199,14 @@ my $strict_conninfo = "host=127.0.0.1 port=$strict_port dbname=pgbouncer user=$o
   . " sslcert=@{[ cert_path('client.crt') ]} sslkey=@{[ client_key('client.key') ]}";
 $node->append_conf('postgresql.conf', "tls_audit.poolers = 'edge=$conninfo; strict=$strict_conninfo'");
 $node->reload;
+# Read through its client certificate: no error row (its error says why not).
+is($node->safe_psql('postgres', q{
+	SELECT coalesce(string_agg(error, '; '), '') FROM tls_audit.pooler_settings()
+	 WHERE pooler = 'strict' AND error IS NOT NULL}),
+	'', 'strict: its admin console is read through the client certificate');
 my $certified = open_client('app_cert', "port=$strict_port sslmode=require sslcert=@{[ cert_path('client.crt') ]}"
 	  . " sslkey=@{[ client_key('client.key') ]}");
-is($certified->{protocol}, 'TLSv1.3', 'the client with a certificate reached the strict pooler') or diag($certified->{err});
+is($certified->{protocol}, 'TLSv1.3', 'the client with a certificate reached the strict pooler') or diag($certified->{out} . $certified->{err});
 is($node->safe_psql('postgres', q{
 	SELECT transport || ' ' || protocol || ' ' || cipher FROM tls_audit.pooler_clients()
 	 WHERE pooler = 'strict' AND application_name = 'app_cert'}),
@@ -309,6 +330,6 @@ like(PostgreSQL::Test::Utils::slurp_file($node->logfile),
 	qr/WARNING:  tls_audit\.poolers = \(not shown\) from \S+ line \d+ was not applied: invalid value\n.*DETAIL:  invalid tls_audit\.poolers: the connection string of "edge" is invalid/,
 	"refused at start: the extension's warning names the reason, not the value");
 
-$_->kill_kill for grep { $_->pumpable } @bouncers;
+$_->kill_kill(grace => 2) for grep { $_->pumpable } @bouncers;
 $node->stop('fast');
 done_testing();
