@@ -76,6 +76,59 @@ INI
 	die "pgbouncer $name did not start: $err";
 }
 
+# A fake pooler on 127.0.0.1 that stops answering at one step; returns its
+# port. 'tls': answers the SSL request with 'S', then says nothing (libpq
+# waits in the TLS handshake). 'query': refuses TLS ('N'), logs the client in
+# (AuthenticationOk, ReadyForQuery), then answers no query. Connections are
+# held open; the process ends with the test (or after 120 s).
+my @fakes;
+END { local $?; $_->kill_kill(grace => 1) for grep { $_->pumpable } @fakes; }
+sub mute_server
+{
+	my ($mode) = @_;
+	my $script = <<'PERL';
+use strict;
+use IO::Socket::INET;
+$| = 1;
+my $mode = shift;
+my $l = IO::Socket::INET->new(Listen => 8, LocalAddr => '127.0.0.1', LocalPort => 0,
+	Proto => 'tcp', ReuseAddr => 1) or die "listen: $!";
+print $l->sockport, "\n";
+$SIG{ALRM} = sub { exit 0 };
+alarm 120;
+# One length-prefixed packet of the startup phase (undef when the client left).
+sub packet {
+	my ($c) = @_;
+	return undef unless (sysread($c, my $len, 4) // 0) == 4;
+	my ($n, $body) = (unpack('N', $len) - 4, '');
+	while ($n > 0 && length($body) < $n) {
+		sysread($c, $body, $n - length($body), length($body)) or return undef;
+	}
+	return $body;
+}
+my @held;
+while (my $c = $l->accept) {
+	push @held, $c;
+	my $p = packet($c) // next;
+	my $code = unpack('N', $p);
+	if ($code == 80877103 || $code == 80877104) {    # SSLRequest, GSSENCRequest
+		if ($mode eq 'tls' && $code == 80877103) { syswrite($c, 'S'); next; }
+		syswrite($c, 'N');
+		next if $mode eq 'tls';
+		packet($c) // next;
+	}
+	syswrite($c, pack('a N N', 'R', 8, 0) . pack('a N a', 'Z', 5, 'I')) if $mode eq 'query';
+}
+PERL
+	my ($in, $out, $err) = ('', '', '');
+	my $h = IPC::Run::start([ $^X, '-e', $script, $mode ], '<', \$in, '>', \$out, '2>', \$err,
+		IPC::Run::timeout(180));
+	push @fakes, $h;
+	$h->pump until $out =~ /^(\d+)\n/ || $err ne '';
+	die "fake pooler ($mode) did not start: $err" unless $out =~ /^(\d+)\n/;
+	return $1;
+}
+
 # edge: pgbouncer's weak spots (prefer towards clients, require towards the server).
 my ($port, $bouncer) = start_bouncer('edge', "client_tls_sslmode = prefer\nserver_tls_sslmode = require");
 # strict: client certificates and TLSv1.3 only towards clients, verify-full towards the server.
@@ -271,23 +324,42 @@ is($node->safe_psql('postgres', q{
 	SELECT count(*) FROM tls_audit.run_checks() WHERE "check" = 'pooler_client_tls' AND severity = 'info'}),
 	'1', 'the other pooler checks: info');
 
-# A pooler that never answers: bounded by tls_audit.pooler_timeout (an error
-# row), and a cancel (statement_timeout) ends the wait at once with 57014.
+# Poolers that never answer, at each step of the conversation: mute from the
+# start (the connection is never accepted), mute in the TLS handshake (the
+# SSL request is answered 'S', then nothing), mute after the login (no answer
+# to SHOW). Each is bounded by tls_audit.pooler_timeout (an error row), and a
+# cancel (statement_timeout) ends each wait at once with 57014.
 my $hole = silent_listener();
-$node->append_conf('postgresql.conf',
-	"tls_audit.poolers = 'mute=host=127.0.0.1 port=@{[ $hole->sockport ]} dbname=pgbouncer sslmode=disable'");
-$node->reload;
+my %mute = (
+	mute => "host=127.0.0.1 port=@{[ $hole->sockport ]} dbname=pgbouncer sslmode=disable",
+	mute_tls => "host=127.0.0.1 port=@{[ mute_server('tls') ]} dbname=pgbouncer sslmode=require",
+	mute_query => "host=127.0.0.1 port=@{[ mute_server('query') ]} dbname=pgbouncer sslmode=disable");
+# tls_audit.poolers with these mute poolers, in this order.
+sub set_mute_poolers
+{
+	$node->append_conf('postgresql.conf',
+		"tls_audit.poolers = '" . join('; ', map { "$_=$mute{$_}" } @_) . "'");
+	$node->reload;
+}
+set_mute_poolers(qw(mute mute_tls mute_query));
 my $t0 = Time::HiRes::time();
 is($node->safe_psql('postgres', q{SET tls_audit.pooler_timeout = 300;
 	SELECT pooler || ': ' || error FROM tls_audit.pooler_settings()}),
-	'mute: timeout after 300 ms connecting (tls_audit.pooler_timeout)', 'a mute pooler: a timeout row');
+	join("\n", 'mute: timeout after 300 ms connecting (tls_audit.pooler_timeout)',
+		'mute_tls: timeout after 300 ms connecting (tls_audit.pooler_timeout)',
+		'mute_query: timeout waiting for the answer to SHOW CONFIG (tls_audit.pooler_timeout)'),
+	'mute poolers: a timeout row each (before, in and after the TLS handshake)');
 cmp_ok(Time::HiRes::time() - $t0, '<', 30, 'the timeout bounds the wait');
-$t0 = Time::HiRes::time();
-($rc, $stdout, $stderr) = ('', '', '');
-$rc = $node->psql('postgres', q{SET tls_audit.pooler_timeout = 60000; SET statement_timeout = 300;
-	SELECT * FROM tls_audit.run_checks()}, stdout => \$stdout, stderr => \$stderr);
-like($stderr, qr/canceling statement due to statement timeout/, 'a cancel ends the wait on a pooler');
-cmp_ok(Time::HiRes::time() - $t0, '<', 30, 'at once, not after tls_audit.pooler_timeout');
+for my $first (qw(mute_tls mute_query mute))
+{
+	set_mute_poolers($first, grep { $_ ne $first } sort keys %mute);
+	$t0 = Time::HiRes::time();
+	($rc, $stdout, $stderr) = ('', '', '');
+	$rc = $node->psql('postgres', q{SET tls_audit.pooler_timeout = 60000; SET statement_timeout = 300;
+		SELECT * FROM tls_audit.run_checks()}, stdout => \$stdout, stderr => \$stderr);
+	like($stderr, qr/canceling statement due to statement timeout/, "a cancel ends the wait on $first");
+	cmp_ok(Time::HiRes::time() - $t0, '<', 30, "$first: at once, not after tls_audit.pooler_timeout");
+}
 
 # While it waits, the backend shows the pooler's wait event.
 my ($win, $wout, $werr) = ('', '', '');
