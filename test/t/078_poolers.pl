@@ -6,7 +6,8 @@
 # on both legs); pooler_servers() shows the pooler -> server leg;
 # pooler_settings() and the pooler checks read SHOW CONFIG; a password in
 # tls_audit.poolers is critical and never shown; a pooler stopped mid-test
-# gives pooler_unreachable and an error row, not an error; a mute pooler is
+# gives pooler_unreachable and an error row, not an error; a mute pooler
+# (never accepting, mute in the TLS handshake, or mute after the login) is
 # bounded by tls_audit.pooler_timeout, shows its wait event and is cancellable.
 use strict;
 use warnings;
