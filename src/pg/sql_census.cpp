@@ -126,6 +126,7 @@ enum CensusColumn {
     kHbaLine,
     kClientCertVerified,
     kExtendedMasterSecret,
+    kKeyExchangeGroup,  // 1.2; the 1.1 definition ends before it
     kCensusColumns
 };
 
@@ -235,8 +236,10 @@ extern "C" Datum tls_audit_census_entries(PG_FUNCTION_ARGS) {
         for (const CensusRecord *r : visible_records(snap, v, std::nullopt)) {
             const CensusKey &k = r->key;
             pg::Row row(rsinfo->setDesc);
-            // The 1.0 definition (before ALTER EXTENSION UPDATE) lacks the 1.1 columns.
-            pg::check_columns(row.columns(), kCensusColumns, "tls_audit.census_entries()", kAlpn);
+            // The 1.0 and 1.1 definitions (before ALTER EXTENSION UPDATE) lack the
+            // columns of the later versions.
+            if (row.columns() != kKeyExchangeGroup)
+                pg::check_columns(row.columns(), kCensusColumns, "tls_audit.census_entries()", kAlpn);
             row.text_or_null(kUsename, k.usename);
             row.text_or_null(kDatname, k.datname);
             inet_or_null(row, kClientAddr, k.client_addr);
@@ -258,6 +261,8 @@ extern "C" Datum tls_audit_census_entries(PG_FUNCTION_ARGS) {
                 if (const char *v = census_flag_name(k.extended_master_secret))
                     row.boolean(kExtendedMasterSecret, *v == 't');
             }
+            if (row.columns() > kKeyExchangeGroup)
+                if (const char *group = census_group_name(k.key_exchange_group)) row.text(kKeyExchangeGroup, group);
             row.put(rsinfo);
         }
         return Datum(0);

@@ -89,12 +89,13 @@ report::Model gather() {
     }
     const std::string session_sql =
         "SELECT s.usename, s.datname, s.application_name, pg_catalog.host(s.client_addr), "
-        "coalesce(s.protocol, s.transport), s.cipher, s.client_subject FROM tls_audit.sessions AS s "
+        "coalesce(s.protocol, s.transport), s.cipher, s.key_exchange_group, s.client_subject "
+        "FROM tls_audit.sessions AS s "
         "ORDER BY s.protocol NULLS FIRST, s.pid LIMIT " +
         std::to_string(m.max_sessions);
-    for (const auto &r : read(m, "sessions", session_sql.c_str(), 7))
+    for (const auto &r : read(m, "sessions", session_sql.c_str(), 8))
         m.sessions.push_back({pg::cell_text(r, 0), pg::cell_text(r, 1), pg::cell_text(r, 2), pg::cell_text(r, 3),
-                              pg::cell_text(r, 4), pg::cell_text(r, 5), pg::cell_text(r, 6)});
+                              pg::cell_text(r, 4), pg::cell_text(r, 5), pg::cell_text(r, 6), pg::cell_text(r, 7)});
     // The census: connections per protocol by day last seen (UTC), the last 14 days.
     for (const auto &r :
          read(m, "census",

@@ -2,6 +2,7 @@
 -- Connection census and floor readiness (needs shared_preload_libraries).
 -- ---------------------------------------------------------------------------
 
+-- @region census_entries
 CREATE FUNCTION tls_audit.census_entries(
     OUT usename text,
     OUT datname text,
@@ -20,7 +21,8 @@ CREATE FUNCTION tls_audit.census_entries(
     OUT auth_method text,
     OUT hba_line integer,
     OUT client_cert_verified boolean,
-    OUT extended_master_secret boolean)
+    OUT extended_master_secret boolean,
+    OUT key_exchange_group text)
 RETURNS SETOF record
 AS 'MODULE_PATHNAME', 'tls_audit_census_entries'
 -- Reads shared memory that changes with every connection.
@@ -31,11 +33,12 @@ COMMENT ON FUNCTION tls_audit.census_entries() IS
 
 CREATE VIEW tls_audit.census AS
   SELECT e.usename, e.datname, e.client_addr, e.application_name, e.transport, e.protocol, e.cipher,
-         e.alpn, e.client_subject, e.outcome, e.rejection_reason, e.connections, e.first_seen, e.last_seen,
-         e.auth_method, e.hba_line, e.client_cert_verified, e.extended_master_secret
+         e.key_exchange_group, e.alpn, e.client_subject, e.outcome, e.rejection_reason, e.connections,
+         e.first_seen, e.last_seen, e.auth_method, e.hba_line, e.client_cert_verified,
+         e.extended_master_secret
     FROM tls_audit.census_entries() AS e;
 COMMENT ON VIEW tls_audit.census IS
-  'Connection attempts counted since the last census_reset(), per user, database, address, application, transport, protocol, cipher, ALPN, client certificate subject, outcome (authenticated, auth_failed, startup_failed, tls_rejected, policy_violation), authentication method, pg_hba.conf line, client certificate verification and extended master secret';
+  'Connection attempts counted since the last census_reset(), per user, database, address, application, transport, protocol, cipher, key-exchange group, ALPN, client certificate subject, outcome (authenticated, auth_failed, startup_failed, tls_rejected, policy_violation), authentication method, pg_hba.conf line, client certificate verification and extended master secret';
 COMMENT ON COLUMN tls_audit.census.usename IS 'Role name the client asked for (NULL for tls_rejected: no startup packet yet)';
 COMMENT ON COLUMN tls_audit.census.datname IS 'Database name the client asked for';
 COMMENT ON COLUMN tls_audit.census.client_addr IS 'Client IP address; NULL for unix sockets';
@@ -43,6 +46,7 @@ COMMENT ON COLUMN tls_audit.census.application_name IS 'application_name from th
 COMMENT ON COLUMN tls_audit.census.transport IS 'unix, tcp (no encryption), tls or gss (GSSAPI encryption)';
 COMMENT ON COLUMN tls_audit.census.protocol IS 'TLS protocol version (tls)';
 COMMENT ON COLUMN tls_audit.census.cipher IS 'TLS cipher suite (tls)';
+COMMENT ON COLUMN tls_audit.census.key_exchange_group IS 'Key-exchange group of the TLS handshake as OpenSSL names it (x25519, secp256r1, X25519MLKEM768, ...; other or other hybrid for a group the census does not name); NULL without TLS, for tls_rejected, and for entries recorded before 1.2';
 COMMENT ON COLUMN tls_audit.census.alpn IS 'ALPN protocol selected: postgresql (17+ server and libpq 17+ client), other, or NULL for none';
 COMMENT ON COLUMN tls_audit.census.client_subject IS 'Client certificate subject, RFC 2253 (tls with a client certificate)';
 COMMENT ON COLUMN tls_audit.census.outcome IS 'authenticated, auth_failed (authentication refused), startup_failed (authenticated, then refused: unknown role or database, connection limits), tls_rejected, or policy_violation (authenticated below its role''s tls_audit.role_min_protocol floor, with tls_audit.enforce_floor = log: admitted, or on: refused)';
@@ -55,6 +59,7 @@ COMMENT ON COLUMN tls_audit.census.hba_line IS 'Line number of the pg_hba.conf r
 COMMENT ON COLUMN tls_audit.census.client_cert_verified IS 'True when the server required and verified a client certificate (cert method or clientcert=verify-ca/verify-full); NULL when unknown';
 COMMENT ON COLUMN tls_audit.census.extended_master_secret IS 'Whether the TLS handshake negotiated the extended master secret (RFC 7627; true for TLSv1.3); NULL without TLS or when unknown';
 GRANT SELECT ON tls_audit.census TO PUBLIC;
+-- @end census_entries
 
 CREATE FUNCTION tls_audit.census_info(
     OUT entries bigint,

@@ -38,7 +38,7 @@ CREATE VIEW tls_audit.metrics AS
         SELECT a."position", a.subject, a.not_after, a.crl_next_update
           FROM tls_audit.ca_certificates() AS a
     ), sessions AS (
-        SELECT r.transport, r.protocol, r.cipher, r.below_floor, r.auth_method
+        SELECT r.transport, r.protocol, r.cipher, r.below_floor, r.auth_method, r.key_exchange_group
           FROM tls_audit.session_rows() AS r
     ), census_state AS (
         SELECT i.entries, i.evicted
@@ -119,6 +119,14 @@ CREATE VIEW tls_audit.metrics AS
       FROM sessions AS r
      GROUP BY coalesce(r.auth_method, '')
     UNION ALL
+    SELECT 'tls_audit_sessions_by_key_exchange_group',
+           pg_catalog.jsonb_build_object('key_exchange_group', coalesce(r.key_exchange_group, '')),
+           pg_catalog.count(*)::double precision,
+           'gauge',
+           'Open sessions (client backends and walsenders) per TLS key-exchange group as OpenSSL names it (X25519MLKEM768 and the other hybrid post-quantum groups by name; empty without TLS)'
+      FROM sessions AS r
+     GROUP BY coalesce(r.key_exchange_group, '')
+    UNION ALL
     SELECT 'tls_audit_findings',
            pg_catalog.jsonb_build_object('severity', coalesce(f.severity, v.severity)),
            coalesce(f.findings, 0)::double precision,
@@ -170,7 +178,7 @@ CREATE VIEW tls_audit.metrics AS
            'Census entries evicted because the census was full, since tls_audit.census_reset()'
       FROM census_state AS i;
 COMMENT ON VIEW tls_audit.metrics IS
-  'TLS metrics in a Prometheus-friendly shape, one row per sample: server and CA certificate expiry, CRL next update, reload pending, open sessions per protocol and cipher, sessions below the floor, sessions per authentication method, check findings per severity, census connections (also per authentication method); census rows need shared_preload_libraries';
+  'TLS metrics in a Prometheus-friendly shape, one row per sample: server and CA certificate expiry, CRL next update, reload pending, open sessions per protocol and cipher, sessions below the floor, sessions per authentication method and per key-exchange group, check findings per severity, census connections (also per authentication method); census rows need shared_preload_libraries';
 COMMENT ON COLUMN tls_audit.metrics.metric IS 'Prometheus metric name, e.g. tls_audit_server_certificate_expiry_seconds';
 COMMENT ON COLUMN tls_audit.metrics.labels IS 'Label names and values (all values are strings; empty string when not applicable); unique per metric';
 COMMENT ON COLUMN tls_audit.metrics.value IS 'Sample value';

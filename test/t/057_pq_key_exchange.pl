@@ -142,6 +142,10 @@ else
 	is(join('|', @{ $by_app{pq_tls12} }[1, 3, 4]), 'TLSv1.2|f|1', 'the TLS 1.2 client: not hybrid, once');
 	like($by_app{pq_tls12}[5], qr/^TLSv1\.2: hybrid post-quantum groups need TLS 1\.3/, "... reason: $by_app{pq_tls12}[5]");
 	is(scalar(grep { $_->[3] eq 't' } values %by_app), 1, 'only the hybrid client is counted as hybrid');
+	is($node->safe_psql('postgres',
+			"SELECT string_agg(application_name || '=' || key_exchange_group, ',' ORDER BY application_name) "
+			  . "FROM tls_audit.census WHERE application_name IN ('pq_hybrid', 'pq_classic') AND outcome = 'authenticated'"),
+		'pq_classic=x25519,pq_hybrid=X25519MLKEM768', 'tls_audit.census: each entry names its group as OpenSSL does');
 
 	# The summary over TLS clients: the unix-socket connections of this
 	# test are the rest (no TLS).
@@ -177,6 +181,13 @@ is($rows, "pq_any_classic|TLSv1.3|$classic|f|1\npq_any_tls12|TLSv1.2|$classic|f|
 	'pq_readiness(): the classic-groups and the TLS 1.2 clients, each once, not hybrid');
 is($node->safe_psql('postgres', 'SELECT connections_hybrid, connections_tls12 FROM tls_audit.pq_readiness_summary()'),
 	'0|1', 'summary: none hybrid, one TLS 1.2');
+is($node->safe_psql('postgres',
+		"SELECT string_agg(application_name || '=' || coalesce(key_exchange_group, 'NULL'), ',' ORDER BY application_name) "
+		  . "FROM tls_audit.census WHERE application_name LIKE 'pq\\_any\\_%'"),
+	"pq_any_classic=$classic,pq_any_tls12=$classic", 'tls_audit.census: the group of each entry');
+is($node->safe_psql('postgres',
+		"SELECT count(*) FROM tls_audit.census WHERE transport <> 'tls' AND key_exchange_group IS NOT NULL"),
+	'0', 'tls_audit.census: no group without TLS');
 
 # Bad input: pq_readiness() takes an interval; garbage is a clean error.
 my ($rc, $out, $err) = $node->psql('postgres', "SELECT * FROM tls_audit.pq_readiness('soon')");

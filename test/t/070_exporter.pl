@@ -181,7 +181,7 @@ ok(exists $view_meta{$_}, "view has $_") for qw(tls_audit_server_certificate_exp
   tls_audit_ca_certificate_expiry_seconds tls_audit_crl_next_update_seconds tls_audit_sessions
   tls_audit_sessions_below_floor tls_audit_findings tls_audit_census_connections_total
   tls_audit_server_reload_pending tls_audit_server_ssl_enabled tls_audit_sessions_by_auth_method
-  tls_audit_census_connections_by_auth_method_total);
+  tls_audit_sessions_by_key_exchange_group tls_audit_census_connections_by_auth_method_total);
 
 # --- certificate expiry against openssl ---------------------------------------
 sub openssl_epoch
@@ -291,7 +291,8 @@ is( $plain->safe_psql('postgres', $as_prom . 'SELECT string_agg(DISTINCT metric,
 	join(',',
 		qw(tls_audit_ca_certificate_expiry_seconds tls_audit_findings
 		  tls_audit_server_certificate_expiry_seconds tls_audit_server_reload_pending tls_audit_server_ssl_enabled
-		  tls_audit_sessions tls_audit_sessions_below_floor tls_audit_sessions_by_auth_method)),
+		  tls_audit_sessions tls_audit_sessions_below_floor tls_audit_sessions_by_auth_method
+		  tls_audit_sessions_by_key_exchange_group)),
 	'not preloaded: every family but the census ones, and no error');
 
 # metrics_text() escapes label values: a CA whose subject has a quote and a

@@ -31,7 +31,7 @@ Model sample() {
                       {"file", 0, "CN=new", "CN=ca", 1'799'000'000, 1'830'000'000}};
     m.sessions_by_protocol = {{"TLSv1.3 TLS_AES_256_GCM_SHA384", 7}, {"tcp (no TLS)", 2}};
     m.sessions = {{"alice", "postgres", "<img src=x onerror=alert(1)>", "127.0.0.1", "TLSv1.3",
-                   "TLS_AES_256_GCM_SHA384", "CN=\"evil\" & <b>bold</b>"}};
+                   "TLS_AES_256_GCM_SHA384", "X25519MLKEM768", "CN=\"evil\" & <b>bold</b>"}};
     m.sessions_total = 9;
     m.census = {{"2026-11-29", {{"TLSv1.3", 10}, {"TLSv1.2", 5}}}, {"2026-11-30", {{"TLSv1.3", 20}}}};
     m.readiness = {{"TLSv1.3", 35, 30, 1}};
@@ -212,3 +212,14 @@ TEST(ReportHtml, BoundedLists) {
 }
 
 TEST(FormatTime, Utc) { EXPECT_EQ(format_time(0), "1970-01-01 00:00:00 UTC"); }
+
+// Each listed session names its key-exchange group as OpenSSL does, so a
+// reader sees which clients already use a hybrid post-quantum group.
+TEST(ReportSessions, KeyExchangeGroupColumn) {
+    const std::string html = render_html(sample());
+    EXPECT_NE(html.find("<th>key exchange</th>"), std::string::npos);
+    EXPECT_NE(html.find("<td>X25519MLKEM768</td>"), std::string::npos) << html;
+    const std::string md = render_markdown(sample());
+    EXPECT_NE(md.find("| cipher | key exchange | client certificate |"), std::string::npos);
+    EXPECT_NE(md.find("| TLS\\_AES\\_256\\_GCM\\_SHA384 | X25519MLKEM768 |"), std::string::npos) << md;
+}

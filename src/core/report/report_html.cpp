@@ -424,12 +424,13 @@ std::string render_html(const Model &m) {
     }
     if (!m.sessions.empty()) {
         h += "<table><thead><tr><th>user</th><th>database</th><th>application</th><th>client</th><th>protocol</th>"
-             "<th>cipher</th><th>client certificate</th></tr></thead><tbody>\n";
+             "<th>cipher</th><th>key exchange</th><th>client certificate</th></tr></thead><tbody>\n";
         std::size_t shown = 0;
         for (const auto &s : m.sessions) {
             if (shown++ == m.max_sessions) break;
             h += "<tr>" + html_cell(s.user) + html_cell(s.database) + html_cell(s.application_name) +
-                 html_cell(s.client_addr) + html_cell(s.protocol) + html_cell(s.cipher) + html_cell(s.client_subject) +
+                 html_cell(s.client_addr) + html_cell(s.protocol) + html_cell(s.cipher) + html_cell(s.key_exchange_group) +
+                 html_cell(s.client_subject) +
                  "</tr>\n";
         }
         h += "</tbody></table>";
@@ -537,13 +538,14 @@ std::string render_markdown(const Model &m) {
         for (const auto &c : m.sessions_by_protocol) md += "| " + e(c.label) + " | " + num(c.count) + " |\n";
     }
     if (!m.sessions.empty()) {
-        md += "\n| user | database | application | client | protocol | cipher | client certificate |\n"
-              "|---|---|---|---|---|---|---|\n";
+        md += "\n| user | database | application | client | protocol | cipher | key exchange | client certificate |\n"
+              "|---|---|---|---|---|---|---|---|\n";
         std::size_t shown = 0;
         for (const auto &s : m.sessions) {
             if (shown++ == m.max_sessions) break;
             md += "| " + e(s.user) + " | " + e(s.database) + " | " + e(s.application_name) + " | " + e(s.client_addr) +
-                  " | " + e(s.protocol) + " | " + e(s.cipher) + " | " + e(s.client_subject) + " |\n";
+                  " | " + e(s.protocol) + " | " + e(s.cipher) + " | " + e(s.key_exchange_group) + " | " + e(s.client_subject) +
+                  " |\n";
         }
         if (const std::int64_t more = not_listed(m); more > 0) md += "\n" + num(more) + " more sessions not listed.\n";
     }

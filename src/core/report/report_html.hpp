@@ -52,6 +52,7 @@ struct Session {
     std::string client_addr;
     std::string protocol;  // TLS version, or the transport when not TLS
     std::string cipher;
+    std::string key_exchange_group;  // as OpenSSL names it, e.g. X25519MLKEM768
     std::string client_subject;
 };
 
