@@ -82,7 +82,7 @@ void probe_served_chain(const std::string &conninfo, PoolerFacts &f) {
         if (k == "port") port = o->val;
     }
     // The first host of a list, as libpq tries it first.
-    auto first = [](std::string v) { return v.substr(0, v.find(',')); };
+    auto first = [](const std::string &v) { return v.substr(0, v.find(',')); };
     host = first(host);
     hostaddr = first(hostaddr);
     port = first(port);
