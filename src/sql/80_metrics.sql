@@ -190,7 +190,7 @@ GRANT SELECT ON tls_audit.metrics TO pg_monitor;
 -- @end metrics_view
 
 -- @region metrics_text
-CREATE OR REPLACE FUNCTION tls_audit.metrics_text()
+CREATE FUNCTION tls_audit.metrics_text()
 RETURNS text
 LANGUAGE sql VOLATILE PARALLEL UNSAFE
 SET search_path = pg_catalog, pg_temp

@@ -1,7 +1,11 @@
 -- Metrics: a certificate subject in a label shows its bidirectional control
 -- characters as visible text (tls_audit.show_bidi_controls()), in the view
--- the exporter reads and in metrics_text(). The view itself is created again:
--- 40_server.sql of this update dropped it with the old server_tls().
+-- the exporter reads and in metrics_text(), and sessions are counted per
+-- key-exchange group. The view itself is created again: 40_server.sql of this
+-- update dropped it with the old server_tls(). metrics_text() is dropped and
+-- created again (an install script never uses CREATE OR REPLACE), with its
+-- grant.
 -- @include src/sql/80_metrics.sql:show_bidi_controls
 -- @include src/sql/80_metrics.sql:metrics_view
+DROP FUNCTION tls_audit.metrics_text();
 -- @include src/sql/80_metrics.sql:metrics_text
