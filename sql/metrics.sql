@@ -47,16 +47,35 @@ SELECT metric, array_agg(DISTINCT k ORDER BY k) AS label_names
  GROUP BY metric
  ORDER BY metric;
 
+-- Backends of the tests before this one may still be exiting, so a comparison
+-- of two reads (the metrics, tls_audit.sessions) taken a moment apart
+-- is retried until both agree: at most 50 times, 0.1 s apart, with a fresh
+-- statistics snapshot each time. A real disagreement still shows as false.
+CREATE FUNCTION pg_temp.settled(query text) RETURNS boolean
+LANGUAGE plpgsql AS $$
+DECLARE
+  ok boolean;
+BEGIN
+  FOR i IN 1..50 LOOP
+    PERFORM pg_stat_clear_snapshot();
+    EXECUTE query INTO ok;
+    EXIT WHEN ok;
+    PERFORM pg_sleep(0.1);
+  END LOOP;
+  RETURN ok;
+END $$;
+
 -- Sessions: the same counts as tls_audit.sessions, with this unix session.
-SELECT (SELECT jsonb_object_agg(m.labels::text, m.value)
-          FROM tls_audit.metrics AS m
-         WHERE m.metric = 'tls_audit_sessions')
-     = (SELECT jsonb_object_agg(s.labels::text, s.n)
-          FROM (SELECT jsonb_build_object('transport', transport, 'protocol', coalesce(protocol, ''),
-                                          'cipher', coalesce(cipher, '')) AS labels,
-                       count(*) AS n
-                  FROM tls_audit.sessions
-                 GROUP BY 1) AS s) AS sessions_agree;
+SELECT pg_temp.settled($$
+  SELECT (SELECT jsonb_object_agg(m.labels::text, m.value)
+            FROM tls_audit.metrics AS m
+           WHERE m.metric = 'tls_audit_sessions')
+       = (SELECT jsonb_object_agg(s.labels::text, s.n)
+            FROM (SELECT jsonb_build_object('transport', transport, 'protocol', coalesce(protocol, ''),
+                                            'cipher', coalesce(cipher, '')) AS labels,
+                         count(*) AS n
+                    FROM tls_audit.sessions
+                   GROUP BY 1) AS s)$$) AS sessions_agree;
 SELECT value >= 1 AS this_session_counted
   FROM tls_audit.metrics
  WHERE metric = 'tls_audit_sessions'

@@ -3,6 +3,24 @@
 -- test/t/010_sessions.pl.
 SELECT tls_audit.preloaded();
 
+-- Backends of the tests before this one may still be exiting, so a comparison
+-- of two reads (the session registry, pg_stat_activity) taken a moment apart
+-- is retried until both agree: at most 50 times, 0.1 s apart, with a fresh
+-- statistics snapshot each time. A real disagreement still shows as false.
+CREATE FUNCTION pg_temp.settled(query text) RETURNS boolean
+LANGUAGE plpgsql AS $$
+DECLARE
+  ok boolean;
+BEGIN
+  FOR i IN 1..50 LOOP
+    PERFORM pg_stat_clear_snapshot();
+    EXECUTE query INTO ok;
+    EXIT WHEN ok;
+    PERFORM pg_sleep(0.1);
+  END LOOP;
+  RETURN ok;
+END $$;
+
 -- This session: a unix-socket client backend, never below the floor.
 SELECT usename = current_user AS usename_ok, datname = current_database() AS datname_ok,
        application_name, client_addr, client_port, backend_type,
@@ -12,9 +30,10 @@ SELECT usename = current_user AS usename_ok, datname = current_database() AS dat
   FROM tls_audit.sessions WHERE pid = pg_backend_pid();
 
 -- One row per client backend and walsender pg_stat_activity shows.
-SELECT (SELECT count(*) FROM tls_audit.sessions) =
-       (SELECT count(*) FROM pg_stat_activity
-         WHERE backend_type IN ('client backend', 'walsender')) AS same_count;
+SELECT pg_temp.settled($$
+  SELECT (SELECT count(*) FROM tls_audit.sessions) =
+         (SELECT count(*) FROM pg_stat_activity
+           WHERE backend_type IN ('client backend', 'walsender'))$$) AS same_count;
 SELECT count(*) AS other_backend_types
   FROM tls_audit.sessions WHERE backend_type NOT IN ('client backend', 'walsender');
 
@@ -60,10 +79,12 @@ SELECT has_function_privilege('regress_sessions_plain', 'tls_audit.registry_slot
        has_function_privilege('regress_sessions_stats', 'tls_audit.registry_slots()', 'EXECUTE') AS stats_slots;
 -- This unix-socket session has a slot too (how it authenticated); every slot
 -- in use belongs to a live backend.
-SELECT count(*) FILTER (WHERE r.pid = pg_backend_pid()) AS own_slot,
-       count(*) FILTER (WHERE a.pid IS NULL) AS stale_slots
-  FROM tls_audit.registry_slots() r
-  LEFT JOIN pg_stat_activity a ON a.pid = r.pid AND a.backend_start = r.backend_start;
+SELECT count(*) AS own_slot FROM tls_audit.registry_slots() WHERE pid = pg_backend_pid();
+SELECT pg_temp.settled($$
+  SELECT count(*) = 0
+    FROM tls_audit.registry_slots() r
+    LEFT JOIN pg_stat_activity a ON a.pid = r.pid AND a.backend_start = r.backend_start
+   WHERE a.pid IS NULL$$) AS no_stale_slots;
 DROP ROLE regress_sessions_plain;
 DROP ROLE regress_sessions_stats;
 

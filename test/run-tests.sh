@@ -45,6 +45,13 @@ section() { printf '\n===== %s =====\n' "$*"; }
 want() { [[ " $suites " == *" $1 "* ]]; }
 # record SUITE STATUS: remember the outcome for the summary.
 record() { if [ "$2" = 0 ]; then passed+=("$1"); else failures+=("$1"); fi; }
+# explain SUITE FILE: keep the first lines of why SUITE failed (a diff, a log)
+# for the summary, so the end of a long CI log shows the cause, not only the
+# name. Inside another release's root they go beside the results file, where
+# the run outside finds them.
+explain() {
+    mkdir -p "$why" && [ -f "$2" ] && head -60 "$2" >"$why/$1.txt"
+}
 # timed STAGE CMD...: run CMD, remember how long it took; returns its status.
 timed() {
     local stage=$1 start=$SECONDS status
@@ -68,6 +75,8 @@ work=$(mktemp -d "${TMPDIR:-/tmp}/pg_tls_audit-test.XXXXXX") && [ -d "$work" ] |
     exit 1
 }
 chmod 755 "$work"
+why=${TLS_AUDIT_RESULTS:+$(dirname "${TLS_AUDIT_RESULTS:-.}")/why}
+why=${why:-$work/why}
 # TLS_AUDIT_KEEP=1 keeps it (results, logs) for a look after a failure.
 # On the way out, a root filesystem still being prepared in the background is
 # stopped first (debian-root.sh then unmounts what it mounted).
@@ -233,6 +242,7 @@ installcheck_on() {
         if [ $status != 0 ]; then
             cp "$tree/regression.diffs" "$tree/regression-$name.diffs" 2>/dev/null
             head -200 "$tree/regression.diffs" 2>/dev/null
+            explain "pg$major-installcheck-$name" "$tree/regression-$name.diffs"
         fi
         record "pg$major-installcheck-$name" $status
         as_tester "$bindir" pg_ctl -D "$data" -m fast stop >/dev/null
@@ -282,7 +292,8 @@ run_prove() {
             log=$tree/tmp_check/log/regress_log_$t
             [ -f "$log" ] || log=$tree/log/regress_log_$t  # where 17+ writes it
             [ -f "$log" ] && { echo "--- $log"; grep -v "^\[.*\] ok " "$log" | tail -60; }
-        done
+        done | tee "$tree/prove-$suite.failures"
+        explain "pg$major-$suite" "$tree/prove-$suite.failures"
     fi
     record "pg$major-$suite" $status
 }
@@ -322,6 +333,8 @@ test_version() {
     if ! make -C "$tree" -s -j"$jobs" PG_CONFIG="$pg_config" TLS_AUDIT_WERROR=1 >"$tree/build.log" 2>&1 ||
         ! make -C "$tree" -s install PG_CONFIG="$pg_config" >>"$tree/build.log" 2>&1; then
         tail -40 "$tree/build.log"
+        tail -40 "$tree/build.log" >"$tree/build-tail.log"
+        explain "pg$major-build" "$tree/build-tail.log"
         record "pg$major-build" 1
         return 0
     fi
@@ -333,7 +346,10 @@ test_version() {
         section "PostgreSQL $major: pg_regress (temporary instance with the library preloaded)"
         as_tester "$bindir" make -C "$tree" -s installcheck PG_CONFIG="$pg_config" REGRESS_TEMP_INSTANCE="$tree/tmp_regress"
         status=$?
-        [ $status = 0 ] || head -200 "$tree/regression.diffs" 2>/dev/null
+        if [ $status != 0 ]; then
+            head -200 "$tree/regression.diffs" 2>/dev/null
+            explain "pg$major-regress" "$tree/regression.diffs"
+        fi
         record "pg$major-regress" $status
 
         # The same tests as PGXS users run them: `make installcheck` against a
@@ -345,8 +361,14 @@ test_version() {
             "ssl_ca_file = '$certs/ca-bundle.crt'" "ssl_min_protocol_version = 'TLSv1.3'" \
             "ssl_ciphers = 'HIGH:!aNULL'" "password_encryption = 'scram-sha-256'"
         installcheck_on "$major" "$tree" "$bindir" "$pg_config" "ssl-off" "ssl = off"
-        as_tester "$bindir" bash "$tree/test/installcheck-matrix.sh" "$tree" "$bindir" "$pg_config" "$certs"
-        record "pg$major-installcheck-hba-matrix" $?
+        as_tester "$bindir" bash "$tree/test/installcheck-matrix.sh" "$tree" "$bindir" "$pg_config" "$certs" 2>&1 |
+            tee "$tree/hba-matrix.log"
+        status=${PIPESTATUS[0]}
+        if [ $status != 0 ]; then
+            grep -v "^ok" "$tree/hba-matrix.log" | tail -60 >"$tree/hba-matrix-failures.log"
+            explain "pg$major-installcheck-hba-matrix" "$tree/hba-matrix-failures.log"
+        fi
+        record "pg$major-installcheck-hba-matrix" $status
         stage_times+=("pg$major-regress $((SECONDS - start))s")
     fi
 
@@ -474,5 +496,10 @@ if [ ${#failures[@]} -eq 0 ]; then
     echo "all suites passed${tested[*]:+ on PostgreSQL ${tested[*]}}"
     exit 0
 fi
+for f in "$why"/*.txt; do
+    [ -f "$f" ] || continue
+    echo "----- why $(basename "$f" .txt) failed (its first lines; the whole output is above) -----"
+    cat "$f"
+done
 echo "FAILED suites: ${failures[*]}"
 exit 1
