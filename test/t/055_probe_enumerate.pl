@@ -147,6 +147,44 @@ like($err, qr/permission denied for function profile_compliance/, 'PUBLIC cannot
 	"SET tls_audit.probe_allowed_hosts = 'db.example.com'; SELECT * FROM tls_audit.profile_compliance('127.0.0.1', $port)");
 like($err, qr/not allowed by tls_audit.probe_allowed_hosts/, 'allow-list applies to profile_compliance');
 
+# A server with a P-384 ECDSA certificate (PostgreSQL's default groups). In
+# TLS 1.2 a client's group list must also hold the certificate's curve, or the
+# server cannot use its certificate: offering one group at a time, a prober
+# sees no group at all. The oracle offers each candidate first and P-384 after
+# it, and reads which group the server picked from s_client's temp key.
+my $ecdsa = new_tls_node('enum_p384', cert => 'p384-chain.crt', key => 'p384.key',
+	conf => "ssl_min_protocol_version = 'TLSv1.2'");
+my $eport = $ecdsa->port;
+my %s_client_name = ('x25519' => 'X25519', 'x448' => 'X448', 'P-256' => 'prime256v1', 'P-384' => 'secp384r1',
+	'P-521' => 'secp521r1');
+my %oracle_tls12;
+for my $g (sort keys %oracle_group)
+{
+	next unless exists $s_client_name{$g};
+	my $out = s_client_ok($eport, '-tls1_2', "-groups $oracle_group{$g}:P-384") // '';
+	my ($temp) = $out =~ /(?:Server|Peer) Temp Key: ([^\n]*)/;
+	$oracle_tls12{$g} = defined $temp && $temp =~ /\b\Q$s_client_name{$g}\E\b/ ? 't' : 'f';
+}
+my $e12 = $ecdsa->safe_psql('postgres',
+	"SELECT group_name || '=' || coalesce(supported::text, 'null') || '=' || status FROM tls_audit.probe_groups('127.0.0.1', $eport) "
+	  . "WHERE protocol = 'TLSv1.2' AND group_name <> 'DHE'");
+my %e12 = map { my ($g, $s, $st) = split /=/; ($g => [ $s, $st ]) } split /\n/, $e12;
+my @e12_supported = sort grep { $e12{$_}[0] eq 'true' } keys %e12;
+my @oracle12_supported = sort grep { $oracle_tls12{$_} eq 't' } keys %oracle_tls12;
+ok(scalar(@oracle12_supported) >= 1, "s_client finds TLS 1.2 groups on the P-384 ECDSA server: @oracle12_supported");
+is(join(':', @e12_supported), join(':', @oracle12_supported),
+	'P-384 ECDSA certificate: the TLS 1.2 groups found equal s_client offering each with the certificate curve');
+for my $g (sort keys %oracle_tls12)
+{
+	next unless exists $e12{$g} && $oracle_tls12{$g} eq 'f';
+	ok($e12{$g}[0] eq 'false' || $e12{$g}[1] eq 'undetermined',
+		"P-384 ECDSA: $g refused by s_client is not reported supported ($e12{$g}[1])");
+}
+my $e13 = $ecdsa->safe_psql('postgres',
+	"SELECT group_name FROM tls_audit.probe_groups('127.0.0.1', $eport) WHERE protocol = 'TLSv1.3' AND supported ORDER BY 1");
+my @oracle13_groups = sort grep { exists $s_client_name{$_} && s_client_ok($eport, '-tls1_3', "-groups $oracle_group{$_}") } keys %oracle_group;
+is(join(':', split /\n/, $e13), join(':', @oracle13_groups), 'P-384 ECDSA: TLS 1.3 groups equal s_client');
+
 is($mixed->safe_psql('postgres', 'SELECT 1'), '1', 'backend still healthy');
 
 done_testing();
