@@ -44,6 +44,25 @@ inline X509Ptr share(X509 *cert) {
     return X509Ptr(cert);
 }
 
+// A client-side SSL over two memory BIOs it owns (read: SSL_get_rbio, write:
+// SSL_get_wbio): the caller moves the bytes between them and a socket, or
+// only looks at what was written. An empty read BIO means "wait for more",
+// not end of stream. Null when OpenSSL cannot allocate.
+inline SslPtr new_memory_client(SSL_CTX *ctx) {
+    SslPtr ssl(SSL_new(ctx));
+    BIO *rbio = BIO_new(BIO_s_mem());
+    BIO *wbio = BIO_new(BIO_s_mem());
+    if (!ssl || rbio == nullptr || wbio == nullptr) {
+        BIO_free(rbio);
+        BIO_free(wbio);
+        return nullptr;
+    }
+    BIO_set_mem_eof_return(rbio, -1);
+    SSL_set_bio(ssl.get(), rbio, wbio);  // ssl owns both now
+    SSL_set_connect_state(ssl.get());
+    return ssl;
+}
+
 // The text of OpenSSL's most recent error on this thread (and clear the queue),
 // or `fallback` when the queue is empty.
 std::string take_openssl_error(const char *fallback);

@@ -69,20 +69,14 @@ std::vector<std::uint16_t> client_hello_groups(const unsigned char *data, std::s
 std::vector<std::string> offered_groups(SSL_CTX *ctx) {
     std::vector<std::string> out;
     if (ctx == nullptr) return out;
-    SslPtr ssl(SSL_new(ctx));
-    BIO *in = BIO_new(BIO_s_mem());
-    BIO *hello = BIO_new(BIO_s_mem());
-    if (!ssl || in == nullptr || hello == nullptr) {
-        BIO_free(in);
-        BIO_free(hello);
+    SslPtr ssl = new_memory_client(ctx);
+    if (!ssl) {
         ERR_clear_error();
         return out;
     }
-    SSL_set_bio(ssl.get(), in, hello);  // ssl owns both now
-    SSL_set_connect_state(ssl.get());
     SSL_do_handshake(ssl.get());  // writes the ClientHello, then wants the answer
     char *bytes = nullptr;
-    const long len = BIO_get_mem_data(hello, &bytes);
+    const long len = BIO_get_mem_data(SSL_get_wbio(ssl.get()), &bytes);
     if (len > 0 && bytes != nullptr) {
         for (const std::uint16_t id : client_hello_groups(reinterpret_cast<const unsigned char *>(bytes),
                                                            static_cast<std::size_t>(len))) {

@@ -92,17 +92,10 @@ bool looks_like_tls_record(const unsigned char *data, std::size_t size) {
 }
 
 Expected<SslPtr> tls_handshake(int fd, SSL_CTX *ctx, const std::string &sni, const ProbeContext &pctx) {
-    SslPtr ssl(SSL_new(ctx));
-    BIO *rbio = BIO_new(BIO_s_mem());
-    BIO *wbio = BIO_new(BIO_s_mem());
-    if (!ssl || rbio == nullptr || wbio == nullptr) {
-        BIO_free(rbio);
-        BIO_free(wbio);
-        throw std::bad_alloc();
-    }
-    BIO_set_mem_eof_return(rbio, -1);  // empty means "wait for more", not end of stream
-    SSL_set_bio(ssl.get(), rbio, wbio);
-    SSL_set_connect_state(ssl.get());
+    SslPtr ssl = new_memory_client(ctx);
+    if (!ssl) throw std::bad_alloc();
+    BIO *rbio = SSL_get_rbio(ssl.get());
+    BIO *wbio = SSL_get_wbio(ssl.get());
     if (!sni.empty() && !is_ip_literal(sni)) SSL_set_tlsext_host_name(ssl.get(), sni.c_str());
 
     ERR_clear_error();
