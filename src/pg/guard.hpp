@@ -100,6 +100,43 @@ template <class Body> auto in_own_transaction(Body &&body) -> decltype(body()) {
     }
 }
 
+// Inside a transaction: runs body in an internal subtransaction, in the
+// memory context and resource owner of the caller (so what body returns, and
+// the error data of a PgError it throws, outlive the subtransaction).
+// Released when body returns; rolled back when it throws, and the exception
+// goes on, so the caller decides what a failure means.
+template <class Body> auto in_subtransaction(Body &&body) -> decltype(body()) {
+    MemoryContext outer_context = CurrentMemoryContext;
+    ResourceOwner outer_owner = CurrentResourceOwner;
+    call([&] {
+        BeginInternalSubTransaction(nullptr);
+        MemoryContextSwitchTo(outer_context);
+    });
+    auto leave = [&](bool commit) {
+        call([&] {
+            if (commit)
+                ReleaseCurrentSubTransaction();
+            else
+                RollbackAndReleaseCurrentSubTransaction();
+            MemoryContextSwitchTo(outer_context);
+            CurrentResourceOwner = outer_owner;
+        });
+    };
+    try {
+        if constexpr (std::is_void_v<decltype(body())>) {
+            body();
+            leave(true);
+        } else {
+            auto result = body();
+            leave(true);
+            return result;
+        }
+    } catch (...) {
+        leave(false);
+        throw;
+    }
+}
+
 // Report `error` as ereport(ERROR). Takes plain data only.
 [[noreturn]] void report_error(const char *sqlstate, const char *message, const char *detail,
                                const char *hint);

@@ -41,36 +41,14 @@ Table run_query(const char *sql, int expected_columns) {
 }  // namespace
 
 Expected<Table> spi_query(const char *sql, int expected_columns) {
-    MemoryContext outer_context = CurrentMemoryContext;
-    ResourceOwner outer_owner = CurrentResourceOwner;
-    call([&] {
-        BeginInternalSubTransaction(nullptr);
-        MemoryContextSwitchTo(outer_context);
-    });
-    auto leave = [&](bool commit) {
-        call([&] {
-            if (commit)
-                ReleaseCurrentSubTransaction();
-            else
-                RollbackAndReleaseCurrentSubTransaction();
-            MemoryContextSwitchTo(outer_context);
-            CurrentResourceOwner = outer_owner;
-        });
-    };
     try {
-        Table table = run_query(sql, expected_columns);
-        leave(true);
-        return table;
+        return in_subtransaction([&] { return run_query(sql, expected_columns); });
     } catch (const PgError &e) {
-        leave(false);
         // A cancel, statement timeout or shutdown (class 57) is the caller's
         // to see: PostgreSQL cleared its pending flag when it raised it.
         if (e.edata() != nullptr && ERRCODE_TO_CATEGORY(e.edata()->sqlerrcode) == ERRCODE_OPERATOR_INTERVENTION)
             throw;
         return make_error(sqlstate::kInternal, e.what());
-    } catch (...) {
-        leave(false);
-        throw;
     }
 }
 

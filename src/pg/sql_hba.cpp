@@ -151,36 +151,12 @@ hba::Matrix connected_matrix() {
 namespace tls_audit::pg {
 
 Expected<hba::Matrix> read_hba_matrix() {
-    MemoryContext outer_context = CurrentMemoryContext;
-    ResourceOwner outer_owner = CurrentResourceOwner;
-    pg::call([&] {
-        BeginInternalSubTransaction(nullptr);
-        MemoryContextSwitchTo(outer_context);
-    });
-    auto leave = [&](bool commit) {
-        pg::call([&] {
-            if (commit)
-                ReleaseCurrentSubTransaction();
-            else
-                RollbackAndReleaseCurrentSubTransaction();
-            MemoryContextSwitchTo(outer_context);
-            CurrentResourceOwner = outer_owner;
-        });
-    };
     try {
-        hba::Matrix m = read_matrix();
-        leave(true);
-        return m;
+        return pg::in_subtransaction([] { return read_matrix(); });
     } catch (const pg::PgError &e) {
-        std::string message = e.what();
-        const std::string state = unpack_sql_state(e.edata()->sqlerrcode);
-        leave(false);
-        return make_error(state.c_str(), std::move(message),
+        return make_error(unpack_sql_state(e.edata()->sqlerrcode), e.what(),
                           "Reading pg_hba.conf needs the privileges of pg_hba_file_rules (superuser, or SELECT "
                           "on pg_hba_file_rules and EXECUTE on pg_hba_file_rules()).");
-    } catch (...) {
-        leave(false);
-        throw;
     }
 }
 
