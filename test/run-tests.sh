@@ -45,12 +45,12 @@ section() { printf '\n===== %s =====\n' "$*"; }
 want() { [[ " $suites " == *" $1 "* ]]; }
 # record SUITE STATUS: remember the outcome for the summary.
 record() { if [ "$2" = 0 ]; then passed+=("$1"); else failures+=("$1"); fi; }
-# explain SUITE FILE: keep the first lines of why SUITE failed (a diff, a log)
-# for the summary, so the end of a long CI log shows the cause, not only the
-# name. Inside another release's root they go beside the results file, where
-# the run outside finds them.
+# explain SUITE FILE [tail]: keep 60 lines of why SUITE failed (the head of a
+# diff, the tail of a log) for the summary, so the end of a long CI log shows
+# the cause, not only the name. Inside another release's root they go beside
+# the results file, where the run outside finds them.
 explain() {
-    mkdir -p "$why" && [ -f "$2" ] && head -60 "$2" >"$why/$1.txt"
+    mkdir -p "$why" && [ -f "$2" ] && "${3:-head}" -60 "$2" >"$why/$1.txt"
 }
 # timed STAGE CMD...: run CMD, remember how long it took; returns its status.
 timed() {
@@ -293,7 +293,7 @@ run_prove() {
             [ -f "$log" ] || log=$tree/log/regress_log_$t  # where 17+ writes it
             [ -f "$log" ] && { echo "--- $log"; grep -v "^\[.*\] ok " "$log" | tail -60; }
         done | tee "$tree/prove-$suite.failures"
-        explain "pg$major-$suite" "$tree/prove-$suite.failures"
+        explain "pg$major-$suite" "$tree/prove-$suite.failures" tail
     fi
     record "pg$major-$suite" $status
 }
@@ -498,7 +498,7 @@ if [ ${#failures[@]} -eq 0 ]; then
 fi
 for f in "$why"/*.txt; do
     [ -f "$f" ] || continue
-    echo "----- why $(basename "$f" .txt) failed (its first lines; the whole output is above) -----"
+    echo "----- why $(basename "$f" .txt) failed (an excerpt; the whole output is above) -----"
     cat "$f"
 done
 echo "FAILED suites: ${failures[*]}"

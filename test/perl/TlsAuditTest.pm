@@ -22,7 +22,7 @@ use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
 
-our @EXPORT = qw(certs_dir cert_path client_key new_tls_node tls_connstr
+our @EXPORT = qw(certs_dir cert_path client_key new_tls_node tls_connstr psql_connstr
   legacy_openssl_conf tls_psql tls_query openssl_field
   run_tls_check silent_listener);
 
@@ -155,6 +155,32 @@ sub tls_connstr
 	return $s;
 }
 
+# psql -XAtq with ON_ERROR_STOP, as PostgreSQL::Test::Cluster::psql runs it,
+# but with the SQL in a file and nothing on stdin: a connection the server
+# refuses makes psql exit before it reads stdin, and then writing the SQL to
+# its stdin can fail the test with a broken pipe. Returns (exit code, stdout,
+# stderr), trailing newlines removed.
+my $psql_dir;
+
+sub psql_connstr
+{
+	my ($connstr, $sql) = @_;
+	$psql_dir //= PostgreSQL::Test::Utils::tempdir();
+	my $file = "$psql_dir/query.sql";
+	open my $fh, '>', $file or die "$file: $!";
+	print $fh $sql;
+	close $fh;
+	my ($stdout, $stderr) = ('', '');
+	IPC::Run::run([ 'psql', '-XAtq', '-v', 'ON_ERROR_STOP=1', '-d', $connstr, '-f', $file ],
+		'<', '/dev/null', '>', \$stdout, '2>', \$stderr,
+		IPC::Run::timeout($PostgreSQL::Test::Utils::timeout_default));
+	my $rc = $? >> 8;
+	$stdout =~ s/\r(?=\n)//g;
+	chomp $stdout;
+	chomp $stderr;
+	return ($rc, $stdout, $stderr);
+}
+
 # Run $sql over a TLS connection; returns (exit code, stdout, stderr).
 # Clients below TLSv1.2 run with the legacy OpenSSL configuration.
 sub tls_psql
@@ -163,9 +189,7 @@ sub tls_psql
 	my $connstr = tls_connstr($node, %opt);
 	my $legacy = ($opt{min} // '') =~ /^TLSv1(\.1)?$/ || ($opt{max} // '') =~ /^TLSv1(\.1)?$/;
 	local $ENV{OPENSSL_CONF} = $legacy ? legacy_openssl_conf() : $ENV{OPENSSL_CONF};
-	my ($stdout, $stderr);
-	my $rc = $node->psql('postgres', $sql, connstr => $connstr, stdout => \$stdout, stderr => \$stderr);
-	return ($rc, $stdout, $stderr);
+	return psql_connstr($connstr, $sql);
 }
 
 # Like tls_psql, but fails the test on error and returns stdout.

@@ -135,9 +135,7 @@ sub attempt
 	my $connstr = "host=$host port=$port user=$role password=pw sslmode=$sslmode gssencmode=disable "
 	  . "connect_timeout=10 dbname=" . ($replication ? 'postgres replication=true' : $db);
 	my $pos = -s $node->logfile;
-	my ($stdout, $stderr);
-	$node->psql('postgres', $replication ? 'IDENTIFY_SYSTEM' : 'SELECT 1',
-		connstr => $connstr, stdout => \$stdout, stderr => \$stderr);
+	my (undef, $stdout, $stderr) = psql_connstr($connstr, $replication ? 'IDENTIFY_SYSTEM' : 'SELECT 1');
 	my $log = log_since($pos);
 	return "line $1" if $log =~ /connection authenticated: .*pg_hba\.conf:(\d+)\)/;
 	return 'rejected' if $stderr =~ /pg_hba\.conf rejects connection/;
