@@ -76,9 +76,8 @@ is($node->safe_psql('postgres', "SELECT count(*) FROM tls_audit.census WHERE out
 	'0', 'no unauthenticated entry keeps the application name the client chose');
 
 # Over a unix socket too (no TLS): the reason and the outcome.
-($rc, $stdout, $stderr) = $node->psql('postgres', 'SELECT 1',
-	connstr => $node->connstr('postgres') . ' user=nosuch_local application_name=nolocal',
-	stdout => \$stdout, stderr => \$stderr);
+($rc, $stdout, $stderr) =
+  psql_connstr($node->connstr('postgres') . ' user=nosuch_local application_name=nolocal', 'SELECT 1');
 isnt($rc, 0, 'unix-socket login as a nonexistent role is refused');
 is(census_rows("usename = 'nosuch_local'"), 'startup_failed|nosuch_local|postgres|unix|role "nosuch_local" does not exist|1',
 	'unix-socket startup failure counted');
