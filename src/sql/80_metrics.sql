@@ -198,7 +198,7 @@ CREATE VIEW tls_audit.metrics AS
     UNION ALL
     -- The pooler -> server leg is not counted here: those are this server's
     -- own sessions, in tls_audit_sessions.
-    SELECT 'tls_audit_pooler_clients',
+    SELECT 'tls_audit_pooler_client_connections',
            pg_catalog.jsonb_build_object(
                'pooler', p.pooler,
                'transport', p.transport,
