@@ -7,10 +7,10 @@
 // poolers are still listed (fail open), and run_checks() reports it as
 // pooler_unreachable.
 #include <cstdint>
-#include <cstdlib>
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "access/outbound.hpp"
@@ -20,6 +20,7 @@
 #include "probe/probe.hpp"
 #include "pooler/pooler_config.hpp"
 #include "pooler/pooler_connections.hpp"
+#include "pooler/pooler_setting.hpp"
 #include "pooler_console.hpp"
 #include "row.hpp"
 #include "sql_pooler.hpp"
@@ -97,36 +98,19 @@ Expected<ServedChain> probe_served_chain(const std::string &conninfo) {
     std::unique_ptr<PQconninfoOption, ConninfoFree> parsed(PQconninfoParse(conninfo.c_str(), &err));
     std::unique_ptr<char, FreeMem> err_owner(err);
     if (!parsed) return make_error(sqlstate::kInvalidParameter, "the connection string does not parse");
-    std::string host, hostaddr, port, rootcert;
-    for (PQconninfoOption *o = parsed.get(); o->keyword != nullptr; ++o) {
-        if (o->val == nullptr) continue;
-        const std::string k = o->keyword;
-        if (k == "host") host = o->val;
-        if (k == "hostaddr") hostaddr = o->val;
-        if (k == "port") port = o->val;
-        if (k == "sslrootcert") rootcert = o->val;
-    }
-    // The first host of a list, as libpq tries it first.
-    auto first = [](const std::string &v) { return v.substr(0, v.find(',')); };
-    host = first(host);
-    hostaddr = first(hostaddr);
-    port = first(port);
-    const std::string address = !hostaddr.empty() ? hostaddr : host;
-    if (address.empty() || address[0] == '/' || address[0] == '@')
-        return make_error(sqlstate::kInvalidParameter,
-                          "the admin console is reached over a unix socket: the certificate is not probed");
+    std::vector<std::pair<std::string, std::string>> options;
+    for (PQconninfoOption *o = parsed.get(); o->keyword != nullptr; ++o)
+        if (o->val != nullptr) options.emplace_back(o->keyword, o->val);
+    auto where = pooler_cert_target(options);
+    if (!where) return where.error();
     ServedChain out;
     ProbeTarget target;
-    target.host = address;
-    // libpq matches the certificate against host, not hostaddr.
-    if (!hostaddr.empty() && !host.empty() && host[0] != '/' && host[0] != '@') target.sni = host;
-    target.port = port.empty() ? 5432 : std::atoi(port.c_str());
+    target.host = where.value().address;
+    target.sni = where.value().name;
+    target.port = where.value().port;
+    target.ca_file = where.value().ca_file;
     target.timeout_ms = pg::pooler_timeout_ms();
-    // sslrootcert=system (libpq 16+) is the system store, as is no sslrootcert.
-    if (!rootcert.empty() && rootcert != "system") {
-        target.ca_file = rootcert;
-        out.with_sslrootcert = true;
-    }
+    out.with_sslrootcert = !target.ca_file.empty();
     if (auto bad = validate_target(target)) return *bad;
     auto chain = probe_chain(target, pg::cancel_requested());
     if (!chain) {
