@@ -312,7 +312,7 @@ is($node->safe_psql('postgres', q{
 is($node->safe_psql('postgres', q{
 	SELECT string_agg(DISTINCT concat_ws(' ', verified, hostname_match, verified_against, coalesce(error, '-')), ',')
 	  FROM tls_audit.pooler_certificates() WHERE pooler = 'strict'}),
-	'true true sslrootcert -', 'pooler_certificates(): verified against the sslrootcert of the connection string');
+	't t sslrootcert -', 'pooler_certificates(): verified against the sslrootcert of the connection string');
 my $certified = open_client('app_cert', "port=$strict_port sslmode=require sslcert=@{[ cert_path('client.crt') ]}"
 	  . " sslkey=@{[ client_key('client.key') ]}");
 is($certified->{protocol}, 'TLSv1.3', 'the client with a certificate reached the strict pooler') or diag($certified->{out} . $certified->{err});
