@@ -130,6 +130,9 @@ SELECT pg_temp.executed_scans($$SELECT * FROM tls_audit.metrics WHERE metric = '
 SELECT pg_temp.executed_scans($$SELECT * FROM tls_audit.metrics WHERE metric = 'tls_audit_findings'$$);
 SELECT pg_temp.executed_scans($$SELECT * FROM tls_audit.metrics WHERE metric = 'tls_audit_census_entries'$$);
 SELECT pg_temp.executed_scans($$SELECT * FROM tls_audit.metrics WHERE metric = 'tls_audit_server_ssl_enabled'$$);
+-- The pooler families ask the poolers: only they, and each its own source.
+SELECT pg_temp.executed_scans($$SELECT * FROM tls_audit.metrics WHERE metric = 'tls_audit_pooler_up'$$);
+SELECT pg_temp.executed_scans($$SELECT * FROM tls_audit.metrics WHERE metric = 'tls_audit_pooler_certificate_expiry_seconds'$$);
 SELECT pg_temp.executed_scans($$SELECT * FROM tls_audit.metrics$$) ORDER BY 1;
 
 -- metrics_text(): the Prometheus text format, one sample line per view row,

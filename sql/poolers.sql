@@ -50,3 +50,7 @@ SELECT set_config('tls_audit.pooler_timeout', '100', true) AS low,
        set_config('tls_audit.pooler_timeout', '1min', true) AS high;
 -- Set only in the configuration files.
 SET tls_audit.poolers = '';
+-- No pooler: no served certificate, and no pooler metric family (the view
+-- neither fails nor invents a sample).
+SELECT count(*) AS certificates FROM tls_audit.pooler_certificates();
+SELECT count(*) AS pooler_samples FROM tls_audit.metrics WHERE metric LIKE 'tls_audit_pooler%';

@@ -184,6 +184,7 @@ INSERT INTO priv_actions VALUES
   ('tls_audit.pooler_clients()', 'EXECUTE', 'SELECT * FROM tls_audit.pooler_clients()', true),
   ('tls_audit.pooler_servers()', 'EXECUTE', 'SELECT * FROM tls_audit.pooler_servers()', true),
   ('tls_audit.pooler_settings()', 'EXECUTE', 'SELECT * FROM tls_audit.pooler_settings()', true),
+  ('tls_audit.pooler_certificates()', 'EXECUTE', 'SELECT * FROM tls_audit.pooler_certificates()', true),
   ('tls_audit.control_rows()', 'EXECUTE', 'SELECT * FROM tls_audit.control_rows()', true),
   ('tls_audit.show_bidi_controls(text)', 'EXECUTE', 'SELECT tls_audit.show_bidi_controls(''a'')', true),
   ('tls_audit.compliance(text)', 'EXECUTE', 'SELECT * FROM tls_audit.compliance(''CIS'')', true),

@@ -1,13 +1,16 @@
 // tls_audit.pooler_clients(), pooler_servers(), pooler_settings(): the
 // pgbouncer admin consoles of tls_audit.poolers, read with the server's libpq
-// (pooler_console.cpp), parsed by the core (src/core/pooler/). A pooler that
+// (pooler_console.cpp), parsed by the core (src/core/pooler/); and
+// pooler_certificates(): the chain each pooler serves, probed over STARTTLS
+// with the core probe (the chain the pooler_cert_expiry check judges). A pooler that
 // cannot be read gives one row with only its name and the error: the other
 // poolers are still listed (fail open), and run_checks() reports it as
 // pooler_unreachable.
-#include <cstdlib>
+#include <cstdint>
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "access/outbound.hpp"
@@ -17,6 +20,7 @@
 #include "probe/probe.hpp"
 #include "pooler/pooler_config.hpp"
 #include "pooler/pooler_connections.hpp"
+#include "pooler/pooler_setting.hpp"
 #include "pooler_console.hpp"
 #include "row.hpp"
 #include "sql_pooler.hpp"
@@ -27,6 +31,7 @@ extern "C" {
 PG_FUNCTION_INFO_V1(tls_audit_pooler_clients);
 PG_FUNCTION_INFO_V1(tls_audit_pooler_servers);
 PG_FUNCTION_INFO_V1(tls_audit_pooler_settings);
+PG_FUNCTION_INFO_V1(tls_audit_pooler_certificates);
 }
 
 using namespace tls_audit;
@@ -40,6 +45,21 @@ enum ConnectionColumn {
 };
 // Columns of pooler_settings().
 enum SettingColumn { kSPooler, kSSetting, kSValue, kSDefault, kSError, kSettingColumns };
+// Columns of pooler_certificates(): the pooler, the certificate description
+// (position, then pg::Row::certificate()'s columns), how the chain verified.
+enum CertificateColumn {
+    kCPooler,
+    kCPosition,
+    kCCertificate,
+    kCVerified = kCCertificate + pg::kCertificateColumns,
+    kCVerifyError,
+    kCHostnameMatch,
+    kCVerifiedAgainst,
+    kCProtocol,
+    kCCipher,
+    kCError,
+    kCertificateColumnsAll
+};
 
 struct ConninfoFree {
     void operator()(PQconninfoOption *o) const { PQconninfoFree(o); }
@@ -62,46 +82,43 @@ bool has_password(const std::string &conninfo) {
     return false;
 }
 
-// The certificate chain the pooler serves, probed over STARTTLS at the host
-// and port of its admin console (pgbouncer serves one certificate on its
-// port). Not for a unix socket. A cancel propagates.
-void probe_served_chain(const std::string &conninfo, PoolerFacts &f) {
+// The pooler's served certificate chain, probed over STARTTLS at the host and
+// port of its admin console (pgbouncer serves one certificate on its port),
+// as a client of the pooler would see it: the name matched is the console's
+// host (even when hostaddr gives the address), and the chain is verified
+// against the connection string's sslrootcert, else the system store.
+// Shared by pooler_certificates() and the pooler_cert_expiry check. Not for a
+// unix socket (an Error). A cancel propagates (throws 57014).
+struct ServedChain {
+    ChainReport report;
+    bool with_sslrootcert = false;  // verified against sslrootcert (else the system store)
+};
+Expected<ServedChain> probe_served_chain(const std::string &conninfo) {
     char *err = nullptr;
     std::unique_ptr<PQconninfoOption, ConninfoFree> parsed(PQconninfoParse(conninfo.c_str(), &err));
     std::unique_ptr<char, FreeMem> err_owner(err);
-    if (!parsed) {
-        f.cert_error = "the connection string does not parse";
-        return;
-    }
-    std::string host, hostaddr, port;
-    for (PQconninfoOption *o = parsed.get(); o->keyword != nullptr; ++o) {
-        if (o->val == nullptr) continue;
-        const std::string k = o->keyword;
-        if (k == "host") host = o->val;
-        if (k == "hostaddr") hostaddr = o->val;
-        if (k == "port") port = o->val;
-    }
-    // The first host of a list, as libpq tries it first.
-    auto first = [](const std::string &v) { return v.substr(0, v.find(',')); };
-    host = first(host);
-    hostaddr = first(hostaddr);
-    port = first(port);
-    const std::string address = !hostaddr.empty() ? hostaddr : host;
-    if (address.empty() || address[0] == '/' || address[0] == '@') {
-        f.cert_error = "the admin console is reached over a unix socket: the certificate is not probed";
-        return;
-    }
+    if (!parsed) return make_error(sqlstate::kInvalidParameter, "the connection string does not parse");
+    std::vector<std::pair<std::string, std::string>> options;
+    for (PQconninfoOption *o = parsed.get(); o->keyword != nullptr; ++o)
+        if (o->val != nullptr) options.emplace_back(o->keyword, o->val);
+    auto where = pooler_cert_target(options);
+    if (!where) return where.error();
+    ServedChain out;
     ProbeTarget target;
-    target.host = address;
-    target.port = port.empty() ? 5432 : std::atoi(port.c_str());
+    target.host = where.value().address;
+    target.sni = where.value().name;
+    target.port = where.value().port;
+    target.ca_file = where.value().ca_file;
     target.timeout_ms = pg::pooler_timeout_ms();
+    out.with_sslrootcert = !target.ca_file.empty();
+    if (auto bad = validate_target(target)) return *bad;
     auto chain = probe_chain(target, pg::cancel_requested());
     if (!chain) {
         if (chain.error().sqlstate == sqlstate::kQueryCanceled) throw CoreError(chain.error());
-        f.cert_error = chain.error().message;
-        return;
+        return chain.error();
     }
-    f.served_chain = chain.value().certificates;
+    out.report = std::move(chain.value());
+    return out;
 }
 
 std::string lower_ascii(std::string s) {
@@ -218,7 +235,13 @@ std::vector<PoolerFacts> gather_poolers() {
             std::vector<std::pair<std::string, std::string>> kv;
             for (const auto &r : rows.value()) kv.emplace_back(r.key, r.value);
             f.config = pooler_config_from_rows(kv);
-            if (lower_ascii(f.config->client.sslmode) != "disable") probe_served_chain(p.conninfo, f);
+            if (lower_ascii(f.config->client.sslmode) != "disable") {
+                auto served = probe_served_chain(p.conninfo);
+                if (served)
+                    f.served_chain = served.value().report.certificates;
+                else
+                    f.cert_error = served.error().message;
+            }
         } else {
             f.error = rows.error().message;
         }
@@ -260,6 +283,43 @@ extern "C" Datum tls_audit_pooler_settings(PG_FUNCTION_ARGS) {
                 row.text(kSValue, r.value);
                 row.text(kSDefault, r.default_value);
                 row.null(kSError);
+                row.put(rsinfo);
+            }
+        }
+        return static_cast<Datum>(0);
+    });
+}
+
+extern "C" Datum tls_audit_pooler_certificates(PG_FUNCTION_ARGS) {
+    return pg::guarded([&]() -> Datum {
+        const std::vector<PoolerEntry> poolers = poolers_or_throw();
+        ReturnSetInfo *rsinfo = pg::materialize(fcinfo);
+        pg::check_columns(rsinfo->setDesc->natts, kCertificateColumnsAll, "tls_audit.pooler_certificates()");
+        for (const PoolerEntry &p : poolers) {
+            auto served = probe_served_chain(p.conninfo);
+            if (!served) {
+                pg::Row row(rsinfo->setDesc);
+                for (int c = 0; c < kCertificateColumnsAll; ++c) row.null(c);
+                row.text(kCPooler, p.name);
+                row.text(kCError, served.error().message);
+                row.put(rsinfo);
+                continue;
+            }
+            const ChainReport &report = served.value().report;
+            const std::int64_t now = pg::now_epoch();
+            int position = 0;
+            for (const CertInfo &cert : report.certificates) {
+                pg::Row row(rsinfo->setDesc);
+                row.text(kCPooler, p.name);
+                row.int4(kCPosition, position++);
+                row.certificate(kCCertificate, cert, now);
+                row.boolean(kCVerified, report.verified);
+                row.text_or_null(kCVerifyError, report.verify_error);
+                row.boolean(kCHostnameMatch, report.hostname_match);
+                row.text(kCVerifiedAgainst, served.value().with_sslrootcert ? "sslrootcert" : "system");
+                row.text_or_null(kCProtocol, report.protocol);
+                row.text_or_null(kCCipher, report.cipher);
+                row.null(kCError);
                 row.put(rsinfo);
             }
         }

@@ -72,6 +72,32 @@ AS 'MODULE_PATHNAME', 'tls_audit_pooler_settings'
 LANGUAGE C VOLATILE PARALLEL RESTRICTED
 SET search_path = pg_catalog, pg_temp;
 COMMENT ON FUNCTION tls_audit.pooler_settings() IS
-  'Per pooler of tls_audit.poolers, its TLS settings from SHOW CONFIG (client_tls_*, client_tls13_*, server_tls_*, server_tls13_*): setting, value, default_value; error says why a pooler could not be read';
+  'Per pooler of tls_audit.poolers, its TLS settings from SHOW CONFIG (client_tls_*, client_tls13_*, server_tls_*, server_tls13_*): setting, value, default_value; error says why a pooler could not be read. The certificate the pooler serves (from client_tls_cert_file): tls_audit.pooler_certificates()';
 REVOKE EXECUTE ON FUNCTION tls_audit.pooler_settings() FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION tls_audit.pooler_settings() TO pg_monitor;
+
+-- The certificate each pooler serves its clients. A function of its own, one
+-- row per chain certificate like tls_audit.server_certificates and
+-- probe_certificates(), rather than rows of pooler_settings(): those are
+-- pgbouncer's settings as SHOW CONFIG states them, this is what a client is
+-- actually served (which a renewed but not reloaded client_tls_cert_file
+-- differs from), learned over the network.
+CREATE FUNCTION tls_audit.pooler_certificates(
+    OUT pooler text,
+    @CERTIFICATE_OUT_COLUMNS@,
+    OUT verified boolean,
+    OUT verify_error text,
+    OUT hostname_match boolean,
+    OUT verified_against text,
+    OUT protocol text,
+    OUT cipher text,
+    OUT error text)
+RETURNS SETOF record
+AS 'MODULE_PATHNAME', 'tls_audit_pooler_certificates'
+-- VOLATILE, PARALLEL RESTRICTED: as pooler_clients() (a STARTTLS probe per pooler).
+LANGUAGE C VOLATILE PARALLEL RESTRICTED
+SET search_path = pg_catalog, pg_temp;
+COMMENT ON FUNCTION tls_audit.pooler_certificates() IS
+  'Per pooler of tls_audit.poolers, the certificate chain it serves its clients (client_tls_cert_file as pgbouncer loaded it), probed over STARTTLS at the host and port of its admin console, one row per certificate as presented (position 0 = the leaf) with the columns of tls_audit.certificate_info(); verified: the chain verifies to a trusted CA, verified_against: sslrootcert (the file the connection string names) or system (the system store), hostname_match: the leaf matches the host of the connection string; protocol and cipher of the probe; error: why the chain could not be probed (the pooler is down, refuses TLS, or is reached over a unix socket)';
+REVOKE EXECUTE ON FUNCTION tls_audit.pooler_certificates() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION tls_audit.pooler_certificates() TO pg_monitor;

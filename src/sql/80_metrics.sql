@@ -9,6 +9,10 @@
 -- reads only the source it needs. The census families need
 -- shared_preload_libraries; without it they are simply absent.
 -- It reads server files and runs the checks: pg_monitor only.
+-- The pooler families ask each pooler of tls_audit.poolers at each read (an
+-- admin-console read and a STARTTLS probe, each bounded by
+-- tls_audit.pooler_timeout); a pooler that is down gives
+-- tls_audit_pooler_up 0 and no other sample, never an error.
 -- ---------------------------------------------------------------------------
 
 -- A certificate subject is text anybody who can make a certificate chooses;
@@ -45,6 +49,12 @@ CREATE VIEW tls_audit.metrics AS
           FROM tls_audit.census_info() AS i
          -- A one-time filter: census_info() is not called unless preloaded.
          WHERE tls_audit.preloaded()
+    ), pooler_clients AS (
+        -- One admin-console read per pooler (bounded by
+        -- tls_audit.pooler_timeout); a pooler that cannot be read is a row
+        -- with only its name and the error (transport NULL), never an error.
+        SELECT p.pooler, p.transport, p.protocol, p.cipher
+          FROM tls_audit.pooler_clients() AS p
     )
     SELECT 'tls_audit_server_certificate_expiry_seconds'::text AS metric,
            pg_catalog.jsonb_build_object(
@@ -176,9 +186,44 @@ CREATE VIEW tls_audit.metrics AS
            i.evicted::double precision,
            'counter',
            'Census entries evicted because the census was full, since tls_audit.census_reset()'
-      FROM census_state AS i;
+      FROM census_state AS i
+    UNION ALL
+    SELECT 'tls_audit_pooler_up',
+           pg_catalog.jsonb_build_object('pooler', p.pooler),
+           CASE WHEN pg_catalog.bool_or(p.transport IS NULL) THEN 0 ELSE 1 END::double precision,
+           'gauge',
+           '1 when the admin console of this pooler of tls_audit.poolers was read, 0 when it could not be (down, refused, timed out: see tls_audit.pooler_clients().error)'
+      FROM pooler_clients AS p
+     GROUP BY p.pooler
+    UNION ALL
+    -- The pooler -> server leg is not counted here: those are this server's
+    -- own sessions, in tls_audit_sessions.
+    SELECT 'tls_audit_pooler_client_connections',
+           pg_catalog.jsonb_build_object(
+               'pooler', p.pooler,
+               'transport', p.transport,
+               'protocol', coalesce(p.protocol, ''),
+               'cipher', coalesce(p.cipher, '')),
+           pg_catalog.count(*)::double precision,
+           'gauge',
+           'Client connections of each pooler of tls_audit.poolers (its SHOW CLIENTS) per transport (tls, tcp, unix), TLS protocol and cipher; the admin-console connection that reads them is one of them'
+      FROM pooler_clients AS p
+     WHERE p.transport IS NOT NULL
+     GROUP BY p.pooler, p.transport, coalesce(p.protocol, ''), coalesce(p.cipher, '')
+    UNION ALL
+    SELECT 'tls_audit_pooler_certificate_expiry_seconds',
+           pg_catalog.jsonb_build_object(
+               'pooler', c.pooler,
+               'position', c."position"::text,
+               'subject', tls_audit.show_bidi_controls(coalesce(c.subject, ''))),
+           pg_catalog.date_part('epoch', c.not_after)
+             - pg_catalog.date_part('epoch', pg_catalog.now()),
+           'gauge',
+           'Seconds until the certificate at this chain position that this pooler of tls_audit.poolers serves its clients expires (probed over STARTTLS); negative once expired'
+      FROM tls_audit.pooler_certificates() AS c
+     WHERE c.error IS NULL;
 COMMENT ON VIEW tls_audit.metrics IS
-  'TLS metrics in a Prometheus-friendly shape, one row per sample: server and CA certificate expiry, CRL next update, reload pending, open sessions per protocol and cipher, sessions below the floor, sessions per authentication method and per key-exchange group, check findings per severity, census connections (also per authentication method); census rows need shared_preload_libraries';
+  'TLS metrics in a Prometheus-friendly shape, one row per sample: server and CA certificate expiry, CRL next update, reload pending, open sessions per protocol and cipher, sessions below the floor, sessions per authentication method and per key-exchange group, check findings per severity, census connections (also per authentication method), and per pooler of tls_audit.poolers whether it was read, its clients per protocol and cipher and the expiry of the certificate it serves; census rows need shared_preload_libraries';
 COMMENT ON COLUMN tls_audit.metrics.metric IS 'Prometheus metric name, e.g. tls_audit_server_certificate_expiry_seconds';
 COMMENT ON COLUMN tls_audit.metrics.labels IS 'Label names and values (all values are strings; empty string when not applicable); unique per metric';
 COMMENT ON COLUMN tls_audit.metrics.value IS 'Sample value';

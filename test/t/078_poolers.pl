@@ -6,7 +6,9 @@
 # on both legs); pooler_servers() shows the pooler -> server leg;
 # pooler_settings() and the pooler checks read SHOW CONFIG; a password in
 # tls_audit.poolers is critical and never shown; a pooler stopped mid-test
-# gives pooler_unreachable and an error row, not an error; a mute pooler
+# gives pooler_unreachable and an error row, not an error; pooler_certificates()
+# and the metrics (tls_audit_pooler_up, client connections per protocol and
+# cipher, served certificate expiry) with the pooler up and down; a mute pooler
 # (never accepting, mute in the TLS handshake, or mute after the login) is
 # bounded by tls_audit.pooler_timeout, shows its wait event and is cancellable.
 use strict;
@@ -208,6 +210,53 @@ for my $c ($v12, $v13)
 }
 is(join(',', @{ $seen{app_plain} // [] }[1 .. 3]), 'tcp,-,-', 'app_plain: tcp, NULL protocol and cipher');
 
+# Metrics, read as a pg_monitor member: the pooler is up, and its client
+# connections per protocol and cipher are what the clients themselves saw.
+# The plaintext series also counts the admin-console connection that reads
+# SHOW CLIENTS (sslmode=disable).
+$node->safe_psql('postgres', 'CREATE ROLE regress_prom IN ROLE pg_monitor');
+my $as_prom = 'SET ROLE regress_prom; ';
+sub pooler_samples
+{
+	my ($family) = @_;
+	return $node->safe_psql('postgres', $as_prom . qq{
+		SELECT string_agg(l.labels || '=' || l.value, E'\\n' ORDER BY l.labels)
+		  FROM (SELECT (SELECT string_agg(key || ':' || value, ',' ORDER BY key) FROM jsonb_each_text(labels)) AS labels,
+		               value FROM tls_audit.metrics WHERE metric = '$family') AS l});
+}
+is(pooler_samples('tls_audit_pooler_up'), 'pooler:edge=1', 'metrics: the pooler is up');
+is(pooler_samples('tls_audit_pooler_client_connections'), join("\n", sort
+	"cipher:$v12->{cipher},pooler:edge,protocol:TLSv1.2,transport:tls=1",
+	"cipher:$v13->{cipher},pooler:edge,protocol:TLSv1.3,transport:tls=1",
+	'cipher:,pooler:edge,protocol:,transport:tcp=2'),
+	'metrics: client connections per protocol and cipher, as the clients saw them');
+
+# The certificate the pooler serves: pooler_certificates() and its metric
+# against openssl's reading of the file pgbouncer loaded.
+my $leaf_subject = openssl_field('p384.crt', 'subject', '-nameopt', 'RFC2253');
+my $int_subject = openssl_field('intermediate.crt', 'subject', '-nameopt', 'RFC2253');
+is($node->safe_psql('postgres', $as_prom . q{
+	SELECT string_agg(concat_ws('|', "position", subject, issuer, key_type, key_bits, sha256, verified,
+	                            verify_error IS NOT NULL, hostname_match, verified_against, protocol,
+	                            coalesce(error, '-')), E'\n' ORDER BY "position")
+	  FROM tls_audit.pooler_certificates()}),
+	join("\n",
+		"0|$leaf_subject|$int_subject|EC|384|" . lc(join('', openssl_field('p384.crt', 'fingerprint', '-sha256') =~ /[0-9A-F]/g))
+		  . '|f|t|t|system|TLSv1.3|-',
+		"1|$int_subject|" . openssl_field('intermediate.crt', 'issuer', '-nameopt', 'RFC2253') . '|RSA|2048|'
+		  . lc(join('', openssl_field('intermediate.crt', 'fingerprint', '-sha256') =~ /[0-9A-F]/g))
+		  . '|f|t|t|system|TLSv1.3|-'),
+	'pooler_certificates(): the served chain, not verified against the system store');
+my $t_before = time;
+my $expiry = pooler_samples('tls_audit_pooler_certificate_expiry_seconds');
+my $t_after = time;
+my $leaf_end = `date -d "@{[ openssl_field('p384.crt', 'enddate') ]}" +%s`;
+chomp $leaf_end;
+my ($leaf_left) = $expiry =~ /^pooler:edge,position:0,subject:\Q$leaf_subject\E=(\S+)$/m;
+ok(defined $leaf_left && $leaf_left >= $leaf_end - $t_after - 1 && $leaf_left <= $leaf_end - $t_before + 1,
+	'metrics: seconds until the served leaf expires = openssl enddate - now') or diag($expiry);
+is(scalar(() = $expiry =~ /^pooler:edge,/mg), 2, 'metrics: both served certificates');
+
 # The pooler -> server leg: the cluster's own view of pgbouncer's sessions.
 my $servers = $node->safe_psql('postgres', q{
 	SELECT DISTINCT transport || ' ' || protocol FROM tls_audit.pooler_servers()
@@ -250,6 +299,7 @@ like($node->safe_psql('postgres', q{SET tls_audit.expiry_warning_days = 36500;
 
 # strict: a client with a certificate through a pooler that verifies both legs.
 my $strict_conninfo = "host=127.0.0.1 port=$strict_port dbname=pgbouncer user=$os_user sslmode=require"
+  . " sslrootcert=@{[ cert_path('ca-bundle.crt') ]}"
   . " sslcert=@{[ cert_path('client.crt') ]} sslkey=@{[ client_key('client.key') ]}";
 $node->append_conf('postgresql.conf', "tls_audit.poolers = 'edge=$conninfo; strict=$strict_conninfo'");
 $node->reload;
@@ -258,6 +308,11 @@ is($node->safe_psql('postgres', q{
 	SELECT coalesce(string_agg(error, '; '), '') FROM tls_audit.pooler_settings()
 	 WHERE pooler = 'strict' AND error IS NOT NULL}),
 	'', 'strict: its admin console is read through the client certificate');
+# Its connection string names sslrootcert: the served chain verifies against it.
+is($node->safe_psql('postgres', q{
+	SELECT string_agg(DISTINCT concat_ws(' ', verified, hostname_match, verified_against, coalesce(error, '-')), ',')
+	  FROM tls_audit.pooler_certificates() WHERE pooler = 'strict'}),
+	't t sslrootcert -', 'pooler_certificates(): verified against the sslrootcert of the connection string');
 my $certified = open_client('app_cert', "port=$strict_port sslmode=require sslcert=@{[ cert_path('client.crt') ]}"
 	  . " sslkey=@{[ client_key('client.key') ]}");
 is($certified->{protocol}, 'TLSv1.3', 'the client with a certificate reached the strict pooler') or diag($certified->{out} . $certified->{err});
@@ -317,6 +372,33 @@ $rc = $node->psql('postgres', q{SELECT pooler, error IS NOT NULL, usename IS NUL
 	stdout => \$stdout, stderr => \$stderr);
 is($rc, 0, 'pooler_clients() with the pooler down: no error') or diag($stderr);
 is($stdout, 'edge|t|t', 'pooler_clients(): one row with the error');
+# The scrape still succeeds: up 0, no client or certificate sample.
+($rc, $stdout, $stderr) = ('', '', '');
+$rc = $node->psql('postgres', $as_prom . 'SELECT tls_audit.metrics_text()', stdout => \$stdout, stderr => \$stderr);
+is($rc, 0, 'metrics_text() with the pooler down: no error') or diag($stderr);
+like($stdout, qr/^tls_audit_pooler_up\{pooler="edge"\} 0$/m, 'metrics: tls_audit_pooler_up 0');
+unlike($stdout, qr/^tls_audit_pooler_(client_connections|certificate_expiry_seconds)\{/m,
+	'metrics: no client or certificate sample of a pooler that is down');
+like($stdout, qr/^tls_audit_findings\{severity="warning"\} [1-9]/m, 'metrics: the other families are still there');
+is($node->safe_psql('postgres', q{
+	SELECT pooler || ' ' || (subject IS NULL) || ' ' || (error <> '') FROM tls_audit.pooler_certificates()}),
+	'edge true true', 'pooler_certificates(): one row with the error');
+# The queries of monitoring/postgres_exporter/queries.yaml for the poolers
+# run as the exporter's role and agree with the view.
+open my $yaml_fh, '<', "$FindBin::RealBin/../../monitoring/postgres_exporter/queries.yaml" or die $!;
+my $yaml = do { local $/; <$yaml_fh> };
+close $yaml_fh;
+my $pooler_queries = 0;
+while ($yaml =~ /^(tls_audit_pooler\w*):\n  query: \|\n((?:    .*\n)+)/mg)
+{
+	my ($key, $query) = ($1, $2);
+	my ($family) = $query =~ /metric = '(\w+)'/;
+	is($node->safe_psql('postgres', $as_prom . "SELECT count(*) FROM ($query) AS q"),
+		$node->safe_psql('postgres', $as_prom . "SELECT count(*) FROM tls_audit.metrics WHERE metric = '$family'"),
+		"queries.yaml $key: the rows of $family");
+	$pooler_queries++;
+}
+is($pooler_queries, 3, 'queries.yaml has the three pooler families');
 $out = $node->safe_psql('postgres', q{
 	SELECT severity || ' ' || message FROM tls_audit.run_checks() WHERE "check" = 'pooler_unreachable'});
 like($out, qr/^warning pooler edge could not be read: .*the TLS of its clients is not audited/,

@@ -154,6 +154,59 @@ TEST(PoolersSettingTest, Limits) {
     EXPECT_FALSE(parse_poolers_setting("a=host=h;" + std::string(64, 'n') + "=host=h").ok());
 }
 
+// Where the served certificate is probed (from the parsed connection string).
+
+TEST(PoolerCertTargetTest, HostPortAndTheSystemStore) {
+    auto t = pooler_cert_target({{"host", "10.0.0.5"}, {"port", "6432"}, {"dbname", "pgbouncer"}});
+    ASSERT_TRUE(t.ok()) << t.error().message;
+    EXPECT_EQ(t.value().address, "10.0.0.5");
+    EXPECT_EQ(t.value().name, "");
+    EXPECT_EQ(t.value().port, 6432);
+    EXPECT_EQ(t.value().ca_file, "");
+    auto no_port = pooler_cert_target({{"host", "pooler.example"}});
+    ASSERT_TRUE(no_port.ok());
+    EXPECT_EQ(no_port.value().port, 5432);
+}
+
+TEST(PoolerCertTargetTest, HostaddrConnectsHostIsMatched) {
+    auto t = pooler_cert_target({{"host", "pooler.example,b.example"}, {"hostaddr", "10.0.0.5,10.0.0.6"},
+                                 {"port", "6432,6433"}});
+    ASSERT_TRUE(t.ok()) << t.error().message;
+    EXPECT_EQ(t.value().address, "10.0.0.5");  // the first of each list, as libpq tries it first
+    EXPECT_EQ(t.value().name, "pooler.example");
+    EXPECT_EQ(t.value().port, 6432);
+}
+
+TEST(PoolerCertTargetTest, Sslrootcert) {
+    auto file = pooler_cert_target({{"host", "h"}, {"sslrootcert", "/etc/ssl/pooler-ca.crt"}});
+    ASSERT_TRUE(file.ok());
+    EXPECT_EQ(file.value().ca_file, "/etc/ssl/pooler-ca.crt");
+    auto system = pooler_cert_target({{"host", "h"}, {"sslrootcert", "system"}});
+    ASSERT_TRUE(system.ok());
+    EXPECT_EQ(system.value().ca_file, "");  // libpq 16's keyword for the system store
+}
+
+TEST(PoolerCertTargetTest, RefusesWhatCannotBeProbed) {
+    struct Case {
+        std::vector<std::pair<std::string, std::string>> options;
+        const char *expect;
+    };
+    for (const Case &c : {Case{{{"host", "/run/pgbouncer"}}, "unix socket"},
+                          Case{{{"host", "@abstract"}}, "unix socket"},
+                          Case{{{"dbname", "pgbouncer"}}, "unix socket"},  // libpq's default: a socket
+                          Case{{{"host", ""}}, "unix socket"},
+                          Case{{{"host", "h"}, {"port", "0"}}, "not a port number"},
+                          Case{{{"host", "h"}, {"port", "65536"}}, "not a port number"},
+                          Case{{{"host", "h"}, {"port", "99999999999999999999"}}, "not a port number"},
+                          Case{{{"host", "h"}, {"port", "64x"}}, "not a port number"},
+                          Case{{{"host", "h"}, {"port", "-1"}}, "not a port number"}}) {
+        auto t = pooler_cert_target(c.options);
+        ASSERT_FALSE(t.ok()) << c.expect;
+        EXPECT_EQ(t.error().sqlstate, "22023");
+        EXPECT_NE(t.error().message.find(c.expect), std::string::npos) << t.error().message;
+    }
+}
+
 // SHOW CONFIG
 
 TEST(PoolerConfigTest, DefaultsForKeysAnOlderPoolerLacks) {

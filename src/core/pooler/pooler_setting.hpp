@@ -17,6 +17,7 @@
 #include <cstddef>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "base/error.hpp"
@@ -39,5 +40,22 @@ inline constexpr std::size_t kMaxPoolersSettingLength = 8192;
 // (22023) names the entry (its position, and its name when it has one) and
 // what is wrong.
 Expected<std::vector<PoolerEntry>> parse_poolers_setting(std::string_view value);
+
+// Where the certificate a pooler serves its clients is probed (STARTTLS at
+// the host and port of its admin console: pgbouncer serves one certificate on
+// its port) and how a client of the pooler would check it.
+struct PoolerCertTarget {
+    std::string address;  // connected to: the first hostaddr, else the first host
+    std::string name;     // sent as SNI and matched (libpq matches host, not
+                          // hostaddr); empty: the address
+    int port = 5432;
+    std::string ca_file;  // sslrootcert; empty: the system store (also for sslrootcert=system)
+};
+
+// The target from the keywords of the admin console's connection string (as
+// libpq parsed it, (keyword, value) pairs; unset keywords absent or empty).
+// An Error (22023) for a unix socket (nothing to probe), no host at all, or a
+// port libpq would refuse; it never quotes the connection string.
+Expected<PoolerCertTarget> pooler_cert_target(const std::vector<std::pair<std::string, std::string>> &options);
 
 }  // namespace tls_audit

@@ -1,7 +1,8 @@
 -- Metrics: a certificate subject in a label shows its bidirectional control
 -- characters as visible text (tls_audit.show_bidi_controls()), in the view
--- the exporter reads and in metrics_text(), and sessions are counted per
--- key-exchange group. The view itself is created again: 40_server.sql of this
+-- the exporter reads and in metrics_text(), sessions are counted per
+-- key-exchange group, and the poolers of tls_audit.poolers have their
+-- families (up, clients per protocol and cipher, served certificate expiry). The view itself is created again: 40_server.sql of this
 -- update dropped it with the old server_tls(). metrics_text() is dropped and
 -- created again (an install script never uses CREATE OR REPLACE), with its
 -- grant.
