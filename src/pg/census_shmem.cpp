@@ -407,6 +407,17 @@ Info info() {
     });
 }
 
+void count_sampled(const std::vector<CensusKey> &keys, std::int64_t now) {
+    require();
+    if (keys.empty()) return;
+    call([&] {
+        LWLockAcquire(shared->lock, LW_EXCLUSIVE);
+        merge_pending_locked();
+        for (const CensusKey &k : keys) add_locked(k, 1, now, now);
+        LWLockRelease(shared->lock);
+    });
+}
+
 void reset() {
     require();
     call([] {

@@ -8,6 +8,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "census/census_file.hpp"
 
@@ -57,6 +58,10 @@ Info info();
 // reason it failed; either way the outcome is what census_info() shows.
 // Never throws for a failed save.
 std::string save();
+
+// Count each of `keys` once at `now` (a TimestampTz), under one exclusive
+// lock: the pooler clients one sample found new (bgw_pooler_sample.cpp).
+void count_sampled(const std::vector<CensusKey> &keys, std::int64_t now);
 
 // Empty the census, zero the eviction count, start a new since_reset and
 // remove the census file.
