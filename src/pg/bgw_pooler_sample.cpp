@@ -71,8 +71,9 @@ void log_state(const std::string &name, PoolerState &state, const std::string &e
     state.error = error;
 }
 
-// One sample of one pooler: count the connections not seen before.
-void sample(const PoolerEntry &pooler, PoolerState &state) {
+// One sample of one pooler: count the connections not seen before. False
+// when the census was reset since `generation` (nothing counted).
+bool sample(const PoolerEntry &pooler, PoolerState &state, std::uint64_t generation) {
     const TimestampTz started = call([] { return GetCurrentTimestamp(); });
     auto answers = read_console(pooler.conninfo, {"SHOW CLIENTS"});
     Expected<std::vector<PoolerConnection>> clients =
@@ -80,13 +81,13 @@ void sample(const PoolerEntry &pooler, PoolerState &state) {
                 : Expected<std::vector<PoolerConnection>>(answers.error());
     if (!clients) {
         log_state(pooler.name, state, clients.error().message);
-        return;
+        return true;
     }
     const std::vector<const PoolerConnection *> fresh = state.seen.new_connections(clients.value());
     std::vector<CensusKey> keys(fresh.size());
     for (std::size_t i = 0; i < fresh.size(); ++i) pooler_census_key(*fresh[i], pooler.name, keys[i]);
     const TimestampTz now = call([] { return GetCurrentTimestamp(); });
-    census::count_sampled(keys, now);
+    if (!census::count_sampled(keys, now, generation)) return false;
     log_state(pooler.name, state, "");
     // What one sample costs (bench/pooler_sample.sh reads it at DEBUG1).
     call([&] {
@@ -94,11 +95,13 @@ void sample(const PoolerEntry &pooler, PoolerState &state) {
                                 pooler.name.c_str(), clients.value().size(), fresh.size(),
                                 static_cast<double>(now - started) / 1000.0)));
     });
+    return true;
 }
 
 // One round over every pooler; the states of poolers no longer configured
-// are dropped.
-void sample_all(std::map<std::string, PoolerState> &states, std::string &setting_error) {
+// are dropped, and every seen set is emptied after a census reset.
+void sample_all(std::map<std::string, PoolerState> &states, std::string &setting_error,
+                std::uint64_t &generation) {
     auto poolers = configured_poolers();
     if (!poolers) {
         if (poolers.error().message != setting_error)
@@ -115,12 +118,26 @@ void sample_all(std::map<std::string, PoolerState> &states, std::string &setting
         if (it != states.end()) kept.emplace(p.name, std::move(it->second));
     }
     states.swap(kept);
-    for (const PoolerEntry &p : poolers.value()) sample(p, states[p.name]);
+    for (const PoolerEntry &p : poolers.value()) {
+        const std::uint64_t current = census::reset_generation();
+        if (current != generation) {
+            for (auto &entry : states) entry.second.seen.clear();
+            generation = current;
+        }
+        // Reset while this sample was read: forget it, sample again at once.
+        if (!sample(p, states[p.name], generation)) {
+            states[p.name].seen.clear();
+            generation = census::reset_generation();
+            for (auto &entry : states) entry.second.seen.clear();
+            (void)sample(p, states[p.name], generation);
+        }
+    }
 }
 
 void main_loop() {
     std::map<std::string, PoolerState> states;
     std::string setting_error;
+    std::uint64_t generation = census::reset_generation();
     TimestampTz next_due = 0;
     for (;;) {
         const std::int64_t interval_us = static_cast<std::int64_t>(pooler_sample_interval_seconds()) * USECS_PER_SEC;
@@ -131,7 +148,7 @@ void main_loop() {
             if (next_due == 0) next_due = now;
             if (next_due > now + interval_us) next_due = now + interval_us;
             if (now >= next_due) {
-                sample_all(states, setting_error);
+                sample_all(states, setting_error, generation);
                 next_due = now + interval_us;
                 continue;
             }

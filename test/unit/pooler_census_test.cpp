@@ -128,6 +128,17 @@ TEST(PoolerCensusTest, AReusedPtrWithAnotherConnectTimeIsANewConnection) {
     // "a" left; pgbouncer gave its slot to a new client.
     EXPECT_EQ(apps(seen.new_connections(sample({row("0x1", kT2, kTls12, "a")}))), std::vector<std::string>{"a"});
     // The same ptr and connect_time listed twice in one sample counts once.
+    // pgbouncer 1.21+: the id tells connections apart within one second.
+    const std::vector<std::string> with_id = {"type", "user", "database", "addr", "port", "connect_time", "ptr", "tls", "id"};
+    auto one = [&](const char *id) {
+        auto r = pooler_connections(with_id, {{"C", "alice", "app", "10.0.0.7", "1", kT1, "0x1", kTls12, id}});
+        EXPECT_TRUE(r.ok());
+        return r.value();
+    };
+    PoolerSeenSet ids;
+    EXPECT_EQ(ids.new_connections(one("17")).size(), 1u);
+    EXPECT_EQ(ids.new_connections(one("17")).size(), 0u);
+    EXPECT_EQ(ids.new_connections(one("18")).size(), 1u);
     PoolerSeenSet twice;
     EXPECT_EQ(twice.new_connections(sample({row("0x9", kT1, kTls12, "x"), row("0x9", kT1, kTls12, "x")})).size(), 1u);
 }

@@ -10,10 +10,12 @@ bool pooler_client_countable(const PoolerConnection &c) {
 }
 
 std::string pooler_connection_identity(const PoolerConnection &c) {
-    // A NUL cannot occur in either text (libpq's values are C strings).
+    // A NUL cannot occur in these texts (libpq's values are C strings).
     std::string id = c.ptr;
     id += '\0';
     id += c.connect_time;
+    id += '\0';
+    id += c.id;
     return id;
 }
 

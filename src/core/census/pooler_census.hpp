@@ -49,7 +49,7 @@ bool pooler_client_countable(const PoolerConnection &c);
 // master secret and ALPN are unknown (pgbouncer does not show them).
 void pooler_census_key(const PoolerConnection &c, const std::string &source, CensusKey &key) noexcept;
 
-// The identity of one pooler client connection: ptr and connect_time.
+// The identity of one pooler client connection: ptr, connect_time and id.
 std::string pooler_connection_identity(const PoolerConnection &c);
 
 // The connections of one pooler counted so far (see the top of the file).
