@@ -16,7 +16,8 @@
 #   per client  both divided by the clients listed
 # It also checks that the census counted each client once.
 #
-#   bench/pooler_sample.sh [CLIENTS [SAMPLES]]      (default 1000 10)
+#   bench/pooler_sample.sh [CLIENTS [SAMPLES]]      (default 1000 20)
+#   (the clients stay connected for 3 s per sample plus BENCH_SECONDS, default 60)
 #
 # Needs pgbouncer and the extension installed into PG_CONFIG's server
 # (default PostgreSQL 15 of the system); pgbench and psql from that server.
@@ -25,7 +26,7 @@
 set -euo pipefail
 
 clients=${1:-1000}
-samples=${2:-10}
+samples=${2:-20}
 PG_CONFIG=${PG_CONFIG:-/usr/lib/postgresql/15/bin/pg_config}
 bindir=$("$PG_CONFIG" --bindir)
 export PATH="$bindir:$PATH"
@@ -71,7 +72,7 @@ unix_socket_directories = '$work'
 shared_buffers = 16MB
 shared_preload_libraries = 'pg_tls_audit'
 tls_audit.census_save_interval = 0
-tls_audit.poolers = 'edge=host=127.0.0.1 port=$bport dbname=pgbouncer user=$(id -un) sslmode=disable'
+tls_audit.poolers = 'edge=host=127.0.0.1 port=$bport dbname=pgbouncer user=$(id -un) sslmode=require'
 tls_audit.pooler_sample_interval = 0
 log_min_messages = debug1
 CONF
@@ -101,25 +102,43 @@ client_tls_cert_file = $work/pooler.crt
 client_tls_key_file = $work/pooler.key
 INI
 "$pgbouncer" -d "$work/pgbouncer.ini"
+for _ in $(seq 1 100); do
+    pg_isready -q -h 127.0.0.1 -p "$bport" -d postgres && break
+    sleep 0.1
+done
 
 # The clients: pgbench connects each once, then runs a short transaction and
 # sleeps, for as long as the measurement may take.
 printf 'SELECT 1;\n\\sleep 2 s\n' >"$work/script.sql"
-PGSSLMODE=require pgbench -n -h 127.0.0.1 -p "$bport" -c "$clients" -j 2 -T $((samples * 3 + 120)) \
+PGSSLMODE=require pgbench -n -h 127.0.0.1 -p "$bport" -c "$clients" -j 2 -T $((samples * 3 + ${BENCH_SECONDS:-60})) \
     -f "$work/script.sql" postgres >"$work/pgbench.log" 2>&1 &
 bench_pid=$!
 
 q() { psql -X -q -At -h "$work" -p "$port" -d postgres -c "$1"; }
 listed() { q "SELECT count(*) FROM tls_audit.pooler_clients() WHERE datname = 'postgres' AND protocol IS NOT NULL"; }
+# (A failing query, e.g. an extension without the pooler functions, ends the script: set -e.)
+n=0
 for _ in $(seq 1 600); do
-    [ "$(listed)" -ge "$clients" ] && break
-    kill -0 "$bench_pid" 2>/dev/null || { cat "$work/pgbench.log" >&2; exit 1; }
+    n=$(listed)
+    [ "$n" -ge "$clients" ] && break
+    kill -0 "$bench_pid" 2>/dev/null || {
+        cat "$work/pgbench.log" >&2
+        q "SELECT coalesce(error, 'listed: ' || count(*)) FROM tls_audit.pooler_clients() GROUP BY error" >&2
+        exit 1
+    }
     sleep 0.5
 done
-[ "$(listed)" -ge "$clients" ] || { echo "only $(listed) of $clients clients connected" >&2; exit 1; }
+[ "$n" -ge "$clients" ] || { echo "only $n of $clients clients connected" >&2; exit 1; }
 
 # Sampling on; the worker's DEBUG1 lines say what each sample cost.
-worker=$(q "SELECT pid FROM pg_stat_activity WHERE backend_type = 'pg_tls_audit pooler sample'")
+# The worker has no database connection, so no pg_stat_activity row: the
+# postmaster's child with its title.
+postmaster=$(head -1 "$work/data/postmaster.pid")
+worker=
+for p in $(pgrep -P "$postmaster"); do
+    tr '\0' ' ' <"/proc/$p/cmdline" 2>/dev/null | grep -q 'pg_tls_audit pooler sample' && worker=$p
+done
+[ -n "$worker" ] || { echo "the pooler sample worker is not running" >&2; exit 1; }
 cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$worker/stat"; }
 lines() { grep -c 'sampled pooler "edge"' "$work/log" || true; }
 q "ALTER SYSTEM SET tls_audit.pooler_sample_interval = 1" >/dev/null
@@ -135,20 +154,21 @@ q "SELECT pg_reload_conf()" >/dev/null
 counted=$(q "SELECT coalesce(sum(connections), 0) FROM tls_audit.census WHERE source = 'edge'")
 hz=$(getconf CLK_TCK)
 grep 'sampled pooler "edge"' "$work/log" | head -n $((samples + 1)) |
-    sed -E 's/.*: ([0-9]+) clients, ([0-9]+) new, ([0-9.]+) ms.*/\1 \2 \3/' |
-    awk -v cpu=$((cpu1 - cpu0)) -v hz="$hz" -v n="$samples" -v counted="$counted" '
+    sed -E 's/.*: ([0-9]+) clients, ([0-9]+) new, ([0-9.]+) ms.*/\1 \2 \3/' >"$work/samples"
+# The steady samples' wall times, sorted, for the median (mawk has no sort).
+tail -n +2 "$work/samples" | awk '{ print $3 }' | sort -n >"$work/steady_ms"
+median=$(awk '{ v[NR] = $1 } END { print NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }' "$work/steady_ms")
+awk -v cpu=$((cpu1 - cpu0)) -v hz="$hz" -v n="$samples" -v counted="$counted" -v med="$median" -v clients="$clients" '
         NR == 1 { first_clients = $1; first_new = $2; first_ms = $3; next }
-        { ms[NR - 1] = $3; listed += $1; fresh += $2 }
+        { listed += $1; fresh += $2 }
         END {
-            asort(ms)
-            med = n % 2 ? ms[(n + 1) / 2] : (ms[n / 2] + ms[n / 2 + 1]) / 2
             per = listed / n
             cpu_ms = cpu * 1000 / hz / n
-            printf "first sample: %d clients listed, %d new, %.2f ms wall (%.1f us per client)\n",
+            printf "first sample: %d rows listed (the admin console included), %d new, %.2f ms wall (%.1f us per row)\n",
                 first_clients, first_new, first_ms, first_ms * 1000 / first_clients
-            printf "steady samples (%d): %.0f clients listed, %d new in all\n", n, per, fresh
-            printf "  wall per sample: median %.2f ms (%.1f us per client)\n", med, med * 1000 / per
-            printf "  worker cpu per sample: %.2f ms (%.1f us per client; %d ticks of 1/%d s in all)\n",
+            printf "steady samples (%d): %.0f rows listed, %d new in all\n", n, per, fresh
+            printf "  wall per sample: median %.2f ms (%.1f us per row)\n", med, med * 1000 / per
+            printf "  worker cpu per sample: %.2f ms (%.1f us per row; %d ticks of 1/%d s in all)\n",
                 cpu_ms, cpu_ms * 1000 / per, cpu, hz
-            printf "census: %d connections counted under source edge (clients: %d)\n", counted, first_clients
-        }'
+            printf "census: %d connections counted under source edge, for %d clients\n", counted, clients
+        }' "$work/samples"

@@ -50,3 +50,12 @@ SELECT set_config('tls_audit.pooler_timeout', '100', true) AS low,
        set_config('tls_audit.pooler_timeout', '1min', true) AS high;
 -- Set only in the configuration files.
 SET tls_audit.poolers = '';
+-- tls_audit.pooler_sample_interval: sighup, 0 (off) .. 1 day. Out of range or
+-- not a number is refused (SQLSTATE only: the range's text differs by version).
+SHOW tls_audit.pooler_sample_interval;
+\set VERBOSITY sqlstate
+ALTER SYSTEM SET tls_audit.pooler_sample_interval = -1;
+ALTER SYSTEM SET tls_audit.pooler_sample_interval = '2d';
+ALTER SYSTEM SET tls_audit.pooler_sample_interval = 'often';
+\set VERBOSITY default
+SET tls_audit.pooler_sample_interval = 5;
