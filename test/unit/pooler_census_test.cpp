@@ -31,6 +31,7 @@ std::vector<PoolerConnection> sample(const std::vector<std::vector<PoolerCell>> 
 
 std::vector<std::string> apps(const std::vector<const PoolerConnection *> &fresh) {
     std::vector<std::string> out;
+    out.reserve(fresh.size());
     for (const PoolerConnection *c : fresh) out.push_back(c->application_name);
     return out;
 }
@@ -147,6 +148,8 @@ TEST(PoolerCensusTest, TheSetHoldsOnlyTheLastSample) {
     PoolerSeenSet seen;
     std::vector<std::vector<PoolerCell>> rows;
     std::vector<std::string> ptrs;
+    rows.reserve(1000);
+    ptrs.reserve(1000);
     for (int i = 0; i < 1000; ++i) ptrs.push_back("0x" + std::to_string(1000 + i));
     for (const std::string &p : ptrs) rows.push_back(row(p.c_str(), kT1, kTls13, "many"));
     EXPECT_EQ(seen.new_connections(sample(rows)).size(), 1000u);
