@@ -54,3 +54,12 @@ SET tls_audit.poolers = '';
 -- neither fails nor invents a sample).
 SELECT count(*) AS certificates FROM tls_audit.pooler_certificates();
 SELECT count(*) AS pooler_samples FROM tls_audit.metrics WHERE metric LIKE 'tls_audit_pooler%';
+-- tls_audit.pooler_sample_interval: sighup, 0 (off) .. 1 day. Out of range or
+-- not a number is refused (SQLSTATE only: the range's text differs by version).
+SHOW tls_audit.pooler_sample_interval;
+\set VERBOSITY sqlstate
+ALTER SYSTEM SET tls_audit.pooler_sample_interval = -1;
+ALTER SYSTEM SET tls_audit.pooler_sample_interval = '2d';
+ALTER SYSTEM SET tls_audit.pooler_sample_interval = 'often';
+\set VERBOSITY default
+SET tls_audit.pooler_sample_interval = 5;

@@ -407,6 +407,30 @@ Info info() {
     });
 }
 
+std::uint64_t reset_generation() {
+    require();
+    return call([] {
+        LWLockAcquire(shared->lock, LW_SHARED);
+        const std::uint64_t g = shared->reset_generation;
+        LWLockRelease(shared->lock);
+        return g;
+    });
+}
+
+bool count_sampled(const std::vector<CensusKey> &keys, std::int64_t now, std::uint64_t generation) {
+    require();
+    return call([&] {
+        LWLockAcquire(shared->lock, LW_EXCLUSIVE);
+        const bool current = shared->reset_generation == generation;
+        if (current) {
+            merge_pending_locked();
+            for (const CensusKey &k : keys) add_locked(k, 1, now, now);
+        }
+        LWLockRelease(shared->lock);
+        return current;
+    });
+}
+
 void reset() {
     require();
     call([] {

@@ -8,6 +8,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "census/census_file.hpp"
 
@@ -57,6 +58,15 @@ Info info();
 // reason it failed; either way the outcome is what census_info() shows.
 // Never throws for a failed save.
 std::string save();
+
+// Which reset the census is in: changes with every census_reset().
+std::uint64_t reset_generation();
+
+// Count each of `keys` once at `now` (a TimestampTz), under one exclusive
+// lock: the pooler clients one sample found new (bgw_pooler_sample.cpp).
+// Nothing is counted, and false returned, when the census was reset since
+// `generation` (the sampler then forgets what it counted and samples anew).
+bool count_sampled(const std::vector<CensusKey> &keys, std::int64_t now, std::uint64_t generation);
 
 // Empty the census, zero the eviction count, start a new since_reset and
 // remove the census file.

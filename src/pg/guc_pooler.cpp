@@ -5,10 +5,17 @@
 // whom, and may (against advice) hold a password. A malformed value is
 // refused at reload (the previous value stays) and at start (then the pooler
 // functions and checks refuse to run until a valid value is loaded).
+//
+// tls_audit.pooler_sample_interval (PGC_SIGHUP, seconds, 0 = off): how often
+// the pooler sample worker counts the poolers' clients into the census. A
+// value out of range is refused at reload (the previous one stays) and at
+// start (the default applies, with the start settings' WARNING), so a typo
+// never turns the sampling off.
 #include <cstring>
 #include <memory>
 
 #include "access/outbound.hpp"
+#include "bgw_pooler_sample.hpp"
 #include "guc_pooler.hpp"
 #include "guc_start_settings.hpp"
 #include "module.hpp"
@@ -21,6 +28,8 @@ namespace {
 
 char *poolers_setting = nullptr;
 int timeout_ms = 5000;
+int sample_interval_s = 60;
+constexpr int kMaxSampleInterval = 24 * 3600;
 bool refused_at_start = false;
 bool defining = false;
 
@@ -82,6 +91,8 @@ Expected<std::vector<PoolerEntry>> configured_poolers() {
 
 int pooler_timeout_ms() { return timeout_ms; }
 
+int pooler_sample_interval_seconds() { return sample_interval_s; }
+
 void init_pooler() {
     defining = true;
     DefineCustomStringVariable(
@@ -94,6 +105,14 @@ void init_pooler() {
     DefineCustomIntVariable("tls_audit.pooler_timeout",
                             "Time allowed for connecting to one pooler and for each of its answers.", nullptr,
                             &timeout_ms, 5000, 100, 60000, PGC_SUSET, GUC_UNIT_MS, nullptr, nullptr, nullptr);
+    DefineCustomIntVariable("tls_audit.pooler_sample_interval",
+                            "How often the clients of each pooler of tls_audit.poolers are counted into the "
+                            "connection census.",
+                            "0 turns the sampling off. Each client connection is counted once, however many "
+                            "samples list it; a client that comes and goes between two samples is not counted.",
+                            &sample_interval_s, 60, 0, kMaxSampleInterval, PGC_SIGHUP, GUC_UNIT_S, nullptr, nullptr,
+                            nullptr);
+    register_pooler_sample_worker();
 }
 
 }  // namespace tls_audit::pg

@@ -1,5 +1,6 @@
 // Settings of the pgbouncer audit: tls_audit.poolers (the admin consoles,
-// src/core/pooler/pooler_setting.hpp) and tls_audit.pooler_timeout.
+// src/core/pooler/pooler_setting.hpp), tls_audit.pooler_timeout and
+// tls_audit.pooler_sample_interval.
 #pragma once
 
 #include <string>
@@ -18,5 +19,9 @@ Expected<std::vector<PoolerEntry>> configured_poolers();
 // tls_audit.pooler_timeout in milliseconds: the bound on connecting to one
 // pooler and on each of its answers.
 int pooler_timeout_ms();
+
+// tls_audit.pooler_sample_interval in seconds (0: the pooler sample worker
+// does not sample).
+int pooler_sample_interval_seconds();
 
 }  // namespace tls_audit::pg

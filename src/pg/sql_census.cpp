@@ -127,6 +127,7 @@ enum CensusColumn {
     kClientCertVerified,
     kExtendedMasterSecret,
     kKeyExchangeGroup,  // 1.2; the 1.1 definition ends before it
+    kSource,            // 1.2: NULL for the server's own connections, else the pooler's name
     kCensusColumns
 };
 
@@ -261,8 +262,10 @@ extern "C" Datum tls_audit_census_entries(PG_FUNCTION_ARGS) {
                 if (const char *v = census_flag_name(k.extended_master_secret))
                     row.boolean(kExtendedMasterSecret, *v == 't');
             }
-            if (row.columns() > kKeyExchangeGroup)
+            if (row.columns() > kKeyExchangeGroup) {
                 if (const char *group = census_group_name(k.key_exchange_group)) row.text(kKeyExchangeGroup, group);
+                row.text_or_null(kSource, k.source);
+            }
             row.put(rsinfo);
         }
         return Datum(0);

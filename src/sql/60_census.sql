@@ -22,7 +22,8 @@ CREATE FUNCTION tls_audit.census_entries(
     OUT hba_line integer,
     OUT client_cert_verified boolean,
     OUT extended_master_secret boolean,
-    OUT key_exchange_group text)
+    OUT key_exchange_group text,
+    OUT source text)
 RETURNS SETOF record
 AS 'MODULE_PATHNAME', 'tls_audit_census_entries'
 -- Reads shared memory that changes with every connection.
@@ -35,10 +36,10 @@ CREATE VIEW tls_audit.census AS
   SELECT e.usename, e.datname, e.client_addr, e.application_name, e.transport, e.protocol, e.cipher,
          e.key_exchange_group, e.alpn, e.client_subject, e.outcome, e.rejection_reason, e.connections,
          e.first_seen, e.last_seen, e.auth_method, e.hba_line, e.client_cert_verified,
-         e.extended_master_secret
+         e.extended_master_secret, e.source
     FROM tls_audit.census_entries() AS e;
 COMMENT ON VIEW tls_audit.census IS
-  'Connection attempts counted since the last census_reset(), per user, database, address, application, transport, protocol, cipher, key-exchange group, ALPN, client certificate subject, outcome (authenticated, auth_failed, startup_failed, tls_rejected, policy_violation), authentication method, pg_hba.conf line, client certificate verification and extended master secret';
+  'Connection attempts counted since the last census_reset(), per user, database, address, application, transport, protocol, cipher, key-exchange group, ALPN, client certificate subject, outcome (authenticated, auth_failed, startup_failed, tls_rejected, policy_violation), authentication method, pg_hba.conf line, client certificate verification, extended master secret and source (the server itself, or a pooler of tls_audit.poolers whose clients were sampled)';
 COMMENT ON COLUMN tls_audit.census.usename IS 'Role name the client asked for (NULL for tls_rejected: no startup packet yet)';
 COMMENT ON COLUMN tls_audit.census.datname IS 'Database name the client asked for';
 COMMENT ON COLUMN tls_audit.census.client_addr IS 'Client IP address; NULL for unix sockets';
@@ -58,6 +59,7 @@ COMMENT ON COLUMN tls_audit.census.auth_method IS 'pg_hba.conf method of the att
 COMMENT ON COLUMN tls_audit.census.hba_line IS 'Line number of the pg_hba.conf rule that matched (the file is not kept; see tls_audit.sessions.hba_file); NULL when unknown';
 COMMENT ON COLUMN tls_audit.census.client_cert_verified IS 'True when the server required and verified a client certificate (cert method or clientcert=verify-ca/verify-full); NULL when unknown';
 COMMENT ON COLUMN tls_audit.census.extended_master_secret IS 'Whether the TLS handshake negotiated the extended master secret (RFC 7627; true for TLSv1.3); NULL without TLS or when unknown';
+COMMENT ON COLUMN tls_audit.census.source IS 'Where the connection was seen: NULL for a connection to this server itself (counted by its hooks), else the name of the pooler in tls_audit.poolers whose SHOW CLIENTS listed it (sampled every tls_audit.pooler_sample_interval, each client connection counted once; authenticated, with only the facts pgbouncer shows)';
 GRANT SELECT ON tls_audit.census TO PUBLIC;
 -- @end census_entries
 

@@ -267,6 +267,75 @@ my $sessions = $node->safe_psql('postgres', q{
 is($servers, $sessions, "pooler_servers(): the server leg as the cluster's sessions show it");
 like($servers, qr/^tls TLSv1\.3$/, 'server leg: TLSv1.3');
 
+# The census of the pooler's clients (tls_audit.pooler_sample_interval = 1 s):
+# each client connection is counted once however many samples list it, a new
+# connection counts again, and floor_readiness('TLSv1.3') names the TLSv1.2
+# application with its exact count (not pgbouncer, whose server leg is TLSv1.3).
+# Samples are seen in the pooler's log: one admin console login each (no
+# pooler function is called while the census is watched).
+sub console_logins
+{
+	my $log = PostgreSQL::Test::Utils::slurp_file("$dir/edge.log");
+	return scalar(() = $log =~ /login attempt: db=pgbouncer /g);
+}
+sub wait_samples
+{
+	my ($n) = @_;
+	my $target = console_logins() + $n + 1;    # the last one read to its end
+	for my $try (1 .. 300)
+	{
+		return 1 if console_logins() >= $target;
+		Time::HiRes::sleep(0.1);
+	}
+	return 0;
+}
+sub pooler_census
+{
+	return $node->safe_psql('postgres', q{
+		SELECT application_name || ' ' || transport || ' ' || coalesce(protocol, '-') || ' ' || connections
+		  FROM tls_audit.census WHERE source = 'edge' ORDER BY application_name});
+}
+sub readiness
+{
+	return $node->safe_psql('postgres', q{
+		SELECT application_name || ' ' || connections || ' ' || reason
+		  FROM tls_audit.floor_readiness('TLSv1.3') ORDER BY application_name});
+}
+$node->append_conf('postgresql.conf', 'tls_audit.pooler_sample_interval = 1');
+$node->reload;
+$node->safe_psql('postgres', 'SELECT tls_audit.census_reset()');
+ok(wait_samples(3), 'the worker samples the pooler every second');
+is(pooler_census(), "app_plain tcp - 1\napp_tls12 tls TLSv1.2 1\napp_tls13 tls TLSv1.3 1",
+	'census: each client through the pooler once, under source edge, after several samples');
+is($node->safe_psql('postgres', q{
+	SELECT count(*) FROM tls_audit.census WHERE source = 'edge' AND datname = 'pgbouncer'}),
+	'0', 'census: the admin console (the worker itself) is not a client');
+is($node->safe_psql('postgres', q{
+	SELECT count(*) FILTER (WHERE c.key_exchange_group IS DISTINCT FROM p.key_exchange_group
+	                           OR c.cipher IS DISTINCT FROM p.cipher) || ' of ' || count(*)
+	  FROM tls_audit.census c JOIN tls_audit.pooler_clients() p USING (application_name)
+	 WHERE c.source = 'edge' AND c.transport = 'tls' AND p.pooler = 'edge'}),
+	'0 of 2', 'census: cipher and key-exchange group as pooler_clients() parses them');
+is(readiness(), "app_plain 1 no TLS\napp_tls12 1 TLSv1.2 < TLSv1.3",
+	"floor_readiness('TLSv1.3'): the applications behind the pooler, with their counts");
+# A second TLSv1.2 connection of the same application, held across samples.
+my $v12b = open_client('app_tls12', 'sslmode=require ssl_max_protocol_version=TLSv1.2');
+ok(wait_samples(3), 'more samples');
+is(readiness(), "app_plain 1 no TLS\napp_tls12 2 TLSv1.2 < TLSv1.3", 'a second connection: counted once more');
+# It reconnects: a new connection (a new ptr or connect time) counts again.
+$v12b->{in} .= "\\q\n";
+$v12b->{h}->finish;
+@clients = grep { $_ != $v12b } @clients;
+# pgbouncer before 1.21 has no client id: its connect time (whole seconds)
+# tells a new connection in a reused slot apart, so the next one starts in
+# another second.
+Time::HiRes::sleep(1.1);
+open_client('app_tls12', 'sslmode=require ssl_max_protocol_version=TLSv1.2');
+ok(wait_samples(3), 'samples after the reconnection');
+is(readiness(), "app_plain 1 no TLS\napp_tls12 3 TLSv1.2 < TLSv1.3", 'the reconnection counts again, once');
+is($node->safe_psql('postgres', q{SELECT clients_not_ready FROM tls_audit.floor_readiness_summary('TLSv1.3')}),
+	'2', 'floor_readiness_summary(): the two applications behind the pooler');
+
 # SHOW CONFIG.
 is($node->safe_psql('postgres',
 	"SELECT value FROM tls_audit.pooler_settings() WHERE pooler = 'edge' AND setting = 'client_tls_sslmode'"),
@@ -406,6 +475,10 @@ like($out, qr/^warning pooler edge could not be read: .*the TLS of its clients i
 is($node->safe_psql('postgres', q{
 	SELECT count(*) FROM tls_audit.run_checks() WHERE "check" = 'pooler_client_tls' AND severity = 'info'}),
 	'1', 'the other pooler checks: info');
+# The sampler meanwhile: no sample, one line in the log (not one per second).
+Time::HiRes::sleep(2.5);
+my @down = PostgreSQL::Test::Utils::slurp_file($node->logfile) =~ /pooler "edge" could not be sampled/g;
+is(scalar(@down), 1, 'a pooler down: logged once by the sampler');
 
 # Poolers that never answer, at each step of the conversation: mute from the
 # start (the connection is never accepted), mute in the TLS handshake (the
@@ -467,6 +540,14 @@ $node->safe_psql('postgres',
 $win .= "\\q\n";
 $waiter->finish;
 like($werr, qr/canceling statement due to user request/, 'pg_cancel_backend() ends the wait');
+
+# A shutdown while the sampler waits on the mute poolers (5 s of
+# tls_audit.pooler_timeout each, most of the time): SIGTERM ends the wait at once.
+Time::HiRes::sleep(1.5);
+$t0 = Time::HiRes::time();
+$node->stop('fast');
+cmp_ok(Time::HiRes::time() - $t0, '<', 4.5, 'the sampler does not hold up a shutdown');
+$node->start;
 
 # A malformed value at server start fails closed: the functions refuse to
 # run (instead of reading as "no pooler"), run_checks() reports it as a

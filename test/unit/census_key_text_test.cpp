@@ -33,6 +33,7 @@ CensusKey full_key(const std::string &subject, const char *app = "billing", Outc
     f.client_cert_verified = CensusFlag::Yes;
     f.extended_master_secret = CensusFlag::No;
     f.key_exchange_group = CensusGroup::X25519MLKEM768;
+    f.source = "edge";
     CensusKey k;
     make_census_key(k, f);
     return k;
@@ -69,6 +70,7 @@ TEST(CensusKeyText, LongestKeyFitsTheMaximum) {
     CensusKey k = full_key(std::string(2000, 's'), std::string(200, 'a').c_str(), Outcome::Authenticated);
     copy_census_field(k.reason, sizeof k.reason, std::string(500, 'r').c_str());
     copy_census_field(k.usename, sizeof k.usename, std::string(500, 'u').c_str());
+    copy_census_field(k.source, sizeof k.source, std::string(500, 'p').c_str());
     const std::string t = text_of(k);
     EXPECT_LE(t.size(), kCensusKeyTextMax);
     CensusKey back;
@@ -86,6 +88,10 @@ TEST(CensusKeyText, DifferentKeysHaveDifferentTexts) {
     copy_census_field(c.usename, sizeof c.usename, "alicep");
     copy_census_field(c.datname, sizeof c.datname, "ostgres");
     EXPECT_NE(text_of(a), text_of(c));
+    // The same client seen by the server and through a pooler: two keys.
+    CensusKey d = a;
+    copy_census_field(d.source, sizeof d.source, "");
+    EXPECT_NE(text_of(a), text_of(d));
 }
 
 TEST(CensusKeyText, RejectsGarbage) {
@@ -93,7 +99,7 @@ TEST(CensusKeyText, RejectsGarbage) {
     CensusKey k;
     EXPECT_FALSE(decode_census_key(good.data(), good.size() - 1, k));  // last NUL missing
     const std::string extra = good + std::string(1, '\0');
-    EXPECT_FALSE(decode_census_key(extra.data(), extra.size(), k));  // a tenth field
+    EXPECT_FALSE(decode_census_key(extra.data(), extra.size(), k));  // an eleventh field
     EXPECT_FALSE(decode_census_key(good.data(), 3, k));
     EXPECT_FALSE(decode_census_key("", 0, k));
     std::string bad_outcome = good;
@@ -245,6 +251,7 @@ TEST(CensusKeyText, OldCensusFilesLoadIntoKeyTexts) {
         EXPECT_EQ(s.records[1].connections, 9);
         EXPECT_EQ(std::string(s.records[1].key.client_subject), long_dn);
         EXPECT_EQ(s.records[0].key.key_exchange_group, 0) << "no group in old files: unknown";
+        EXPECT_STREQ(s.records[0].key.source, "") << "no source in old files: the server's own connections";
         for (const CensusRecord &r : s.records) {
             const std::string t = text_of(r.key);
             CensusKey back;

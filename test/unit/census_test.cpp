@@ -5,6 +5,7 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <cstddef>
 #include <cstring>
 #include <string>
 
@@ -202,6 +203,40 @@ TEST(CensusFileTest, RoundTrip) {
         EXPECT_EQ(r.first_seen, 1000 + i);
         EXPECT_EQ(r.last_seen, 2000 + i);
     }
+}
+
+TEST(CensusFileTest, SourceRoundTripsInVersion2) {
+    CensusSnapshot s = sample(2);
+    copy_census_field(s.records[1].key.source, sizeof s.records[1].key.source, "edge");
+    const std::string bytes = serialize_census(s);
+    std::uint32_t version = 0, record_size = 0;
+    std::memcpy(&version, bytes.data() + 8, 4);
+    std::memcpy(&record_size, bytes.data() + 12, 4);
+    EXPECT_EQ(version, 2u);
+    EXPECT_EQ(record_size, kCensusRecordSize);
+    auto back = deserialize_census(bytes, 10);
+    ASSERT_TRUE(back.ok()) << back.error().message;
+    EXPECT_STREQ(back.value().records[0].key.source, "");
+    EXPECT_STREQ(back.value().records[1].key.source, "edge");
+    // A source without its NUL is not canonical: the file is refused.
+    std::string bad = bytes;
+    const std::size_t at = kCensusFileHeaderSize + kCensusRecordSize + offsetof(CensusKey, source);
+    std::memset(&bad[at], 'x', kCensusSourceLen);
+    const std::size_t body = bad.size() - 4;
+    const std::uint32_t crc = crc32c(bad.data(), body);
+    std::memcpy(&bad[body], &crc, 4);
+    auto refused = deserialize_census(bad, 10);
+    ASSERT_FALSE(refused.ok());
+    EXPECT_NE(refused.error().message.find("malformed key"), std::string::npos) << refused.error().message;
+}
+
+TEST(CensusFileTest, VersionAndRecordSizeGoTogether) {
+    // A version 1 header with the version 2 record size (and the reverse) is refused.
+    std::string bytes = serialize_census(sample(1));
+    bytes[8] = 1;
+    auto r = deserialize_census(bytes, 10);
+    ASSERT_FALSE(r.ok());
+    EXPECT_NE(r.error().message.find("record size 1064 does not match 1000"), std::string::npos) << r.error().message;
 }
 
 TEST(CensusFileTest, EmptyCensusRoundTrips) {

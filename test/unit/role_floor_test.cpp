@@ -338,3 +338,17 @@ TEST(RoleFloorReadinessTest, ListsClientsBelowTheirRolesFloor) {
     Lookup empty;
     EXPECT_TRUE(role_floor_readiness(ptrs, lookup, &empty).empty());
 }
+
+TEST(RoleFloorReadinessTest, SkipsClientsOfAPooler) {
+    // A pooler's client below the floor: its TLS ends at the pooler, the
+    // floor never judges it (the pooler's own connection is judged instead).
+    Lookup l;
+    l.list = parse_ok("*=TLSv1.3");
+    CensusRecord direct = record("etl", "a", "tls", "TLSv1.2", Outcome::Authenticated, 3, 100);
+    CensusRecord pooled = direct;
+    copy_census_field(pooled.key.source, sizeof pooled.key.source, "edge");
+    const std::vector<const CensusRecord *> ptrs = {&direct, &pooled};
+    const auto rows = role_floor_readiness(ptrs, lookup, &l);
+    ASSERT_EQ(rows.size(), 1u);
+    EXPECT_EQ(rows[0].connections, 3);
+}

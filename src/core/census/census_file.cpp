@@ -75,17 +75,22 @@ Expected<CensusSnapshot> deserialize_census(std::string_view bytes, std::uint64_
         return bad_file("truncated header (" + std::to_string(bytes.size()) + " bytes)");
     const char *p = bytes.data();
     const auto version = get<std::uint32_t>(p + 8);
-    if (version != kCensusFileVersion) return bad_file("unsupported version " + std::to_string(version));
+    if (version != kCensusFileVersion && version != kCensusFileVersion1)
+        return bad_file("unsupported version " + std::to_string(version));
+    // Each version has its one record size; a version 1 record is the key's
+    // 1.0 layout (the source stays empty).
+    const std::size_t expected_size = version == kCensusFileVersion1 ? kCensusRecordSizeV1 : kCensusRecordSize;
+    const std::size_t key_bytes = expected_size - 3 * sizeof(std::int64_t);
     const auto record_size = get<std::uint32_t>(p + 12);
-    if (record_size != kCensusRecordSize)
+    if (record_size != expected_size)
         return bad_file("record size " + std::to_string(record_size) + " does not match " +
-                        std::to_string(kCensusRecordSize));
+                        std::to_string(expected_size));
     CensusSnapshot s;
     s.since_reset = get<std::int64_t>(p + 16);
     s.evicted = get<std::int64_t>(p + 24);
     const auto count = get<std::uint64_t>(p + 32);
-    const std::uint64_t available = (bytes.size() - kCensusFileHeaderSize - 4) / kCensusRecordSize;
-    if (count > available || bytes.size() != kCensusFileHeaderSize + count * kCensusRecordSize + 4)
+    const std::uint64_t available = (bytes.size() - kCensusFileHeaderSize - 4) / expected_size;
+    if (count > available || bytes.size() != kCensusFileHeaderSize + count * expected_size + 4)
         return bad_file("truncated or oversized: " + std::to_string(bytes.size()) + " bytes for " +
                         std::to_string(count) + " records");
     const std::size_t body = bytes.size() - 4;
@@ -95,12 +100,13 @@ Expected<CensusSnapshot> deserialize_census(std::string_view bytes, std::uint64_
         return bad_file(std::to_string(count) + " records exceed the limit of " + std::to_string(max_records));
     s.records.resize(count);
     const char *r = p + kCensusFileHeaderSize;
-    for (std::uint64_t i = 0; i < count; ++i, r += kCensusRecordSize) {
+    for (std::uint64_t i = 0; i < count; ++i, r += expected_size) {
         CensusRecord &rec = s.records[i];
-        std::memcpy(&rec.key, r, sizeof rec.key);
-        rec.connections = get<std::int64_t>(r + sizeof rec.key);
-        rec.first_seen = get<std::int64_t>(r + sizeof rec.key + 8);
-        rec.last_seen = get<std::int64_t>(r + sizeof rec.key + 16);
+        std::memset(static_cast<void *>(&rec.key), 0, sizeof rec.key);
+        std::memcpy(&rec.key, r, key_bytes);
+        rec.connections = get<std::int64_t>(r + key_bytes);
+        rec.first_seen = get<std::int64_t>(r + key_bytes + 8);
+        rec.last_seen = get<std::int64_t>(r + key_bytes + 16);
         if (!census_key_canonical(rec.key))
             return bad_file("record " + std::to_string(i) + " has a malformed key");
         if (rec.connections <= 0 || rec.first_seen > rec.last_seen)

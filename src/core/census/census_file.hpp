@@ -10,9 +10,12 @@
 //         40   records   count * record size: CensusKey bytes, then
 //                        connections i64, first_seen i64, last_seen i64
 //   end - 4    u32       CRC-32C of every byte before it
-// A file that is shorter or longer than the count says, has another magic,
-// version or record size, a bad checksum, or a record that is not in
-// canonical form is rejected as a whole, with a reason.
+// Version 2 (1.2) stores the whole key (with its source); version 1, written
+// by 1.0 and 1.1, stores its first kCensusKeyV1Size bytes, and still loads:
+// its entries have no source (the server's own connections). A file that is
+// shorter or longer than the count says, has another magic, version or
+// record size, a bad checksum, or a record that is not in canonical form is
+// rejected as a whole, with a reason.
 #pragma once
 
 #include "base/pure_cpp.hpp"
@@ -32,9 +35,12 @@ TLS_AUDIT_AREA(census);
 namespace tls_audit {
 
 inline constexpr char kCensusFileMagic[8] = {'P', 'G', 'T', 'L', 'S', 'C', 'E', 'N'};
-inline constexpr std::uint32_t kCensusFileVersion = 1;
+inline constexpr std::uint32_t kCensusFileVersion = 2;
 inline constexpr std::size_t kCensusFileHeaderSize = 40;
 inline constexpr std::size_t kCensusRecordSize = sizeof(CensusKey) + 3 * sizeof(std::int64_t);
+// Version 1 (1.0 and 1.1): the key without its source.
+inline constexpr std::uint32_t kCensusFileVersion1 = 1;
+inline constexpr std::size_t kCensusRecordSizeV1 = kCensusKeyV1Size + 3 * sizeof(std::int64_t);
 
 struct CensusRecord {
     CensusKey key;

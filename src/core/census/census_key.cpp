@@ -175,6 +175,7 @@ TLS_AUDIT_HOT void make_census_key(CensusKey &key, const CensusKeyFields &f) noe
     key.client_cert_verified = static_cast<std::uint8_t>(f.client_cert_verified);
     key.extended_master_secret = static_cast<std::uint8_t>(f.extended_master_secret);
     key.key_exchange_group = static_cast<std::uint8_t>(f.key_exchange_group);
+    copy_census_field(key.source, sizeof key.source, f.source);
 }
 
 namespace {
@@ -280,7 +281,7 @@ bool census_key_canonical(const CensusKey &k) noexcept {
            field_canonical(k.transport, sizeof k.transport) && field_canonical(k.protocol, sizeof k.protocol) &&
            field_canonical(k.cipher, sizeof k.cipher) &&
            field_canonical(k.client_subject, sizeof k.client_subject) &&
-           field_canonical(k.reason, sizeof k.reason);
+           field_canonical(k.reason, sizeof k.reason) && field_canonical(k.source, sizeof k.source);
 }
 
 bool census_login_admitted(const CensusKey &key) noexcept {

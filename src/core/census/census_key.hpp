@@ -81,6 +81,10 @@ inline constexpr std::size_t kCensusProtocolLen = 16;   // "TLSv1.3"
 inline constexpr std::size_t kCensusCipherLen = 64;     // OpenSSL cipher name
 inline constexpr std::size_t kCensusSubjectLen = 512;   // client certificate subject (RFC 2253)
 inline constexpr std::size_t kCensusReasonLen = 128;    // OpenSSL's reason for a rejected handshake
+inline constexpr std::size_t kCensusSourceLen = 64;     // a pooler's name in tls_audit.poolers (at most 63)
+// The key's size in the census files of 1.0 and 1.1 (format version 1):
+// everything up to and including key_exchange_group.
+inline constexpr std::size_t kCensusKeyV1Size = 976;
 
 struct CensusKey {
     char usename[kCensusNameLen];
@@ -103,13 +107,20 @@ struct CensusKey {
     // CensusGroup (1.2: was the last padding byte, zero in 1.0 and 1.1
     // files, so those entries read as unknown).
     std::uint8_t key_exchange_group;
+    // 1.2: where the connection was seen. Empty for the server's own
+    // connections (every hook); a pooler's name (tls_audit.poolers) for a
+    // client of that pooler sampled from its SHOW CLIENTS (pooler_census.hpp).
+    // After the 1.0 layout, so a version 1 file's record is the key up to
+    // here and reads with no source (census_file.cpp).
+    char source[kCensusSourceLen];
 };
 static_assert(std::is_trivially_copyable_v<CensusKey>, "CensusKey is copied as bytes");
 static_assert(std::is_standard_layout_v<CensusKey>, "CensusKey is stored as bytes");
 static_assert(sizeof(CensusKey) % 8 == 0, "CensusKey has no trailing padding");
-static_assert(sizeof(CensusKey) == 976, "CensusKey keeps its 1.0 size (the census file format)");
+static_assert(offsetof(CensusKey, source) == kCensusKeyV1Size, "the 1.0 layout is the key's prefix (the census file)");
+static_assert(sizeof(CensusKey) == kCensusKeyV1Size + kCensusSourceLen, "no padding after source");
 static_assert(offsetof(CensusKey, hba_line) % alignof(std::uint16_t) == 0, "no hidden padding before hba_line");
-static_assert(offsetof(CensusKey, key_exchange_group) == sizeof(CensusKey) - 1, "the group is the key's last byte");
+static_assert(offsetof(CensusKey, key_exchange_group) == kCensusKeyV1Size - 1, "the group ends the 1.0 layout");
 
 // A yes/no fact of a key that may be unknown (entries of 1.0 files, rejected
 // handshakes, no TLS): zero is unknown.
@@ -179,6 +190,7 @@ struct CensusKeyFields {
     CensusFlag client_cert_verified = CensusFlag::Unknown;
     CensusFlag extended_master_secret = CensusFlag::Unknown;
     CensusGroup key_exchange_group = CensusGroup::Unknown;
+    const char *source = nullptr;  // nullptr or "": the server's own connection
 };
 
 // Fill `key` (every byte written) from `fields`. Never allocates or throws,

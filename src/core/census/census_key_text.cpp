@@ -22,11 +22,12 @@ constexpr FieldRef kFields[] = {
     {offsetof(CensusKey, cipher), kCensusCipherLen},
     {offsetof(CensusKey, client_subject), kCensusSubjectLen},
     {offsetof(CensusKey, reason), kCensusReasonLen},
+    {offsetof(CensusKey, source), kCensusSourceLen},
 };
 
 // The one-byte facts after the strings: outcome through key_exchange_group.
 constexpr std::size_t kFixedOffset = offsetof(CensusKey, outcome);
-static_assert(sizeof(CensusKey) - kFixedOffset == kCensusFixedBytes, "eight bytes of facts end the key");
+static_assert(offsetof(CensusKey, source) - kFixedOffset == kCensusFixedBytes, "eight bytes of facts before source");
 
 std::uint64_t rotl(std::uint64_t x, int b) noexcept { return (x << b) | (x >> (64 - b)); }
 

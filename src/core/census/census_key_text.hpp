@@ -5,7 +5,7 @@
 // like that in shared memory it made each census entry cost about 1.1 kB,
 // although a typical key holds some 100 bytes of text. The shared census
 // therefore keeps each key as its "key text": the eight one-byte facts, then
-// the nine string fields, each NUL-terminated, nothing else. Encoding is
+// the ten string fields (source, 1.2, last), each NUL-terminated, nothing else. Encoding is
 // lossless (a canonical key, as make_census_key() makes it, decodes back to
 // the same bytes, client subjects of every length included) and never
 // allocates, so the connection hook can encode on its stack before it takes
@@ -28,7 +28,8 @@ namespace tls_audit {
 inline constexpr std::size_t kCensusFixedBytes = 8;
 inline constexpr std::size_t kCensusKeyTextMax = kCensusFixedBytes + kCensusNameLen * 2 + kCensusAddrLen +
                                                  kCensusAppLen + kCensusTransportLen + kCensusProtocolLen +
-                                                 kCensusCipherLen + kCensusSubjectLen + kCensusReasonLen;
+                                                 kCensusCipherLen + kCensusSubjectLen + kCensusReasonLen +
+                                                 kCensusSourceLen;
 static_assert(kCensusKeyTextMax <= 0xFFFF, "a key text's length fits in 16 bits");
 
 // Write the key text of `key` into `out` (kCensusKeyTextMax bytes) and

@@ -20,6 +20,9 @@ std::vector<RoleReadinessRow> role_floor_readiness(const std::vector<const Censu
     for (const CensusRecord *r : records) {
         const CensusKey &k = r->key;
         if (!census_outcome_authenticated(k.outcome) || k.transport[0] == '\0' || k.usename[0] == '\0') continue;
+        // A pooler's client (source set) never meets the role floor: its TLS
+        // ends at the pooler, and the floor judges the pooler's own connection.
+        if (k.source[0] != '\0') continue;
         const RoleFloorEntry *entry = lookup(k.usename, context);
         const FloorDecision d = decide_role_floor(entry, k.transport, k.protocol);
         if (entry == nullptr || !floor_violated(d)) continue;

@@ -32,7 +32,7 @@ Expected<std::vector<PoolerConnection>> pooler_connections(const std::vector<std
                           "the pooler lists " + std::to_string(rows.size()) + " connections, more than " +
                               std::to_string(kMaxPoolerRows));
     const int state = find("state"), connect_time = find("connect_time"), ptr = find("ptr"),
-              application_name = find("application_name");
+              application_name = find("application_name"), id = find("id");
     std::vector<PoolerConnection> out;
     out.reserve(rows.size());
     for (const auto &row : rows) {
@@ -52,6 +52,7 @@ Expected<std::vector<PoolerConnection>> pooler_connections(const std::vector<std
         if (end != nullptr && *end == '\0' && n >= 0 && n <= 65535) c.port = static_cast<int>(n);
         c.connect_time = get(connect_time);
         c.ptr = get(ptr);
+        c.id = get(id);
         c.application_name = get(application_name);
         c.tls_column = get(tls);
         auto parsed = parse_pooler_tls(c.tls_column);

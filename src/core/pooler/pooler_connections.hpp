@@ -29,6 +29,7 @@ struct PoolerConnection {
     std::optional<int> port;
     std::string connect_time;     // as pgbouncer prints it (its local time zone)
     std::string ptr;              // pgbouncer's socket pointer: with connect_time, identifies the connection
+    std::string id;               // pgbouncer 1.21+: a number unique to the connection; empty before
     std::string application_name;
     std::string tls_column;       // the raw value
     std::optional<PoolerTls> tls; // nullopt: plaintext (or unknown, see tls_error)
