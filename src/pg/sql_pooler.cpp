@@ -4,7 +4,6 @@
 // cannot be read gives one row with only its name and the error: the other
 // poolers are still listed (fail open), and run_checks() reports it as
 // pooler_unreachable.
-#include <cstdlib>
 #include <memory>
 #include <optional>
 #include <string>
@@ -17,8 +16,10 @@
 #include "probe/probe.hpp"
 #include "pooler/pooler_config.hpp"
 #include "pooler/pooler_connections.hpp"
+#include "pooler/pooler_conninfo.hpp"
 #include "pooler_console.hpp"
 #include "row.hpp"
+#include "sql_outbound.hpp"
 #include "sql_pooler.hpp"
 
 #include "postgres.hpp"
@@ -41,59 +42,30 @@ enum ConnectionColumn {
 // Columns of pooler_settings().
 enum SettingColumn { kSPooler, kSSetting, kSValue, kSDefault, kSError, kSettingColumns };
 
-struct ConninfoFree {
-    void operator()(PQconninfoOption *o) const { PQconninfoFree(o); }
-};
-struct FreeMem {
-    void operator()(char *p) const { PQfreemem(p); }
-};
-
 // Does the connection string set a non-empty password? (It parsed when the
 // setting was accepted; a string that no longer parses holds none we know of.)
 bool has_password(const std::string &conninfo) {
-    char *err = nullptr;
-    std::unique_ptr<PQconninfoOption, ConninfoFree> parsed(PQconninfoParse(conninfo.c_str(), &err));
-    std::unique_ptr<char, FreeMem> err_owner(err);
-    if (!parsed) return false;
-    for (PQconninfoOption *o = parsed.get(); o->keyword != nullptr; ++o)
-        if (std::string(o->keyword) == "password" && o->val != nullptr &&
-            o->val[0] != '\0')
-            return true;
-    return false;
+    auto options = pg::parse_conninfo(conninfo);
+    return options && pooler_conninfo_has_password(options.value());
 }
 
 // The certificate chain the pooler serves, probed over STARTTLS at the host
-// and port of its admin console (pgbouncer serves one certificate on its
-// port). Not for a unix socket. A cancel propagates.
+// and port of its admin console (pooler/pooler_conninfo.hpp). A cancel
+// propagates.
 void probe_served_chain(const std::string &conninfo, PoolerFacts &f) {
-    char *err = nullptr;
-    std::unique_ptr<PQconninfoOption, ConninfoFree> parsed(PQconninfoParse(conninfo.c_str(), &err));
-    std::unique_ptr<char, FreeMem> err_owner(err);
-    if (!parsed) {
+    auto options = pg::parse_conninfo(conninfo);
+    if (!options) {
         f.cert_error = "the connection string does not parse";
         return;
     }
-    std::string host, hostaddr, port;
-    for (PQconninfoOption *o = parsed.get(); o->keyword != nullptr; ++o) {
-        if (o->val == nullptr) continue;
-        const std::string k = o->keyword;
-        if (k == "host") host = o->val;
-        if (k == "hostaddr") hostaddr = o->val;
-        if (k == "port") port = o->val;
-    }
-    // The first host of a list, as libpq tries it first.
-    auto first = [](const std::string &v) { return v.substr(0, v.find(',')); };
-    host = first(host);
-    hostaddr = first(hostaddr);
-    port = first(port);
-    const std::string address = !hostaddr.empty() ? hostaddr : host;
-    if (address.empty() || address[0] == '/' || address[0] == '@') {
-        f.cert_error = "the admin console is reached over a unix socket: the certificate is not probed";
+    auto address = pooler_probe_address(options.value());
+    if (!address) {
+        f.cert_error = address.error().message;
         return;
     }
     ProbeTarget target;
-    target.host = address;
-    target.port = port.empty() ? 5432 : std::atoi(port.c_str());
+    target.host = address.value().host;
+    target.port = address.value().port;
     target.timeout_ms = pg::pooler_timeout_ms();
     auto chain = probe_chain(target, pg::cancel_requested());
     if (!chain) {
@@ -102,12 +74,6 @@ void probe_served_chain(const std::string &conninfo, PoolerFacts &f) {
         return;
     }
     f.served_chain = chain.value().certificates;
-}
-
-std::string lower_ascii(std::string s) {
-    for (char &c : s)
-        if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-    return s;
 }
 
 std::vector<PoolerEntry> poolers_or_throw() { return pg::configured_poolers().take(); }
@@ -178,29 +144,11 @@ Datum connection_rows(FunctionCallInfo fcinfo, const char *command, const char *
     return static_cast<Datum>(0);
 }
 
-// SHOW CONFIG's (key, value, default) rows, or the Error.
-struct ConfigRow {
-    std::string key, value, default_value;
-};
-Expected<std::vector<ConfigRow>> show_config(const std::string &conninfo) {
+// SHOW CONFIG's rows, or the Error.
+Expected<std::vector<PoolerConfigRow>> show_config(const std::string &conninfo) {
     auto answers = pg::read_console(conninfo, {"SHOW CONFIG"});
     if (!answers) return answers.error();
-    const pg::ConsoleAnswer &a = answers.value()[0];
-    int key = -1, value = -1, def = -1;
-    for (std::size_t i = 0; i < a.columns.size(); ++i) {
-        if (a.columns[i] == "key") key = static_cast<int>(i);
-        if (a.columns[i] == "value") value = static_cast<int>(i);
-        if (a.columns[i] == "default") def = static_cast<int>(i);
-    }
-    if (key < 0 || value < 0)
-        return make_error(sqlstate::kDataCorrupted, "SHOW CONFIG of the pooler has no key and value columns",
-                          "pg_tls_audit reads pgbouncer 1.18 or later.");
-    std::vector<ConfigRow> out;
-    for (const auto &r : a.rows) {
-        auto cell = [&](int i) { return i >= 0 && static_cast<std::size_t>(i) < r.size() && r[i] ? *r[i] : std::string(); };
-        out.push_back(ConfigRow{cell(key), cell(value), cell(def)});
-    }
-    return out;
+    return pooler_config_rows(answers.value()[0].columns, answers.value()[0].rows);
 }
 
 }  // namespace
@@ -215,10 +163,8 @@ std::vector<PoolerFacts> gather_poolers() {
         f.password_in_conninfo = has_password(p.conninfo);
         auto rows = show_config(p.conninfo);
         if (rows) {
-            std::vector<std::pair<std::string, std::string>> kv;
-            for (const auto &r : rows.value()) kv.emplace_back(r.key, r.value);
-            f.config = pooler_config_from_rows(kv);
-            if (lower_ascii(f.config->client.sslmode) != "disable") probe_served_chain(p.conninfo, f);
+            f.config = pooler_config_from_rows(rows.value());
+            if (pooler_serves_tls(*f.config)) probe_served_chain(p.conninfo, f);
         } else {
             f.error = rows.error().message;
         }

@@ -110,4 +110,27 @@ Expected<std::vector<PoolerEntry>> parse_poolers_setting(std::string_view value)
     return out;
 }
 
+Expected<PoolerEntry> parse_pooler_option(std::string_view value, std::size_t position,
+                                          const std::vector<std::string> &keywords) {
+    auto refuse_option = [&](const std::string &why) {
+        return make_error(sqlstate::kInvalidParameter, "--pooler " + std::to_string(position) + ": " + why,
+                          "Give [NAME=]CONNINFO, e.g. --pooler 'edge=host=127.0.0.1 port=6432 dbname=pgbouncer "
+                          "user=tls_audit_monitor'.");
+    };
+    const std::string_view text = trim(value);
+    if (text.empty()) return refuse_option("the connection string is empty");
+    if (text.size() > kMaxPoolersSettingLength)
+        return refuse_option("longer than " + std::to_string(kMaxPoolersSettingLength) + " characters");
+    PoolerEntry entry{"pooler" + std::to_string(position), std::string(text)};
+    const std::size_t eq = text.find('=');
+    if (eq == std::string_view::npos) return entry;  // libpq says what is wrong with it
+    const std::string_view name = trim(text.substr(0, eq));
+    bool keyword = is_conninfo_keyword(name);
+    for (const auto &k : keywords) keyword = keyword || name == k;
+    if (!valid_name(name) || keyword) return entry;
+    const std::string_view conninfo = trim(text.substr(eq + 1));
+    if (conninfo.empty()) return refuse_option("\"" + std::string(name) + "\" has an empty connection string");
+    return PoolerEntry{std::string(name), std::string(conninfo)};
+}
+
 }  // namespace tls_audit

@@ -40,4 +40,13 @@ inline constexpr std::size_t kMaxPoolersSettingLength = 8192;
 // what is wrong.
 Expected<std::vector<PoolerEntry>> parse_poolers_setting(std::string_view value);
 
+// One pooler given on pg_tls_check's command line (--pooler, repeatable):
+// NAME=CONNINFO as in tls_audit.poolers, or a bare CONNINFO (keyword=value
+// pairs or a postgresql:// URI), then named "pooler<position>". The text
+// before the first '=' is a NAME when it is a valid name and not one of
+// `keywords` (libpq's connection keywords, from the caller's libpq; empty:
+// the common ones). An Error (22023) never echoes the connection string.
+Expected<PoolerEntry> parse_pooler_option(std::string_view value, std::size_t position,
+                                          const std::vector<std::string> &keywords);
+
 }  // namespace tls_audit
