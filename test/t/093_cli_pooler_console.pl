@@ -161,6 +161,7 @@ for my $app ('app_tls12', 'app_tls13')
 	($protocol) = $seen =~ /SSL Protocol\s*\|\s*(\S+)/ unless defined $protocol;
 	my ($cipher) = $seen =~ /cipher: ([^,]+),/;
 	($cipher) = $seen =~ /SSL Cipher\s*\|\s*(\S+)/ unless defined $cipher;
+	ok(defined $protocol && defined $cipher, "$app: the client says what it negotiated") or diag $seen;
 	is($row{$app}{protocol}, $protocol, "$app: the protocol the client saw") or diag $seen;
 	is($row{$app}{cipher}, $cipher, "$app: the cipher the client saw") or diag $seen;
 }
