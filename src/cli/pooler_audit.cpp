@@ -48,7 +48,7 @@ PoolerResult audit_pooler(const PoolerEntry &entry, const Options &options, cons
     }
     for (const auto &row : config_rows.value())
         if (is_pooler_tls_setting(row.key)) r.settings.push_back(row);
-    r.facts.config = pooler_config_from_rows(config_rows.value());
+    r.facts.config = pooler_config_from_config_rows(config_rows.value());
     if (auto clients = pooler_connections(answers[0].columns, answers[0].rows)) r.clients = std::move(clients).value();
     else r.clients_error = clients.error().message;
     if (auto servers = pooler_connections(answers[1].columns, answers[1].rows)) r.servers = std::move(servers).value();

@@ -163,7 +163,7 @@ std::vector<PoolerFacts> gather_poolers() {
         f.password_in_conninfo = has_password(p.conninfo);
         auto rows = show_config(p.conninfo);
         if (rows) {
-            f.config = pooler_config_from_rows(rows.value());
+            f.config = pooler_config_from_config_rows(rows.value());
             if (pooler_serves_tls(*f.config)) probe_served_chain(p.conninfo, f);
         } else {
             f.error = rows.error().message;

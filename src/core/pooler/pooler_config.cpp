@@ -40,7 +40,7 @@ PoolerConfig pooler_config_from_rows(const std::vector<std::pair<std::string, st
     return c;
 }
 
-PoolerConfig pooler_config_from_rows(const std::vector<PoolerConfigRow> &rows) {
+PoolerConfig pooler_config_from_config_rows(const std::vector<PoolerConfigRow> &rows) {
     std::vector<std::pair<std::string, std::string>> kv;
     kv.reserve(rows.size());
     for (const auto &r : rows) kv.emplace_back(r.key, r.value);

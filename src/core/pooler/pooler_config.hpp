@@ -53,7 +53,7 @@ Expected<std::vector<PoolerConfigRow>> pooler_config_rows(const std::vector<std:
 // The TLS settings among SHOW CONFIG's (key, value) rows; a key the pooler
 // does not have keeps pgbouncer's default (older versions lack some).
 PoolerConfig pooler_config_from_rows(const std::vector<std::pair<std::string, std::string>> &rows);
-PoolerConfig pooler_config_from_rows(const std::vector<PoolerConfigRow> &rows);
+PoolerConfig pooler_config_from_config_rows(const std::vector<PoolerConfigRow> &rows);
 
 // Does the pooler serve TLS to its clients (client_tls_sslmode is not
 // disable)? Only then is its certificate probed.
