@@ -93,7 +93,9 @@ TEST(PoolerConninfoTest, ProbeAddressRefusals) {
         ASSERT_FALSE(a.ok()) << socket;
         EXPECT_NE(a.error().message.find("unix socket"), std::string::npos);
     }
-    EXPECT_FALSE(pooler_probe_address(options({{"port", "6432"}})).ok());  // no host
+    auto no_host = pooler_probe_address(options({{"port", "6432"}}));  // libpq's default socket
+    ASSERT_FALSE(no_host.ok());
+    EXPECT_NE(no_host.error().message.find("unix socket"), std::string::npos);
     for (const char *port : {"0", "65536", "64x", "-1", "99999999999999999999"}) {
         auto a = pooler_probe_address(options({{"host", "h"}, {"port", port}}));
         ASSERT_FALSE(a.ok()) << port;

@@ -24,9 +24,8 @@ Expected<PoolerAddress> pooler_probe_address(const ConnOptions &options) {
     const std::string port = first_of_list(option_value(options, "port"));
     PoolerAddress out;
     out.host = !hostaddr.empty() ? hostaddr : host;
-    if (out.host.empty())
-        return make_error(sqlstate::kInvalidParameter, "the connection string names no host: the certificate is not probed");
-    if (out.host[0] == '/' || out.host[0] == '@')
+    // No host is libpq's default unix socket.
+    if (out.host.empty() || out.host[0] == '/' || out.host[0] == '@')
         return make_error(sqlstate::kInvalidParameter,
                           "the admin console is reached over a unix socket: the certificate is not probed");
     if (!port.empty()) {

@@ -28,8 +28,9 @@ struct PoolerAddress {
 };
 
 // Where the pooler's certificate is probed over STARTTLS. An Error (22023)
-// when the console is reached over a unix socket (nothing to probe there),
-// when no host is set, or when the port is not a number from 1 to 65535.
+// when the console is reached over a unix socket (nothing to probe there; no
+// host at all is libpq's default socket), or when the port is not a number
+// from 1 to 65535.
 Expected<PoolerAddress> pooler_probe_address(const ConnOptions &options);
 
 }  // namespace tls_audit
