@@ -89,8 +89,10 @@ CLI_SRCS = $(sort $(wildcard src/cli/*.cpp))
 CLI_OBJS = $(CLI_SRCS:.cpp=.o)
 ifneq ($(CLI_SRCS),)
 all: pg_tls_check
+# --pooler reads pgbouncer's admin console with the server's libpq (only
+# src/cli/pooler_console.cpp includes libpq-fe.h).
 pg_tls_check: $(CLI_OBJS) $(CORE_SRCS:.cpp=.o)
-	$(CXX) $(CXXFLAGS) $(LDFLAGS) -o $@ $^ -lssl -lcrypto -lpthread
+	$(CXX) $(CXXFLAGS) $(LDFLAGS) -o $@ $^ $(libpq) $(rpath) -lssl -lcrypto -lpthread
 install: install-pg-tls-check
 install-pg-tls-check: pg_tls_check installdirs
 	$(INSTALL_PROGRAM) pg_tls_check '$(DESTDIR)$(bindir)/pg_tls_check'
@@ -107,6 +109,10 @@ CORE_OBJS = $(CORE_SRCS:.cpp=.o)
 $(CORE_OBJS): override CPPFLAGS = -Isrc/core -D_GNU_SOURCE -DTLS_AUDIT_PURE_CPP \
 	-DTLS_AUDIT_AREA_LEVEL=TLS_AUDIT_AREA_$(notdir $(patsubst %/,%,$(dir $@)))
 $(CLI_OBJS): override CPPFLAGS = -Isrc/core -Isrc/cli -D_GNU_SOURCE -DTLS_AUDIT_PURE_CPP
+# libpq-fe.h (the client headers' directory, not the server's) for the one
+# CLI file that uses libpq, searched last.
+src/cli/pooler_console.o: override CPPFLAGS = -Isrc/core -Isrc/cli -D_GNU_SOURCE -DTLS_AUDIT_PURE_CPP \
+	-idirafter $(includedir)
 $(CORE_OBJS) $(CLI_OBJS): override PG_CPPFLAGS =
 
 -include $(OBJS:.o=.d) $(CLI_OBJS:.o=.d)

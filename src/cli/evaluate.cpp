@@ -95,6 +95,10 @@ void check_verification(const ChainReport &chain, const Policy &policy, bool per
 
 }  // namespace
 
+void check_chain_verification(const ChainReport &chain, const Policy &policy, std::vector<Finding> &out) {
+    check_verification(chain, policy, false, out);
+}
+
 void evaluate(TargetResult &r, const Policy &policy, std::int64_t now) {
     r.findings.clear();
     if (!r.report) {

@@ -53,6 +53,11 @@ struct TargetResult {
 // since the epoch.
 void evaluate(TargetResult &r, const Policy &policy, std::int64_t now);
 
+// Whether a served chain verifies against --ca-file (or the system store) and
+// matches the name it was reached by: chain_not_verified, hostname_mismatch
+// (CRITICAL with --ca-file, else notes). Also for a pooler's certificate.
+void check_chain_verification(const ChainReport &chain, const Policy &policy, std::vector<Finding> &out);
+
 // The worst status over all results (Ok for none); the tool's exit code.
 Status overall_status(const std::vector<TargetResult> &results);
 

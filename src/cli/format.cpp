@@ -6,6 +6,15 @@ namespace tls_audit::cli {
 
 std::string target_label(const HostPort &t) { return format_host_port(t.host, t.port); }
 
+const std::vector<PoolerResult> &report_poolers(const ReportInput &in) {
+    static const std::vector<PoolerResult> none;
+    return in.poolers != nullptr ? *in.poolers : none;
+}
+
+Status report_status(const ReportInput &in) {
+    return worst(overall_status(in.results), overall_pooler_status(report_poolers(in)));
+}
+
 std::string format_report(const ReportInput &in) {
     switch (in.options.format) {
     case Format::Text: return format_text(in);

@@ -8,6 +8,7 @@
 
 #include "evaluate.hpp"
 #include "options.hpp"
+#include "pooler_audit.hpp"
 
 namespace tls_audit::cli {
 
@@ -15,7 +16,13 @@ struct ReportInput {
     const std::vector<TargetResult> &results;
     const Options &options;
     std::int64_t now;  // seconds since the epoch, for days left
+    const std::vector<PoolerResult> *poolers = nullptr;  // --pooler; nullptr: none
 };
+
+// The poolers of a report (empty for none).
+const std::vector<PoolerResult> &report_poolers(const ReportInput &in);
+// The worst status over the targets and the poolers: the exit code.
+Status report_status(const ReportInput &in);
 
 std::string format_text(const ReportInput &in);
 std::string format_json(const ReportInput &in);    // documented in README.md (pg_tls_check, JSON output)

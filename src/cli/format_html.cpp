@@ -25,11 +25,49 @@ std::string status_badge(Status s) {
 
 std::string cell(const std::string &html) { return "<td>" + html + "</td>"; }
 
+// --pooler: one table row per pooler (status, address, clients by protocol,
+// the served certificate and its expiry, findings).
+std::string poolers_section(const ReportInput &in) {
+    if (report_poolers(in).empty()) return {};
+    std::string h = "<section id=\"poolers\"><h2>Poolers</h2><table><thead><tr><th>pooler</th><th>status</th>"
+                    "<th>admin console</th><th>clients</th><th>certificate</th><th>expires</th><th>findings</th>"
+                    "</tr></thead><tbody>\n";
+    for (const auto &p : report_poolers(in)) {
+        std::vector<std::pair<std::string, int>> by;  // "TLSv1.3" / "plaintext" -> clients, first-seen order
+        for (const auto &c : p.clients) {
+            const std::string k = c.tls && !c.tls->protocol.empty() ? c.tls->protocol : c.tls ? "TLS (unfinished)" : c.transport == "unix" ? "unix socket" : "plaintext";
+            auto it = std::find_if(by.begin(), by.end(), [&](const auto &e) { return e.first == k; });
+            if (it == by.end()) by.emplace_back(k, 1);
+            else ++it->second;
+        }
+        std::string clients;
+        for (const auto &[k, n] : by) clients += (clients.empty() ? "" : "<br>") + html_escape(k) + ": " + std::to_string(n);
+        std::string cert, expires;
+        if (p.served && !p.served->certificates.empty()) {
+            const auto &leaf = p.served->certificates[0];
+            cert = html_escape(leaf.subject);
+            expires = html_escape(report::format_time(leaf.not_after).substr(0, 10)) + " (" +
+                      std::to_string((leaf.not_after - in.now) / 86400) + " days)";
+        } else if (!p.facts.cert_error.empty()) {
+            cert = html_escape(p.facts.cert_error);
+        }
+        std::string findings;
+        for (const auto &f : p.findings)
+            findings += (findings.empty() ? "" : "<br>") + html_escape(std::string(status_name(f.severity)) + ": " +
+                                                                   f.message);
+        h += "<tr>" + cell("<code>" + html_escape(p.name) + "</code>") + cell(status_badge(p.status)) +
+             cell(html_escape(p.address.empty() ? p.facts.error : p.address)) + cell(clients) + cell(cert) +
+             cell(expires) + cell(findings) + "</tr>\n";
+    }
+    return h + "</tbody></table></section>\n";
+}
+
 }  // namespace
 
 std::string format_html(const ReportInput &in) {
     int counts[4] = {0, 0, 0, 0};
     for (const auto &r : in.results) counts[static_cast<int>(r.status)]++;
+    for (const auto &p : report_poolers(in)) counts[static_cast<int>(p.status)]++;
     std::string h = report::html_head("pg_tls_check fleet report");
     h += "<body>\n<header><h1>pg_tls_check fleet report</h1><p>" + std::to_string(in.results.size()) +
          " targets &middot; generated " + html_escape(report::format_time(in.now)) + "</p></header>\n<main>\n";
@@ -96,6 +134,7 @@ std::string format_html(const ReportInput &in) {
              cell(bundles) + cell(findings) + "</tr>\n";
     }
     h += "</tbody></table></section>\n";
+    h += poolers_section(in);
     // The fleet's trust summary: which roots the fleet anchors to, and per
     // bundle the targets it fails (a replica on a newer root is one line).
     std::vector<std::pair<std::string, std::vector<std::string>>> fails;  // bundle -> targets, in first-seen order

@@ -253,9 +253,93 @@ void write_target(JsonWriter &w, const TargetResult &r, std::int64_t now, bool e
 
 }  // namespace
 
+namespace {
+
+// --pooler: one object per pooler (doc/pg_tls_check.md, Poolers).
+void write_connections(JsonWriter &w, const char *key, const std::vector<PoolerConnection> &rows) {
+    w.key(key).begin_array();
+    for (const PoolerConnection &c : rows) {
+        w.begin_object();
+        w.key("user").value(c.user);
+        w.key("database").value(c.database);
+        w.key("state").value(c.state);
+        w.key("address").string_or_null(c.address ? *c.address : std::string());
+        w.key("port");
+        if (c.port) w.value(*c.port);
+        else w.null();
+        w.key("application_name").string_or_null(c.application_name);
+        w.key("connect_time").string_or_null(c.connect_time);
+        w.key("ptr").string_or_null(c.ptr);
+        w.key("transport").value(c.transport);
+        w.key("protocol").string_or_null(c.tls ? c.tls->protocol : std::string());
+        w.key("cipher").string_or_null(c.tls ? c.tls->cipher : std::string());
+        w.key("key_exchange_group").string_or_null(c.tls ? c.tls->key_exchange_group : std::string());
+        w.key("tls").value(c.tls_column);
+        w.key("error").string_or_null(c.tls_error);
+        w.end_object();
+    }
+    w.end_array();
+}
+
+void write_pooler(JsonWriter &w, const PoolerResult &p, std::int64_t now) {
+    w.begin_object();
+    w.key("name").value(p.name);
+    w.key("address").string_or_null(p.address);
+    w.key("status").value(status_name(p.status));
+    w.key("error").string_or_null(p.facts.error);
+    write_connections(w, "clients", p.clients);
+    w.key("clients_error").string_or_null(p.clients_error);
+    write_connections(w, "servers", p.servers);
+    w.key("servers_error").string_or_null(p.servers_error);
+    w.key("settings").begin_array();
+    for (const auto &s : p.settings) {
+        w.begin_object();
+        w.key("setting").value(s.key);
+        w.key("value").value(s.value);
+        w.key("default").value(s.default_value);
+        w.end_object();
+    }
+    w.end_array();
+    w.key("certificate");
+    if (!p.served && p.facts.cert_error.empty()) {
+        w.null();  // not probed: the console was not read, or the client leg is plaintext
+    } else {
+        w.begin_object();
+        w.key("error").string_or_null(p.facts.cert_error);
+        if (p.served) {
+            w.key("protocol").value(p.served->protocol);
+            w.key("cipher").value(p.served->cipher);
+            w.key("server_name").value(p.served->server_name);
+            w.key("verified").value(p.served->verified);
+            w.key("verify_error").string_or_null(p.served->verify_error);
+            w.key("hostname_match").value(p.served->hostname_match);
+        } else {
+            for (const char *k : {"protocol", "cipher", "server_name", "verified", "verify_error", "hostname_match"})
+                w.key(k).null();
+        }
+        w.key("chain").begin_array();
+        if (p.served)
+            for (const auto &c : p.served->certificates) write_certificate(w, c, now);
+        w.end_array();
+        w.end_object();
+    }
+    w.key("findings").begin_array();
+    for (const auto &f : p.findings) {
+        w.begin_object();
+        w.key("severity").value(f.severity == Status::Ok ? "NOTE" : status_name(f.severity));
+        w.key("code").value(f.code);
+        w.key("message").value(f.message);
+        w.end_object();
+    }
+    w.end_array();
+    w.end_object();
+}
+
+}  // namespace
+
 std::string format_json(const ReportInput &in) {
     JsonWriter w;
-    Status overall = overall_status(in.results);
+    Status overall = report_status(in);
     w.begin_object();
     w.key("tool").value("pg_tls_check");
     w.key("version").value(kToolVersion);
@@ -278,6 +362,9 @@ std::string format_json(const ReportInput &in) {
     for (const auto &r : in.results) write_target(w, r, in.now, in.options.enumerate);
     w.end_array();
     write_fleet_json(w, in);
+    w.key("poolers").begin_array();
+    for (const auto &p : report_poolers(in)) write_pooler(w, p, in.now);
+    w.end_array();
     w.end_object();
     return w.str() + "\n";
 }

@@ -1,6 +1,7 @@
 // Nagios plugin output: "PG_TLS <STATUS> - <summary> | <perfdata>", then one
 // line per target (long output). Perfdata: days left of each leaf with the
 // warning and critical thresholds.
+#include <map>
 #include <sstream>
 
 #include "enumerate.hpp"
@@ -111,10 +112,43 @@ std::string format_nagios_lines(const std::vector<NagiosLine> &lines) {
     return out.str();
 }
 
+namespace {
+
+// --pooler: a line like a target's; perfdata for the served certificate's
+// days left and the clients per protocol ("plaintext" without TLS).
+NagiosLine nagios_pooler_line(const PoolerResult &p, const ReportInput &in) {
+    NagiosLine l;
+    l.status = p.status;
+    std::string worst_message;
+    for (const auto &f : p.findings)
+        if (f.severity == p.status) {
+            worst_message = f.message;
+            break;
+        }
+    l.summary = clean("pooler " + p.name + " " + status_name(p.status) +
+                      (worst_message.empty() ? "" : ": " + worst_message));
+    l.long_line = l.summary;
+    const std::string label = perf_label("pooler_" + p.name);
+    if (p.served && !p.served->certificates.empty())
+        l.perf_days = " '" + label + "_days'=" + std::to_string(days_left(p.served->certificates[0].not_after, in.now)) +
+                      ";" + std::to_string(in.options.min_days) + ":;" + std::to_string(in.options.critical_days) + ":";
+    if (p.facts.config) {
+        std::map<std::string, int> by_protocol;
+        for (const auto &c : p.clients)
+            ++by_protocol[c.tls && !c.tls->protocol.empty() ? c.tls->protocol : c.tls ? "unknown" : "plaintext"];
+        for (const auto &[protocol, n] : by_protocol)
+            l.perf_enumeration += " '" + label + "_clients_" + perf_label(protocol) + "'=" + std::to_string(n);
+    }
+    return l;
+}
+
+}  // namespace
+
 std::string format_nagios(const ReportInput &in) {
     std::vector<NagiosLine> lines;
-    lines.reserve(in.results.size());
+    lines.reserve(in.results.size() + report_poolers(in).size());
     for (const auto &r : in.results) lines.push_back(nagios_line(r, in));
+    for (const auto &p : report_poolers(in)) lines.push_back(nagios_pooler_line(p, in));
     std::ostringstream fleet;  // the fleet's trust-store summary (--ca-file bundles)
     write_fleet_nagios(fleet, in);
     return format_nagios_lines(lines) + fleet.str();

@@ -1,6 +1,7 @@
 // Prometheus text exposition format for node_exporter's textfile collector:
 // one HELP/TYPE block per metric, then its samples for every target. Metric
 // names start with tls_audit_probe_ (the extension's own are tls_audit_*).
+#include <array>
 #include <iomanip>
 #include <map>
 #include <sstream>
@@ -125,11 +126,38 @@ std::string format_prometheus(const ReportInput &in) {
         }
     }
     for (const auto &[name, n] : counts) targets.add({{"status", name}}, n);
+    // --pooler: the admin console's answer, per pooler.
+    Family pooler_up("tls_audit_probe_pooler_up", "Whether pg_tls_check could read the pooler's admin console (1) or not (0)");
+    Family pooler_status("tls_audit_probe_pooler_status", "Status of the pooler: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN");
+    Family pooler_connections("tls_audit_probe_pooler_connections",
+                              "Connections of the pooler by leg (client: SHOW CLIENTS, server: SHOW SERVERS), "
+                              "transport, protocol and cipher (empty without TLS)");
+    Family pooler_expiry("tls_audit_probe_pooler_certificate_expiry_seconds",
+                         "Seconds until the certificate the pooler serves at this chain position expires");
+    for (const auto &p : report_poolers(in)) {
+        pooler_up.add({{"pooler", p.name}}, p.facts.config ? 1 : 0);
+        pooler_status.add({{"pooler", p.name}}, static_cast<int>(p.status));
+        for (const auto &[leg, rows] : {std::pair<const char *, const std::vector<PoolerConnection> *>{"client", &p.clients},
+                                        {"server", &p.servers}}) {
+            std::map<std::array<std::string, 3>, int> by;
+            for (const auto &c : *rows)
+                ++by[{c.transport, c.tls ? c.tls->protocol : std::string(), c.tls ? c.tls->cipher : std::string()}];
+            for (const auto &[k, n] : by)
+                pooler_connections.add(
+                    {{"pooler", p.name}, {"leg", leg}, {"transport", k[0]}, {"protocol", k[1]}, {"cipher", k[2]}}, n);
+        }
+        if (p.served)
+            for (std::size_t i = 0; i < p.served->certificates.size(); ++i)
+                pooler_expiry.add({{"pooler", p.name}, {"position", std::to_string(i)},
+                                   {"subject", p.served->certificates[i].subject}},
+                                  static_cast<double>(p.served->certificates[i].not_after - in.now));
+    }
     last_run.add({}, static_cast<double>(in.now));
 
     std::ostringstream out;
     for (const Family *f : {&up, &status, &accepted, &expiry, &verified, &hostname, &suites, &suite, &preference,
-                            &group, &dhe, &compliant, &deviations, &targets, &last_run})
+                            &group, &dhe, &compliant, &deviations, &targets, &pooler_up, &pooler_status,
+                            &pooler_connections, &pooler_expiry, &last_run})
         f->write(out);
     return out.str();
 }

@@ -88,10 +88,36 @@ std::string format_tap_target(const TargetResult &r, std::size_t n) {
     return out.str();
 }
 
+namespace {
+
+// --pooler: one test per pooler after the targets; the clients' TLS as comments.
+std::string format_tap_pooler(const PoolerResult &p, std::size_t n) {
+    std::ostringstream out;
+    std::string first;
+    for (const auto &f : p.findings)
+        if (f.severity == p.status) {
+            first = f.message;
+            break;
+        }
+    out << (p.status == Status::Ok ? "ok " : "not ok ") << n << " - "
+        << tap_description("pooler " + p.name + " " + status_name(p.status) + (first.empty() ? "" : ": " + first))
+        << "\n";
+    for (const auto &f : p.findings)
+        out << "# " << (f.severity == Status::Ok ? "NOTE" : status_name(f.severity)) << " " << one_line(f.message)
+            << "\n";
+    for (const auto &c : p.clients)
+        out << "# client " << one_line(c.user + "@" + c.database + " " + c.addr) << " "
+            << (c.tls && !c.tls->protocol.empty() ? c.tls->protocol + " " + c.tls->cipher : c.transport) << "\n";
+    return out.str();
+}
+
+}  // namespace
+
 std::string format_tap(const ReportInput &in) {
-    std::string out = format_tap_header(in.results.size());
+    std::string out = format_tap_header(in.results.size() + report_poolers(in).size());
     std::size_t n = 0;
     for (const auto &r : in.results) out += format_tap_target(r, ++n);
+    for (const auto &p : report_poolers(in)) out += format_tap_pooler(p, ++n);
     std::ostringstream fleet;  // the fleet's trust-store summary (--ca-file bundles)
     write_fleet_tap(fleet, in);
     return out + fleet.str();

@@ -99,6 +99,54 @@ std::string format_text_target(const TargetResult &r, const ReportInput &in) {
     return out.str();
 }
 
+namespace {
+
+// --pooler: one connection per line, "user@database address:port [app]  TLS".
+void write_connections_text(std::ostringstream &out, const char *what, const std::vector<PoolerConnection> &rows,
+                            const std::string &error) {
+    out << "  " << pad(what, 12) << rows.size() << "\n";
+    if (!error.empty()) out << "    error: " << error << "\n";
+    for (const PoolerConnection &c : rows) {
+        out << "    " << c.user << "@" << c.database << " " << c.addr;
+        if (c.port) out << ":" << *c.port;
+        if (!c.application_name.empty()) out << " [" << c.application_name << "]";
+        out << "  ";
+        if (c.tls && !c.tls->protocol.empty()) {
+            out << c.tls->protocol << ", " << c.tls->cipher;
+            if (!c.tls->key_exchange_group.empty()) out << ", " << c.tls->key_exchange_group;
+        } else if (c.tls) {
+            out << "TLS handshake unfinished";
+        } else if (!c.tls_error.empty()) {
+            out << "unknown: " << c.tls_error;
+        } else {
+            out << (c.transport == "unix" ? "unix socket" : "plaintext");
+        }
+        out << "\n";
+    }
+}
+
+std::string format_pooler_text(const PoolerResult &p, const ReportInput &in) {
+    std::ostringstream out;
+    out << "pooler " << p.name;
+    if (!p.address.empty()) out << " (" << p.address << ")";
+    out << "  " << status_name(p.status) << "\n";
+    if (p.facts.config) {
+        write_connections_text(out, "clients", p.clients, p.clients_error);
+        write_connections_text(out, "servers", p.servers, p.servers_error);
+        out << "  settings\n";
+        for (const auto &s : p.settings) out << "    " << s.key << " = '" << s.value << "'\n";
+        if (p.served) write_chain(out, *p.served, in);
+        else if (!p.facts.cert_error.empty()) out << "  certificate not read: " << p.facts.cert_error << "\n";
+    }
+    if (!p.findings.empty()) out << "  findings\n";
+    for (const auto &f : p.findings)
+        out << "    " << pad(f.severity == Status::Ok ? "NOTE" : status_name(f.severity), 10) << f.message << "\n";
+    out << "\n";
+    return out.str();
+}
+
+}  // namespace
+
 std::string format_text_summary(std::size_t targets, const int counts[4]) {
     std::ostringstream out;
     out << targets << (targets == 1 ? " target: " : " targets: ") << counts[0] << " OK, " << counts[1]
@@ -115,7 +163,23 @@ std::string format_text(const ReportInput &in) {
     }
     std::ostringstream fleet;  // the fleet's trust-store summary (--ca-file bundles)
     write_fleet_text(fleet, in);
-    return out + fleet.str() + format_text_summary(in.results.size(), counts);
+    std::string poolers;
+    int pooler_counts[4] = {0, 0, 0, 0};
+    for (const auto &p : report_poolers(in)) {
+        ++pooler_counts[static_cast<int>(p.status)];
+        poolers += format_pooler_text(p, in);
+    }
+    std::string summary = in.results.empty() && !report_poolers(in).empty()
+                              ? std::string()
+                              : format_text_summary(in.results.size(), counts);
+    if (!report_poolers(in).empty()) {
+        const std::size_t n = report_poolers(in).size();
+        std::ostringstream line;
+        line << n << (n == 1 ? " pooler: " : " poolers: ") << pooler_counts[0] << " OK, " << pooler_counts[1]
+             << " WARNING, " << pooler_counts[2] << " CRITICAL, " << pooler_counts[3] << " UNKNOWN\n";
+        summary += line.str();
+    }
+    return out + poolers + fleet.str() + summary;
 }
 
 }  // namespace tls_audit::cli

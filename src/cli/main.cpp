@@ -15,6 +15,8 @@
 #include "format.hpp"
 #include "options.hpp"
 #include "output_file.hpp"
+#include "pooler_audit.hpp"
+#include "pooler_console.hpp"
 #include "probe/probe.hpp"
 #include "probe/probe_direct.hpp"
 #include "probe/probe_plaintext.hpp"
@@ -81,7 +83,8 @@ int main(int argc, char **argv) {
             auto more = parse_targets_file(text.value());
             if (!more) return usage_failure(more.error());
             options.targets.insert(options.targets.end(), more.value().begin(), more.value().end());
-            if (options.targets.empty()) return usage_failure(make_error(sqlstate::kInvalidParameter, "no target given"));
+            if (options.targets.empty() && options.poolers.empty())
+                return usage_failure(make_error(sqlstate::kInvalidParameter, "no target given"));
         }
         if (!options.ca_file.empty()) {
             // A bad CA file is a usage error, said once rather than per target.
@@ -91,6 +94,11 @@ int main(int argc, char **argv) {
                                                 "could not read CA file \"" + options.ca_file + "\": " +
                                                     ca.error().message));
         }
+
+        // Every --pooler is named and parsed before anything is probed: a bad
+        // connection string is a usage error, said once.
+        auto pooler_list = pooler_entries(options.poolers);
+        if (!pooler_list) return usage_failure(pooler_list.error());
 
         auto bundles = load_bundles(options);  // every --ca-file / --ca-file-optional, once
         if (!bundles) return usage_failure(bundles.error());
@@ -108,7 +116,7 @@ int main(int argc, char **argv) {
         // summary names the roots and the failing bundles): not streamed.
         const bool whole_fleet = options.plaintext || options.require_tls || !bundles.value().bundles.empty();
         std::int64_t now = static_cast<std::int64_t>(std::time(nullptr));
-        if (streams(options.format) && !whole_fleet) {
+        if (streams(options.format) && !whole_fleet && options.poolers.empty()) {
             // Printed as targets finish; only the targets in flight are kept.
             std::ostringstream buffered;
             std::ostream &out = options.output.empty() ? std::cout : static_cast<std::ostream &>(buffered);
@@ -127,7 +135,20 @@ int main(int argc, char **argv) {
                             return probe_plaintext(t, user, database);
                         });
         for (auto &r : results) evaluate(r, policy, now);
-        const std::string report = format_report(ReportInput{results, options, now});
+        // The poolers one after the other: each is bounded by --timeout per
+        // step, and there are at most kMaxPoolers.
+        std::vector<PoolerResult> poolers;
+        const int timeout_ms = options.timeout_ms;
+        for (const PoolerEntry &entry : pooler_list.value()) {
+            poolers.push_back(audit_pooler(
+                entry, options,
+                [timeout_ms](const std::string &conninfo) {
+                    return read_pooler_console(conninfo, kPoolerCommands, timeout_ms);
+                },
+                [](const ProbeTarget &t) { return probe_chain(t); }));
+            evaluate_pooler(poolers.back(), policy, now);
+        }
+        const std::string report = format_report(ReportInput{results, options, now, &poolers});
         if (!options.output.empty()) {
             if (auto err = write_file_atomically(options.output, report)) {
                 std::cerr << "pg_tls_check: " << err->message << "\n";
@@ -136,7 +157,7 @@ int main(int argc, char **argv) {
         } else {
             std::cout << report << std::flush;
         }
-        return static_cast<int>(overall_status(results));
+        return static_cast<int>(worst(overall_status(results), overall_pooler_status(poolers)));
     } catch (...) {
         Error e = describe_current_exception();
         std::cerr << "pg_tls_check: " << e.message << "\n";

@@ -161,7 +161,7 @@ Expected<Options> parse_args(const std::vector<std::string> &args) {
         }
         static const char *const kValued[] = {"--min-days", "--critical-days", "--min-protocol", "--ca-file", "--sni",
                                               "--timeout",  "--jobs",          "--format",       "--targets",
-                                              "--profile", "--output"};
+                                              "--profile", "--output",        "--pooler"};
         bool known = false;
         for (const char *k : kValued) known = known || name == k;
         if (!known) return usage_error("unknown option \"" + name + "\"");
@@ -193,6 +193,7 @@ Expected<Options> parse_args(const std::vector<std::string> &args) {
         else if (name == "--sni") o.sni = value;
         else if (name == "--targets") o.targets_file = value;
         else if (name == "--output") o.output = value;
+        else if (name == "--pooler") o.poolers.push_back(value);
         else if (name == "--profile") {
             if (find_profile(value) == nullptr) err = usage_error(unknown_profile_error(value).message + "; " +
                                                                   unknown_profile_error(value).hint);
@@ -200,14 +201,16 @@ Expected<Options> parse_args(const std::vector<std::string> &args) {
             o.enumerate = true;
         }
         if (err) return *err;
-        if ((name == "--ca-file" || name == "--targets" || name == "--sni" || name == "--output") && value.empty())
+        if ((name == "--ca-file" || name == "--targets" || name == "--sni" || name == "--output" ||
+             name == "--pooler") &&
+            value.empty())
             return usage_error("option " + name + " needs a non-empty value");
     }
     if (o.help || o.version) return o;
     if (o.critical_days > o.min_days)
         return usage_error("--critical-days (" + std::to_string(o.critical_days) + ") must not exceed --min-days (" +
                            std::to_string(o.min_days) + ")");
-    if (o.targets.empty() && o.targets_file.empty()) return usage_error("no target given");
+    if (o.targets.empty() && o.targets_file.empty() && o.poolers.empty()) return usage_error("no target given");
     // Every Mozilla profile is a TLS configuration: a server that lets an
     // unencrypted connection reach authentication does not comply with any.
     if (!o.profile.empty() && !o.allow_plaintext) o.plaintext = o.require_tls = true;
@@ -222,6 +225,7 @@ std::string usage() {
 Usage:
   pg_tls_check [OPTION]... HOST[:PORT]...
   pg_tls_check [OPTION]... --targets FILE
+  pg_tls_check [OPTION]... --pooler [NAME=]CONNINFO...
 
 Each target gets one connection per protocol version (TLSv1 to TLSv1.3, each
 alone, all ciphers at security level 0) plus one to read and verify the
@@ -266,6 +270,15 @@ Options:
                            CRITICAL, and so is plaintext accepted
       --allow-plaintext    with --profile: do not require TLS (the plaintext
                            probe is not sent)
+      --pooler [NAME=]CONNINFO
+                           audit a pgbouncer through its admin console
+                           (CONNINFO: a libpq connection string with
+                           dbname=pgbouncer; the user in stats_users or
+                           admin_users): its clients' and servers' TLS, its
+                           TLS settings and the certificate it serves;
+                           repeatable (NAME defaults to pooler1, pooler2, ...);
+                           a password goes in PGPASSWORD or a passfile, never
+                           on the command line
   -h, --help               show this help and exit
   -V, --version            show the version and exit
 )" + std::string(readiness_usage()) + R"(

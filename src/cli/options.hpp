@@ -44,6 +44,9 @@ struct Options {
     std::string plaintext_database;              // --database; empty: not sent
     std::vector<std::string> ca_files;           // every --ca-file, in order (ca_file is the first)
     std::vector<std::string> ca_files_optional;  // every --ca-file-optional
+    // Every --pooler [NAME=]CONNINFO, as given (pooler_console.hpp names and
+    // checks them with libpq; never shown: a connection string may hold secrets).
+    std::vector<std::string> poolers;
 };
 
 // Parse argv (without argv[0]). Errors are usage errors (22023).

@@ -68,8 +68,11 @@ struct FreeMem {
     void operator()(char *p) const { PQfreemem(p); }
 };
 
-// Parse a connection string with libpq: the options, or libpq's error.
-Expected<ConnOptions> parse_conninfo(const std::string &conninfo) {
+}  // namespace
+
+// Parse a connection string with libpq: the options, or libpq's error (its
+// echoed fragments redacted: they may hold a password).
+Expected<ConnOptions> pg::parse_conninfo(const std::string &conninfo) {
     char *err = nullptr;
     ConninfoPtr parsed(PQconninfoParse(conninfo.c_str(), &err));
     std::unique_ptr<char, FreeMem> err_owner(err);
@@ -82,6 +85,10 @@ Expected<ConnOptions> parse_conninfo(const std::string &conninfo) {
         out.push_back(ConnOption{o->keyword, o->val != nullptr ? std::optional<std::string>(o->val) : std::nullopt});
     return out;
 }
+
+namespace {
+
+using pg::parse_conninfo;
 
 struct LibpqFacts {
     ConnDefaults defaults;

@@ -21,4 +21,9 @@ struct OutboundRow {
 // verifies the server is read (run_checks()); the view does not read files.
 std::vector<OutboundRow> gather_outbound(bool read_root_certs);
 
+// A connection string parsed by the server's libpq (PQconninfoParse): every
+// keyword, unset ones without a value; or 22023 with libpq's message, its
+// echoed fragments redacted (they may hold a password).
+Expected<ConnOptions> parse_conninfo(const std::string &conninfo);
+
 }  // namespace tls_audit::pg

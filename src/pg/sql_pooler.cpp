@@ -20,9 +20,10 @@
 #include "probe/probe.hpp"
 #include "pooler/pooler_config.hpp"
 #include "pooler/pooler_connections.hpp"
-#include "pooler/pooler_setting.hpp"
+#include "pooler/pooler_conninfo.hpp"
 #include "pooler_console.hpp"
 #include "row.hpp"
+#include "sql_outbound.hpp"
 #include "sql_pooler.hpp"
 
 #include "postgres.hpp"
@@ -61,25 +62,11 @@ enum CertificateColumn {
     kCertificateColumnsAll
 };
 
-struct ConninfoFree {
-    void operator()(PQconninfoOption *o) const { PQconninfoFree(o); }
-};
-struct FreeMem {
-    void operator()(char *p) const { PQfreemem(p); }
-};
-
 // Does the connection string set a non-empty password? (It parsed when the
 // setting was accepted; a string that no longer parses holds none we know of.)
 bool has_password(const std::string &conninfo) {
-    char *err = nullptr;
-    std::unique_ptr<PQconninfoOption, ConninfoFree> parsed(PQconninfoParse(conninfo.c_str(), &err));
-    std::unique_ptr<char, FreeMem> err_owner(err);
-    if (!parsed) return false;
-    for (PQconninfoOption *o = parsed.get(); o->keyword != nullptr; ++o)
-        if (std::string(o->keyword) == "password" && o->val != nullptr &&
-            o->val[0] != '\0')
-            return true;
-    return false;
+    auto options = pg::parse_conninfo(conninfo);
+    return options && pooler_conninfo_has_password(options.value());
 }
 
 // The pooler's served certificate chain, probed over STARTTLS at the host and
@@ -94,14 +81,9 @@ struct ServedChain {
     bool with_sslrootcert = false;  // verified against sslrootcert (else the system store)
 };
 Expected<ServedChain> probe_served_chain(const std::string &conninfo) {
-    char *err = nullptr;
-    std::unique_ptr<PQconninfoOption, ConninfoFree> parsed(PQconninfoParse(conninfo.c_str(), &err));
-    std::unique_ptr<char, FreeMem> err_owner(err);
-    if (!parsed) return make_error(sqlstate::kInvalidParameter, "the connection string does not parse");
-    std::vector<std::pair<std::string, std::string>> options;
-    for (PQconninfoOption *o = parsed.get(); o->keyword != nullptr; ++o)
-        if (o->val != nullptr) options.emplace_back(o->keyword, o->val);
-    auto where = pooler_cert_target(options);
+    auto options = pg::parse_conninfo(conninfo);
+    if (!options) return make_error(sqlstate::kInvalidParameter, "the connection string does not parse");
+    auto where = pooler_cert_target(options.value());
     if (!where) return where.error();
     ServedChain out;
     ProbeTarget target;
@@ -119,12 +101,6 @@ Expected<ServedChain> probe_served_chain(const std::string &conninfo) {
     }
     out.report = std::move(chain.value());
     return out;
-}
-
-std::string lower_ascii(std::string s) {
-    for (char &c : s)
-        if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-    return s;
 }
 
 std::vector<PoolerEntry> poolers_or_throw() { return pg::configured_poolers().take(); }
@@ -195,29 +171,11 @@ Datum connection_rows(FunctionCallInfo fcinfo, const char *command, const char *
     return static_cast<Datum>(0);
 }
 
-// SHOW CONFIG's (key, value, default) rows, or the Error.
-struct ConfigRow {
-    std::string key, value, default_value;
-};
-Expected<std::vector<ConfigRow>> show_config(const std::string &conninfo) {
+// SHOW CONFIG's rows, or the Error.
+Expected<std::vector<PoolerConfigRow>> show_config(const std::string &conninfo) {
     auto answers = pg::read_console(conninfo, {"SHOW CONFIG"});
     if (!answers) return answers.error();
-    const pg::ConsoleAnswer &a = answers.value()[0];
-    int key = -1, value = -1, def = -1;
-    for (std::size_t i = 0; i < a.columns.size(); ++i) {
-        if (a.columns[i] == "key") key = static_cast<int>(i);
-        if (a.columns[i] == "value") value = static_cast<int>(i);
-        if (a.columns[i] == "default") def = static_cast<int>(i);
-    }
-    if (key < 0 || value < 0)
-        return make_error(sqlstate::kDataCorrupted, "SHOW CONFIG of the pooler has no key and value columns",
-                          "pg_tls_audit reads pgbouncer 1.18 or later.");
-    std::vector<ConfigRow> out;
-    for (const auto &r : a.rows) {
-        auto cell = [&](int i) { return i >= 0 && static_cast<std::size_t>(i) < r.size() && r[i] ? *r[i] : std::string(); };
-        out.push_back(ConfigRow{cell(key), cell(value), cell(def)});
-    }
-    return out;
+    return pooler_config_rows(answers.value()[0].columns, answers.value()[0].rows);
 }
 
 }  // namespace
@@ -232,10 +190,8 @@ std::vector<PoolerFacts> gather_poolers() {
         f.password_in_conninfo = has_password(p.conninfo);
         auto rows = show_config(p.conninfo);
         if (rows) {
-            std::vector<std::pair<std::string, std::string>> kv;
-            for (const auto &r : rows.value()) kv.emplace_back(r.key, r.value);
-            f.config = pooler_config_from_rows(kv);
-            if (lower_ascii(f.config->client.sslmode) != "disable") {
+            f.config = pooler_config_from_config_rows(rows.value());
+            if (pooler_serves_tls(*f.config)) {
                 auto served = probe_served_chain(p.conninfo);
                 if (served)
                     f.served_chain = served.value().report.certificates;

@@ -221,3 +221,18 @@ TEST(ChecksPoolerTest, ServedCertificateExpiry) {
     EXPECT_EQ(only(check_pooler_cert_expiry({down("a", "refused")}, t, now)), Severity::Info);
     EXPECT_EQ(only(check_pooler_cert_expiry({}, t, now)), Severity::Ok);
 }
+
+TEST(CheckPoolersTest, EveryPoolerCheckOnce) {
+    // What run_checks() and pg_tls_check --pooler both report: each pooler check, in order.
+    auto all = check_poolers({strict(), down("batch", "connection refused")}, Protocol::TLSv1_2, Thresholds{}, 0);
+    std::vector<std::string> seen;
+    for (const auto &f : all)
+        if (seen.empty() || seen.back() != f.check) seen.push_back(f.check);
+    EXPECT_EQ(seen, (std::vector<std::string>{"pooler_client_tls", "pooler_server_tls", "pooler_protocols",
+                                              "pooler_ciphers", "pooler_cert_expiry", "pooler_password_in_conninfo",
+                                              "pooler_unreachable"}));
+    bool unreachable = false;
+    for (const auto &f : all)
+        if (f.check == "pooler_unreachable" && f.object == "batch") unreachable = f.severity == Severity::Warning;
+    EXPECT_TRUE(unreachable);
+}

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "pooler/pooler_config.hpp"
+#include "pooler/pooler_conninfo.hpp"
 #include "pooler/pooler_connections.hpp"
 #include "pooler/pooler_setting.hpp"
 #include "pooler/pooler_tls.hpp"
@@ -188,7 +189,7 @@ TEST(PoolerCertTargetTest, Sslrootcert) {
 
 TEST(PoolerCertTargetTest, RefusesWhatCannotBeProbed) {
     struct Case {
-        std::vector<std::pair<std::string, std::string>> options;
+        ConnOptions options;
         const char *expect;
     };
     for (const Case &c : {Case{{{"host", "/run/pgbouncer"}}, "unix socket"},

@@ -168,13 +168,7 @@ std::vector<Finding> evaluate(const AuditFacts &f) {
     else
         missing("census_incomplete", f.census_completeness.missing);
     if (f.poolers.value) {
-        add(check_pooler_client_tls(*f.poolers.value));
-        add(check_pooler_server_tls(*f.poolers.value));
-        add(check_pooler_protocols(*f.poolers.value, f.floor));
-        add(check_pooler_ciphers(*f.poolers.value));
-        add(check_pooler_cert_expiry(*f.poolers.value, f.thresholds, f.now));
-        add(check_pooler_password_in_conninfo(*f.poolers.value));
-        add(check_pooler_unreachable(*f.poolers.value));
+        add(check_poolers(*f.poolers.value, f.floor, f.thresholds, f.now));
     } else {
         for (const char *check : {"pooler_client_tls", "pooler_server_tls", "pooler_protocols", "pooler_ciphers",
                                   "pooler_cert_expiry", "pooler_password_in_conninfo", "pooler_unreachable"})

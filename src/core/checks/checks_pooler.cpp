@@ -225,4 +225,15 @@ std::vector<Finding> check_pooler_unreachable(const std::vector<PoolerFacts> &po
     return or_ok(std::move(out), check, "every pooler's admin console was read");
 }
 
+std::vector<Finding> check_poolers(const std::vector<PoolerFacts> &poolers, Protocol floor, const Thresholds &t,
+                                   std::int64_t now) {
+    std::vector<Finding> out;
+    for (auto &&part : {check_pooler_client_tls(poolers), check_pooler_server_tls(poolers),
+                        check_pooler_protocols(poolers, floor), check_pooler_ciphers(poolers),
+                        check_pooler_cert_expiry(poolers, t, now), check_pooler_password_in_conninfo(poolers),
+                        check_pooler_unreachable(poolers)})
+        out.insert(out.end(), part.begin(), part.end());
+    return out;
+}
+
 }  // namespace tls_audit

@@ -55,4 +55,9 @@ std::vector<Finding> check_pooler_password_in_conninfo(const std::vector<PoolerF
 // pooler and why (libpq's message), since its clients go unaudited.
 std::vector<Finding> check_pooler_unreachable(const std::vector<PoolerFacts> &poolers);
 
+// Every pooler check above, in the order of check_names(): what run_checks()
+// and pg_tls_check --pooler both report.
+std::vector<Finding> check_poolers(const std::vector<PoolerFacts> &poolers, Protocol floor, const Thresholds &t,
+                                   std::int64_t now);
+
 }  // namespace tls_audit

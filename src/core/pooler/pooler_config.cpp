@@ -40,6 +40,40 @@ PoolerConfig pooler_config_from_rows(const std::vector<std::pair<std::string, st
     return c;
 }
 
+PoolerConfig pooler_config_from_config_rows(const std::vector<PoolerConfigRow> &rows) {
+    std::vector<std::pair<std::string, std::string>> kv;
+    kv.reserve(rows.size());
+    for (const auto &r : rows) kv.emplace_back(r.key, r.value);
+    return pooler_config_from_rows(kv);
+}
+
+Expected<std::vector<PoolerConfigRow>> pooler_config_rows(const std::vector<std::string> &columns,
+                                                          const std::vector<std::vector<PoolerCell>> &rows) {
+    int key = -1, value = -1, def = -1;
+    for (std::size_t i = 0; i < columns.size(); ++i) {
+        if (columns[i] == "key") key = static_cast<int>(i);
+        if (columns[i] == "value") value = static_cast<int>(i);
+        if (columns[i] == "default") def = static_cast<int>(i);
+    }
+    if (key < 0 || value < 0)
+        return make_error(sqlstate::kDataCorrupted, "SHOW CONFIG of the pooler has no key and value columns",
+                          "pg_tls_audit reads pgbouncer 1.18 or later.");
+    if (rows.size() > kMaxPoolerRows)
+        return make_error(sqlstate::kProgramLimit, "SHOW CONFIG returned " + std::to_string(rows.size()) +
+                                                       " rows, more than " + std::to_string(kMaxPoolerRows));
+    std::vector<PoolerConfigRow> out;
+    out.reserve(rows.size());
+    for (const auto &r : rows) {
+        auto cell = [&](int i) {
+            return i >= 0 && static_cast<std::size_t>(i) < r.size() && r[i] ? *r[i] : std::string();
+        };
+        out.push_back(PoolerConfigRow{cell(key), cell(value), cell(def)});
+    }
+    return out;
+}
+
+bool pooler_serves_tls(const PoolerConfig &config) { return !iequals(config.client.sslmode, "disable"); }
+
 bool is_pooler_tls_setting(std::string_view key) {
     for (std::string_view prefix : {"client_tls_", "client_tls13_", "server_tls_", "server_tls13_"})
         if (key.rfind(prefix, 0) == 0) return true;

@@ -18,6 +18,7 @@
 #include "base/error.hpp"
 #include "base/protocol.hpp"
 #include "certs/x509.hpp"
+#include "pooler/pooler_connections.hpp"
 
 TLS_AUDIT_AREA(pooler);
 
@@ -38,9 +39,25 @@ struct PoolerConfig {
     PoolerLegConfig server;  // pooler -> server
 };
 
+// One row of SHOW CONFIG.
+struct PoolerConfigRow {
+    std::string key, value, default_value;  // default_value: empty when the pooler has no such column
+};
+
+// SHOW CONFIG's answer (column names and text cells, as the admin console
+// sent them) as rows; columns are found by name. An Error when the key or
+// value column is missing, or there are more rows than kMaxPoolerRows.
+Expected<std::vector<PoolerConfigRow>> pooler_config_rows(const std::vector<std::string> &columns,
+                                                          const std::vector<std::vector<PoolerCell>> &rows);
+
 // The TLS settings among SHOW CONFIG's (key, value) rows; a key the pooler
 // does not have keeps pgbouncer's default (older versions lack some).
 PoolerConfig pooler_config_from_rows(const std::vector<std::pair<std::string, std::string>> &rows);
+PoolerConfig pooler_config_from_config_rows(const std::vector<PoolerConfigRow> &rows);
+
+// Does the pooler serve TLS to its clients (client_tls_sslmode is not
+// disable)? Only then is its certificate probed.
+bool pooler_serves_tls(const PoolerConfig &config);
 
 // Is `key` one of the TLS settings pooler_settings() reports
 // (client_tls_*, client_tls13_*, server_tls_*, server_tls13_*)?

@@ -110,41 +110,27 @@ Expected<std::vector<PoolerEntry>> parse_poolers_setting(std::string_view value)
     return out;
 }
 
-Expected<PoolerCertTarget> pooler_cert_target(const std::vector<std::pair<std::string, std::string>> &options) {
-    std::string host, hostaddr, port, rootcert;
-    for (const auto &[key, value] : options) {
-        if (key == "host") host = value;
-        if (key == "hostaddr") hostaddr = value;
-        if (key == "port") port = value;
-        if (key == "sslrootcert") rootcert = value;
-    }
-    // The first of a list, as libpq tries it first.
-    auto first = [](const std::string &v) { return std::string(trim(std::string_view(v).substr(0, v.find(',')))); };
-    host = first(host);
-    hostaddr = first(hostaddr);
-    port = first(port);
-    auto socket_path = [](const std::string &h) { return !h.empty() && (h[0] == '/' || h[0] == '@'); };
-    PoolerCertTarget t;
-    t.address = !hostaddr.empty() ? hostaddr : host;
-    if (t.address.empty() || socket_path(t.address))
-        return make_error(sqlstate::kInvalidParameter,
-                          "the admin console is reached over a unix socket: the certificate is not probed");
-    if (!hostaddr.empty() && !host.empty() && !socket_path(host)) t.name = host;
-    if (!port.empty()) {
-        int n = 0;
-        for (char c : port) {
-            if (!std::isdigit(static_cast<unsigned char>(c)) || n > 65535) {
-                n = -1;
-                break;
-            }
-            n = n * 10 + (c - '0');
-        }
-        if (n < 1 || n > 65535)
-            return make_error(sqlstate::kInvalidParameter, "the port of the admin console is not a port number");
-        t.port = n;
-    }
-    if (rootcert != "system") t.ca_file = rootcert;
-    return t;
+Expected<PoolerEntry> parse_pooler_option(std::string_view value, std::size_t position,
+                                          const std::vector<std::string> &keywords) {
+    auto refuse_option = [&](const std::string &why) {
+        return make_error(sqlstate::kInvalidParameter, "--pooler " + std::to_string(position) + ": " + why,
+                          "Give [NAME=]CONNINFO, e.g. --pooler 'edge=host=127.0.0.1 port=6432 dbname=pgbouncer "
+                          "user=tls_audit_monitor'.");
+    };
+    const std::string_view text = trim(value);
+    if (text.empty()) return refuse_option("the connection string is empty");
+    if (text.size() > kMaxPoolersSettingLength)
+        return refuse_option("longer than " + std::to_string(kMaxPoolersSettingLength) + " characters");
+    PoolerEntry entry{"pooler" + std::to_string(position), std::string(text)};
+    const std::size_t eq = text.find('=');
+    if (eq == std::string_view::npos) return entry;  // libpq says what is wrong with it
+    const std::string_view name = trim(text.substr(0, eq));
+    bool keyword = is_conninfo_keyword(name);
+    for (const auto &k : keywords) keyword = keyword || name == k;
+    if (!valid_name(name) || keyword) return entry;
+    const std::string_view conninfo = trim(text.substr(eq + 1));
+    if (conninfo.empty()) return refuse_option("\"" + std::string(name) + "\" has an empty connection string");
+    return PoolerEntry{std::string(name), std::string(conninfo)};
 }
 
 }  // namespace tls_audit

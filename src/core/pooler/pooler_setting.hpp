@@ -41,21 +41,13 @@ inline constexpr std::size_t kMaxPoolersSettingLength = 8192;
 // what is wrong.
 Expected<std::vector<PoolerEntry>> parse_poolers_setting(std::string_view value);
 
-// Where the certificate a pooler serves its clients is probed (STARTTLS at
-// the host and port of its admin console: pgbouncer serves one certificate on
-// its port) and how a client of the pooler would check it.
-struct PoolerCertTarget {
-    std::string address;  // connected to: the first hostaddr, else the first host
-    std::string name;     // sent as SNI and matched (libpq matches host, not
-                          // hostaddr); empty: the address
-    int port = 5432;
-    std::string ca_file;  // sslrootcert; empty: the system store (also for sslrootcert=system)
-};
-
-// The target from the keywords of the admin console's connection string (as
-// libpq parsed it, (keyword, value) pairs; unset keywords absent or empty).
-// An Error (22023) for a unix socket (nothing to probe), no host at all, or a
-// port libpq would refuse; it never quotes the connection string.
-Expected<PoolerCertTarget> pooler_cert_target(const std::vector<std::pair<std::string, std::string>> &options);
+// One pooler given on pg_tls_check's command line (--pooler, repeatable):
+// NAME=CONNINFO as in tls_audit.poolers, or a bare CONNINFO (keyword=value
+// pairs or a postgresql:// URI), then named "pooler<position>". The text
+// before the first '=' is a NAME when it is a valid name and not one of
+// `keywords` (libpq's connection keywords, from the caller's libpq; empty:
+// the common ones). An Error (22023) never echoes the connection string.
+Expected<PoolerEntry> parse_pooler_option(std::string_view value, std::size_t position,
+                                          const std::vector<std::string> &keywords);
 
 }  // namespace tls_audit
