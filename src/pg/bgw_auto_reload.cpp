@@ -26,6 +26,7 @@
 #include <vector>
 
 #include "certs/auto_reload.hpp"
+#include "bgw_register.hpp"
 #include "guard.hpp"
 #include "sql_checks_role_floor.hpp"
 #include "guc_auto_reload.hpp"
@@ -347,18 +348,10 @@ std::optional<AutoReloadStatus> auto_reload_status() {
 }
 
 void register_auto_reload_worker() {
-    if (!process_shared_preload_libraries_in_progress) return;
-    BackgroundWorker worker;
-    memset(&worker, 0, sizeof worker);
-    strlcpy(worker.bgw_name, "pg_tls_audit auto reload", BGW_MAXLEN);
-    strlcpy(worker.bgw_type, "pg_tls_audit auto reload", BGW_MAXLEN);
-    strlcpy(worker.bgw_library_name, "pg_tls_audit", BGW_MAXLEN);
-    strlcpy(worker.bgw_function_name, "tls_audit_auto_reload_main", BGW_MAXLEN);
-    worker.bgw_flags = BGWORKER_SHMEM_ACCESS | BGWORKER_BACKEND_DATABASE_CONNECTION;
-    // Consistent state: also on a hot standby.
-    worker.bgw_start_time = BgWorkerStart_ConsistentState;
-    worker.bgw_restart_time = kRestartSeconds;
-    RegisterBackgroundWorker(&worker);
+    register_worker("pg_tls_audit auto reload", "tls_audit_auto_reload_main",
+                    BGWORKER_SHMEM_ACCESS | BGWORKER_BACKEND_DATABASE_CONNECTION,
+                    BgWorkerStart_ConsistentState,  // also on a hot standby
+                    kRestartSeconds);
 }
 
 }  // namespace tls_audit::pg

@@ -14,6 +14,7 @@
 #include <csignal>
 #include <string>
 
+#include "bgw_register.hpp"
 #include "guard.hpp"
 #include "guc_census.hpp"
 #include "census_shmem.hpp"
@@ -91,17 +92,8 @@ void main_loop() {
 }  // namespace
 
 void register_census_save_worker() {
-    if (!process_shared_preload_libraries_in_progress) return;
-    BackgroundWorker worker;
-    memset(&worker, 0, sizeof worker);
-    strlcpy(worker.bgw_name, "pg_tls_audit census save", BGW_MAXLEN);
-    strlcpy(worker.bgw_type, "pg_tls_audit census save", BGW_MAXLEN);
-    strlcpy(worker.bgw_library_name, "pg_tls_audit", BGW_MAXLEN);
-    strlcpy(worker.bgw_function_name, "tls_audit_census_save_main", BGW_MAXLEN);
-    worker.bgw_flags = BGWORKER_SHMEM_ACCESS;
-    worker.bgw_start_time = BgWorkerStart_PostmasterStart;
-    worker.bgw_restart_time = kRestartSeconds;
-    RegisterBackgroundWorker(&worker);
+    register_worker("pg_tls_audit census save", "tls_audit_census_save_main", BGWORKER_SHMEM_ACCESS,
+                    BgWorkerStart_PostmasterStart, kRestartSeconds);
 }
 
 }  // namespace tls_audit::pg

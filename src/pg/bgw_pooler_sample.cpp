@@ -24,6 +24,7 @@
 
 #include "census/pooler_census.hpp"
 #include "census_shmem.hpp"
+#include "bgw_register.hpp"
 #include "guard.hpp"
 #include "guc_pooler.hpp"
 #include "pooler_console.hpp"
@@ -172,17 +173,8 @@ void main_loop() {
 }  // namespace
 
 void register_pooler_sample_worker() {
-    if (!process_shared_preload_libraries_in_progress) return;
-    BackgroundWorker worker;
-    memset(&worker, 0, sizeof worker);
-    strlcpy(worker.bgw_name, "pg_tls_audit pooler sample", BGW_MAXLEN);
-    strlcpy(worker.bgw_type, "pg_tls_audit pooler sample", BGW_MAXLEN);
-    strlcpy(worker.bgw_library_name, "pg_tls_audit", BGW_MAXLEN);
-    strlcpy(worker.bgw_function_name, "tls_audit_pooler_sample_main", BGW_MAXLEN);
-    worker.bgw_flags = BGWORKER_SHMEM_ACCESS;
-    worker.bgw_start_time = BgWorkerStart_PostmasterStart;
-    worker.bgw_restart_time = kRestartSeconds;
-    RegisterBackgroundWorker(&worker);
+    register_worker("pg_tls_audit pooler sample", "tls_audit_pooler_sample_main", BGWORKER_SHMEM_ACCESS,
+                    BgWorkerStart_PostmasterStart, kRestartSeconds);
 }
 
 }  // namespace tls_audit::pg

@@ -5,6 +5,7 @@
 // "FRAGILE INTERNALS" in compat.hpp.
 #include "guc_start_settings.hpp"
 
+#include "bgw_register.hpp"
 #include "checks/checks_settings.hpp"
 
 #include "postgres.hpp"
@@ -164,16 +165,8 @@ void report_start_settings() {
     // reach the postmaster's stderr (often /dev/null). A one-shot background
     // worker, started once the collector runs, says it again in the log.
     if (!process_shared_preload_libraries_in_progress || !Logging_collector || !any_refused()) return;
-    BackgroundWorker worker;
-    memset(&worker, 0, sizeof worker);
-    strlcpy(worker.bgw_name, "pg_tls_audit settings report", BGW_MAXLEN);
-    strlcpy(worker.bgw_type, "pg_tls_audit settings report", BGW_MAXLEN);
-    strlcpy(worker.bgw_library_name, "pg_tls_audit", BGW_MAXLEN);
-    strlcpy(worker.bgw_function_name, "tls_audit_settings_report_main", BGW_MAXLEN);
-    worker.bgw_flags = BGWORKER_SHMEM_ACCESS;
-    worker.bgw_start_time = BgWorkerStart_PostmasterStart;
-    worker.bgw_restart_time = BGW_NEVER_RESTART;
-    RegisterBackgroundWorker(&worker);
+    register_worker("pg_tls_audit settings report", "tls_audit_settings_report_main", BGWORKER_SHMEM_ACCESS,
+                    BgWorkerStart_PostmasterStart, BGW_NEVER_RESTART);
 }
 
 }  // namespace tls_audit::pg
