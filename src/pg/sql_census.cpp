@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "census_shmem.hpp"
+#include "census_visible.hpp"
 #include "census/census_key.hpp"
 #include "census/auth_readiness.hpp"
 #include "census/census_readiness.hpp"
@@ -80,31 +81,6 @@ AuthMethod auth_target_arg(FunctionCallInfo fcinfo) {
                                    "unknown target authentication method \"" + name.substr(0, 64) + "\"",
                                    std::string("Valid names: ") + valid_auth_target_names() + "."));
     return *parsed;
-}
-
-// Entries seen at or after this time: argument n, an interval before the
-// transaction's start (NULL interval: no limit).
-std::optional<std::int64_t> since_arg(FunctionCallInfo fcinfo, int n = 1) {
-    if (PG_NARGS() <= n || PG_ARGISNULL(n)) return std::nullopt;
-    const Datum interval = PG_GETARG_DATUM(n);
-    const TimestampTz now = GetCurrentTransactionStartTimestamp();
-    return pg::call([&] {
-        return DatumGetTimestampTz(DirectFunctionCall2(timestamptz_mi_interval, TimestampTzGetDatum(now), interval));
-    });
-}
-
-// The visible census entries, optionally only those seen since `cutoff`.
-std::vector<const CensusRecord *> visible_records(const pg::census::Snapshot &snap, const pg::Visibility &v,
-                                                  std::optional<std::int64_t> cutoff) {
-    std::vector<const CensusRecord *> out;
-    out.reserve(snap.count);
-    for (std::size_t i = 0; i < snap.count; ++i) {
-        const CensusRecord &r = snap.records[i];
-        if (!v.sees_role_name(r.key.usename)) continue;
-        if (cutoff && r.last_seen < *cutoff) continue;
-        out.push_back(&r);
-    }
-    return out;
 }
 
 enum CensusColumn {
@@ -234,7 +210,7 @@ extern "C" Datum tls_audit_census_entries(PG_FUNCTION_ARGS) {
         ReturnSetInfo *rsinfo = pg::materialize(fcinfo);
         const pg::Visibility v;
         const auto snap = pg::census::snapshot();
-        for (const CensusRecord *r : visible_records(snap, v, std::nullopt)) {
+        for (const CensusRecord *r : pg::census::visible_records(snap, v, std::nullopt)) {
             const CensusKey &k = r->key;
             pg::Row row(rsinfo->setDesc);
             // The 1.0 and 1.1 definitions (before ALTER EXTENSION UPDATE) lack the
@@ -314,12 +290,12 @@ extern "C" Datum tls_audit_floor_readiness(PG_FUNCTION_ARGS) {
     return pg::guarded([&]() -> Datum {
         pg::census::require();
         const Protocol floor = target_arg(fcinfo);
-        const auto cutoff = since_arg(fcinfo);
+        const auto cutoff = pg::census::since_arg(fcinfo, 1);
         ReturnSetInfo *rsinfo = pg::materialize(fcinfo);
         const pg::Visibility v;
         const auto snap = pg::census::snapshot();
 
-        for (const ReadinessRow &r : floor_readiness(visible_records(snap, v, cutoff), floor)) {
+        for (const ReadinessRow &r : floor_readiness(pg::census::visible_records(snap, v, cutoff), floor)) {
             pg::Row row(rsinfo->setDesc);
             pg::check_columns(row.columns(), kReadinessColumns, "tls_audit.floor_readiness()");
             row.text_or_null(kRUsename, r.usename);
@@ -340,13 +316,13 @@ extern "C" Datum tls_audit_floor_readiness_summary(PG_FUNCTION_ARGS) {
     return pg::guarded([&]() -> Datum {
         pg::census::require();
         const Protocol floor = target_arg(fcinfo);
-        const auto cutoff = since_arg(fcinfo);
+        const auto cutoff = pg::census::since_arg(fcinfo, 1);
         pg::Row row(pg::result_descriptor(fcinfo));
         pg::check_columns(row.columns(), kSummaryColumns, "tls_audit.floor_readiness_summary()", kSComplete);
         const pg::Visibility v;
         const auto snap = pg::census::snapshot();
 
-        const ReadinessSummary sum = floor_readiness_summary(visible_records(snap, v, cutoff), floor);
+        const ReadinessSummary sum = floor_readiness_summary(pg::census::visible_records(snap, v, cutoff), floor);
         row.text(kSTarget, protocol_name(floor));
         row.int8(kSTotal, sum.total);
         row.int8(kSReady, sum.ready);
@@ -367,12 +343,12 @@ extern "C" Datum tls_audit_auth_readiness(PG_FUNCTION_ARGS) {
     return pg::guarded([&]() -> Datum {
         pg::census::require();
         const AuthMethod target = auth_target_arg(fcinfo);
-        const auto cutoff = since_arg(fcinfo);
+        const auto cutoff = pg::census::since_arg(fcinfo, 1);
         ReturnSetInfo *rsinfo = pg::materialize(fcinfo);
         const pg::Visibility v;
         const auto snap = pg::census::snapshot();
 
-        for (const AuthReadinessRow &r : auth_readiness(visible_records(snap, v, cutoff), target)) {
+        for (const AuthReadinessRow &r : auth_readiness(pg::census::visible_records(snap, v, cutoff), target)) {
             pg::Row row(rsinfo->setDesc);
             pg::check_columns(row.columns(), kAuthReadinessColumns, "tls_audit.auth_readiness()");
             row.text_or_null(kAUsename, r.usename);
@@ -394,13 +370,13 @@ extern "C" Datum tls_audit_auth_readiness(PG_FUNCTION_ARGS) {
 extern "C" Datum tls_audit_pq_readiness(PG_FUNCTION_ARGS) {
     return pg::guarded([&]() -> Datum {
         pg::census::require();
-        const auto cutoff = since_arg(fcinfo, 0);
+        const auto cutoff = pg::census::since_arg(fcinfo, 0);
         ReturnSetInfo *rsinfo = pg::materialize(fcinfo);
         pg::check_columns(rsinfo->setDesc->natts, kPqReadinessColumns, "tls_audit.pq_readiness()");
         const pg::Visibility v;
         const auto snap = pg::census::snapshot();
 
-        for (const PqReadinessRow &r : pq_readiness(visible_records(snap, v, cutoff))) {
+        for (const PqReadinessRow &r : pq_readiness(pg::census::visible_records(snap, v, cutoff))) {
             pg::Row row(rsinfo->setDesc);
             row.text_or_null(kPUsename, r.usename);
             row.text_or_null(kPDatname, r.datname);
@@ -422,13 +398,13 @@ extern "C" Datum tls_audit_pq_readiness(PG_FUNCTION_ARGS) {
 extern "C" Datum tls_audit_pq_readiness_summary(PG_FUNCTION_ARGS) {
     return pg::guarded([&]() -> Datum {
         pg::census::require();
-        const auto cutoff = since_arg(fcinfo, 0);
+        const auto cutoff = pg::census::since_arg(fcinfo, 0);
         pg::Row row(pg::result_descriptor(fcinfo));
         pg::check_columns(row.columns(), kPqSummaryColumns, "tls_audit.pq_readiness_summary()");
         const pg::Visibility v;
         const auto snap = pg::census::snapshot();
 
-        const PqReadinessSummary sum = pq_readiness_summary(visible_records(snap, v, cutoff));
+        const PqReadinessSummary sum = pq_readiness_summary(pg::census::visible_records(snap, v, cutoff));
         row.int8(kPSTotal, sum.total);
         row.int8(kPSHybrid, sum.hybrid);
         if (sum.hybrid_share)

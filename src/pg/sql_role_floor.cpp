@@ -8,6 +8,7 @@
 
 #include "guard.hpp"
 #include "census_shmem.hpp"
+#include "census_visible.hpp"
 #include "hook_role_floor.hpp"
 #include "guc_sessions.hpp"
 #include "base/protocol.hpp"
@@ -70,26 +71,11 @@ const RoleFloorEntry *lookup_role(const char *usename, void *context) {
 extern "C" Datum tls_audit_role_floor_readiness(PG_FUNCTION_ARGS) {
     return pg::guarded([&]() -> Datum {
         pg::census::require();
-        std::optional<TimestampTz> cutoff;
-        if (!PG_ARGISNULL(0)) {
-            const Datum interval = PG_GETARG_DATUM(0);
-            const TimestampTz now = GetCurrentTransactionStartTimestamp();
-            cutoff = pg::call([&] {
-                return DatumGetTimestampTz(
-                    DirectFunctionCall2(timestamptz_mi_interval, TimestampTzGetDatum(now), interval));
-            });
-        }
+        const std::optional<std::int64_t> cutoff = pg::census::since_arg(fcinfo, 0);
         ReturnSetInfo *rsinfo = pg::materialize(fcinfo);
         const pg::Visibility v;
         const auto snap = pg::census::snapshot();
-        std::vector<const CensusRecord *> records;
-        records.reserve(snap.count);
-        for (std::size_t i = 0; i < snap.count; ++i) {
-            const CensusRecord &r = snap.records[i];
-            if (!v.sees_role_name(r.key.usename)) continue;
-            if (cutoff && r.last_seen < *cutoff) continue;
-            records.push_back(&r);
-        }
+        const std::vector<const CensusRecord *> records = pg::census::visible_records(snap, v, cutoff);
         RoleLookup lookup;
         for (const RoleReadinessRow &r : role_floor_readiness(records, lookup_role, &lookup)) {
             pg::Row row(rsinfo->setDesc);
