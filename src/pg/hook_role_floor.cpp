@@ -71,7 +71,7 @@ bool member_of(const char *group, void *context) {
     return member;
 }
 
-void decide(Port *port, int status) {
+TLS_AUDIT_HOT void decide(Port *port, int status) {
     verdict.decided = true;
     verdict.mode = enforce_floor();
     if (verdict.mode == EnforceFloor::Off || port == nullptr || status != STATUS_OK) return;
@@ -96,9 +96,12 @@ void decide(Port *port, int status) {
     } else {
         const RoleFloorList &list = role_floor_list();
         if (list.count == 0) return;
+        const char *user = port->user_name != nullptr ? port->user_name : "";
+        // Within every floor that may apply: no catalog lookup of membership.
+        if (!floor_violation_possible(list, user, transport, protocol)) return;
         MemberContext context{port->user_name, InvalidOid, false};
-        const RoleFloorEntry *entry = resolve_role_floor(list, port->user_name != nullptr ? port->user_name : "",
-                                                         list.has_groups ? member_of : nullptr, &context);
+        const RoleFloorEntry *entry =
+            resolve_role_floor(list, user, list.has_groups ? member_of : nullptr, &context);
         const FloorDecision d = decide_role_floor(entry, transport, protocol);
         if (!floor_violated(d)) return;
         verdict.violation = true;
@@ -145,7 +148,7 @@ TLS_AUDIT_HOT void client_auth_hook(Port *port, int status, ConnectionAuth & /*a
 
 }  // namespace
 
-bool role_floor_violation(Port *port, int status) {
+TLS_AUDIT_HOT bool role_floor_violation(Port *port, int status) {
     if (!verdict.decided) {
         if (enforce_floor() == EnforceFloor::Off) return false;
         decide(port, status);
@@ -153,7 +156,7 @@ bool role_floor_violation(Port *port, int status) {
     return verdict.violation;
 }
 
-bool role_floor_refuses(Port *port, int status) { return role_floor_violation(port, status) && verdict.refuse; }
+TLS_AUDIT_HOT bool role_floor_refuses(Port *port, int status) { return role_floor_violation(port, status) && verdict.refuse; }
 
 const RoleFloorEntry *role_floor_entry(Oid roleid, const char *rolname) {
     const RoleFloorList &list = role_floor_list();
