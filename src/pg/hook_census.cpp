@@ -139,12 +139,12 @@ TLS_AUDIT_HOT void client_auth_hook(Port *port, int status, ConnectionAuth &auth
     {
         if (!deferred) count_connection(key, now);
         if (status == STATUS_OK && !refused) {
-            memcpy(&startup_key, &key, sizeof startup_key);
-            startup_pending = !deferred;
-            if (deferred) deferral.start();
-            if (!startup_exit_registered) {
+            memcpy(&startup.key, &key, sizeof startup.key);
+            startup.pending = !deferred;
+            if (deferred) startup.deferral.start();
+            if (!startup.exit_registered) {
                 before_shmem_exit(startup_exit, 0);
-                startup_exit_registered = true;
+                startup.exit_registered = true;
             }
         }
     }
@@ -163,9 +163,9 @@ TLS_AUDIT_HOT void client_auth_hook(Port *port, int status, ConnectionAuth &auth
 void emit_log(ErrorData *edata) {
     if (shared == nullptr || edata == nullptr) return;
     // The FATAL that ends an authenticated startup (see startup_exit).
-    if (edata->elevel == FATAL && (startup_pending || deferral.pending()) && !IsNormalProcessingMode() &&
+    if (edata->elevel == FATAL && (startup.pending || startup.deferral.pending()) && !IsNormalProcessingMode() &&
         MyProcPort != nullptr) {
-        copy_census_field(startup_reason, sizeof startup_reason, edata->message);
+        copy_census_field(startup.reason, sizeof startup.reason, edata->message);
         return;
     }
     const char *id = edata->message_id;

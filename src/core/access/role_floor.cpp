@@ -219,9 +219,12 @@ const RoleFloorEntry *resolve_role_floor(const RoleFloorList &list, std::string_
 TLS_AUDIT_HOT FloorDecision decide_role_floor(const RoleFloorEntry *entry, const char *transport,
                                               const char *protocol) noexcept {
     if (transport == nullptr || transport[0] == '\0') return FloorDecision::NoFloor;
-    if (std::strcmp(transport, "unix") == 0) return FloorDecision::UnixSocket;
+    // string_view comparisons compile to immediate compares: no page of
+    // string constants touched on the connection path.
+    const std::string_view t(transport);
+    if (t == "unix") return FloorDecision::UnixSocket;
     if (entry == nullptr) return FloorDecision::NoFloor;
-    if (std::strcmp(transport, "tls") != 0) return FloorDecision::NoTls;
+    if (t != "tls") return FloorDecision::NoTls;
     const auto negotiated = parse_protocol(protocol != nullptr ? protocol : "");
     if (!negotiated || *negotiated < entry->floor) return FloorDecision::BelowFloor;
     return FloorDecision::Ok;
