@@ -41,6 +41,11 @@ endif
 # Header dependencies (PGXS tracks none unless the server was configured with
 # --enable-depend): each .o gets a .d beside it, included below.
 PG_CXXFLAGS += -MMD -MP
+# make TLS_AUDIT_FAULT_STAGES=1: log the minor page faults of each stage of
+# the connection path (src/pg/fault_stages.hpp; never in a shipped build).
+ifdef TLS_AUDIT_FAULT_STAGES
+PG_CPPFLAGS += -DTLS_AUDIT_FAULT_STAGES
+endif
 # Calls into PostgreSQL, OpenSSL and libc go through the GOT, which the
 # postmaster already filled at load time (the library is linked -z now),
 # instead of through a PLT page that each new backend would fault in.

@@ -168,11 +168,18 @@ void count_connection(const CensusKey &key, TimestampTz now);
 
 // hook_census_attribution.cpp: the count an authenticated startup still owes
 // or may have to move to startup_failed, and the hooks' share of it.
-extern CensusKey startup_key;         // the key counted as authenticated (or owed, see deferral)
-extern bool startup_pending;          // startup_key is set and not yet moved
-extern CensusDeferral deferral;       // the session's count is owed (no name in its startup packet)
-extern bool startup_exit_registered;
-extern char startup_reason[kCensusReasonLen];  // the FATAL that ended the startup
+// Every connection writes this, so it is one object that never straddles
+// two pages (alignas): each page of this library's data that a new backend
+// writes costs it a fault (doc/benchmarks.md).
+struct alignas(2048) StartupState {
+    CensusKey key;                   // the key counted as authenticated (or owed, see deferral)
+    bool pending = false;            // key is set and not yet moved
+    CensusDeferral deferral;         // the session's count is owed (no name in its startup packet)
+    bool exit_registered = false;
+    char reason[kCensusReasonLen];   // the FATAL that ended the startup
+};
+static_assert(sizeof(StartupState) <= 2048, "one page");
+extern StartupState startup;
 void startup_exit(int, Datum);
 void xact_event(XactEvent event);
 

@@ -8,6 +8,7 @@
 #include <cerrno>
 #include <cstring>
 
+#include "base/hot_path.hpp"
 #include "census_internal.hpp"
 #include "guard.hpp"
 #include "guc_census.hpp"
@@ -32,19 +33,19 @@ namespace {
 // The hash table's functions: the bucket comes from the stored 64-bit hash,
 // a match is an equal hash, length and text. The second argument is always
 // the Probe passed to hash_search (dynahash calls match(element, key)).
-uint32 hash_key(const void *key, Size) {
+TLS_AUDIT_HOT uint32 hash_key(const void *key, Size) {
     const auto *k = static_cast<const StoredKey *>(key);
     return static_cast<uint32>(k->hash ^ (k->hash >> 32));
 }
 
-int match_key(const void *element, const void *key, Size) {
+TLS_AUDIT_HOT int match_key(const void *element, const void *key, Size) {
     const auto *stored = static_cast<const StoredKey *>(element);
     const auto *probe = static_cast<const Probe *>(key);
     if (stored->hash != probe->key.hash || stored->text_length != probe->key.text_length) return 1;
     return memcmp(text_area().text(stored->text_offset), probe->text, stored->text_length) == 0 ? 0 : 1;
 }
 
-Probe probe_of(const KeyText &k, uint32 text_offset) {
+TLS_AUDIT_HOT Probe probe_of(const KeyText &k, uint32 text_offset) {
     Probe p;
     p.key.hash = k.hash;
     p.key.text_offset = text_offset;
@@ -202,13 +203,13 @@ void add_locked(const CensusKey &key, int64 count, TimestampTz first, TimestampT
     add_locked(text, count, first, last);
 }
 
-void prepare_key(const CensusKey &key, KeyText &out) noexcept {
+TLS_AUDIT_HOT void prepare_key(const CensusKey &key, KeyText &out) noexcept {
     out.length = static_cast<std::uint16_t>(encode_census_key(key, out.text));
     out.hash = census_key_text_hash(out.text, out.length, shared->hash_seed);
     out.outcome = key.outcome;
 }
 
-Entry *find_locked(const KeyText &key) {
+TLS_AUDIT_HOT Entry *find_locked(const KeyText &key) {
     const Probe p = probe_of(key, 0);
     return static_cast<Entry *>(hash_search(table, &p, HASH_FIND, nullptr));
 }

@@ -6,6 +6,7 @@
 #include <cstring>
 
 #include "guard.hpp"
+#include "base/hot_path.hpp"
 #include "guc_start_settings.hpp"
 
 #include "postgres.hpp"
@@ -99,14 +100,14 @@ void assign_enforce(int newval, void *extra) {
 
 }  // namespace
 
-EnforceFloor enforce_floor() {
+TLS_AUDIT_HOT EnforceFloor enforce_floor() {
     if (enforce_refused) return EnforceFloor::On;
     return static_cast<EnforceFloor>(enforce_setting);
 }
 
-const RoleFloorList &role_floor_list() { return *current_list; }
+TLS_AUDIT_HOT const RoleFloorList &role_floor_list() { return *current_list; }
 
-bool role_floor_list_refused() { return list_refused; }
+TLS_AUDIT_HOT bool role_floor_list_refused() { return list_refused; }
 
 void define_role_floor_gucs() {
     defining = true;

@@ -9,6 +9,7 @@
 #include "base/hot_path.hpp"
 #include "bgw_census_save.hpp"
 #include "census_internal.hpp"
+#include "fault_stages.hpp"
 #include "guard.hpp"
 #include "guc_census.hpp"
 #include "hook_auth.hpp"
@@ -52,10 +53,12 @@ TLS_AUDIT_HOT void fill_key(Port *port, int status, ConnectionAuth &connection_a
     f.datname = port->database_name;
     f.application_name = port->application_name;
     f.client_addr = addr;
+    TLS_AUDIT_FAULT_MARK("census address");
     f.outcome = status != STATUS_OK            ? Outcome::AuthFailed
                 : role_floor_violation(port, status) ? Outcome::PolicyViolation  // below its role's floor
                                                    : Outcome::Authenticated;
     if (f.outcome == Outcome::PolicyViolation && role_floor_refuses(port, status)) f.reason = kFloorRefusedReason;
+    TLS_AUDIT_FAULT_MARK("census floor decision");
     const int family = port->raddr.addr.ss_family;
     TransportFacts t;
     t.unix_socket = family == AF_UNIX;
@@ -71,12 +74,15 @@ TLS_AUDIT_HOT void fill_key(Port *port, int status, ConnectionAuth &connection_a
         f.alpn = census_alpn(alpn_selected(ssl));
         f.key_exchange_group = census_group(key_exchange_group_view(ssl, group_buffer));
     }
+    TLS_AUDIT_FAULT_MARK("census TLS facts");
     const SessionAuth &auth = connection_auth.get();
+    TLS_AUDIT_FAULT_MARK("auth facts");
     f.auth_method = auth.method;
     f.hba_line = auth.hba_line;
     f.client_cert_verified = census_flag(auth.client_cert_verified);
     if (auth.tls) f.extended_master_secret = census_flag(auth.extended_master_secret);
     make_census_key(key, f);
+    TLS_AUDIT_FAULT_MARK("census key");
 }
 
 }  // namespace
@@ -85,6 +91,7 @@ TLS_AUDIT_HOT void count_connection(const CensusKey &key, TimestampTz now) {
     // Encoded and hashed before the lock; on the stack like the key (see client_auth_hook).
     KeyText text;
     prepare_key(key, text);
+    TLS_AUDIT_FAULT_MARK("census key text");
     LWLockAcquire(shared->lock, LW_SHARED);
     bool done = false;
     if (pg_atomic_read_u32(&shared->ring_used) == 0) {
@@ -113,6 +120,7 @@ namespace {
 TLS_AUDIT_HOT void client_auth_hook(Port *port, int status, ConnectionAuth &auth) {
     if (shared == nullptr || table == nullptr || port == nullptr || status == STATUS_EOF) return;
     if (own_probe(port)) return;
+    TLS_AUDIT_FAULT_MARK("census self-probe test");
     // On the stack (1 kB): the handshake has already used these stack pages,
     // while a static buffer would cost a fresh page in every new backend.
     // Plain data only from here on, so a PostgreSQL error can unwind it.
@@ -131,12 +139,12 @@ TLS_AUDIT_HOT void client_auth_hook(Port *port, int status, ConnectionAuth &auth
     {
         if (!deferred) count_connection(key, now);
         if (status == STATUS_OK && !refused) {
-            memcpy(&startup_key, &key, sizeof startup_key);
-            startup_pending = !deferred;
-            if (deferred) deferral.start();
-            if (!startup_exit_registered) {
+            memcpy(&startup.key, &key, sizeof startup.key);
+            startup.pending = !deferred;
+            if (deferred) startup.deferral.start();
+            if (!startup.exit_registered) {
                 before_shmem_exit(startup_exit, 0);
-                startup_exit_registered = true;
+                startup.exit_registered = true;
             }
         }
     }
@@ -146,6 +154,7 @@ TLS_AUDIT_HOT void client_auth_hook(Port *port, int status, ConnectionAuth &auth
         log_caught_error(context, "connection not counted in the census");
     }
     PG_END_TRY();
+    TLS_AUDIT_FAULT_MARK("census count");
 }
 
 // emit_log_hook: a refused TLS handshake. Only a spinlock: this backend
@@ -154,9 +163,9 @@ TLS_AUDIT_HOT void client_auth_hook(Port *port, int status, ConnectionAuth &auth
 void emit_log(ErrorData *edata) {
     if (shared == nullptr || edata == nullptr) return;
     // The FATAL that ends an authenticated startup (see startup_exit).
-    if (edata->elevel == FATAL && (startup_pending || deferral.pending()) && !IsNormalProcessingMode() &&
+    if (edata->elevel == FATAL && (startup.pending || startup.deferral.pending()) && !IsNormalProcessingMode() &&
         MyProcPort != nullptr) {
-        copy_census_field(startup_reason, sizeof startup_reason, edata->message);
+        copy_census_field(startup.reason, sizeof startup.reason, edata->message);
         return;
     }
     const char *id = edata->message_id;

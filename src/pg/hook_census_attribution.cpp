@@ -23,41 +23,37 @@
 
 namespace tls_audit::pg::census_glue {
 
-CensusKey startup_key;
-bool startup_pending = false;
-CensusDeferral deferral;
-bool startup_exit_registered = false;
-char startup_reason[kCensusReasonLen];
+StartupState startup;
 
 namespace {
 void count_deferred(const char *context_what);
 }  // namespace
 
-void startup_exit(int, Datum) {
-    if (deferral.pending()) {
+TLS_AUDIT_HOT void startup_exit(int, Datum) {
+    if (startup.deferral.pending()) {
         // Before ShutdownPostgres (InitPostgres registered it before the
         // authentication, and these callbacks run in reverse order): a
         // transaction left open is not rolled back yet, its SET counts.
-        if (deferral.exit() && shared != nullptr && table != nullptr) count_deferred("session not counted in the census at exit");
+        if (startup.deferral.exit() && shared != nullptr && table != nullptr) count_deferred("session not counted in the census at exit");
         return;
     }
-    if (!startup_pending || shared == nullptr || table == nullptr) return;
-    startup_pending = false;
+    if (!startup.pending || shared == nullptr || table == nullptr) return;
+    startup.pending = false;
     if (IsNormalProcessingMode()) return;
     static CensusKey failed;
-    memcpy(&failed, &startup_key, sizeof failed);
+    memcpy(&failed, &startup.key, sizeof failed);
     failed.outcome = static_cast<std::uint8_t>(Outcome::StartupFailed);
     // Like every unauthenticated key: no application name (the client
     // chooses it freely), so failed startups share their eviction budget.
     memset(failed.application_name, 0, sizeof failed.application_name);
-    copy_census_field(failed.reason, sizeof failed.reason, startup_reason);
+    copy_census_field(failed.reason, sizeof failed.reason, startup.reason);
     const TimestampTz now = GetCurrentTimestamp();
     MemoryContext context = CurrentMemoryContext;
     PG_TRY();
     {
         LWLockAcquire(shared->lock, LW_EXCLUSIVE);
         merge_pending_locked();
-        move_one_locked(startup_key, failed, now);
+        move_one_locked(startup.key, failed, now);
         LWLockRelease(shared->lock);
     }
     PG_CATCH();
@@ -74,10 +70,10 @@ namespace {
 // startup_failed when the session never started (the FATAL's reason).
 void count_deferred(const char *what) {
     static CensusKey key;
-    memcpy(&key, &startup_key, sizeof key);
+    memcpy(&key, &startup.key, sizeof key);
     if (!IsNormalProcessingMode()) {
         key.outcome = static_cast<std::uint8_t>(Outcome::StartupFailed);
-        copy_census_field(key.reason, sizeof key.reason, startup_reason);
+        copy_census_field(key.reason, sizeof key.reason, startup.reason);
     } else {
         copy_census_field(key.application_name, sizeof key.application_name, application_name);
     }
@@ -101,7 +97,7 @@ void count_deferred(const char *what) {
 // returns at once unless this session's count is owed. InitPostgres's own
 // transactions end before normal processing and are not the client's.
 TLS_AUDIT_HOT void xact_event(XactEvent event) {
-    if (!deferral.pending() || shared == nullptr || table == nullptr || !IsNormalProcessingMode()) return;
+    if (!startup.deferral.pending() || shared == nullptr || table == nullptr || !IsNormalProcessingMode()) return;
     bool committed;
     switch (event) {
         case XACT_EVENT_COMMIT:
@@ -117,7 +113,7 @@ TLS_AUDIT_HOT void xact_event(XactEvent event) {
     // A transaction that ran anything but SET, SHOW or transaction control
     // took a snapshot; FirstSnapshotSet stays true until after the
     // callbacks (AtEOXact_Snapshot).
-    if (deferral.transaction_end(committed, FirstSnapshotSet, census_name_set(application_name)))
+    if (startup.deferral.transaction_end(committed, FirstSnapshotSet, census_name_set(application_name)))
         count_deferred("session not counted in the census");
 }
 

@@ -29,7 +29,9 @@ namespace tls_audit::pg {
 namespace {
 
 // This backend's decision (plain data: a FATAL may leave from here).
-struct Verdict {
+// Written once per connection when the floor is enforced: aligned so that it
+// never straddles two pages (each written page is a fault per backend).
+struct alignas(512) Verdict {
     bool decided;
     bool violation;
     bool refuse;
@@ -39,6 +41,7 @@ struct Verdict {
     char which[kRoleFloorNameLen + 16]; // "role etl", "group reporting", "all roles"
     char reason[kRoleFloorNameLen + 96];
 };
+static_assert(sizeof(Verdict) <= 512, "within one page");
 Verdict verdict;
 
 // Membership lookups for resolve_role_floor: each in its own PG_TRY (a
@@ -71,7 +74,27 @@ bool member_of(const char *group, void *context) {
     return member;
 }
 
-void decide(Port *port, int status) {
+// True when the session is certainly within its floor, found without a
+// catalog lookup and without writing `verdict`: the common case, which then
+// costs a new backend no page of this library's data (decide() writes one).
+TLS_AUDIT_HOT bool surely_within_floor(Port *port, int status) {
+    if (enforce_floor() == EnforceFloor::Off || port == nullptr || status != STATUS_OK) return true;
+    const int family = port->raddr.addr.ss_family;
+    TransportFacts t;
+    t.unix_socket = family == AF_UNIX;
+    t.inet = family == AF_INET || family == AF_INET6;
+    t.tls = port->ssl_in_use && port->ssl != nullptr;
+    t.gss_encrypted = compat::gss_encrypted(port);
+    const char *transport = transport_name(t);
+    if (transport == nullptr || t.unix_socket) return true;  // never affected
+    if (role_floor_list_refused()) return false;              // fail closed: decide() says why
+    const RoleFloorList &list = role_floor_list();
+    const char *protocol = t.tls ? SSL_get_version(static_cast<SSL *>(port->ssl)) : nullptr;
+    return list.count == 0 ||
+           !floor_violation_possible(list, port->user_name != nullptr ? port->user_name : "", transport, protocol);
+}
+
+TLS_AUDIT_HOT void decide(Port *port, int status) {
     verdict.decided = true;
     verdict.mode = enforce_floor();
     if (verdict.mode == EnforceFloor::Off || port == nullptr || status != STATUS_OK) return;
@@ -96,9 +119,12 @@ void decide(Port *port, int status) {
     } else {
         const RoleFloorList &list = role_floor_list();
         if (list.count == 0) return;
+        const char *user = port->user_name != nullptr ? port->user_name : "";
+        // Within every floor that may apply: no catalog lookup of membership.
+        if (!floor_violation_possible(list, user, transport, protocol)) return;
         MemberContext context{port->user_name, InvalidOid, false};
-        const RoleFloorEntry *entry = resolve_role_floor(list, port->user_name != nullptr ? port->user_name : "",
-                                                         list.has_groups ? member_of : nullptr, &context);
+        const RoleFloorEntry *entry =
+            resolve_role_floor(list, user, list.has_groups ? member_of : nullptr, &context);
         const FloorDecision d = decide_role_floor(entry, transport, protocol);
         if (!floor_violated(d)) return;
         verdict.violation = true;
@@ -110,8 +136,10 @@ void decide(Port *port, int status) {
 }
 
 TLS_AUDIT_HOT void client_auth_hook(Port *port, int status, ConnectionAuth & /*auth*/) {
-    if (!verdict.decided && enforce_floor() == EnforceFloor::Off) return;  // the whole cost when off
-    if (!verdict.decided) decide(port, status);
+    if (!verdict.decided) {
+        if (surely_within_floor(port, status)) return;  // the whole cost when off or within the floor
+        decide(port, status);
+    }
     if (!verdict.violation) return;
     const char *user = port->user_name != nullptr ? port->user_name : "";
     if (verdict.refuse && role_floor_list_refused())
@@ -145,15 +173,15 @@ TLS_AUDIT_HOT void client_auth_hook(Port *port, int status, ConnectionAuth & /*a
 
 }  // namespace
 
-bool role_floor_violation(Port *port, int status) {
+TLS_AUDIT_HOT bool role_floor_violation(Port *port, int status) {
     if (!verdict.decided) {
-        if (enforce_floor() == EnforceFloor::Off) return false;
+        if (surely_within_floor(port, status)) return false;
         decide(port, status);
     }
     return verdict.violation;
 }
 
-bool role_floor_refuses(Port *port, int status) { return role_floor_violation(port, status) && verdict.refuse; }
+TLS_AUDIT_HOT bool role_floor_refuses(Port *port, int status) { return role_floor_violation(port, status) && verdict.refuse; }
 
 const RoleFloorEntry *role_floor_entry(Oid roleid, const char *rolname) {
     const RoleFloorList &list = role_floor_list();

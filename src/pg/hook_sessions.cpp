@@ -93,7 +93,7 @@ TLS_AUDIT_HOT void write_slot(int index, const SessionTlsView *tls, const CertIn
     slot->changecount = slot->changecount + 1;
 }
 
-void mark_exiting(int index) {
+TLS_AUDIT_HOT void mark_exiting(int index) {
     volatile Slot *slot = &registry_slots[index];
     slot->changecount = slot->changecount + 1;
     pg_write_barrier();
@@ -107,7 +107,7 @@ void mark_exiting(int index) {
 // the slot this backend wrote travels in `slot` rather than in
 // a static, so that the hook writes nothing in this library's data pages
 // (each such page written costs a new backend a copy-on-write fault).
-void clear_at_exit(int, Datum slot) {
+TLS_AUDIT_HOT void clear_at_exit(int, Datum slot) {
     const int index = DatumGetInt32(slot);
     if (registry_slots != nullptr && index >= 0 && index < registry_header->slot_count) mark_exiting(index);
 }

@@ -1,5 +1,6 @@
 // Module entry point: GUCs, hooks and shared-memory requests of every area.
 #include "module.hpp"
+#include "fault_stages.hpp"
 #include "hook_auth.hpp"
 #include "guc_start_settings.hpp"
 
@@ -46,9 +47,16 @@ void dispatch_startup_shmem() {
 
 TLS_AUDIT_HOT void dispatch_client_auth(Port *port, int status) {
     if (prev_client_auth_hook != nullptr) prev_client_auth_hook(port, status);
+    TLS_AUDIT_FAULT_MARK("start");
     ConnectionAuth auth(port, status);
     for (int i = 0; i < area_count; ++i)
-        if (areas[i].client_auth != nullptr) areas[i].client_auth(port, status, auth);
+        if (areas[i].client_auth != nullptr) {
+            areas[i].client_auth(port, status, auth);
+            TLS_AUDIT_FAULT_MARK(areas[i].area);
+        }
+#ifdef TLS_AUDIT_FAULT_STAGES
+    fault_stages::report();
+#endif
 }
 
 void dispatch_emit_log(ErrorData *edata) {
@@ -96,6 +104,19 @@ void install_hooks() {
     if (xact) RegisterXactCallback(dispatch_xact_event, nullptr);
 }
 }  // namespace
+
+#ifdef TLS_AUDIT_FAULT_STAGES
+void fault_stages::report() {
+    char line[512];
+    int used = 0;
+    for (int i = 1; i < mark_count && used < static_cast<int>(sizeof line); ++i)
+        used += snprintf(line + used, sizeof line - used, "%s%s +%ld", i > 1 ? ", " : "", marks[i].stage,
+                         marks[i].minflt - marks[i - 1].minflt);
+    elog(LOG, "pg_tls_audit fault stages: %s (total +%ld)", line,
+         mark_count > 1 ? marks[mark_count - 1].minflt - marks[0].minflt : 0L);
+    mark_count = 0;
+}
+#endif
 
 bool loaded_at_startup() { return preloaded; }
 

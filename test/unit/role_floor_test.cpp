@@ -352,3 +352,35 @@ TEST(RoleFloorReadinessTest, SkipsClientsOfAPooler) {
     ASSERT_EQ(rows.size(), 1u);
     EXPECT_EQ(rows[0].connections, 3);
 }
+
+// floor_violation_possible answers exactly "could the resolved entry be
+// violated?": whenever it says no, every membership gives a non-violating
+// decision; whenever it says yes, some membership gives a violation.
+TEST(RoleFloorTest, ViolationPossibleMatchesEveryMembership) {
+    const char *lists[] = {"etl=TLSv1.3, +ops=TLSv1.2, *=TLSv1.2", "+ops=TLSv1.3, *=TLSv1.2", "+ops=TLSv1.1, *=TLSv1.3",
+                           "+ops=TLSv1.3, +dev=TLSv1.2", "etl=TLSv1.2", "*=TLSv1.3", "etl=TLSv1.1, +ops=TLSv1.3"};
+    const char *roles[] = {"etl", "analyst", ""};
+    const std::pair<const char *, const char *> sessions[] = {
+        {"tls", "TLSv1.3"}, {"tls", "TLSv1.2"}, {"tls", "TLSv1.1"}, {"tls", "SSLv3"}, {"tcp", nullptr},
+        {"gss", nullptr},   {"unix", nullptr},  {"", nullptr}};
+    const std::vector<std::set<std::string>> memberships{{}, {"ops"}, {"dev"}, {"ops", "dev"}};
+    for (const char *text : lists) {
+        const RoleFloorList l = parse_ok(text);
+        for (const char *role : roles)
+            for (const auto &[transport, protocol] : sessions) {
+                bool violated_somewhere = false;
+                for (std::set<std::string> groups : memberships) {
+                    const RoleFloorEntry *e = resolve_role_floor(l, role, member_of, &groups);
+                    violated_somewhere =
+                        violated_somewhere || floor_violated(decide_role_floor(e, transport, protocol));
+                }
+                EXPECT_EQ(floor_violation_possible(l, role, transport, protocol), violated_somewhere)
+                    << text << " role '" << role << "' " << transport << " " << (protocol ? protocol : "-");
+            }
+    }
+    // The bench's list: a TLSv1.3 session of a role without an entry needs no lookup.
+    const RoleFloorList bench = parse_ok("etl=TLSv1.3, +ops=TLSv1.2, *=TLSv1.2");
+    EXPECT_FALSE(floor_violation_possible(bench, "postgres", "tls", "TLSv1.3"));
+    EXPECT_TRUE(floor_violation_possible(bench, "postgres", "tls", "TLSv1.1"));
+    EXPECT_TRUE(floor_violation_possible(bench, "etl", "tls", "TLSv1.2"));
+}

@@ -3,6 +3,8 @@
 #include <cstdio>
 #include <cstring>
 
+#include "base/hot_path.hpp"
+
 namespace tls_audit {
 
 namespace {
@@ -214,14 +216,35 @@ const RoleFloorEntry *resolve_role_floor(const RoleFloorList &list, std::string_
     return fallback;
 }
 
-FloorDecision decide_role_floor(const RoleFloorEntry *entry, const char *transport, const char *protocol) noexcept {
+TLS_AUDIT_HOT FloorDecision decide_role_floor(const RoleFloorEntry *entry, const char *transport,
+                                              const char *protocol) noexcept {
     if (transport == nullptr || transport[0] == '\0') return FloorDecision::NoFloor;
-    if (std::strcmp(transport, "unix") == 0) return FloorDecision::UnixSocket;
+    // string_view comparisons compile to immediate compares: no page of
+    // string constants touched on the connection path.
+    const std::string_view t(transport);
+    if (t == "unix") return FloorDecision::UnixSocket;
     if (entry == nullptr) return FloorDecision::NoFloor;
-    if (std::strcmp(transport, "tls") != 0) return FloorDecision::NoTls;
+    if (t != "tls") return FloorDecision::NoTls;
     const auto negotiated = parse_protocol(protocol != nullptr ? protocol : "");
     if (!negotiated || *negotiated < entry->floor) return FloorDecision::BelowFloor;
     return FloorDecision::Ok;
+}
+
+TLS_AUDIT_HOT bool floor_violation_possible(const RoleFloorList &list, std::string_view role, const char *transport,
+                              const char *protocol) noexcept {
+    // The same precedence as resolve_role_floor: an entry of its own decides
+    // alone; otherwise any group may apply, or `*`, or nothing (never violated).
+    bool possible = false;
+    for (std::uint32_t i = 0; i < list.count; ++i) {
+        const RoleFloorEntry &e = list.entries[i];
+        if (e.scope == FloorScope::Role) {
+            if (!role.empty() && role == e.name) return floor_violated(decide_role_floor(&e, transport, protocol));
+            continue;
+        }
+        if (e.scope == FloorScope::Group && role.empty()) continue;  // groups never apply to an unnamed role
+        possible = possible || floor_violated(decide_role_floor(&e, transport, protocol));
+    }
+    return possible;
 }
 
 void describe_floor_entry(const RoleFloorEntry &entry, char *out, std::size_t capacity) noexcept {

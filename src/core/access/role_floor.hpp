@@ -83,6 +83,15 @@ inline bool floor_violated(FloorDecision d) noexcept {
     return d == FloorDecision::BelowFloor || d == FloorDecision::NoTls;
 }
 
+// Whether some entry that may apply to `role` (its own entry; without one,
+// every +group entry and `*`) is violated by a session over `transport` with
+// `protocol` (as decide_role_floor). false means the session is within its
+// floor whichever groups the role belongs to, so the connection hook need
+// not look membership up in the catalogs (a dozen fresh pages in a new
+// backend). Never allocates.
+bool floor_violation_possible(const RoleFloorList &list, std::string_view role, const char *transport,
+                              const char *protocol) noexcept;
+
 // Decide for a session. `transport` is a transport_name() ("unix", "tls",
 // "tcp", "gss"; empty or null: unknown, decided as NoFloor), `protocol` the
 // negotiated protocol name for tls. Never allocates.

@@ -3,6 +3,8 @@
 #include <openssl/ssl.h>
 #include <strings.h>
 
+#include "base/hot_path.hpp"
+
 namespace tls_audit {
 
 namespace {
@@ -18,13 +20,13 @@ constexpr ProtocolRow kProtocols[] = {
 };
 }  // namespace
 
-const char *protocol_name(Protocol p) {
+TLS_AUDIT_HOT const char *protocol_name(Protocol p) {
     for (const auto &row : kProtocols)
         if (row.protocol == p) return row.name;
     return "unknown";
 }
 
-std::optional<Protocol> parse_protocol(std::string_view name) {
+TLS_AUDIT_HOT std::optional<Protocol> parse_protocol(std::string_view name) {
     for (const auto &row : kProtocols) {
         std::string_view candidate(row.name);
         if (candidate.size() == name.size() &&
@@ -48,7 +50,7 @@ int protocol_to_openssl(Protocol p) {
 
 const char *valid_floor_names() { return "TLSv1, TLSv1.1, TLSv1.2, TLSv1.3"; }
 
-const char *transport_name(const TransportFacts &facts) noexcept {
+TLS_AUDIT_HOT const char *transport_name(const TransportFacts &facts) noexcept {
     if (facts.unix_socket) return "unix";
     if (facts.tls) return "tls";
     if (facts.gss_encrypted) return "gss";

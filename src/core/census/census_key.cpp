@@ -251,7 +251,7 @@ const char *census_flag_name(std::uint8_t raw) noexcept {
     return nullptr;
 }
 
-CensusAlpn census_alpn(std::string_view selected) noexcept {
+TLS_AUDIT_HOT CensusAlpn census_alpn(std::string_view selected) noexcept {
     if (selected.empty()) return CensusAlpn::None;
     return selected == "postgresql" ? CensusAlpn::Postgresql : CensusAlpn::Other;
 }

@@ -2,6 +2,7 @@
 
 #include <cstring>
 
+#include "base/hot_path.hpp"
 namespace tls_audit {
 
 namespace {
@@ -29,9 +30,9 @@ constexpr FieldRef kFields[] = {
 constexpr std::size_t kFixedOffset = offsetof(CensusKey, outcome);
 static_assert(offsetof(CensusKey, source) - kFixedOffset == kCensusFixedBytes, "eight bytes of facts before source");
 
-std::uint64_t rotl(std::uint64_t x, int b) noexcept { return (x << b) | (x >> (64 - b)); }
+TLS_AUDIT_HOT std::uint64_t rotl(std::uint64_t x, int b) noexcept { return (x << b) | (x >> (64 - b)); }
 
-void sip_round(std::uint64_t &v0, std::uint64_t &v1, std::uint64_t &v2, std::uint64_t &v3) noexcept {
+TLS_AUDIT_HOT void sip_round(std::uint64_t &v0, std::uint64_t &v1, std::uint64_t &v2, std::uint64_t &v3) noexcept {
     v0 += v1;
     v1 = rotl(v1, 13);
     v1 ^= v0;
@@ -50,7 +51,7 @@ void sip_round(std::uint64_t &v0, std::uint64_t &v1, std::uint64_t &v2, std::uin
 
 }  // namespace
 
-std::size_t encode_census_key(const CensusKey &key, char *out) noexcept {
+TLS_AUDIT_HOT std::size_t encode_census_key(const CensusKey &key, char *out) noexcept {
     const auto *base = reinterpret_cast<const char *>(&key);
     std::memcpy(out, base + kFixedOffset, kCensusFixedBytes);
     std::size_t n = kCensusFixedBytes;
@@ -88,7 +89,7 @@ bool decode_census_key(const char *text, std::size_t length, CensusKey &key) noe
 
 // SipHash-2-4 (Aumasson and Bernstein): keyed, so that the bucket a name
 // lands in cannot be predicted without the server's seed.
-std::uint64_t census_key_text_hash(const char *text, std::size_t length, std::uint64_t seed) noexcept {
+TLS_AUDIT_HOT std::uint64_t census_key_text_hash(const char *text, std::size_t length, std::uint64_t seed) noexcept {
     const std::uint64_t k0 = seed;
     const std::uint64_t k1 = rotl(seed, 29) ^ 0x9e3779b97f4a7c15ULL;
     std::uint64_t v0 = 0x736f6d6570736575ULL ^ k0;

@@ -1,5 +1,6 @@
 #include "probe/self_probe.hpp"
 
+#include "base/hot_path.hpp"
 namespace tls_audit {
 
 namespace {
@@ -45,7 +46,7 @@ bool SelfProbeTable::add(std::uint16_t client_port, std::uint16_t server_port, s
     return false;
 }
 
-bool SelfProbeTable::consume(std::uint16_t client_port, std::uint16_t server_port, std::uint32_t now) noexcept {
+TLS_AUDIT_HOT bool SelfProbeTable::consume(std::uint16_t client_port, std::uint16_t server_port, std::uint32_t now) noexcept {
     const std::uint32_t last = last_add_.load(std::memory_order_acquire);
     if (last == 0 || expired(last + kSelfProbeTtl, now)) return false;  // nothing live: the common case
     for (auto &s : slots_) {

@@ -14,30 +14,34 @@ namespace tls_audit {
 
 namespace {
 
-// "ciphersuites" of every profile (TLS 1.3).
-const std::vector<std::string> kCiphersuites = {"TLS_AES_128_GCM_SHA256", "TLS_AES_256_GCM_SHA384",
-                                                "TLS_CHACHA20_POLY1305_SHA256"};
-
-// "ciphers.openssl" of intermediate, in the JSON's order.
-const std::vector<std::string> kIntermediateCiphers = {
-    "ECDHE-ECDSA-AES128-GCM-SHA256", "ECDHE-RSA-AES128-GCM-SHA256",   "ECDHE-ECDSA-AES256-GCM-SHA384",
-    "ECDHE-RSA-AES256-GCM-SHA384",   "ECDHE-ECDSA-CHACHA20-POLY1305", "ECDHE-RSA-CHACHA20-POLY1305",
-    "DHE-RSA-AES128-GCM-SHA256",     "DHE-RSA-AES256-GCM-SHA384",     "DHE-RSA-CHACHA20-POLY1305"};
-
-// "ciphers.openssl" of old: intermediate's, then these, in the JSON's order.
-const std::vector<std::string> kOldExtraCiphers = {
-    "ECDHE-ECDSA-AES128-SHA256", "ECDHE-RSA-AES128-SHA256", "ECDHE-ECDSA-AES128-SHA", "ECDHE-RSA-AES128-SHA",
-    "ECDHE-ECDSA-AES256-SHA384", "ECDHE-RSA-AES256-SHA384", "ECDHE-ECDSA-AES256-SHA", "ECDHE-RSA-AES256-SHA",
-    "DHE-RSA-AES128-SHA256",     "DHE-RSA-AES256-SHA256",   "AES128-GCM-SHA256",      "AES256-GCM-SHA384",
-    "AES128-SHA256",             "AES256-SHA256",           "AES128-SHA",             "AES256-SHA",
-    "DES-CBC3-SHA"};
-
 std::vector<std::string> concat(std::vector<std::string> a, const std::vector<std::string> &b) {
     a.insert(a.end(), b.begin(), b.end());
     return a;
 }
 
 std::vector<TlsProfile> make_profiles() {
+    // Locals, not namespace-scope constants: a namespace-scope vector is built
+    // when the library loads (in the postmaster) and destroyed at exit by
+    // every backend, which then faults in the pages of its destructor and of
+    // operator delete. make_profiles runs only when a profile is asked for.
+    // "ciphersuites" of every profile (TLS 1.3).
+    const std::vector<std::string> ciphersuites = {"TLS_AES_128_GCM_SHA256", "TLS_AES_256_GCM_SHA384",
+                                                    "TLS_CHACHA20_POLY1305_SHA256"};
+
+    // "ciphers.openssl" of intermediate, in the JSON's order.
+    const std::vector<std::string> intermediate_ciphers = {
+        "ECDHE-ECDSA-AES128-GCM-SHA256", "ECDHE-RSA-AES128-GCM-SHA256",   "ECDHE-ECDSA-AES256-GCM-SHA384",
+        "ECDHE-RSA-AES256-GCM-SHA384",   "ECDHE-ECDSA-CHACHA20-POLY1305", "ECDHE-RSA-CHACHA20-POLY1305",
+        "DHE-RSA-AES128-GCM-SHA256",     "DHE-RSA-AES256-GCM-SHA384",     "DHE-RSA-CHACHA20-POLY1305"};
+
+    // "ciphers.openssl" of old: intermediate's, then these, in the JSON's order.
+    const std::vector<std::string> old_extra_ciphers = {
+        "ECDHE-ECDSA-AES128-SHA256", "ECDHE-RSA-AES128-SHA256", "ECDHE-ECDSA-AES128-SHA", "ECDHE-RSA-AES128-SHA",
+        "ECDHE-ECDSA-AES256-SHA384", "ECDHE-RSA-AES256-SHA384", "ECDHE-ECDSA-AES256-SHA", "ECDHE-RSA-AES256-SHA",
+        "DHE-RSA-AES128-SHA256",     "DHE-RSA-AES256-SHA256",   "AES128-GCM-SHA256",      "AES256-GCM-SHA384",
+        "AES128-SHA256",             "AES256-SHA256",           "AES128-SHA",             "AES256-SHA",
+        "DES-CBC3-SHA"};
+
     // "tls_curves" X25519, prime256v1, secp384r1 of every profile.
     const std::vector<std::string> groups = {"x25519", "P-256", "P-384"};
     // "certificate_curves" of every profile (old lists them too, but allows only RSA keys).
@@ -47,7 +51,7 @@ std::vector<TlsProfile> make_profiles() {
     TlsProfile modern;
     modern.name = "modern";
     modern.protocols = {Protocol::TLSv1_3};
-    modern.ciphersuites = kCiphersuites;
+    modern.ciphersuites = ciphersuites;
     modern.ciphers = {};
     modern.groups = groups;
     modern.dh_min_bits = 0;  // null
@@ -62,8 +66,8 @@ std::vector<TlsProfile> make_profiles() {
     TlsProfile intermediate;
     intermediate.name = "intermediate";
     intermediate.protocols = {Protocol::TLSv1_2, Protocol::TLSv1_3};
-    intermediate.ciphersuites = kCiphersuites;
-    intermediate.ciphers = kIntermediateCiphers;
+    intermediate.ciphersuites = ciphersuites;
+    intermediate.ciphers = intermediate_ciphers;
     intermediate.groups = groups;
     intermediate.dh_min_bits = 2048;
     intermediate.cert_key_types = {"EC", "RSA"};
@@ -77,8 +81,8 @@ std::vector<TlsProfile> make_profiles() {
     TlsProfile old;
     old.name = "old";
     old.protocols = {Protocol::TLSv1, Protocol::TLSv1_1, Protocol::TLSv1_2, Protocol::TLSv1_3};
-    old.ciphersuites = kCiphersuites;
-    old.ciphers = concat(kIntermediateCiphers, kOldExtraCiphers);
+    old.ciphersuites = ciphersuites;
+    old.ciphers = concat(intermediate_ciphers, old_extra_ciphers);
     old.groups = groups;
     old.dh_min_bits = 1024;
     old.cert_key_types = {"RSA"};
