@@ -24,7 +24,7 @@ if [ "$(id -u)" = 0 ]; then
     copy=$(mktemp -d /tmp/sessions-bench.XXXXXX)
     mkdir -p "$copy/bench" "$copy/test/certs"
     cp "$0" "$copy/bench/sessions_view.sh"
-    cp "$repo/test/certs/make-certs.sh" "$copy/test/certs/"
+    cp "$repo"/test/certs/*.sh "$copy/test/certs/"  # make-certs.sh calls its siblings
     chown -R postgres: "$copy"
     trap 'rm -rf "$copy"' EXIT
     runuser -u postgres -- env PG_CONFIG="$PG_CONFIG" bash "$copy/bench/sessions_view.sh" "$rounds" "$per_round"
@@ -46,7 +46,7 @@ cleanup() {
 trap cleanup EXIT
 
 echo "setting up a cluster in $work (port $port)"
-bash "$repo/test/certs/make-certs.sh" "$work/certs" >/dev/null 2>&1
+bash "$repo/test/certs/make-certs.sh" "$work/certs" >"$work/certs.log" 2>&1 || { echo "make-certs.sh failed:"; tail -5 "$work/certs.log"; exit 1; }
 initdb -D "$work/data" -A trust >/dev/null
 cp "$work/certs/server-chain.crt" "$work/data/server.crt"
 cp "$work/certs/server.key" "$work/data/server.key"
