@@ -1,4 +1,4 @@
--- Control mapping, compliance() and report() (issue 21). The mapping is
+-- Control mapping, compliance() and report(). The mapping is
 -- data compiled into the library: its rows are listed here in full, so that
 -- a change to src/core/controls.cpp shows in this output and is reviewed.
 

@@ -1,4 +1,4 @@
--- The privilege matrix of pg_tls_audit (issue 9).
+-- The privilege matrix of pg_tls_audit.
 --
 -- Part 1 lists every object of schema tls_audit with the markings that matter
 -- for security and its effective ACL: adding a function or view, or changing a
