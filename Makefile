@@ -11,7 +11,9 @@ MODULE_big = pg_tls_audit
 
 CORE_SRCS = $(sort $(wildcard src/core/*/*.cpp))
 GLUE_SRCS = $(sort $(wildcard src/pg/*.cpp))
-OBJS = $(CORE_SRCS:.cpp=.o) $(GLUE_SRCS:.cpp=.o)
+# What the CLI and the glue both do with libpq (pgbouncer's admin console).
+LIBPQ_SRCS = $(sort $(wildcard src/libpq/*.cpp))
+OBJS = $(CORE_SRCS:.cpp=.o) $(LIBPQ_SRCS:.cpp=.o) $(GLUE_SRCS:.cpp=.o)
 
 # The install script of the current version is assembled from one file per
 # SQL-facing area (src/sql/NN_area.sql), in name order; the update script from
@@ -32,7 +34,7 @@ REGRESS_OPTS += --temp-instance=$(REGRESS_TEMP_INSTANCE) --temp-config=test/regr
 endif
 
 PG_CONFIG ?= pg_config
-PG_CPPFLAGS += -Isrc/core -Isrc/pg
+PG_CPPFLAGS += -Isrc/core -Isrc/libpq -Isrc/pg
 PG_CXXFLAGS += -std=c++17 -Wall -Wextra
 # make TLS_AUDIT_WERROR=1: warnings are errors (the test suite builds so).
 ifdef TLS_AUDIT_WERROR
@@ -95,8 +97,8 @@ CLI_OBJS = $(CLI_SRCS:.cpp=.o)
 ifneq ($(CLI_SRCS),)
 all: pg_tls_check
 # --pooler reads pgbouncer's admin console with the server's libpq (only
-# src/cli/pooler_console.cpp includes libpq-fe.h).
-pg_tls_check: $(CLI_OBJS) $(CORE_SRCS:.cpp=.o)
+# src/cli/pooler_console.cpp and src/libpq include libpq-fe.h).
+pg_tls_check: $(CLI_OBJS) $(LIBPQ_SRCS:.cpp=.o) $(CORE_SRCS:.cpp=.o)
 	$(CXX) $(CXXFLAGS) $(LDFLAGS) -o $@ $^ $(libpq) $(rpath) -lssl -lcrypto -lpthread
 install: install-pg-tls-check
 install-pg-tls-check: pg_tls_check installdirs
@@ -116,8 +118,12 @@ $(CORE_OBJS): override CPPFLAGS = -Isrc/core -D_GNU_SOURCE -DTLS_AUDIT_PURE_CPP 
 $(CLI_OBJS): override CPPFLAGS = -Isrc/core -Isrc/cli -D_GNU_SOURCE -DTLS_AUDIT_PURE_CPP
 # libpq-fe.h (the client headers' directory, not the server's) for the one
 # CLI file that uses libpq, searched last.
-src/cli/pooler_console.o: override CPPFLAGS = -Isrc/core -Isrc/cli -D_GNU_SOURCE -DTLS_AUDIT_PURE_CPP \
+src/cli/pooler_console.o: override CPPFLAGS = -Isrc/core -Isrc/libpq -Isrc/cli -D_GNU_SOURCE -DTLS_AUDIT_PURE_CPP \
 	-idirafter $(includedir)
-$(CORE_OBJS) $(CLI_OBJS): override PG_CPPFLAGS =
+# src/libpq is linked into both the library and pg_tls_check, so it is
+# compiled as the CLI is: the core and libpq-fe.h, no server header.
+LIBPQ_OBJS = $(LIBPQ_SRCS:.cpp=.o)
+$(LIBPQ_OBJS): override CPPFLAGS = -Isrc/core -Isrc/libpq -D_GNU_SOURCE -DTLS_AUDIT_PURE_CPP -idirafter $(includedir)
+$(CORE_OBJS) $(CLI_OBJS) $(LIBPQ_OBJS): override PG_CPPFLAGS =
 
 -include $(OBJS:.o=.d) $(CLI_OBJS:.o=.d)

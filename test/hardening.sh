@@ -18,7 +18,7 @@
 #               prints the executions of each and the total
 #   valgrind    memcheck of the (uninstrumented) unit_tests binary: no invalid
 #               access, no definite leak
-#   clang-tidy  src/core and src/cli with the build's compile_commands.json,
+#   clang-tidy  src/core, src/libpq and src/cli with the build's compile_commands.json,
 #               src/pg with PostgreSQL's server include path (.clang-tidy files)
 #   cppcheck    src/ with .cppcheck-suppressions
 # Exits non-zero when any step fails; the last line is the summary.
@@ -198,8 +198,8 @@ step_clang_tidy() {
     # (the CLI's sources are in it when they exist).
     cmake_configure "$build" -DCMAKE_BUILD_TYPE=Debug -DTLS_AUDIT_WERROR=ON >"$dir/plain-configure.log" 2>&1 ||
         { cat "$dir/plain-configure.log"; return 1; }
-    echo "src/core, src/cli (compile_commands.json of $build)"
-    (cd "$repo" && ls src/core/*/*.cpp src/cli/*.cpp 2>/dev/null) |
+    echo "src/core, src/libpq, src/cli (compile_commands.json of $build)"
+    (cd "$repo" && ls src/core/*/*.cpp src/libpq/*.cpp src/cli/*.cpp 2>/dev/null) |
         (cd "$repo" && xargs -r -P"$jobs" -n1 "$clang_tidy" -p "$build" --quiet) >"$dir/clang-tidy-core.log" 2>&1 || rc=1
     grep -E '(warning|error):' "$dir/clang-tidy-core.log"
     # The glue has no CMake target (PGXS builds it): same flags as the
@@ -211,7 +211,7 @@ step_clang_tidy() {
     echo "src/pg (-I$pg_inc -idirafter $pq_inc)"
     (cd "$repo" && ls src/pg/*.cpp 2>/dev/null) |
         (cd "$repo" && xargs -r -P"$jobs" -I{} "$clang_tidy" --quiet {} -- \
-            -std=c++17 -Isrc/core -Isrc/pg -I"$pg_inc" -idirafter "$pq_inc" -D_GNU_SOURCE) >"$dir/clang-tidy-pg.log" 2>&1 || rc=1
+            -std=c++17 -Isrc/core -Isrc/libpq -Isrc/pg -I"$pg_inc" -idirafter "$pq_inc" -D_GNU_SOURCE) >"$dir/clang-tidy-pg.log" 2>&1 || rc=1
     grep -E '(warning|error):' "$dir/clang-tidy-pg.log"
     [ $rc -eq 0 ] || echo "clang-tidy: findings above; logs $dir/clang-tidy-core.log, $dir/clang-tidy-pg.log"
     return $rc
@@ -224,7 +224,7 @@ step_cppcheck() {
     # itself; its macros in src/pg are treated as unknown calls.
     (cd "$repo" && cppcheck --quiet --std=c++17 --language=c++ --enable=warning,performance,portability \
         --inline-suppr --suppressions-list=.cppcheck-suppressions --error-exitcode=1 -j"$jobs" \
-        -Isrc/core -Isrc/pg -Isrc/cli src/)
+        -Isrc/core -Isrc/libpq -Isrc/pg -Isrc/cli src/)
 }
 
 start=$SECONDS

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Proves that the layers hold by construction: `make` (PGXS) refuses a core or
-# CLI source that includes a PostgreSQL or glue header, and builds the same
+# Proves that the layers hold by construction: `make` (PGXS) refuses a core,
+# CLI or src/libpq source that includes a PostgreSQL or glue header, and builds the same
 # tree with a harmless extra file. Each case compiles a deliberately bad file
 # in a scratch copy of the tree; prints TAP.
 #   bash test/layering.sh            (PG_CONFIG=... to pick a server)
@@ -73,6 +73,15 @@ compile_case "cli: #include \"postgres.h\" is not found" fail src/cli/zz_layerin
 compile_case "cli: a glue header (hook_sessions.hpp) is not found" fail src/cli/zz_layering.cpp \
     '#include "hook_sessions.hpp"' "hook_sessions.hpp"
 compile_case "cli: the glue header by relative path is refused" fail src/cli/zz_layering.cpp \
+    '#include "../pg/postgres.hpp"' "PostgreSQL headers are for src/pg only"
+# src/libpq is linked into the library and the CLI, so it is compiled as the
+# CLI is: the core and libpq-fe.h, never a server or glue header.
+compile_case "libpq: a file with the core and libpq-fe.h compiles" ok src/libpq/zz_layering.cpp \
+    '#include <libpq-fe.h>
+#include "pooler/pooler_connections.hpp"'
+compile_case "libpq: #include \"postgres.h\" is not found" fail src/libpq/zz_layering.cpp \
+    '#include "postgres.h"' "postgres.h"
+compile_case "libpq: the glue header by relative path is refused" fail src/libpq/zz_layering.cpp \
     '#include "../pg/postgres.hpp"' "PostgreSQL headers are for src/pg only"
 
 # The same rule read from the sources, for headers no core source of an

@@ -10,6 +10,7 @@
 
 #include "guard.hpp"
 #include "guc_pooler.hpp"
+#include "pq_console.hpp"
 
 #include "postgres.hpp"
 
@@ -17,25 +18,14 @@ namespace tls_audit::pg {
 
 namespace {
 
-struct Finish {
-    void operator()(PGconn *c) const { PQfinish(c); }
-};
-using Conn = std::unique_ptr<PGconn, Finish>;
-struct Clear {
-    void operator()(PGresult *r) const { PQclear(r); }
-};
-using Result = std::unique_ptr<PGresult, Clear>;
+using libpq::Conn;
+using libpq::Result;
 
 using Clock = std::chrono::steady_clock;
 
-// libpq's message, first line only, without trailing blanks.
-std::string libpq_message(const PGconn *conn) {
-    std::string m = conn != nullptr ? PQerrorMessage(conn) : "out of memory";
-    const auto nl = m.find('\n');
-    if (nl != std::string::npos) m.resize(nl);
-    while (!m.empty() && (m.back() == ' ' || m.back() == '\r')) m.pop_back();
-    return m.empty() ? std::string("unknown libpq error") : m;
-}
+constexpr const char *kNotAdminHint =
+    "The user of tls_audit.poolers must be in pgbouncer's admin_users or stats_users, and dbname must be "
+    "pgbouncer.";
 
 [[noreturn]] void throw_cancel() {
     throw CoreError(make_error(sqlstate::kQueryCanceled, "canceling the read of a pooler"));
@@ -72,68 +62,43 @@ Expected<std::vector<ConsoleAnswer>> read_console(const std::string &conninfo,
     const char *values[] = {conninfo.c_str(), "pg_tls_audit", nullptr};
     Conn conn(PQconnectStartParams(keywords, values, 1));
     if (!conn) return unreachable("out of memory");
-    if (PQstatus(conn.get()) == CONNECTION_BAD) return unreachable(libpq_message(conn.get()));
+    if (PQstatus(conn.get()) == CONNECTION_BAD) return unreachable(libpq::message(conn.get()));
     for (PostgresPollingStatusType st = PGRES_POLLING_WRITING;;) {
         if (st == PGRES_POLLING_OK) break;
-        if (st == PGRES_POLLING_FAILED) return unreachable(libpq_message(conn.get()));
+        if (st == PGRES_POLLING_FAILED) return unreachable(libpq::message(conn.get()));
         const int fd = PQsocket(conn.get());
-        if (fd < 0) return unreachable(libpq_message(conn.get()));
+        if (fd < 0) return unreachable(libpq::message(conn.get()));
         if (!wait_socket(fd, st == PGRES_POLLING_WRITING, deadline))
             return unreachable("timeout after " + std::to_string(timeout.count()) +
                                " ms connecting (tls_audit.pooler_timeout)");
         st = PQconnectPoll(conn.get());
     }
-    if (PQsetnonblocking(conn.get(), 1) != 0) return unreachable(libpq_message(conn.get()));
+    if (PQsetnonblocking(conn.get(), 1) != 0) return unreachable(libpq::message(conn.get()));
     std::vector<ConsoleAnswer> answers;
     for (const char *command : commands) {
         deadline = Clock::now() + timeout;
-        if (PQsendQuery(conn.get(), command) == 0) return unreachable(libpq_message(conn.get()));
+        if (PQsendQuery(conn.get(), command) == 0) return unreachable(libpq::message(conn.get()));
         for (;;) {
             const int flushed = PQflush(conn.get());
-            if (flushed < 0) return unreachable(libpq_message(conn.get()));
+            if (flushed < 0) return unreachable(libpq::message(conn.get()));
             if (flushed == 0) break;
             if (!wait_socket(PQsocket(conn.get()), true, deadline))
                 return unreachable(std::string("timeout sending ") + command);
         }
-        ConsoleAnswer answer;
-        bool got = false;
+        std::optional<libpq::ShowAnswer> answer;
         for (;;) {
             while (PQisBusy(conn.get())) {
                 if (!wait_socket(PQsocket(conn.get()), false, deadline))
                     return unreachable(std::string("timeout waiting for the answer to ") + command +
                                        " (tls_audit.pooler_timeout)");
-                if (PQconsumeInput(conn.get()) == 0) return unreachable(libpq_message(conn.get()));
+                if (PQconsumeInput(conn.get()) == 0) return unreachable(libpq::message(conn.get()));
             }
             Result res(PQgetResult(conn.get()));
             if (!res) break;
-            if (PQresultStatus(res.get()) != PGRES_TUPLES_OK) {
-                std::string m = PQresultErrorMessage(res.get());
-                while (!m.empty() && (m.back() == '\n' || m.back() == ' ')) m.pop_back();
-                return make_error(sqlstate::kConnectionFailure,
-                                  std::string(command) + " failed: " + (m.empty() ? "no rows" : m),
-                                  "The user of tls_audit.poolers must be in pgbouncer's admin_users or "
-                                  "stats_users, and dbname must be pgbouncer.");
-            }
-            if (got) continue;  // one result per SHOW; ignore anything more
-            got = true;
-            const int ncols = PQnfields(res.get()), nrows = PQntuples(res.get());
-            if (static_cast<std::size_t>(nrows) > kMaxPoolerRows)
-                return make_error(sqlstate::kProgramLimit, std::string(command) + " returned " +
-                                                               std::to_string(nrows) + " rows, more than " +
-                                                               std::to_string(kMaxPoolerRows));
-            for (int c = 0; c < ncols; ++c) answer.columns.emplace_back(PQfname(res.get(), c));
-            answer.rows.reserve(static_cast<std::size_t>(nrows));
-            for (int r = 0; r < nrows; ++r) {
-                std::vector<PoolerCell> row;
-                row.reserve(static_cast<std::size_t>(ncols));
-                for (int c = 0; c < ncols; ++c)
-                    row.push_back(PQgetisnull(res.get(), r, c) ? PoolerCell{}
-                                                                : PoolerCell{PQgetvalue(res.get(), r, c)});
-                answer.rows.push_back(std::move(row));
-            }
+            if (auto failed = libpq::take_show_result(res.get(), command, kNotAdminHint, answer)) return *failed;
         }
-        if (!got) return unreachable(std::string(command) + " returned nothing");
-        answers.push_back(std::move(answer));
+        if (!answer) return unreachable(std::string(command) + " returned nothing");
+        answers.push_back(ConsoleAnswer{std::move(answer->columns), std::move(answer->rows)});
     }
     return answers;
 }

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The manual may not drift from the code. Fails, naming each gap, when
-#  - a source file of src/core, src/pg or src/cli is not named in doc/layout.md
+#  - a source file of src/core, src/libpq, src/pg or src/cli is not named in doc/layout.md
 #    (its name without extension, as a word: "census_file", "hook_census");
 #  - a check name the core knows (check_names() in src/core/checks/checks.cpp)
 #    has no row `name` in doc/checks.md;
@@ -30,7 +30,7 @@ def read(rel):
 layout = read("doc/layout.md")
 words = set(re.findall(r"[A-Za-z0-9_]+", layout))
 sources = []
-for top in ("src/core", "src/pg", "src/cli"):
+for top in ("src/core", "src/libpq", "src/pg", "src/cli"):
     for root, _, files in os.walk(os.path.join(tree, top)):
         for name in files:
             if name.endswith((".cpp", ".hpp")):
