@@ -69,15 +69,6 @@ template <class Fn> void update(Fn &&fn) {
 
 void set_text(char *out, const std::string &value) { strlcpy(out, value.c_str(), kTextSize); }
 
-volatile sig_atomic_t reload_pending = false;
-void on_sighup(SIGNAL_ARGS) {
-    (void)postgres_signal_arg;
-    const int save_errno = errno;
-    reload_pending = true;
-    SetLatch(MyLatch);
-    errno = save_errno;
-}
-
 WatchedSettings watched_settings() {
     WatchedSettings w;
     w.cert_file = setting("ssl_cert_file");
@@ -300,17 +291,7 @@ void main_loop() {
             call([&] { ereport(LOG, (errmsg("tls_audit.auto_reload: round skipped: %s", message.c_str()))); });
         }
         const long timeout_ms = static_cast<long>(auto_reload_interval_seconds()) * 1000L;
-        call([&] {
-            (void)WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH, timeout_ms,
-                            PG_WAIT_EXTENSION);
-            ResetLatch(MyLatch);
-            CHECK_FOR_INTERRUPTS();
-            if (reload_pending) {
-                reload_pending = false;
-                ProcessConfigFile(PGC_SIGHUP);
-                configuration_read = true;
-            }
-        });
+        if (wait_for_work(timeout_ms)) configuration_read = true;
     }
 }
 
@@ -358,9 +339,7 @@ void register_auto_reload_worker() {
 
 extern "C" void tls_audit_auto_reload_main(Datum arg) {
     (void)arg;
-    pqsignal(SIGHUP, tls_audit::pg::on_sighup);
-    pqsignal(SIGTERM, die);
-    BackgroundWorkerUnblockSignals();
+    tls_audit::pg::set_worker_signals();
     BackgroundWorkerInitializeConnection("postgres", nullptr, 0);
     pgstat_report_appname("pg_tls_audit auto reload");
     try {

@@ -11,7 +11,6 @@
 // kRestartSeconds. With the interval 0 it only waits for a reload.
 #include "bgw_census_save.hpp"
 
-#include <csignal>
 #include <string>
 
 #include "bgw_register.hpp"
@@ -28,15 +27,6 @@ namespace tls_audit::pg {
 namespace {
 
 constexpr int kRestartSeconds = 10;
-
-volatile sig_atomic_t reload_pending = false;
-void on_sighup(SIGNAL_ARGS) {
-    (void)postgres_signal_arg;
-    const int save_errno = errno;
-    reload_pending = true;
-    SetLatch(MyLatch);
-    errno = save_errno;
-}
 
 // One save, logged: a WARNING when it fails with a new error, a LOG line
 // when it succeeds after failing.
@@ -59,34 +49,7 @@ void save_and_log(std::string &last_error) {
 
 void main_loop() {
     std::string last_error;
-    TimestampTz next_due = 0;
-    for (;;) {
-        const std::int64_t interval_us = static_cast<std::int64_t>(census_save_interval_seconds()) * USECS_PER_SEC;
-        long timeout_ms = -1;
-        if (interval_us > 0) {
-            const TimestampTz now = call([] { return GetCurrentTimestamp(); });
-            // A new (shorter) interval applies from now.
-            if (next_due == 0 || next_due > now + interval_us) next_due = now + interval_us;
-            if (now >= next_due) {
-                save_and_log(last_error);
-                next_due = now + interval_us;
-                continue;
-            }
-            timeout_ms = static_cast<long>((next_due - now + 999) / 1000);
-        } else {
-            next_due = 0;
-        }
-        call([&] {
-            const int events = WL_LATCH_SET | WL_EXIT_ON_PM_DEATH | (timeout_ms >= 0 ? WL_TIMEOUT : 0);
-            (void)WaitLatch(MyLatch, events, timeout_ms, PG_WAIT_EXTENSION);
-            ResetLatch(MyLatch);
-            CHECK_FOR_INTERRUPTS();
-            if (reload_pending) {
-                reload_pending = false;
-                ProcessConfigFile(PGC_SIGHUP);
-            }
-        });
-    }
+    run_every(census_save_interval_seconds, FirstRound::AfterAnInterval, [&] { save_and_log(last_error); });
 }
 
 }  // namespace
@@ -100,9 +63,7 @@ void register_census_save_worker() {
 
 extern "C" void tls_audit_census_save_main(Datum arg) {
     (void)arg;
-    pqsignal(SIGHUP, tls_audit::pg::on_sighup);
-    pqsignal(SIGTERM, die);
-    BackgroundWorkerUnblockSignals();
+    tls_audit::pg::set_worker_signals();
     try {
         tls_audit::pg::main_loop();
     } catch (...) {

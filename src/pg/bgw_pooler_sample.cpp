@@ -17,7 +17,6 @@
 // across the restart are counted once more.
 #include "bgw_pooler_sample.hpp"
 
-#include <csignal>
 #include <map>
 #include <string>
 #include <vector>
@@ -38,15 +37,6 @@ namespace tls_audit::pg {
 namespace {
 
 constexpr int kRestartSeconds = 10;
-
-volatile sig_atomic_t reload_pending = false;
-void on_sighup(SIGNAL_ARGS) {
-    (void)postgres_signal_arg;
-    const int save_errno = errno;
-    reload_pending = true;
-    SetLatch(MyLatch);
-    errno = save_errno;
-}
 
 struct PoolerState {
     PoolerSeenSet seen;
@@ -139,35 +129,8 @@ void main_loop() {
     std::map<std::string, PoolerState> states;
     std::string setting_error;
     std::uint64_t generation = census::reset_generation();
-    TimestampTz next_due = 0;
-    for (;;) {
-        const std::int64_t interval_us = static_cast<std::int64_t>(pooler_sample_interval_seconds()) * USECS_PER_SEC;
-        long timeout_ms = -1;
-        if (interval_us > 0) {
-            const TimestampTz now = call([] { return GetCurrentTimestamp(); });
-            // The first sample at once; a new (shorter) interval applies from now.
-            if (next_due == 0) next_due = now;
-            if (next_due > now + interval_us) next_due = now + interval_us;
-            if (now >= next_due) {
-                sample_all(states, setting_error, generation);
-                next_due = now + interval_us;
-                continue;
-            }
-            timeout_ms = static_cast<long>((next_due - now + 999) / 1000);
-        } else {
-            next_due = 0;
-        }
-        call([&] {
-            const int events = WL_LATCH_SET | WL_EXIT_ON_PM_DEATH | (timeout_ms >= 0 ? WL_TIMEOUT : 0);
-            (void)WaitLatch(MyLatch, events, timeout_ms, PG_WAIT_EXTENSION);
-            ResetLatch(MyLatch);
-            CHECK_FOR_INTERRUPTS();
-            if (reload_pending) {
-                reload_pending = false;
-                ProcessConfigFile(PGC_SIGHUP);
-            }
-        });
-    }
+    run_every(pooler_sample_interval_seconds, FirstRound::AtOnce,
+              [&] { sample_all(states, setting_error, generation); });
 }
 
 }  // namespace
@@ -181,9 +144,7 @@ void register_pooler_sample_worker() {
 
 extern "C" void tls_audit_pooler_sample_main(Datum arg) {
     (void)arg;
-    pqsignal(SIGHUP, tls_audit::pg::on_sighup);
-    pqsignal(SIGTERM, die);
-    BackgroundWorkerUnblockSignals();
+    tls_audit::pg::set_worker_signals();
     try {
         tls_audit::pg::main_loop();
     } catch (...) {
