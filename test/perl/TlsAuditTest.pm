@@ -24,7 +24,7 @@ use Test::More;
 
 our @EXPORT = qw(certs_dir cert_path client_key new_tls_node tls_connstr psql_connstr
   legacy_openssl_conf tls_psql tls_query openssl_field
-  run_tls_check silent_listener);
+  run_tls_check silent_listener pgbouncer_path bouncer_dir start_bouncer stop_bouncers);
 
 my $certs;
 
@@ -234,5 +234,91 @@ sub silent_listener
 	  or die "listen: $!";
 	return $s;
 }
+
+# pgbouncer (Debian's package; test/deps.sh installs it), or '' when it is
+# not installed: the tests that need it skip then.
+sub pgbouncer_path
+{
+	my $path = `sh -c 'command -v pgbouncer'`;
+	chomp $path;
+	return $path;
+}
+
+# The pgbouncers a test started, stopped at its end (stop_bouncers(), or the
+# END block below when the test dies first).
+my ($bouncer_dir, @bouncers);
+
+# The directory of this test file's pgbouncers: their configuration, log and
+# pid files ("NAME.ini", "NAME.log", "NAME.pid"), the certificate they serve
+# to clients (pooler.crt: p384-chain.crt, with its key) and their users file,
+# which trusts the operating-system user (the test clusters' superuser).
+sub bouncer_dir
+{
+	return $bouncer_dir if defined $bouncer_dir;
+	my $dir = File::Spec->rel2abs(PostgreSQL::Test::Utils::tempdir('bouncers'));
+	copy(cert_path('p384-chain.crt'), "$dir/pooler.crt") or die "copy: $!";
+	copy(cert_path('p384.key'), "$dir/pooler.key") or die "copy: $!";
+	chmod 0600, "$dir/pooler.key";
+	my $os_user = getpwuid($<);
+	open my $users, '>', "$dir/users.txt" or die "$dir/users.txt: $!";
+	print $users qq("$os_user" ""\n);
+	close $users;
+	$bouncer_dir = $dir;
+	return $dir;
+}
+
+# Start a pgbouncer named $name in front of $node's database postgres,
+# listening on 127.0.0.1 only (no unix socket), trust authentication, serving
+# pooler.crt to clients, with these [pgbouncer] lines besides the common ones
+# ($ini: its sslmodes, CA files, protocols). admin => 1 makes the
+# operating-system user an admin of its console (admin_users). Waits up to 10
+# seconds for its port (dies with pgbouncer's stderr otherwise); returns
+# (port, IPC::Run harness).
+sub start_bouncer
+{
+	my ($node, $name, $ini, %opt) = @_;
+	my $dir = bouncer_dir();
+	my $os_user = getpwuid($<);
+	my $admin = $opt{admin} ? "admin_users = $os_user\n" : '';
+	my $port = PostgreSQL::Test::Cluster::get_free_port();
+	open my $fh, '>', "$dir/$name.ini" or die "$dir/$name.ini: $!";
+	print $fh <<"INI";
+[databases]
+postgres = host=127.0.0.1 port=@{[ $node->port ]} dbname=postgres
+[pgbouncer]
+listen_addr = 127.0.0.1
+listen_port = $port
+unix_socket_dir =
+auth_type = trust
+auth_file = $dir/users.txt
+${admin}logfile = $dir/$name.log
+pidfile = $dir/$name.pid
+client_tls_cert_file = $dir/pooler.crt
+client_tls_key_file = $dir/pooler.key
+$ini
+INI
+	close $fh;
+	my ($out, $err) = ('', '');
+	my $h = IPC::Run::start([ pgbouncer_path(), "$dir/$name.ini" ], '<', \undef, '>', \$out, '2>', \$err);
+	push @bouncers, $h;
+	for my $try (1 .. 100)
+	{
+		return ($port, $h) if IO::Socket::INET->new(PeerAddr => '127.0.0.1', PeerPort => $port, Proto => 'tcp');
+		Time::HiRes::sleep(0.1);
+	}
+	die "pgbouncer $name did not start: $err";
+}
+
+# Stop every pgbouncer still running. pgbouncer 1.23+ waits on SIGTERM until
+# its clients are gone: a short grace before SIGKILL, so that a failing test
+# does not wait for them.
+sub stop_bouncers
+{
+	$_->kill_kill(grace => 2) for grep { $_->pumpable } @bouncers;
+	@bouncers = ();
+	return;
+}
+
+END { local $?; stop_bouncers(); }
 
 1;

@@ -16,7 +16,6 @@ use warnings;
 
 use FindBin;
 use lib "$FindBin::RealBin/../perl";
-use File::Copy;
 use IO::Socket::INET;
 use IPC::Run;
 use PostgreSQL::Test::Cluster;
@@ -25,59 +24,10 @@ use Test::More;
 use Time::HiRes ();
 use TlsAuditTest;
 
-my $pgbouncer = `sh -c 'command -v pgbouncer'`;
-chomp $pgbouncer;
-plan skip_all => 'pgbouncer is not installed (test/deps.sh installs it)' unless $pgbouncer;
+plan skip_all => 'pgbouncer is not installed (test/deps.sh installs it)' unless pgbouncer_path();
 
 my $node = new_tls_node('poolers');
-my $dir = PostgreSQL::Test::Utils::tempdir();
-copy(cert_path('p384-chain.crt'), "$dir/pooler.crt") or die "copy: $!";
-copy(cert_path('p384.key'), "$dir/pooler.key") or die "copy: $!";
-chmod 0600, "$dir/pooler.key";
 my $os_user = getpwuid($<);
-open my $users, '>', "$dir/users.txt" or die "$dir/users.txt: $!";
-print $users qq("$os_user" ""\n);
-close $users;
-
-my @bouncers;
-# pgbouncer 1.23+ waits on SIGTERM until its clients are gone: a short grace
-# before SIGKILL, so a failing test does not wait for them.
-END { local $?; $_->kill_kill(grace => 2) for grep { $_->pumpable } @bouncers; }
-
-# Start a pgbouncer named $name in front of the cluster with these
-# [pgbouncer] lines besides the common ones; returns (port, harness).
-sub start_bouncer
-{
-	my ($name, $ini) = @_;
-	my $port = PostgreSQL::Test::Cluster::get_free_port();
-	open my $fh, '>', "$dir/$name.ini" or die "$dir/$name.ini: $!";
-	print $fh <<"INI";
-[databases]
-postgres = host=127.0.0.1 port=@{[ $node->port ]} dbname=postgres
-[pgbouncer]
-listen_addr = 127.0.0.1
-listen_port = $port
-unix_socket_dir =
-auth_type = trust
-auth_file = $dir/users.txt
-admin_users = $os_user
-logfile = $dir/$name.log
-pidfile = $dir/$name.pid
-client_tls_cert_file = $dir/pooler.crt
-client_tls_key_file = $dir/pooler.key
-$ini
-INI
-	close $fh;
-	my ($out, $err) = ('', '');
-	my $h = IPC::Run::start([ $pgbouncer, "$dir/$name.ini" ], '<', \undef, '>', \$out, '2>', \$err);
-	push @bouncers, $h;
-	for my $try (1 .. 100)
-	{
-		return ($port, $h) if IO::Socket::INET->new(PeerAddr => '127.0.0.1', PeerPort => $port, Proto => 'tcp');
-		Time::HiRes::sleep(0.1);
-	}
-	die "pgbouncer $name did not start: $err";
-}
 
 # A fake pooler on 127.0.0.1 that stops answering at one step; returns its
 # port. 'tls': answers the SSL request with 'S', then says nothing (libpq
@@ -133,9 +83,11 @@ PERL
 }
 
 # edge: pgbouncer's weak spots (prefer towards clients, require towards the server).
-my ($port, $bouncer) = start_bouncer('edge', "client_tls_sslmode = prefer\nserver_tls_sslmode = require");
+# The operating-system user is the admin of both consoles.
+my ($port, $bouncer) =
+  start_bouncer($node, 'edge', "client_tls_sslmode = prefer\nserver_tls_sslmode = require", admin => 1);
 # strict: client certificates and TLSv1.3 only towards clients, verify-full towards the server.
-my ($strict_port) = start_bouncer('strict', <<"INI");
+my ($strict_port) = start_bouncer($node, 'strict', <<"INI", admin => 1);
 client_tls_sslmode = verify-full
 client_tls_ca_file = @{[ cert_path('ca-bundle.crt') ]}
 client_tls_protocols = tlsv1.3
@@ -275,7 +227,7 @@ like($servers, qr/^tls TLSv1\.3$/, 'server leg: TLSv1.3');
 # pooler function is called while the census is watched).
 sub console_logins
 {
-	my $log = PostgreSQL::Test::Utils::slurp_file("$dir/edge.log");
+	my $log = PostgreSQL::Test::Utils::slurp_file(bouncer_dir() . "/edge.log");
 	return scalar(() = $log =~ /login attempt: db=pgbouncer /g);
 }
 sub wait_samples
@@ -566,6 +518,6 @@ like(PostgreSQL::Test::Utils::slurp_file($node->logfile),
 	qr/WARNING:  tls_audit\.poolers = \(not shown\) from \S+ line \d+ was not applied: invalid value\n.*DETAIL:  invalid tls_audit\.poolers: the connection string of "edge" is invalid/,
 	"refused at start: the extension's warning names the reason, not the value");
 
-$_->kill_kill(grace => 2) for grep { $_->pumpable } @bouncers;
+stop_bouncers();
 $node->stop('fast');
 done_testing();

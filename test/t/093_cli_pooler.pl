@@ -8,67 +8,18 @@ use warnings;
 
 use FindBin;
 use lib "$FindBin::RealBin/../perl";
-use File::Copy;
-use IO::Socket::INET;
 use IPC::Run;
 use JSON::PP;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
-use Time::HiRes ();
 use TlsAuditTest;
 
-my $pgbouncer = `sh -c 'command -v pgbouncer'`;
-chomp $pgbouncer;
-plan skip_all => 'pgbouncer is not installed (test/deps.sh installs it)' unless $pgbouncer;
+plan skip_all => 'pgbouncer is not installed (test/deps.sh installs it)' unless pgbouncer_path();
 
 my $node = new_tls_node('cli_pooler');
-my $dir = PostgreSQL::Test::Utils::tempdir();
-copy(cert_path('p384-chain.crt'), "$dir/pooler.crt") or die "copy: $!";
-copy(cert_path('p384.key'), "$dir/pooler.key") or die "copy: $!";
-chmod 0600, "$dir/pooler.key";
-open my $users, '>', "$dir/users.txt" or die "$dir/users.txt: $!";
 # The cluster's superuser is the operating-system user running the test.
 my $os_user = getpwuid($<);
-print $users qq("$os_user" ""\n);
-close $users;
-
-my @bouncers;
-END { $_->kill_kill for grep { $_->pumpable } @bouncers; }
-
-# A pgbouncer with client_tls_sslmode = $mode; returns its port.
-sub start_bouncer
-{
-	my ($mode) = @_;
-	my $port = PostgreSQL::Test::Cluster::get_free_port();
-	my $ini = "$dir/$mode.ini";
-	open my $fh, '>', $ini or die "$ini: $!";
-	print $fh <<"INI";
-[databases]
-postgres = host=127.0.0.1 port=@{[ $node->port ]} dbname=postgres
-[pgbouncer]
-listen_addr = 127.0.0.1
-listen_port = $port
-unix_socket_dir =
-auth_type = trust
-auth_file = $dir/users.txt
-logfile = $dir/$mode.log
-pidfile = $dir/$mode.pid
-client_tls_sslmode = $mode
-client_tls_cert_file = $dir/pooler.crt
-client_tls_key_file = $dir/pooler.key
-server_tls_sslmode = require
-INI
-	close $fh;
-	my ($out, $err) = ('', '');
-	push @bouncers, IPC::Run::start([ $pgbouncer, $ini ], '<', \undef, '>', \$out, '2>', \$err);
-	for my $try (1 .. 100)
-	{
-		return $port if IO::Socket::INET->new(PeerAddr => '127.0.0.1', PeerPort => $port, Proto => 'tcp');
-		Time::HiRes::sleep(0.1);
-	}
-	die "pgbouncer ($mode) did not start: $err";
-}
 
 sub check_json
 {
@@ -83,8 +34,9 @@ sub finding
 	return (grep { $_->{code} eq $name } @{ $t->{findings} })[0];
 }
 
-my $require = start_bouncer('require');
-my $prefer = start_bouncer('prefer');
+# Two pgbouncers, client_tls_sslmode require and prefer (require towards the cluster).
+my ($require) = start_bouncer($node, 'require', "client_tls_sslmode = require\nserver_tls_sslmode = require");
+my ($prefer) = start_bouncer($node, 'prefer', "client_tls_sslmode = prefer\nserver_tls_sslmode = require");
 
 # The pooler works: a client reaches the cluster through it over TLS.
 my ($rc, $stdout, $stderr) = ('', '', '');
@@ -142,7 +94,6 @@ is($t->{plaintext}{pooler}, undef, 'cluster: not a pooler');
 is(finding($t, 'pooler'), undef, 'cluster: no pooler finding');
 like(finding($t, 'plaintext_refused')->{message}, qr/pg_hba\.conf decides/, 'cluster: the note names pg_hba.conf');
 
-$_->kill_kill for @bouncers;
-@bouncers = ();
+stop_bouncers();
 $node->stop('fast');
 done_testing();

@@ -11,8 +11,6 @@ use warnings;
 
 use FindBin;
 use lib "$FindBin::RealBin/../perl";
-use File::Copy;
-use IO::Socket::INET;
 use IPC::Run;
 use JSON::PP;
 use PostgreSQL::Test::Cluster;
@@ -21,56 +19,18 @@ use Test::More;
 use Time::HiRes ();
 use TlsAuditTest;
 
-my $pgbouncer = `sh -c 'command -v pgbouncer'`;
-chomp $pgbouncer;
-plan skip_all => 'pgbouncer is not installed (test/deps.sh installs it)' unless $pgbouncer;
+plan skip_all => 'pgbouncer is not installed (test/deps.sh installs it)' unless pgbouncer_path();
 
 my $node = new_tls_node('cli_pooler_console');
-my $dir = PostgreSQL::Test::Utils::tempdir();
-copy(cert_path('p384-chain.crt'), "$dir/pooler.crt") or die "copy: $!";
-copy(cert_path('p384.key'), "$dir/pooler.key") or die "copy: $!";
-chmod 0600, "$dir/pooler.key";
 # The cluster's superuser is the operating-system user running the test; it
 # is also the admin console's user (admin_users).
 my $os_user = getpwuid($<);
-open my $users, '>', "$dir/users.txt" or die "$dir/users.txt: $!";
-print $users qq("$os_user" ""\n);
-close $users;
+my ($port, $bouncer) =
+  start_bouncer($node, 'bouncer', "client_tls_sslmode = prefer\nserver_tls_sslmode = require", admin => 1);
 
-my $port = PostgreSQL::Test::Cluster::get_free_port();
-open my $fh, '>', "$dir/bouncer.ini" or die "$dir/bouncer.ini: $!";
-print $fh <<"INI";
-[databases]
-postgres = host=127.0.0.1 port=@{[ $node->port ]} dbname=postgres
-[pgbouncer]
-listen_addr = 127.0.0.1
-listen_port = $port
-unix_socket_dir =
-auth_type = trust
-auth_file = $dir/users.txt
-admin_users = $os_user
-logfile = $dir/bouncer.log
-pidfile = $dir/bouncer.pid
-client_tls_sslmode = prefer
-client_tls_cert_file = $dir/pooler.crt
-client_tls_key_file = $dir/pooler.key
-server_tls_sslmode = require
-INI
-close $fh;
-
+# The clients through the pooler, stopped at the end.
 my @running;
 END { $_->kill_kill for grep { $_->pumpable } @running; }
-
-my ($bout, $berr) = ('', '');
-my $bouncer = IPC::Run::start([ $pgbouncer, "$dir/bouncer.ini" ], '<', \undef, '>', \$bout, '2>', \$berr);
-push @running, $bouncer;
-my $up = 0;
-for my $try (1 .. 100)
-{
-	$up = 1, last if IO::Socket::INET->new(PeerAddr => '127.0.0.1', PeerPort => $port, Proto => 'tcp');
-	Time::HiRes::sleep(0.1);
-}
-die "pgbouncer did not start: $berr" unless $up;
 
 my $console = "host=127.0.0.1 port=$port dbname=pgbouncer user=$os_user";
 
@@ -235,5 +195,6 @@ is($? >> 8, 0, 'the JSON of an unreachable pooler validates') or diag $verr;
 
 $_->kill_kill for grep { $_->pumpable } @running;
 @running = ();
+stop_bouncers();
 $node->stop('fast');
 done_testing();
