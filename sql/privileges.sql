@@ -139,6 +139,7 @@ INSERT INTO priv_actions VALUES
    pg_catalog.format('SELECT * FROM tls_audit.certificate_info(%L::text)', :'server_pem'), true),
   ('tls_audit.preloaded()', 'EXECUTE', 'SELECT tls_audit.preloaded()', true),
   ('tls_audit.session_rows()', 'EXECUTE', 'SELECT * FROM tls_audit.session_rows()', true),
+  ('tls_audit.session_view_rows()', 'EXECUTE', 'SELECT * FROM tls_audit.session_view_rows()', true),
   ('tls_audit.role_floor_readiness(interval)', 'EXECUTE', 'SELECT * FROM tls_audit.role_floor_readiness()', true),
   ('tls_audit.session_floor(oid,text,text)', 'EXECUTE', 'SELECT * FROM tls_audit.session_floor(NULL, NULL, NULL)', true),
   ('tls_audit.registry_slots()', 'EXECUTE', 'SELECT * FROM tls_audit.registry_slots()', true),

@@ -112,13 +112,19 @@ TLS_AUDIT_HOT void clear_at_exit(int, Datum slot) {
     if (registry_slots != nullptr && index >= 0 && index < registry_header->slot_count) mark_exiting(index);
 }
 
-// A consistent copy of a slot, or false when the owner kept writing.
+// A consistent copy of a slot, or false when the owner kept writing. The
+// record's long texts are copied up to their NUL only (copy_record()): what
+// a reader does not copy it cannot see torn, so the change counter still
+// proves the copy whole.
 bool copy_slot(int index, Slot &out) {
     const volatile Slot *slot = &registry_slots[index];
     for (int attempt = 0; attempt < kMaxReadAttempts; ++attempt) {
         const std::uint32_t before = slot->changecount;
         pg_read_barrier();
-        memcpy(&out, const_cast<const Slot *>(slot), sizeof out);
+        out.pid = slot->pid;
+        out.backend_start = slot->backend_start;
+        out.exiting = slot->exiting;
+        copy_record(out.record, const_cast<const RegistryRecord &>(slot->record));
         pg_read_barrier();
         const std::uint32_t after = slot->changecount;
         if (before == after && (before & 1u) == 0) return true;
@@ -220,14 +226,17 @@ RegistryReader::RegistryReader() {
     }
 }
 
-RegistryLookup RegistryReader::find(int pid, TimestampTz backend_start, RegistryRecord &out) const {
+RegistryLookup RegistryReader::find(int pid, TimestampTz backend_start, const RegistryRecord *&out) const {
     auto it = slot_by_pid_.find(pid);
     if (it == slot_by_pid_.end()) return RegistryLookup::Missing;
-    static Slot copy;  // one backend, one reader at a time
+    // One backend, one reader at a time. The caller reads the record where
+    // it was copied: a slot is 4 kB, and a second copy per session was a
+    // visible part of the view's cost.
+    static Slot copy;
     if (!copy_slot(it->second, copy)) return RegistryLookup::Changing;
     if (copy.pid != pid || copy.backend_start != backend_start) return RegistryLookup::Missing;
     if (copy.exiting) return RegistryLookup::Exiting;
-    memcpy(&out, &copy.record, sizeof out);
+    out = &copy.record;
     return RegistryLookup::Found;
 }
 

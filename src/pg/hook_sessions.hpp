@@ -29,12 +29,13 @@ class RegistryReader {
     // Index the slots that are in use (a no-op when the registry is inactive).
     RegistryReader();
 
-    // Copy the record of backend `pid` started at `backend_start` into `out`
-    // (Found). Missing when there is none or the slot holds another (earlier)
+    // Copy the record of backend `pid` started at `backend_start` and point
+    // `out` at the copy (Found), which stays valid until the next find().
+    // Missing when there is none or the slot holds another (earlier)
     // backend's details: a stale slot is never returned; Exiting when the
     // backend is exiting; Changing when no consistent copy could be made in
     // a bounded number of attempts. See show_session_row().
-    RegistryLookup find(int pid, TimestampTz backend_start, RegistryRecord &out) const;
+    RegistryLookup find(int pid, TimestampTz backend_start, const RegistryRecord *&out) const;
 
   private:
     std::unordered_map<int, int> slot_by_pid_;

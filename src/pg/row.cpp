@@ -19,7 +19,14 @@ void check_column(int col, int columns) {
 }
 }  // namespace
 
-Row::Row(TupleDesc desc) : desc_(desc), values_(desc->natts, Datum(0)), nulls_(desc->natts, true) {}
+Row::Row(TupleDesc desc) : desc_(desc), values_(desc->natts, Datum(0)), nulls_(new bool[desc->natts]) { clear(); }
+
+void Row::clear() {
+    for (int i = 0; i < columns(); ++i) {
+        values_[i] = Datum(0);
+        nulls_[i] = true;
+    }
+}
 
 void Row::null(int col) {
     check_column(col, columns());
@@ -108,20 +115,30 @@ int Row::certificate(int first, const CertInfo &cert, std::int64_t now) {
 }
 
 void Row::put(ReturnSetInfo *rsinfo) {
-    std::unique_ptr<bool[]> nulls(new bool[nulls_.size()]);
-    for (std::size_t i = 0; i < nulls_.size(); ++i) nulls[i] = nulls_[i];
     Datum *values = values_.data();
-    bool *null_flags = nulls.get();
+    bool *null_flags = nulls_.get();
     call([&] { tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, null_flags); });
 }
 
 Datum Row::as_composite() {
-    std::unique_ptr<bool[]> nulls(new bool[nulls_.size()]);
-    for (std::size_t i = 0; i < nulls_.size(); ++i) nulls[i] = nulls_[i];
     Datum *values = values_.data();
-    bool *null_flags = nulls.get();
+    bool *null_flags = nulls_.get();
     TupleDesc desc = desc_;
     return call([&] { return HeapTupleGetDatum(heap_form_tuple(desc, values, null_flags)); });
+}
+
+RowMemory::RowMemory()
+    : context_(call([] { return AllocSetContextCreate(CurrentMemoryContext, "tls_audit row", ALLOCSET_DEFAULT_SIZES); })) {}
+
+// Neither call can fail: freeing memory raises no error.
+RowMemory::~RowMemory() { MemoryContextDelete(context_); }
+
+RowMemory::Scope::Scope(const RowMemory &memory)
+    : row_(memory.context_), previous_(MemoryContextSwitchTo(memory.context_)) {}
+
+RowMemory::Scope::~Scope() {
+    MemoryContextSwitchTo(previous_);
+    MemoryContextReset(row_);
 }
 
 ReturnSetInfo *materialize(FunctionCallInfo fcinfo) {

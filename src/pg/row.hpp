@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -29,6 +30,8 @@ class Row {
     explicit Row(TupleDesc desc);
 
     int columns() const { return static_cast<int>(values_.size()); }
+    // Every column NULL again: one Row can build many rows of a result.
+    void clear();
     void null(int col);
     void text(int col, std::string_view value);
     void text_or_null(int col, std::string_view value);  // NULL when empty
@@ -57,7 +60,38 @@ class Row {
   private:
     TupleDesc desc_;
     std::vector<Datum> values_;
-    std::vector<bool> nulls_;  // converted to bool[] when forming
+    // bool[] as forming a tuple takes it (std::vector<bool> would need a copy per row).
+    std::unique_ptr<bool[]> nulls_;
+};
+
+// A memory context for building one row at a time: what a row's values
+// allocate (texts, inet) is freed as soon as the row is stored, so a
+// function returning many rows does not grow its memory by all of them.
+// A child of the memory context current at construction; deleted with this.
+class RowMemory {
+  public:
+    RowMemory();
+    ~RowMemory();
+    RowMemory(const RowMemory &) = delete;
+    RowMemory &operator=(const RowMemory &) = delete;
+
+    // While alive, allocations go to the row's context; at its end the
+    // previous context is current again and the row's memory is reset.
+    // Values that must outlive the row (cached names) are made outside.
+    class Scope {
+      public:
+        explicit Scope(const RowMemory &memory);
+        ~Scope();
+        Scope(const Scope &) = delete;
+        Scope &operator=(const Scope &) = delete;
+
+      private:
+        MemoryContext row_;
+        MemoryContext previous_;
+    };
+
+  private:
+    MemoryContext context_;
 };
 
 // Set up a materialized SRF (InitMaterializedSRF) under pg::call.

@@ -51,8 +51,10 @@ AS 'MODULE_PATHNAME', 'tls_audit_session_rows'
 -- snapshot belongs to the leader (as for pg_stat_get_activity).
 LANGUAGE C VOLATILE PARALLEL RESTRICTED
 SET search_path = pg_catalog, pg_temp;
+-- @region session_rows_comment
 COMMENT ON FUNCTION tls_audit.session_rows() IS
-  'The rows of tls_audit.sessions before role and database names are joined; other roles'' details are NULL unless the caller has privileges of pg_read_all_stats';
+  'The sessions of tls_audit.sessions with role and database OIDs instead of names, and below_floor and floor_reason judged by tls_audit.min_protocol alone; other roles'' details are NULL unless the caller has privileges of pg_read_all_stats';
+-- @end session_rows_comment
 -- It applies pg_stat_activity's visibility rule itself, so anyone may call it.
 GRANT EXECUTE ON FUNCTION tls_audit.session_rows() TO PUBLIC;
 
@@ -72,11 +74,60 @@ SET search_path = pg_catalog, pg_temp;
 COMMENT ON FUNCTION tls_audit.session_floor(oid, text, text) IS
   'The protocol floor tls_audit.role_min_protocol sets for a role (NULL when no entry applies) and whether a session of that role with this transport and protocol is below the floor that applies to it: the role''s, else tls_audit.min_protocol';
 
+-- @region session_view_rows
+CREATE FUNCTION tls_audit.session_view_rows(
+    OUT pid integer,
+    OUT usename name,
+    OUT datname name,
+    OUT application_name text,
+    OUT client_addr inet,
+    OUT client_port integer,
+    OUT backend_type text,
+    OUT backend_start timestamptz,
+    OUT transport text,
+    OUT protocol text,
+    OUT cipher text,
+    OUT bits integer,
+    OUT client_subject text,
+    OUT client_issuer text,
+    OUT client_serial text,
+    OUT client_not_before timestamptz,
+    OUT client_not_after timestamptz,
+    OUT client_days_left integer,
+    OUT client_key_type text,
+    OUT client_key_bits integer,
+    OUT client_signature_algorithm text,
+    OUT sni text,
+    OUT key_exchange_group text,
+    OUT alpn text,
+    OUT below_floor boolean,
+    OUT floor_reason text,
+    OUT auth_method text,
+    OUT hba_file text,
+    OUT hba_line integer,
+    OUT client_cert_verified boolean,
+    OUT extended_master_secret boolean,
+    OUT role_floor text)
+RETURNS SETOF record
+AS 'MODULE_PATHNAME', 'tls_audit_session_view_rows'
+-- As session_rows(). One call returns the view's rows whole: role and
+-- database names and the floor columns (as session_floor() computes them)
+-- are looked up once per role and database inside it, not joined and called
+-- per row, which cost more than the scan itself.
+LANGUAGE C VOLATILE PARALLEL RESTRICTED
+SET search_path = pg_catalog, pg_temp;
+COMMENT ON FUNCTION tls_audit.session_view_rows() IS
+  'The rows of tls_audit.sessions, in its columns; other roles'' details are NULL unless the caller has privileges of pg_read_all_stats';
+-- It applies pg_stat_activity's visibility rule itself, so anyone may call it.
+GRANT EXECUTE ON FUNCTION tls_audit.session_view_rows() TO PUBLIC;
+-- @end session_view_rows
+
 CREATE VIEW tls_audit.sessions AS
+-- @region sessions_query
     SELECT
             s.pid,
-            u.rolname AS usename,
-            d.datname,
+            s.usename,
+            s.datname,
             s.application_name,
             s.client_addr,
             s.client_port,
@@ -98,18 +149,16 @@ CREATE VIEW tls_audit.sessions AS
             s.sni,
             s.key_exchange_group,
             s.alpn,
-            f.below_floor,
-            f.floor_reason,
+            s.below_floor,
+            s.floor_reason,
             s.auth_method,
             s.hba_file,
             s.hba_line,
             s.client_cert_verified,
             s.extended_master_secret,
-            f.role_floor
-    FROM tls_audit.session_rows() AS s
-        LEFT JOIN pg_catalog.pg_database AS d ON (s.datid = d.oid)
-        LEFT JOIN pg_catalog.pg_authid AS u ON (s.usesysid = u.oid)
-        CROSS JOIN LATERAL tls_audit.session_floor(s.usesysid, s.transport, s.protocol) AS f;
+            s.role_floor
+    FROM tls_audit.session_view_rows() AS s;
+-- @end sessions_query
 COMMENT ON VIEW tls_audit.sessions IS
   'One row per client backend and walsender: transport (unix, tcp, tls, gss), protocol, cipher, client certificate details, SNI, key exchange group, whether the session is below its protocol floor (its role''s in tls_audit.role_min_protocol, else tls_audit.min_protocol), and how it authenticated (method, pg_hba.conf line, client certificate verification, extended master secret)';
 COMMENT ON COLUMN tls_audit.sessions.pid IS 'Process ID of the backend';

@@ -162,6 +162,80 @@ TEST(RegistryRecordTest, RealClientCertificateFitsWhole) {
     EXPECT_FALSE(r.truncated);
 }
 
+// copy_record(): what a registry reader copies out of a slot.
+TEST(RegistryRecordTest, CopyRecordCopiesEveryByteOfAFullRecord) {
+    // Garbage everywhere (padding included), then every long text filled to
+    // its last byte: a copy that skipped any field or gap would differ.
+    RegistryRecord from;
+    std::memset(&from, 0x5A, sizeof from);
+    auto fill = [](auto &field, char c) {
+        std::memset(field, c, sizeof field - 1);
+        field[sizeof field - 1] = '\0';
+    };
+    fill(from.sni, 's');
+    fill(from.subject, 'S');
+    fill(from.issuer, 'I');
+    fill(from.serial, '0');
+    fill(from.hba_file, 'h');
+    RegistryRecord to;
+    std::memset(&to, 0xA5, sizeof to);
+    copy_record(to, from);
+    EXPECT_EQ(std::memcmp(&to, &from, sizeof to), 0);
+}
+
+TEST(RegistryRecordTest, CopyRecordKeepsEveryFieldOfASession) {
+    RegistryRecord from;
+    fill_from(from, sample_session());
+    SessionAuth auth;
+    auth.method = AuthMethod::Cert;
+    auth.hba_line = 91;
+    auth.hba_file = "/etc/postgresql/pg_hba.conf";
+    auth.client_cert_verified = true;
+    auth.tls = true;
+    auth.extended_master_secret = true;
+    set_record_auth(from, auth);
+    RegistryRecord to;
+    std::memset(&to, 0xA5, sizeof to);  // a reader's copy keeps old bytes after each NUL
+    copy_record(to, from);
+    EXPECT_EQ(field_text(to.protocol), "TLSv1.3");
+    EXPECT_EQ(field_text(to.cipher), "TLS_AES_256_GCM_SHA384");
+    EXPECT_EQ(field_text(to.sni), "db.example.org");
+    EXPECT_EQ(field_text(to.key_exchange_group), "x25519");
+    EXPECT_EQ(field_text(to.subject), "CN=alice,O=pg_tls_audit tests");
+    EXPECT_EQ(field_text(to.issuer), "CN=pg_tls_audit Test Intermediate CA,O=pg_tls_audit tests");
+    EXPECT_EQ(field_text(to.serial), "0A1B2C");
+    EXPECT_EQ(field_text(to.key_type), "EC");
+    EXPECT_EQ(field_text(to.signature_algorithm), "ecdsa-with-SHA256");
+    EXPECT_EQ(field_text(to.hba_file), "/etc/postgresql/pg_hba.conf");
+    EXPECT_EQ(to.not_before, 1700000000);
+    EXPECT_EQ(to.not_after, 1731536000);
+    EXPECT_EQ(to.bits, 256);
+    EXPECT_EQ(to.key_bits, 256);
+    EXPECT_TRUE(to.has_client);
+    EXPECT_TRUE(to.tls);
+    EXPECT_TRUE(to.has_auth);
+    EXPECT_EQ(to.auth_method, static_cast<std::uint8_t>(AuthMethod::Cert));
+    EXPECT_EQ(to.hba_line, 91);
+    EXPECT_TRUE(to.client_cert_verified);
+    EXPECT_TRUE(to.extended_master_secret);
+    EXPECT_FALSE(to.truncated);
+    // The long texts were copied up to their NUL only.
+    EXPECT_EQ(static_cast<unsigned char>(to.sni[sizeof "db.example.org"]), 0xA5);
+}
+
+TEST(RegistryRecordTest, CopyRecordOfATextWithoutNulStopsAtItsEnd) {
+    // A torn read can see a text without its NUL: the copy takes the whole
+    // array and field_text() still stops at its end.
+    RegistryRecord from;
+    std::memset(&from, 0, sizeof from);
+    std::memset(from.sni, 'x', sizeof from.sni);
+    RegistryRecord to;
+    std::memset(&to, 0, sizeof to);
+    copy_record(to, from);
+    EXPECT_EQ(field_text(to.sni), std::string(sizeof to.sni, 'x'));
+    EXPECT_EQ(field_text(to.subject), "");
+}
+
 // Every session/floor combination the view can meet.
 TEST(SessionFloorTest, EveryProtocolAgainstEveryFloor) {
     const Protocol floors[] = {Protocol::TLSv1, Protocol::TLSv1_1, Protocol::TLSv1_2, Protocol::TLSv1_3};

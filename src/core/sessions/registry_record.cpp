@@ -1,11 +1,36 @@
 #include "sessions/registry_record.hpp"
 #include "base/hot_path.hpp"
 
+#include <cstddef>
 #include <cstring>
 
 namespace tls_audit {
 
 namespace {
+
+// The long texts of a record, in the order of the struct: copy_record()
+// copies each up to its NUL and everything between and around them whole,
+// so a field added anywhere else is copied without being listed here.
+struct TextSpan {
+    std::size_t offset;
+    std::size_t size;
+};
+#define TLS_AUDIT_TEXT_SPAN(field) TextSpan{offsetof(RegistryRecord, field), sizeof(RegistryRecord::field)}
+constexpr TextSpan kLongTexts[] = {
+    TLS_AUDIT_TEXT_SPAN(sni),    TLS_AUDIT_TEXT_SPAN(subject),  TLS_AUDIT_TEXT_SPAN(issuer),
+    TLS_AUDIT_TEXT_SPAN(serial), TLS_AUDIT_TEXT_SPAN(hba_file),
+};
+#undef TLS_AUDIT_TEXT_SPAN
+
+constexpr bool in_struct_order() {
+    std::size_t end = 0;
+    for (const TextSpan &t : kLongTexts) {
+        if (t.offset < end) return false;
+        end = t.offset + t.size;
+    }
+    return end <= sizeof(RegistryRecord);
+}
+static_assert(in_struct_order(), "kLongTexts must follow the order of RegistryRecord's fields");
 
 // Largest prefix length <= limit of `value` that does not end inside a UTF-8
 // sequence (continuation bytes are 10xxxxxx).
@@ -70,6 +95,20 @@ TLS_AUDIT_HOT void set_record_auth(RegistryRecord &record, const SessionAuth &au
     record.client_cert_verified = auth.client_cert_verified;
     record.extended_master_secret = auth.tls && auth.extended_master_secret;
     if (auth.hba_file != nullptr && !copy_field(record.hba_file, auth.hba_file)) record.truncated = true;
+}
+
+void copy_record(RegistryRecord &to, const RegistryRecord &from) noexcept {
+    auto *out = reinterpret_cast<unsigned char *>(&to);
+    const auto *in = reinterpret_cast<const unsigned char *>(&from);
+    std::size_t at = 0;
+    for (const TextSpan &t : kLongTexts) {
+        std::memcpy(out + at, in + at, t.offset - at);
+        const std::size_t len = strnlen(reinterpret_cast<const char *>(in + t.offset), t.size);
+        std::memcpy(out + t.offset, in + t.offset, len);
+        if (len < t.size) out[t.offset + len] = 0;
+        at = t.offset + t.size;
+    }
+    std::memcpy(out + at, in + at, sizeof(RegistryRecord) - at);
 }
 
 bool show_session_row(RegistryLookup lookup, bool backend_alive) noexcept {

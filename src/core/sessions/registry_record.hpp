@@ -77,6 +77,14 @@ template <std::size_t N> std::string_view field_text(const char (&field)[N]) noe
 // Never throws or allocates, so the hook can write straight into its slot.
 void fill_record(RegistryRecord &record, const SessionTlsView &tls, const CertInfo *client) noexcept;
 
+// Copy `from` into `to` as a reader needs it: every field, but the long
+// texts (SNI, subject, issuer, serial, pg_hba.conf file name: 2.7 kB of the
+// record, mostly empty or short) only up to and including their NUL; the
+// bytes after it in `to` are left as they were, and field_text() never reads
+// them. A reader copying a slot per session reads a fraction of its 4 kB.
+// Never throws or allocates.
+void copy_record(RegistryRecord &to, const RegistryRecord &from) noexcept;
+
 // What a reader found in the registry for one backend: its
 // record (copied consistently), its slot marked by the owner as exiting,
 // a slot the owner kept changing during every bounded retry of the copy,
