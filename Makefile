@@ -50,7 +50,16 @@ endif
 # postmaster already filled at load time (the library is linked -z now),
 # instead of through a PLT page that each new backend would fault in.
 PG_CXXFLAGS += -fno-plt
-SHLIB_LINK += -lstdc++ -lssl -lcrypto
+# libstdc++ and libgcc are linked in statically, with their symbols hidden
+# (--exclude-libs), so that the server loads no C++ runtime for this library:
+# PostgreSQL itself loads neither, and each shared library the postmaster
+# maps costs every backend its finalizer and the dynamic linker's walk at
+# exit (about a dozen page faults per connection, doc/benchmarks.md). Hidden,
+# the copies inside this library cannot meet another module's C++ runtime;
+# no exception leaves this library anyway (pg::guarded catches them all).
+# The library is linked by the C compiler (PGXS), hence -Bstatic around
+# -lstdc++ rather than g++'s -static-libstdc++.
+SHLIB_LINK += -Wl,-Bstatic -lstdc++ -Wl,-Bdynamic -static-libgcc -Wl,--exclude-libs,ALL -lssl -lcrypto
 # tls_audit.outbound_connections parses connection strings with the server's
 # own libpq (PQconninfoParse), linked as contrib/postgres_fdw links it. Its
 # header directory is searched last (-idirafter), after the server's headers.
