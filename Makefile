@@ -60,6 +60,11 @@ PG_CXXFLAGS += -fno-plt
 # The library is linked by the C compiler (PGXS), hence -Bstatic around
 # -lstdc++ rather than g++'s -static-libstdc++.
 SHLIB_LINK += -Wl,-Bstatic -lstdc++ -Wl,-Bdynamic -static-libgcc -Wl,--exclude-libs,ALL -lssl -lcrypto
+# What every connection and every backend's exit touches is laid out in one
+# range of pages (src/pg/hot_layout.ld says what and why); the script is
+# added to the linker's default one (INSERT), not a replacement of it.
+HOT_LAYOUT = $(dir $(firstword $(MAKEFILE_LIST)))src/pg/hot_layout.ld
+SHLIB_LINK += -Wl,-T,$(HOT_LAYOUT)
 # tls_audit.outbound_connections parses connection strings with the server's
 # own libpq (PQconninfoParse), linked as contrib/postgres_fdw links it. Its
 # header directory is searched last (-idirafter), after the server's headers.
@@ -128,5 +133,8 @@ $(CLI_OBJS): override CPPFLAGS = -Isrc/core -Isrc/cli -D_GNU_SOURCE -DTLS_AUDIT_
 src/cli/pooler_console.o: override CPPFLAGS = -Isrc/core -Isrc/cli -D_GNU_SOURCE -DTLS_AUDIT_PURE_CPP \
 	-idirafter $(includedir)
 $(CORE_OBJS) $(CLI_OBJS): override PG_CPPFLAGS =
+
+# A change of the layout relinks the library.
+$(MODULE_big)$(DLSUFFIX): $(HOT_LAYOUT)
 
 -include $(OBJS:.o=.d) $(CLI_OBJS:.o=.d)

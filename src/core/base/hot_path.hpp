@@ -13,3 +13,14 @@ TLS_AUDIT_AREA(base);
 #else
 #define TLS_AUDIT_HOT
 #endif
+
+// TLS_AUDIT_HOT_DATA marks the one object of this library's data that every
+// connection writes. It goes to .bss.hot, which src/pg/hot_layout.ld places
+// at the start of a page shared with the C runtime's flag written at exit,
+// so that both writes cost a backend one page fault, not two. For a
+// zero-initialized object only (a .bss section holds no data).
+#if defined(__GNUC__)
+#define TLS_AUDIT_HOT_DATA __attribute__((section(".bss.hot")))
+#else
+#define TLS_AUDIT_HOT_DATA
+#endif
