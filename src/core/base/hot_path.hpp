@@ -24,3 +24,12 @@ TLS_AUDIT_AREA(base);
 #else
 #define TLS_AUDIT_HOT_DATA
 #endif
+
+// TLS_AUDIT_HOT_RODATA marks the few constants every connection reads: they
+// go to .rodata.hot, which src/pg/hot_layout.ld places with the hot code
+// (read-only either way), so they cost no page of their own.
+#if defined(__GNUC__)
+#define TLS_AUDIT_HOT_RODATA __attribute__((section(".rodata.hot")))
+#else
+#define TLS_AUDIT_HOT_RODATA
+#endif
