@@ -52,7 +52,21 @@ endif
 # postmaster already filled at load time (the library is linked -z now),
 # instead of through a PLT page that each new backend would fault in.
 PG_CXXFLAGS += -fno-plt
-SHLIB_LINK += -lstdc++ -lssl -lcrypto
+# libstdc++ and libgcc are linked in statically, with their symbols hidden
+# (--exclude-libs), so that the server loads no C++ runtime for this library:
+# PostgreSQL itself loads neither, and each shared library the postmaster
+# maps costs every backend its finalizer and the dynamic linker's walk at
+# exit (about a dozen page faults per connection, doc/benchmarks.md). Hidden,
+# the copies inside this library cannot meet another module's C++ runtime;
+# no exception leaves this library anyway (pg::guarded catches them all).
+# The library is linked by the C compiler (PGXS), hence -Bstatic around
+# -lstdc++ rather than g++'s -static-libstdc++.
+SHLIB_LINK += -Wl,-Bstatic -lstdc++ -Wl,-Bdynamic -static-libgcc -Wl,--exclude-libs,ALL -lssl -lcrypto
+# What every connection and every backend's exit touches is laid out in one
+# range of pages (src/pg/hot_layout.ld says what and why); the script is
+# added to the linker's default one (INSERT), not a replacement of it.
+HOT_LAYOUT = $(dir $(firstword $(MAKEFILE_LIST)))src/pg/hot_layout.ld
+SHLIB_LINK += -Wl,-T,$(HOT_LAYOUT)
 # tls_audit.outbound_connections parses connection strings with the server's
 # own libpq (PQconninfoParse), linked as contrib/postgres_fdw links it. Its
 # header directory is searched last (-idirafter), after the server's headers.
@@ -125,5 +139,8 @@ src/cli/pooler_console.o: override CPPFLAGS = -Isrc/core -Isrc/libpq -Isrc/cli -
 LIBPQ_OBJS = $(LIBPQ_SRCS:.cpp=.o)
 $(LIBPQ_OBJS): override CPPFLAGS = -Isrc/core -Isrc/libpq -D_GNU_SOURCE -DTLS_AUDIT_PURE_CPP -idirafter $(includedir)
 $(CORE_OBJS) $(CLI_OBJS) $(LIBPQ_OBJS): override PG_CPPFLAGS =
+
+# A change of the layout relinks the library.
+$(MODULE_big)$(DLSUFFIX): $(HOT_LAYOUT)
 
 -include $(OBJS:.o=.d) $(CLI_OBJS:.o=.d)

@@ -341,6 +341,10 @@ test_version() {
     stage_times+=("pg$major-build $((SECONDS - start))s")
     [ "$(id -u)" = 0 ] && chown -R postgres: "$tree"
 
+    section "PostgreSQL $major: how the library is linked (test/library_layout.sh)"
+    bash "$tree/test/library_layout.sh" "$tree/pg_tls_audit.so"
+    record "pg$major-layout" $?
+
     if want regress; then
         start=$SECONDS
         section "PostgreSQL $major: pg_regress (temporary instance with the library preloaded)"

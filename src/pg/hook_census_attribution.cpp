@@ -23,7 +23,8 @@
 
 namespace tls_audit::pg::census_glue {
 
-StartupState startup;
+// Zero-initialized (TLS_AUDIT_HOT_DATA): see census_internal.hpp.
+TLS_AUDIT_HOT_DATA StartupState startup;
 
 namespace {
 void count_deferred(const char *context_what);

@@ -42,7 +42,10 @@ struct alignas(512) Verdict {
     char reason[kRoleFloorNameLen + 96];
 };
 static_assert(sizeof(Verdict) <= 512, "within one page");
-Verdict verdict;
+// Read by every connection (`decided`): in the page of the census's
+// per-connection state, which every connection writes anyway
+// (TLS_AUDIT_HOT_DATA, src/pg/hot_layout.ld).
+TLS_AUDIT_HOT_DATA Verdict verdict;
 
 // Membership lookups for resolve_role_floor: each in its own PG_TRY (a
 // catalog error counts as "not a member" and is logged).

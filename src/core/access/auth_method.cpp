@@ -9,11 +9,14 @@ namespace tls_audit {
 namespace {
 struct MethodRow {
     AuthMethod method;
-    const char *name;
+    char name[14];
 };
 // In the order of PostgreSQL's UserAuth (hba.h), most common first would not
 // matter: the hook compares at most 15 short strings once per connection.
-constexpr MethodRow kMethods[] = {
+// The names are held in the table itself, kept with the connection path's
+// code (TLS_AUDIT_HOT_RODATA), not in a page of string constants that each
+// new backend would fault in.
+TLS_AUDIT_HOT_RODATA const MethodRow kMethods[] = {
     {AuthMethod::Trust, "trust"},         {AuthMethod::Reject, "reject"}, {AuthMethod::Md5, "md5"},
     {AuthMethod::Password, "password"},   {AuthMethod::ScramSha256, "scram-sha-256"},
     {AuthMethod::Gss, "gss"},             {AuthMethod::Sspi, "sspi"},     {AuthMethod::Pam, "pam"},

@@ -8,15 +8,25 @@
 namespace tls_audit {
 
 namespace {
+// Every TLS connection reads these names (parse_protocol, the census key):
+// kept with the connection path's code (TLS_AUDIT_HOT_RODATA) instead of in
+// a page of string constants that each new backend would fault in.
+struct ProtocolNames {
+    char sslv3[6], tlsv1[6], tlsv1_1[8], tlsv1_2[8], tlsv1_3[8];
+};
+TLS_AUDIT_HOT_RODATA const ProtocolNames kProtocolNames = {"SSLv3", "TLSv1", "TLSv1.1", "TLSv1.2", "TLSv1.3"};
+
 struct ProtocolRow {
     Protocol protocol;
     const char *name;
     int openssl_version;
 };
-constexpr ProtocolRow kProtocols[] = {
-    {Protocol::SSLv3, "SSLv3", SSL3_VERSION},      {Protocol::TLSv1, "TLSv1", TLS1_VERSION},
-    {Protocol::TLSv1_1, "TLSv1.1", TLS1_1_VERSION}, {Protocol::TLSv1_2, "TLSv1.2", TLS1_2_VERSION},
-    {Protocol::TLSv1_3, "TLSv1.3", TLS1_3_VERSION},
+const ProtocolRow kProtocols[] = {
+    {Protocol::SSLv3, kProtocolNames.sslv3, SSL3_VERSION},
+    {Protocol::TLSv1, kProtocolNames.tlsv1, TLS1_VERSION},
+    {Protocol::TLSv1_1, kProtocolNames.tlsv1_1, TLS1_1_VERSION},
+    {Protocol::TLSv1_2, kProtocolNames.tlsv1_2, TLS1_2_VERSION},
+    {Protocol::TLSv1_3, kProtocolNames.tlsv1_3, TLS1_3_VERSION},
 };
 }  // namespace
 
@@ -50,11 +60,22 @@ int protocol_to_openssl(Protocol p) {
 
 const char *valid_floor_names() { return "TLSv1, TLSv1.1, TLSv1.2, TLSv1.3"; }
 
+namespace {
+// Every connection reads the name it gets (the census copies it into its
+// key, the role floor compares it): kept with the connection path's code
+// (TLS_AUDIT_HOT_RODATA) instead of in a page of string constants that a
+// new backend would fault in for these few bytes.
+struct TransportNames {
+    char unix_socket[5], tls[4], gss[4], tcp[4];
+};
+TLS_AUDIT_HOT_RODATA const TransportNames kTransportNames = {"unix", "tls", "gss", "tcp"};
+}  // namespace
+
 TLS_AUDIT_HOT const char *transport_name(const TransportFacts &facts) noexcept {
-    if (facts.unix_socket) return "unix";
-    if (facts.tls) return "tls";
-    if (facts.gss_encrypted) return "gss";
-    if (facts.inet) return "tcp";
+    if (facts.unix_socket) return kTransportNames.unix_socket;
+    if (facts.tls) return kTransportNames.tls;
+    if (facts.gss_encrypted) return kTransportNames.gss;
+    if (facts.inet) return kTransportNames.tcp;
     return nullptr;
 }
 

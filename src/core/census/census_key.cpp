@@ -182,10 +182,13 @@ namespace {
 
 struct GroupName {
     CensusGroup group;
-    const char *name;
+    char name[20];
 };
-// OpenSSL's TLS names (SSL_group_to_name()), as sessions show them.
-constexpr GroupName kGroupNames[] = {
+// OpenSSL's TLS names (SSL_group_to_name()), as sessions show them. Every
+// TLS connection reads them (census_group): the names are held in the table
+// itself, kept with the connection path's code (TLS_AUDIT_HOT_RODATA), not
+// in a page of string constants that each new backend would fault in.
+TLS_AUDIT_HOT_RODATA const GroupName kGroupNames[] = {
     {CensusGroup::X25519, "x25519"},
     {CensusGroup::Secp256r1, "secp256r1"},
     {CensusGroup::Secp384r1, "secp384r1"},
