@@ -116,11 +116,8 @@ extern "C" Datum tls_audit_session_floor(PG_FUNCTION_ARGS) {
         const std::optional<std::string> transport = text_arg(fcinfo, 1);
         if (transport) {
             const std::string protocol = text_arg(fcinfo, 2).value_or("");
-            std::optional<std::string> reason;
-            if (entry != nullptr)
-                reason = floor_reason(decide_role_floor(entry, transport->c_str(), protocol.c_str()), *entry, protocol);
-            else
-                reason = below_floor_reason(*transport, protocol, pg::min_protocol());
+            const std::optional<std::string> reason =
+                session_floor_reason(entry, *transport, protocol, pg::min_protocol());
             row.boolean(kBelowFloor, reason.has_value());
             row.text_opt(kFloorReason, reason);
         }

@@ -290,13 +290,8 @@ void put_details(SessionRow &row, const PgBackendStatus *be, const RegistryRecor
     if (transport != nullptr) {
         // The view judges by the role's floor when an entry applies (as
         // session_floor() does); session_rows() by tls_audit.min_protocol.
-        std::optional<std::string> reason;
-        if (row.has(fRoleFloor) && role.floor != nullptr) {
-            const std::string p(protocol);
-            reason = floor_reason(decide_role_floor(role.floor, transport, p.c_str()), *role.floor, protocol);
-        } else {
-            reason = below_floor_reason(transport, protocol, scan.floor);
-        }
+        const std::optional<std::string> reason =
+            session_floor_reason(row.has(fRoleFloor) ? role.floor : nullptr, transport, protocol, scan.floor);
         row.boolean(fBelowFloor, reason.has_value());
         row.text_opt(fFloorReason, reason);
     }

@@ -302,6 +302,19 @@ const RoleFloorEntry *lookup(const char *user, void *context) {
 
 }  // namespace
 
+TEST(RoleFloorTest, SessionReasonUsesTheEntryElseTheFallback) {
+    const RoleFloorList l = parse_ok("etl=TLSv1.3, *=TLSv1.2");
+    // An entry applies: its floor, named in the reason, whatever the fallback.
+    EXPECT_EQ(session_floor_reason(&l.entries[0], "tls", "TLSv1.2", Protocol::TLSv1), "TLSv1.2 < TLSv1.3 (role etl)");
+    EXPECT_EQ(session_floor_reason(&l.entries[1], "tcp", "", Protocol::TLSv1), "no TLS (all roles)");
+    EXPECT_FALSE(session_floor_reason(&l.entries[0], "tls", "TLSv1.3", Protocol::TLSv1_3).has_value());
+    EXPECT_FALSE(session_floor_reason(&l.entries[0], "unix", "", Protocol::TLSv1_3).has_value());
+    // No entry: tls_audit.min_protocol's rule.
+    EXPECT_EQ(session_floor_reason(nullptr, "tls", "TLSv1.2", Protocol::TLSv1_3), "TLSv1.2 < TLSv1.3");
+    EXPECT_EQ(session_floor_reason(nullptr, "tcp", "", Protocol::TLSv1), "no TLS");
+    EXPECT_FALSE(session_floor_reason(nullptr, "tls", "TLSv1.3", Protocol::TLSv1_2).has_value());
+}
+
 TEST(RoleFloorReadinessTest, ListsClientsBelowTheirRolesFloor) {
     Lookup l;
     l.list = parse_ok("etl=TLSv1.3, +reporting=TLSv1.3, legacy=TLSv1.1, *=TLSv1.2");

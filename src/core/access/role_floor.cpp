@@ -288,6 +288,13 @@ std::optional<std::string> floor_reason(FloorDecision decision, const RoleFloorE
     return std::string(out);
 }
 
+std::optional<std::string> session_floor_reason(const RoleFloorEntry *entry, std::string_view transport,
+                                                std::string_view protocol, Protocol fallback) {
+    if (entry == nullptr) return below_floor_reason(transport, protocol, fallback);
+    const std::string t(transport), p(protocol);
+    return floor_reason(decide_role_floor(entry, t.c_str(), p.c_str()), *entry, protocol);
+}
+
 namespace {
 bool equal_ignoring_ascii_case(std::string_view a, std::string_view b) {
     if (a.size() != b.size()) return false;

@@ -111,6 +111,13 @@ void floor_reason(FloorDecision decision, const RoleFloorEntry &entry, const cha
 std::optional<std::string> floor_reason(FloorDecision decision, const RoleFloorEntry &entry,
                                         std::string_view protocol);
 
+// Why a session is below the floor that applies to it, or nullopt when it is
+// not: `entry` (its role's entry of tls_audit.role_min_protocol) when one
+// applies, else `fallback` (tls_audit.min_protocol). What session_floor() and
+// the sessions view show. `transport` is a transport_name().
+std::optional<std::string> session_floor_reason(const RoleFloorEntry *entry, std::string_view transport,
+                                                std::string_view protocol, Protocol fallback);
+
 // An entry (role or +group; never `*`) that names no existing role: matching
 // is exact, as PostgreSQL matches role names, so such an entry protects
 // nobody, whether it was misspelled, its role dropped or renamed.
