@@ -67,11 +67,19 @@ SHLIB_LINK += -Wl,-Bstatic -lstdc++ -Wl,-Bdynamic -static-libgcc -Wl,--exclude-l
 # added to the linker's default one (INSERT), not a replacement of it.
 HOT_LAYOUT = $(dir $(firstword $(MAKEFILE_LIST)))src/pg/hot_layout.ld
 SHLIB_LINK += -Wl,-T,$(HOT_LAYOUT)
-# tls_audit.outbound_connections parses connection strings with the server's
-# own libpq (PQconninfoParse), linked as contrib/postgres_fdw links it. Its
-# header directory is searched last (-idirafter), after the server's headers.
-SHLIB_LINK_INTERNAL += $(libpq)
+# libpq (the outbound links parse connection strings with the server's own
+# PQconninfoParse; the pooler functions and worker read pgbouncer's console)
+# is NOT linked: the postmaster would map it and every backend would pay for
+# it at each connection and exit, though no connection needs it. The library
+# loads it on first use instead (src/pg/libpq_on_demand.cpp, from its
+# RUNPATH: the server's libdir, where linking it would have found it), by
+# the soname of the libpq of this build; test/library_layout.sh checks that
+# libpq is no NEEDED entry. Its header directory is searched last
+# (-idirafter), after the server's headers.
 PG_CPPFLAGS += -idirafter $(libpq_srcdir)
+# dlopen is in libc since glibc 2.34; older ones need libdl (as needed only:
+# a NEEDED libdl would be one more library mapped in every backend).
+SHLIB_LINK += -Wl,--push-state,--as-needed -ldl -Wl,--pop-state
 
 # JIT bitcode is only used to inline SQL-callable C functions into JIT-compiled
 # expressions; ours do I/O-bound or per-row work, so we skip the clang bitcode
@@ -139,6 +147,13 @@ src/cli/pooler_console.o: override CPPFLAGS = -Isrc/core -Isrc/libpq -Isrc/cli -
 LIBPQ_OBJS = $(LIBPQ_SRCS:.cpp=.o)
 $(LIBPQ_OBJS): override CPPFLAGS = -Isrc/core -Isrc/libpq -D_GNU_SOURCE -DTLS_AUDIT_PURE_CPP -idirafter $(includedir)
 $(CORE_OBJS) $(CLI_OBJS) $(LIBPQ_OBJS): override PG_CPPFLAGS =
+
+# The soname of the server's libpq (libpq.so.5 since PostgreSQL 8.3), which
+# src/pg/libpq_on_demand.cpp loads; that file's default when none is found.
+LIBPQ_SONAME := $(shell objdump -p '$(libdir)/libpq.so' 2>/dev/null | awk '$$1 == "SONAME" { print $$2 }')
+ifneq ($(LIBPQ_SONAME),)
+src/pg/libpq_on_demand.o: override CPPFLAGS += -DTLS_AUDIT_LIBPQ_SONAME='"$(LIBPQ_SONAME)"'
+endif
 
 # A change of the layout relinks the library.
 $(MODULE_big)$(DLSUFFIX): $(HOT_LAYOUT)

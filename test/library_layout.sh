@@ -8,7 +8,8 @@
 #    constants every connection reads inside .text.hot, and the code segment
 #    starting at a 64 kB boundary;
 #  * the per-connection data, the role floor's verdict and crtbegin's exit
-#    flag (completed.0) in .bss.hot, within one page.
+#    flag (completed.0) in .bss.hot, within one page;
+#  * libpq no dependency and no PQ symbol in the dynamic symbol table.
 # A check that needs the symbol table is reported as skipped on a stripped
 # library.
 #   test/library_layout.sh PATH/pg_tls_audit.so
@@ -28,6 +29,22 @@ fi
 # The C++ runtime's entry points are neither exported nor imported.
 runtime=$(nm -D "$lib" | awk '$NF ~ /^(__cxa_throw|__cxa_begin_catch|__gxx_personality_v0|_Unwind_Resume|_ZSt9terminatev|_Znwm)$/')
 if [ -n "$runtime" ]; then fail "C++ runtime symbols hidden (dynamic symbols: $(tr '\n' ' ' <<<"$runtime"))"; else pass "C++ runtime symbols hidden"; fi
+
+# libpq is loaded on first use (src/pg/libpq_on_demand.cpp), not linked: it
+# is no dependency, and its functions are the library's own hidden
+# forwarders, neither exported (another module would bind to them) nor left
+# undefined (a call that would need libpq at load time, or fail to resolve).
+if grep -qE '^libpq\.' <<<"$needed"; then
+    fail "libpq not among the dependencies (NEEDED: $(tr '\n' ' ' <<<"$needed"))"
+else
+    pass "libpq not among the dependencies"
+fi
+pq_symbols=$(nm -D "$lib" | awk '$NF ~ /^PQ/')
+if [ -n "$pq_symbols" ]; then
+    fail "no libpq symbol exported or undefined (dynamic symbols: $(tr '\n' ' ' <<<"$pq_symbols"))"
+else
+    pass "no libpq symbol exported or undefined"
+fi
 
 # section NAME -> "start end" (hex without 0x), empty when absent
 section() { readelf -SW "$lib" | awk -v n="$1" '{ for (i = 1; i <= NF; i++) if ($i == n) { print $(i + 2), $(i + 4); exit } }'; }

@@ -18,6 +18,7 @@
 #include "bgw_pooler_sample.hpp"
 #include "guc_pooler.hpp"
 #include "guc_start_settings.hpp"
+#include "libpq_on_demand.hpp"
 #include "module.hpp"
 
 #include "postgres.hpp"
@@ -60,15 +61,25 @@ bool check_poolers(char **newval, void **extra, GucSource source) {
     (void)extra;
     (void)source;
     char message[512] = "";
+    char hint[256] = "Write NAME=CONNINFO entries separated by ';' (doc/poolers.md).";
     try {
+        // libpq is loaded for the check and unloaded after it unless this
+        // process had it: the postmaster checks the value at start and at
+        // each reload, and every backend would inherit a libpq it kept.
+        LibpqScope scope;
         const std::string error = validate(*newval);
         strlcpy(message, error.c_str(), sizeof message);
+    } catch (const CoreError &e) {
+        // libpq could not be loaded (its words and HINT): the value is
+        // refused, as one that cannot be checked must be.
+        snprintf(message, sizeof message, "could not check the value: %s", e.error().message.c_str());
+        if (!e.error().hint.empty()) strlcpy(hint, e.error().hint.c_str(), sizeof hint);
     } catch (...) {
         strlcpy(message, "could not check the value", sizeof message);
     }
     if (message[0] == '\0') return true;
     GUC_check_errdetail("%s", message);
-    GUC_check_errhint("Write NAME=CONNINFO entries separated by ';' (doc/poolers.md).");
+    GUC_check_errhint("%s", hint);
     return false;
 }
 

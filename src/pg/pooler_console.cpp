@@ -10,6 +10,7 @@
 
 #include "guard.hpp"
 #include "guc_pooler.hpp"
+#include "libpq_on_demand.hpp"
 #include "pq_console.hpp"
 
 #include "postgres.hpp"
@@ -56,6 +57,9 @@ Error unreachable(const std::string &why) { return make_error(sqlstate::kCannotC
 
 Expected<std::vector<ConsoleAnswer>> read_console(const std::string &conninfo,
                                                   const std::vector<const char *> &commands) {
+    // libpq cannot be loaded: the caller's error value (the sample worker
+    // logs it and keeps running), not an exception from the first libpq call.
+    if (auto failure = load_libpq()) return *failure;
     const auto timeout = std::chrono::milliseconds(pooler_timeout_ms());
     auto deadline = Clock::now() + timeout;
     const char *keywords[] = {"dbname", "fallback_application_name", nullptr};

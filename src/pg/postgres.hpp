@@ -67,7 +67,8 @@ extern "C" {
 #include "utils/tuplestore.h"
 #include "utils/wait_event.h"
 // The server's libpq (client side: PQconninfoParse, PQconndefaults), for the
-// outbound links (sql_outbound.cpp); the library links it (Makefile).
+// outbound links (sql_outbound.cpp); loaded on first use, not linked
+// (libpq_on_demand.cpp).
 #include "libpq-fe.h"
 }
 // Headers and names that differ between the supported majors.
