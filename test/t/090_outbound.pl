@@ -28,6 +28,26 @@ my $pport = $primary->port;
 $primary->safe_psql('postgres', 'CREATE TABLE t (id int PRIMARY KEY); INSERT INTO t VALUES (1), (2), (3);'
 	  . 'CREATE PUBLICATION p FOR TABLE t; CREATE ROLE mon LOGIN IN ROLE pg_monitor; CREATE ROLE plain LOGIN;');
 
+# libpq is loaded on first use (src/pg/libpq_on_demand.cpp), not linked: a
+# backend that has called nothing needing it has no libpq mapped; once it
+# has read tls_audit.outbound_connections (libpq parses the connection
+# strings), it has. Both in one session, read from the backend's own maps.
+my $libpq_maps = "SELECT coalesce(string_agg(DISTINCT substring(l FROM '[^/]+\$'), ' '), 'none') "
+  . "FROM regexp_split_to_table(pg_read_file('/proc/' || pg_backend_pid() || '/maps'), E'\\n') l "
+  . "WHERE l ~ '/libpq'";
+my ($libpq_before, $libpq_after) = split /\n/,
+  $primary->safe_psql('postgres',
+	"$libpq_maps; SELECT count(*) FROM tls_audit.outbound_connections \\g /dev/null\n$libpq_maps;");
+SKIP:
+{
+	# libpqwalreceiver, which the outbound hook loads into the postmaster to
+	# see its links' TLS, needs libpq itself.
+	skip 'libpqwalreceiver (and so its libpq) is mapped in every backend', 1
+	  if $libpq_before =~ /libpqwalreceiver/;
+	is($libpq_before, 'none', 'libpq: not mapped in a backend that has not needed it');
+}
+like($libpq_after, qr/(^| )libpq\.so\.5/, 'libpq: mapped once tls_audit.outbound_connections needed it');
+
 # Wait (bounded) until $sql on $node returns 't'.
 sub wait_true
 {
