@@ -148,7 +148,7 @@ Expected<ConsoleRead> read_pooler_console(const std::string &conninfo, const std
             if (!wait_socket(PQsocket(conn.get()), true, deadline))
                 return unreachable(std::string("timeout sending ") + command + " (--timeout)");
         }
-        std::optional<libpq::ShowAnswer> answer;
+        std::optional<ConsoleAnswer> answer;
         for (;;) {
             while (PQisBusy(conn.get())) {
                 if (!wait_socket(PQsocket(conn.get()), false, deadline))
@@ -160,7 +160,7 @@ Expected<ConsoleRead> read_pooler_console(const std::string &conninfo, const std
             if (auto failed = libpq::take_show_result(res.get(), command, kNotAdminHint, answer)) return *failed;
         }
         if (!answer) return unreachable(std::string(command) + " returned nothing");
-        read.answers.push_back(ConsoleAnswer{std::move(answer->columns), std::move(answer->rows)});
+        read.answers.push_back(std::move(*answer));
     }
     return read;
 }

@@ -13,12 +13,6 @@
 
 namespace tls_audit::cli {
 
-// One SHOW's answer: the column names and the rows (text; nullopt is NULL).
-struct ConsoleAnswer {
-    std::vector<std::string> columns;
-    std::vector<std::vector<PoolerCell>> rows;
-};
-
 struct ConsoleRead {
     std::vector<ConsoleAnswer> answers;  // one per command, in order
     ConnOptions options;                 // host and port as libpq reached them (PQhost, PQport)

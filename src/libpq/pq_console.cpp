@@ -12,7 +12,7 @@ std::string message(const PGconn *conn) {
 }
 
 std::optional<Error> take_show_result(const PGresult *res, const char *command, const char *hint,
-                                      std::optional<ShowAnswer> &answer) {
+                                      std::optional<ConsoleAnswer> &answer) {
     if (PQresultStatus(res) != PGRES_TUPLES_OK) {
         std::string m = PQresultErrorMessage(res);
         while (!m.empty() && (m.back() == '\n' || m.back() == ' ')) m.pop_back();
@@ -24,7 +24,7 @@ std::optional<Error> take_show_result(const PGresult *res, const char *command, 
     if (static_cast<std::size_t>(nrows) > kMaxPoolerRows)
         return make_error(sqlstate::kProgramLimit, std::string(command) + " returned " + std::to_string(nrows) +
                                                        " rows, more than " + std::to_string(kMaxPoolerRows));
-    ShowAnswer taken;
+    ConsoleAnswer taken;
     for (int c = 0; c < ncols; ++c) taken.columns.emplace_back(PQfname(res, c));
     taken.rows.reserve(static_cast<std::size_t>(nrows));
     for (int r = 0; r < nrows; ++r) {

@@ -31,12 +31,6 @@ using Result = std::unique_ptr<PGresult, Clear>;
 // libpq's message, first line only, without trailing blanks.
 std::string message(const PGconn *conn);
 
-// The columns and rows of one SHOW command.
-struct ShowAnswer {
-    std::vector<std::string> columns;
-    std::vector<std::vector<PoolerCell>> rows;
-};
-
 // Takes one result of `command` (PQgetResult, called until it returns null):
 // the first fills `answer`, a later one is ignored (pgbouncer sends one per
 // SHOW). The error: a result that is not rows, which for a SHOW means the
@@ -44,6 +38,6 @@ struct ShowAnswer {
 // (SQLSTATE connection_failure; `hint` says so in the caller's words), or
 // more rows than kMaxPoolerRows (program_limit_exceeded), before any is read.
 std::optional<Error> take_show_result(const PGresult *res, const char *command, const char *hint,
-                                      std::optional<ShowAnswer> &answer);
+                                      std::optional<ConsoleAnswer> &answer);
 
 }  // namespace tls_audit::libpq

@@ -183,27 +183,33 @@ inline int scram_keys_known(const Port *port) {
 // when the assumption breaks. Check every part when adding a major.
 // ===========================================================================
 
-// --- 1. libpqwalreceiver's function table and its private connection struct
-// Why: the walreceiver and the logical apply workers connect through
-//   libpqwalreceiver; no view shows the TLS of those links.
-//   hook_outbound.cpp installs a copy of WalReceiverFunctions whose
-//   walrcv_connect calls the original and then reads the new connection's
-//   PQsslInUse/PQsslAttribute, reached through walrcv_pgconn() below.
-// Assumes: WalReceiverConn (private to libpqwalreceiver.c) starts with
-//   `PGconn *streamConn`; the table is the global WalReceiverFunctions, filled
-//   when libpqwalreceiver is loaded (in the postmaster, from _PG_init).
-//   walrcv_connect's parameters differ (16 added must_use_password, 17
-//   replication): the wrapper takes them from walrcv_connect_fn itself.
-// Checked: 15, 17, 18 (the struct unchanged since 10).
-// When wrong: libpqwalreceiver not loadable or the table missing -> logged at
-//   LOG, the table is left alone, live_tls is NULL (fail open). A changed
-//   struct layout cannot be detected at compile time (the struct is private):
-//   walrcv_pgconn() would return a wrong pointer.
+// --- 1. An info callback given to a TLS context while OpenSSL builds it
+// Why: the walreceiver, the logical replication workers and the slot
+//   synchronization worker connect with libpq in their own process; no view
+//   shows the TLS of those links. hook_outbound.cpp registers an SSL_CTX
+//   ex_data index in the postmaster; its new callback, which OpenSSL calls
+//   from SSL_CTX_new, sets the new context's info callback in those
+//   processes, and the info callback records each finished handshake.
+// Assumes: SSL_CTX_new calls the ex_data new callbacks on the context it
+//   builds (documented) and sets no info callback after them (not
+//   documented: the field is zeroed at allocation and only
+//   SSL_CTX_set_info_callback writes it); libpq sets none of its own
+//   (checked in its source: none up to 18). The process kinds are told by
+//   MyBackendType and MyLogicalRepWorker (makes_replication_links() below).
+// Checked: OpenSSL 3.0 (Debian 12) and 3.5 (Debian 13) with PostgreSQL 15,
+//   17 and 18.
+// When wrong: no handshake is recorded, and live_tls says "connected without
+//   TLS" for a link that has TLS; nothing else changes (the callback only
+//   copies values under a spinlock, fail-open).
 // Test: test/t/090_outbound.pl asserts live_tls shows the TLS protocol and
 //   cipher of a real primary_conninfo walreceiver and of a subscription's
-//   apply worker; it fails when the swap or the cast no longer works.
-inline PGconn *walrcv_pgconn(WalReceiverConn *conn) {
-    return *reinterpret_cast<PGconn **>(conn);
+//   apply worker, and "connected without TLS" for sslmode=disable links.
+inline bool makes_replication_links() {
+    if (MyBackendType == B_WAL_RECEIVER) return true;
+#if PG_VERSION_NUM >= 170000
+    if (MyBackendType == B_SLOTSYNC_WORKER) return true;
+#endif
+    return MyBackendType == B_BG_WORKER && MyLogicalRepWorker != nullptr;
 }
 
 // --- 2. The scan of guc_tables.h

@@ -1,5 +1,7 @@
 // session_auth(): the authentication facts of a connection, for the session
-// registry and the census (both call it from their ClientAuthentication_hook).
+// registry and the census (both ask ConnectionFacts in their
+// ClientAuthentication_hook); connection_transport(): what carries it, for
+// the census and the role floor.
 //
 // What ran on an `md5` line. PostgreSQL (auth.c, CheckPWChallengeAuth) runs
 // SCRAM when the role's secret is a SCRAM verifier, MD5 when it is an MD5
@@ -77,6 +79,20 @@ TLS_AUDIT_HOT SessionAuth session_auth(Port *port, int status) noexcept {
         a.client_cert_verified = required && port->peer_cert_valid;
     }
     return a;
+}
+
+// SSL_get_version() returns one of OpenSSL's constant names: nothing to copy.
+TLS_AUDIT_HOT ConnectionTransport connection_transport(Port *port) noexcept {
+    ConnectionTransport t;
+    if (port == nullptr) return t;
+    const int family = port->raddr.addr.ss_family;
+    t.facts.unix_socket = family == AF_UNIX;
+    t.facts.inet = family == AF_INET || family == AF_INET6;
+    t.facts.tls = port->ssl_in_use && port->ssl != nullptr;
+    t.facts.gss_encrypted = compat::gss_encrypted(port);
+    t.name = transport_name(t.facts);
+    if (t.facts.tls) t.protocol = SSL_get_version(static_cast<SSL *>(port->ssl));
+    return t;
 }
 
 }  // namespace tls_audit::pg

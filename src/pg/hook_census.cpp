@@ -44,7 +44,7 @@ TLS_AUDIT_HOT void client_address(const Port *port, char *out, std::size_t size)
         out[0] = '\0';
 }
 
-TLS_AUDIT_HOT void fill_key(Port *port, int status, ConnectionAuth &connection_auth, CensusKey &key) {
+TLS_AUDIT_HOT void fill_key(Port *port, int status, ConnectionFacts &facts, CensusKey &key) {
     char addr[kCensusAddrLen];
     GroupNameBuffer group_buffer;
     client_address(port, addr, sizeof addr);
@@ -55,27 +55,23 @@ TLS_AUDIT_HOT void fill_key(Port *port, int status, ConnectionAuth &connection_a
     f.client_addr = addr;
     TLS_AUDIT_FAULT_MARK("census address");
     f.outcome = status != STATUS_OK            ? Outcome::AuthFailed
-                : role_floor_violation(port, status) ? Outcome::PolicyViolation  // below its role's floor
-                                                   : Outcome::Authenticated;
-    if (f.outcome == Outcome::PolicyViolation && role_floor_refuses(port, status)) f.reason = kFloorRefusedReason;
+                : role_floor_violation(port, status, facts) ? Outcome::PolicyViolation  // below its role's floor
+                                                          : Outcome::Authenticated;
+    if (f.outcome == Outcome::PolicyViolation && role_floor_refuses(port, status, facts))
+        f.reason = kFloorRefusedReason;
     TLS_AUDIT_FAULT_MARK("census floor decision");
-    const int family = port->raddr.addr.ss_family;
-    TransportFacts t;
-    t.unix_socket = family == AF_UNIX;
-    t.inet = family == AF_INET || family == AF_INET6;
-    t.tls = port->ssl_in_use && port->ssl != nullptr;
-    t.gss_encrypted = compat::gss_encrypted(port);
-    f.transport = transport_name(t);
-    if (!t.unix_socket && t.tls) {
+    const ConnectionTransport &t = facts.transport();
+    f.transport = t.name;
+    if (!t.facts.unix_socket && t.facts.tls) {
         SSL *ssl = static_cast<SSL *>(port->ssl);
-        f.protocol = SSL_get_version(ssl);
+        f.protocol = t.protocol;
         f.cipher = SSL_get_cipher_name(ssl);
         f.client_subject = port->peer_dn;
         f.alpn = census_alpn(alpn_selected(ssl));
         f.key_exchange_group = census_group(key_exchange_group_view(ssl, group_buffer));
     }
     TLS_AUDIT_FAULT_MARK("census TLS facts");
-    const SessionAuth &auth = connection_auth.get();
+    const SessionAuth &auth = facts.auth();
     TLS_AUDIT_FAULT_MARK("auth facts");
     f.auth_method = auth.method;
     f.hba_line = auth.hba_line;
@@ -117,7 +113,7 @@ namespace {
 // ClientAuthentication_hook: fail-open. STATUS_EOF (the client hung up
 // during authentication, as psql does before prompting for a password) is
 // not a connection attempt worth counting.
-TLS_AUDIT_HOT void client_auth_hook(Port *port, int status, ConnectionAuth &auth) {
+TLS_AUDIT_HOT void client_auth_hook(Port *port, int status, ConnectionFacts &facts) {
     if (shared == nullptr || table == nullptr || port == nullptr || status == STATUS_EOF) return;
     if (own_probe(port)) return;
     TLS_AUDIT_FAULT_MARK("census self-probe test");
@@ -125,12 +121,12 @@ TLS_AUDIT_HOT void client_auth_hook(Port *port, int status, ConnectionAuth &auth
     // while a static buffer would cost a fresh page in every new backend.
     // Plain data only from here on, so a PostgreSQL error can unwind it.
     CensusKey key;
-    fill_key(port, status, auth, key);
+    fill_key(port, status, facts, key);
     // No name in the startup packet: the count is owed, made later
     // (xact_event or startup_exit) under the name the session sets.
     // A session refused for its role's floor never starts: counted now,
     // as policy_violation, never owed and never startup_failed.
-    const bool refused = status == STATUS_OK && role_floor_refuses(port, status);
+    const bool refused = status == STATUS_OK && role_floor_refuses(port, status, facts);
     const bool deferred = !refused && census_timing(status == STATUS_OK, am_walsender, port->application_name) ==
                                           CensusTiming::Deferred;
     const TimestampTz now = GetCurrentTimestamp();

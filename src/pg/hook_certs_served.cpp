@@ -140,7 +140,7 @@ TLS_AUDIT_HOT void capture(SSL *ssl) {
 }
 
 // ClientAuthentication_hook: fail-open.
-TLS_AUDIT_HOT void client_auth_hook(Port *port, int /*status*/, ConnectionAuth & /*auth*/) {
+TLS_AUDIT_HOT void client_auth_hook(Port *port, int /*status*/, ConnectionFacts & /*facts*/) {
     if (shared == nullptr || port == nullptr || !port->ssl_in_use || port->ssl == nullptr) return;
     MemoryContext context = CurrentMemoryContext;
     PG_TRY();

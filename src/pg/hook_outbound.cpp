@@ -1,21 +1,31 @@
 // The TLS protocol and cipher of the server's own replication links.
 //
-// The walreceiver and the logical replication workers connect through
-// libpqwalreceiver's function table (WalReceiverFunctions); their libpq
-// connection lives in their own process, and no statistics view shows its
-// TLS state. With shared_preload_libraries, _PG_init loads libpqwalreceiver
-// in the postmaster (the later load_file() in each worker finds it loaded)
-// and installs a copy of its table whose walrcv_connect calls the original,
-// then records PQsslInUse/PQsslAttribute of the new connection in shared
-// memory, keyed by the process id. tls_audit.outbound_connections shows it
-// in live_tls for the walreceiver's and the apply workers' pids.
+// The walreceiver, the logical replication workers and (17+) the slot
+// synchronization worker connect with libpq, in their own process; no
+// statistics view shows the TLS state of those links. The server's OpenSSL is
+// the one libpq uses in those processes, so with shared_preload_libraries
+// _PG_init registers, in the postmaster, an SSL_CTX "ex_data" index whose new
+// and free callbacks every child inherits. When one of those processes makes
+// a TLS context (libpq makes one per connection), the new callback gives the
+// context an info callback; at the end of the handshake it records
+// SSL_get_version, the cipher and its key bits in shared memory, keyed by the
+// process id; when libpq frees the connection the free callback marks the
+// slot as no longer in TLS. A replication process that made no handshake is
+// connected without TLS. tls_audit.outbound_connections shows it in live_tls
+// for the walreceiver's and the apply workers' pids.
 //
-// Fail-open: the wrapper only reads the new connection and copies plain
-// values under a spinlock; it never raises an error. The connection is
-// reached through compat::walrcv_pgconn() (libpqwalreceiver's private
-// struct, whose first member is the PGconn). Both the table swap and that
-// cast are PostgreSQL internals: see "FRAGILE INTERNALS" in compat.hpp for
-// the versions checked, what happens when they break, and the test.
+// Why not wrap libpqwalreceiver's connect function, as this area once did:
+// that needs libpqwalreceiver, and with it libpq, loaded in the postmaster,
+// and every backend would then inherit both libraries and pay their page
+// faults at each connection and exit (doc/benchmarks.md). This way nothing
+// is loaded and client backends never reach the callbacks (their TLS
+// context is the postmaster's, made before any connection).
+//
+// Fail-open: the callbacks only copy plain values under a spinlock; they
+// never raise an error. Setting the info callback from the new callback is
+// an OpenSSL behaviour no manual promises: see "FRAGILE INTERNALS" in
+// compat.hpp for the versions checked, what happens when it breaks, and the
+// test.
 #include <cstring>
 
 #include "hook_outbound.hpp"
@@ -45,8 +55,7 @@ struct SharedArea {
 };
 
 SharedArea *shared = nullptr;
-WalReceiverFunctionsType *original = nullptr;
-WalReceiverFunctionsType wrapped;
+int context_index = -1;
 
 void request_shmem() {
     RequestAddinShmemSpace(MAXALIGN(sizeof(SharedArea)));
@@ -68,23 +77,9 @@ void copy_text(char *dst, std::size_t size, const char *src) {
     strlcpy(dst, src != nullptr ? src : "", size);
 }
 
-// Record the TLS state of a connection this process just made.
-void record(WalReceiverConn *conn) noexcept {
-    if (shared == nullptr || conn == nullptr) return;
-    PGconn *pq = compat::walrcv_pgconn(conn);
-    if (pq == nullptr) return;
-    Slot s{};
-    s.pid = MyProcPid;
-    s.ssl = PQsslInUse(pq) != 0;
-    if (s.ssl) {
-        copy_text(s.protocol, sizeof s.protocol, PQsslAttribute(pq, "protocol"));
-        copy_text(s.cipher, sizeof s.cipher, PQsslAttribute(pq, "cipher"));
-        const char *bits = PQsslAttribute(pq, "key_bits");
-        s.bits = bits != nullptr ? atoi(bits) : 0;
-    }
-    s.connected_at = GetCurrentTimestamp();
+// Write this process's slot (its own, else a free one, else the oldest).
+void store(const Slot &s) noexcept {
     SpinLockAcquire(&shared->mutex);
-    // This pid's slot, else a free one, else the oldest.
     int target = -1, oldest = 0;
     for (int i = 0; i < kSlots; ++i) {
         if (shared->slots[i].pid == s.pid) {
@@ -99,19 +94,48 @@ void record(WalReceiverConn *conn) noexcept {
     SpinLockRelease(&shared->mutex);
 }
 
-// walrcv_connect of every version, whatever its parameters.
-template <class F> struct ConnectWrapper;
-template <class... Args> struct ConnectWrapper<WalReceiverConn *(*)(Args...)> {
-    static WalReceiverConn *call(Args... args) {
-        WalReceiverConn *conn = (original->walrcv_connect)(args...);  // () keeps the macro walrcv_connect out
-        record(conn);
-        return conn;
-    }
-};
+// SSL_CTX info callback: the handshake of a replication link is done.
+// (TLS 1.3 reports another "done" after each post-handshake message: the
+// values are the same.)
+void on_handshake(const SSL *ssl, int where, int /*ret*/) {
+    if ((where & SSL_CB_HANDSHAKE_DONE) == 0 || shared == nullptr || ssl == nullptr) return;
+    Slot s{};
+    s.pid = MyProcPid;
+    s.ssl = true;
+    copy_text(s.protocol, sizeof s.protocol, SSL_get_version(ssl));
+    copy_text(s.cipher, sizeof s.cipher, SSL_get_cipher_name(ssl));
+    s.bits = SSL_get_cipher_bits(ssl, nullptr);
+    s.connected_at = GetCurrentTimestamp();
+    store(s);
+}
+
+// A TLS context is made: in a replication process, watch its handshakes.
+// OpenSSL calls this while it builds the context; only a field is set.
+void on_context_new(void *parent, void * /*ptr*/, CRYPTO_EX_DATA * /*ad*/, int /*idx*/, long /*argl*/,
+                    void * /*argp*/) {
+    if (parent != nullptr && shared != nullptr && compat::makes_replication_links())
+        SSL_CTX_set_info_callback(static_cast<SSL_CTX *>(parent), on_handshake);
+}
+
+// A TLS context is freed (libpq frees it with its connection): this
+// process's link, if it had TLS, has it no longer.
+void on_context_free(void * /*parent*/, void * /*ptr*/, CRYPTO_EX_DATA * /*ad*/, int /*idx*/, long /*argl*/,
+                     void * /*argp*/) {
+    if (shared == nullptr || !compat::makes_replication_links()) return;
+    SpinLockAcquire(&shared->mutex);
+    for (int i = 0; i < kSlots; ++i)
+        if (shared->slots[i].pid == MyProcPid) {
+            shared->slots[i].ssl = false;
+            shared->slots[i].protocol[0] = '\0';
+            shared->slots[i].cipher[0] = '\0';
+            shared->slots[i].bits = 0;
+        }
+    SpinLockRelease(&shared->mutex);
+}
 
 }  // namespace
 
-bool outbound_live_active() { return shared != nullptr; }
+bool outbound_live_active() { return shared != nullptr && context_index >= 0; }
 
 std::optional<OutboundLive> outbound_live(int pid) {
     if (shared == nullptr || pid <= 0) return std::nullopt;
@@ -138,32 +162,18 @@ std::optional<OutboundLive> outbound_live(int pid) {
 }
 
 void init_outbound() {
-    if (!loaded_at_startup()) return;  // live_tls then shows no protocol
+    if (!loaded_at_startup()) return;  // live_tls then says it is not recorded
     AreaHooks hooks;
     hooks.area = "outbound links";
     hooks.request_shmem = request_shmem;
     hooks.startup_shmem = startup_shmem;
     register_hooks(hooks);
-    // Load libpqwalreceiver now, in the postmaster, and wrap its connect.
-    // Fail-open: a server whose libpqwalreceiver cannot be loaded still
-    // starts (the load error is logged; live_tls then shows no protocol).
-    MemoryContext context = CurrentMemoryContext;
-    volatile bool loaded = true;
-    PG_TRY();
-    {
-        load_file("libpqwalreceiver", false);
-    }
-    PG_CATCH();
-    {
-        loaded = false;
-        log_caught_error(context, "live TLS of outbound links not available");
-    }
-    PG_END_TRY();
-    if (!loaded || WalReceiverFunctions == nullptr) return;
-    original = WalReceiverFunctions;
-    wrapped = *original;
-    wrapped.walrcv_connect = &ConnectWrapper<walrcv_connect_fn>::call;
-    WalReceiverFunctions = &wrapped;
+    // Fail-open: without an index the server runs as before and live_tls
+    // says the TLS state was not recorded.
+    context_index = SSL_CTX_get_ex_new_index(0, nullptr, on_context_new, nullptr, on_context_free);
+    if (context_index < 0)
+        ereport(LOG, (errmsg("pg_tls_audit: the TLS state of replication links is not recorded"),
+                      errdetail("OpenSSL refused a new SSL_CTX ex_data index.")));
 }
 
 }  // namespace tls_audit::pg

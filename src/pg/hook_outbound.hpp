@@ -9,9 +9,9 @@
 
 namespace tls_audit::pg {
 
-// What the walreceiver or a logical replication worker (or any backend
-// using libpqwalreceiver, e.g. CREATE SUBSCRIPTION) recorded when its
-// connection was established.
+// What the walreceiver, a logical replication worker or the slot
+// synchronization worker recorded when its TLS handshake ended; `ssl` is
+// false again once libpq freed that connection.
 struct OutboundLive {
     bool ssl = false;
     std::string protocol;  // e.g. TLSv1.3; empty without TLS

@@ -3,7 +3,8 @@
 // seen the connection before this area may refuse it.
 //
 // With tls_audit.enforce_floor = off nothing is computed. Otherwise, once
-// per backend: the transport and protocol from the Port, the entry of
+// per backend: the transport and protocol (ConnectionFacts: read from the
+// Port once per connection for this area and the census), the entry of
 // tls_audit.role_min_protocol for port->user_name (membership of +group
 // entries looked up only when no entry names the role itself, as pg_hba's
 // +group does: get_role_oid + is_member_of_role_nosuper; InitPostgres has
@@ -18,6 +19,7 @@
 #include "census/census_key.hpp"
 #include "guard.hpp"
 #include "guc_role_floor.hpp"
+#include "hook_auth.hpp"
 #include "base/hot_path.hpp"
 #include "module.hpp"
 #include "base/protocol.hpp"
@@ -80,36 +82,26 @@ bool member_of(const char *group, void *context) {
 // True when the session is certainly within its floor, found without a
 // catalog lookup and without writing `verdict`: the common case, which then
 // costs a new backend no page of this library's data (decide() writes one).
-TLS_AUDIT_HOT bool surely_within_floor(Port *port, int status) {
+// The transport is asked of `facts` only past the enforce_floor test: with
+// the floor off nothing of the connection is read here.
+TLS_AUDIT_HOT bool surely_within_floor(Port *port, int status, ConnectionFacts &facts) {
     if (enforce_floor() == EnforceFloor::Off || port == nullptr || status != STATUS_OK) return true;
-    const int family = port->raddr.addr.ss_family;
-    TransportFacts t;
-    t.unix_socket = family == AF_UNIX;
-    t.inet = family == AF_INET || family == AF_INET6;
-    t.tls = port->ssl_in_use && port->ssl != nullptr;
-    t.gss_encrypted = compat::gss_encrypted(port);
-    const char *transport = transport_name(t);
-    if (transport == nullptr || t.unix_socket) return true;  // never affected
-    if (role_floor_list_refused()) return false;              // fail closed: decide() says why
+    const ConnectionTransport &t = facts.transport();
+    if (t.name == nullptr || t.facts.unix_socket) return true;  // never affected
+    if (role_floor_list_refused()) return false;                // fail closed: decide() says why
     const RoleFloorList &list = role_floor_list();
-    const char *protocol = t.tls ? SSL_get_version(static_cast<SSL *>(port->ssl)) : nullptr;
     return list.count == 0 ||
-           !floor_violation_possible(list, port->user_name != nullptr ? port->user_name : "", transport, protocol);
+           !floor_violation_possible(list, port->user_name != nullptr ? port->user_name : "", t.name, t.protocol);
 }
 
-TLS_AUDIT_HOT void decide(Port *port, int status) {
+TLS_AUDIT_HOT void decide(Port *port, int status, ConnectionFacts &facts) {
     verdict.decided = true;
     verdict.mode = enforce_floor();
     if (verdict.mode == EnforceFloor::Off || port == nullptr || status != STATUS_OK) return;
-    const int family = port->raddr.addr.ss_family;
-    TransportFacts t;
-    t.unix_socket = family == AF_UNIX;
-    t.inet = family == AF_INET || family == AF_INET6;
-    t.tls = port->ssl_in_use && port->ssl != nullptr;
-    t.gss_encrypted = compat::gss_encrypted(port);
-    const char *transport = transport_name(t);
-    if (transport == nullptr || t.unix_socket) return;  // never affected
-    const char *protocol = t.tls ? SSL_get_version(static_cast<SSL *>(port->ssl)) : nullptr;
+    const ConnectionTransport &t = facts.transport();
+    const char *transport = t.name;
+    if (transport == nullptr || t.facts.unix_socket) return;  // never affected
+    const char *protocol = t.protocol;
     strlcpy(verdict.protocol, protocol != nullptr ? protocol : "no TLS", sizeof verdict.protocol);
 
     if (role_floor_list_refused()) {
@@ -138,10 +130,10 @@ TLS_AUDIT_HOT void decide(Port *port, int status) {
     verdict.refuse = verdict.mode == EnforceFloor::On;
 }
 
-TLS_AUDIT_HOT void client_auth_hook(Port *port, int status, ConnectionAuth & /*auth*/) {
+TLS_AUDIT_HOT void client_auth_hook(Port *port, int status, ConnectionFacts &facts) {
     if (!verdict.decided) {
-        if (surely_within_floor(port, status)) return;  // the whole cost when off or within the floor
-        decide(port, status);
+        if (surely_within_floor(port, status, facts)) return;  // the whole cost when off or within the floor
+        decide(port, status, facts);
     }
     if (!verdict.violation) return;
     const char *user = port->user_name != nullptr ? port->user_name : "";
@@ -176,15 +168,17 @@ TLS_AUDIT_HOT void client_auth_hook(Port *port, int status, ConnectionAuth & /*a
 
 }  // namespace
 
-TLS_AUDIT_HOT bool role_floor_violation(Port *port, int status) {
+TLS_AUDIT_HOT bool role_floor_violation(Port *port, int status, ConnectionFacts &facts) {
     if (!verdict.decided) {
-        if (surely_within_floor(port, status)) return false;
-        decide(port, status);
+        if (surely_within_floor(port, status, facts)) return false;
+        decide(port, status, facts);
     }
     return verdict.violation;
 }
 
-TLS_AUDIT_HOT bool role_floor_refuses(Port *port, int status) { return role_floor_violation(port, status) && verdict.refuse; }
+TLS_AUDIT_HOT bool role_floor_refuses(Port *port, int status, ConnectionFacts &facts) {
+    return role_floor_violation(port, status, facts) && verdict.refuse;
+}
 
 const RoleFloorEntry *role_floor_entry(Oid roleid, const char *rolname) {
     const RoleFloorList &list = role_floor_list();

@@ -167,13 +167,13 @@ TLS_AUDIT_HOT bool register_exit_callback(int slot) {
 // connection proceeds exactly as it would without the extension. Every
 // session gets a slot (how it authenticated); TLS sessions also their TLS
 // details.
-TLS_AUDIT_HOT void client_auth_hook(Port *port, int status, ConnectionAuth &connection_auth) {
+TLS_AUDIT_HOT void client_auth_hook(Port *port, int status, ConnectionFacts &facts) {
     // Failed authentications are not sessions (the census counts those).
     if (status != STATUS_OK || registry_slots == nullptr || port == nullptr) return;
     const int slot = compat::backend_slot();
     if (slot < 0 || slot >= registry_header->slot_count) return;
     // How it authenticated: every session, TLS or not.
-    const SessionAuth &auth = connection_auth.get();
+    const SessionAuth &auth = facts.auth();
     if (!port->ssl_in_use || port->ssl == nullptr) {
         if (register_exit_callback(slot)) write_slot(slot, nullptr, nullptr, auth);
         return;

@@ -48,10 +48,12 @@ void dispatch_startup_shmem() {
 TLS_AUDIT_HOT void dispatch_client_auth(Port *port, int status) {
     if (prev_client_auth_hook != nullptr) prev_client_auth_hook(port, status);
     TLS_AUDIT_FAULT_MARK("start");
-    ConnectionAuth auth(port, status);
+    // What the areas read of the connection, computed once for all of them
+    // (on this stack: plain data, no allocation).
+    ConnectionFacts facts(port, status);
     for (int i = 0; i < area_count; ++i)
         if (areas[i].client_auth != nullptr) {
-            areas[i].client_auth(port, status, auth);
+            areas[i].client_auth(port, status, facts);
             TLS_AUDIT_FAULT_MARK(areas[i].area);
         }
 #ifdef TLS_AUDIT_FAULT_STAGES

@@ -6,7 +6,7 @@
 
 namespace tls_audit::pg {
 
-class ConnectionAuth;  // hook_auth.hpp
+class ConnectionFacts;  // hook_auth.hpp
 
 // What one area does in PostgreSQL's hooks; any member may be null. module.cpp
 // installs each hook once, calls the previous holder of the hook first, then
@@ -16,9 +16,9 @@ struct AreaHooks {
     const char *area = nullptr;              // for messages
     void (*request_shmem)() = nullptr;       // shmem_request_hook: RequestAddinShmemSpace & co
     void (*startup_shmem)() = nullptr;       // shmem_startup_hook: attach (postmaster and EXEC_BACKEND children)
-    // ClientAuthentication_hook; `auth` computes the connection's
-    // authentication facts once for every area that asks.
-    void (*client_auth)(Port *port, int status, ConnectionAuth &auth) = nullptr;
+    // ClientAuthentication_hook; `facts` computes the connection's
+    // transport and authentication facts once for every area that asks.
+    void (*client_auth)(Port *port, int status, ConnectionFacts &facts) = nullptr;
     // emit_log_hook: runs for every message of every process, including the
     // postmaster and backends without a PGPROC (no LWLock, no allocation).
     void (*emit_log)(ErrorData *edata) = nullptr;

@@ -89,7 +89,7 @@ Expected<std::vector<ConsoleAnswer>> read_console(const std::string &conninfo,
             if (!wait_socket(PQsocket(conn.get()), true, deadline))
                 return unreachable(std::string("timeout sending ") + command);
         }
-        std::optional<libpq::ShowAnswer> answer;
+        std::optional<ConsoleAnswer> answer;
         for (;;) {
             while (PQisBusy(conn.get())) {
                 if (!wait_socket(PQsocket(conn.get()), false, deadline))
@@ -102,7 +102,7 @@ Expected<std::vector<ConsoleAnswer>> read_console(const std::string &conninfo,
             if (auto failed = libpq::take_show_result(res.get(), command, kNotAdminHint, answer)) return *failed;
         }
         if (!answer) return unreachable(std::string(command) + " returned nothing");
-        answers.push_back(ConsoleAnswer{std::move(answer->columns), std::move(answer->rows)});
+        answers.push_back(std::move(*answer));
     }
     return answers;
 }

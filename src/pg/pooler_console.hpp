@@ -12,12 +12,6 @@
 
 namespace tls_audit::pg {
 
-// One SHOW's answer: the column names and the rows (text; nullopt is NULL).
-struct ConsoleAnswer {
-    std::vector<std::string> columns;
-    std::vector<std::vector<PoolerCell>> rows;
-};
-
 // Connect to `conninfo` and run each of `commands` (simple-query SHOW
 // commands), answers in order. An Error (08001/08006/57014 timeout) says why
 // the pooler could not be read; libpq's messages are shown without the

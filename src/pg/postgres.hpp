@@ -41,7 +41,7 @@ extern "C" {
 #include "postmaster/bgworker.h"
 #include "postmaster/postmaster.h"
 #include "postmaster/syslogger.h"
-#include "replication/walreceiver.h"
+#include "replication/worker_internal.h"
 #include "replication/walsender.h"
 #include "storage/fd.h"
 #include "storage/ipc.h"

@@ -191,13 +191,14 @@ ConnOptions fdw_options(const std::vector<std::pair<std::string, std::string>> &
 // --- the kinds of link -------------------------------------------------------------
 
 // What the process `pid` recorded about its replication connection
-// (hook_outbound.cpp): "; TLSv1.3, TLS_AES_256_GCM_SHA384 (256 bits)".
+// (hook_outbound.cpp): "; TLSv1.3, TLS_AES_256_GCM_SHA384 (256 bits)". A
+// replication process records every TLS handshake it finishes, so one with
+// no TLS recorded is connected without it.
 std::string recorded_tls(const std::string &pid) {
     if (!pg::outbound_live_active())
         return "; its TLS protocol is recorded only with shared_preload_libraries = 'pg_tls_audit'";
     auto live = pg::outbound_live(std::atoi(pid.c_str()));
-    if (!live) return "; its TLS state was not recorded";
-    if (!live->ssl) return "; connected without TLS";
+    if (!live || !live->ssl) return "; connected without TLS";
     return "; " + live->protocol + ", " + live->cipher + " (" + std::to_string(live->bits) + " bits)";
 }
 
@@ -255,7 +256,8 @@ void physical_replication(std::vector<pg::OutboundRow> &rows, const LibpqFacts &
                     live += ", ssl_min_protocol_version=" + *min;
             }
         }
-        row.live_tls = live + recorded_tls(text(w, 0));
+        // A walreceiver still starting has not connected yet: nothing to record.
+        row.live_tls = text(w, 1) == "starting" ? live : live + recorded_tls(text(w, 0));
     }
     rows.push_back(std::move(row));
 }

@@ -61,8 +61,8 @@ my $dsn = 'host=' . $node->host . ' port=' . $node->port . ' user=regress_prom d
 # The collectors we turn off, under the names this exporter knows: 0.11
 # (Debian 12) calls the bgwriter collector "bgwriter", 0.17 (Debian 13)
 # "stat_bgwriter" and refuses a flag it does not know.
-my $help = `$exporter_bin --help 2>&1`;
-my @no_collectors = map { "--no-collector.$_" } grep { $help =~ /--\[no-\]collector\.$_\s|--collector\.$_\s/ } qw(database bgwriter stat_bgwriter);
+my $usage = `$exporter_bin --help 2>&1`;
+my @no_collectors = map { "--no-collector.$_" } grep { $usage =~ /--\[no-\]collector\.$_\s|--collector\.$_\s/ } qw(database bgwriter stat_bgwriter);
 ok(grep({ /database/ } @no_collectors) && grep({ /bgwriter/ } @no_collectors),
 	'the exporter knows the database and bgwriter collectors: ' . join(' ', @no_collectors));
 my $exporter;

@@ -96,6 +96,13 @@ is(link_row($standby, 'host, port, sslmode, sslmode_source, verifies_server, pas
 like(link_row($standby, 'live_tls', 'physical_replication', 'primary_conninfo'),
 	qr/walreceiver pid \d+ streaming from 127\.0\.0\.1:$pport; live connection sslmode=prefer \(TLS is not guaranteed[^;]*; TLSv1\.3, TLS_\w+ \(\d+ bits\)$/,
 	'live_tls: the walreceiver streams over TLSv1.3, though its sslmode could fall back');
+# Recording it loads nothing into the server: a client backend of the standby
+# has no libpqwalreceiver mapped; the walreceiver loads it itself.
+is($standby->safe_psql('postgres', "SELECT pg_read_file('/proc/self/maps') LIKE '%libpqwalreceiver%'"), 'f',
+	'a client backend has no libpqwalreceiver mapped');
+my $walrcv_pid = $standby->safe_psql('postgres', 'SELECT pid FROM pg_stat_wal_receiver');
+my $walrcv_maps = slurp_file("/proc/$walrcv_pid/maps");
+like($walrcv_maps, qr/libpqwalreceiver/, 'the walreceiver has loaded libpqwalreceiver itself');
 # The primary sees the walreceiver's link: TLS (prefer found TLS), and its protocol.
 is($primary->safe_psql('postgres', "SELECT backend_type, transport, protocol, below_floor FROM tls_audit.sessions "
 		  . "WHERE application_name = 'sb_prefer'"),

@@ -40,6 +40,15 @@ struct PoolerConnection {
 
 using PoolerCell = std::optional<std::string>;  // nullopt: SQL NULL
 
+// One SHOW command's answer from the admin console: the column names and the
+// rows. One type for every reader (the extension's and pg_tls_check's, both
+// through src/libpq/pq_console.hpp), so an answer is handed on, never copied
+// from one reader's shape into another's.
+struct ConsoleAnswer {
+    std::vector<std::string> columns;
+    std::vector<std::vector<PoolerCell>> rows;
+};
+
 // Rows beyond this are refused, bounding what one call holds in memory.
 inline constexpr std::size_t kMaxPoolerRows = 100000;
 

@@ -51,7 +51,7 @@ libpq::Conn failed_connection() {
 TEST(PqConsole, FirstResultGivesColumnsRowsAndNulls) {
     const auto res = rows_result({"type", "user", "tls"}, {{"C", "alice", "TLSv1.3/TLS_AES_256_GCM_SHA384"},
                                                            {"C", "bob", std::nullopt}});
-    std::optional<libpq::ShowAnswer> answer;
+    std::optional<ConsoleAnswer> answer;
     EXPECT_FALSE(libpq::take_show_result(res.get(), "SHOW CLIENTS", "hint", answer));
     ASSERT_TRUE(answer);
     EXPECT_EQ(answer->columns, (std::vector<std::string>{"type", "user", "tls"}));
@@ -62,7 +62,7 @@ TEST(PqConsole, FirstResultGivesColumnsRowsAndNulls) {
 
 TEST(PqConsole, NoRowsIsAnEmptyAnswerNotAnError) {
     const auto res = rows_result({"type", "user"}, {});
-    std::optional<libpq::ShowAnswer> answer;
+    std::optional<ConsoleAnswer> answer;
     EXPECT_FALSE(libpq::take_show_result(res.get(), "SHOW SERVERS", "hint", answer));
     ASSERT_TRUE(answer);
     EXPECT_EQ(answer->columns.size(), 2U);
@@ -72,7 +72,7 @@ TEST(PqConsole, NoRowsIsAnEmptyAnswerNotAnError) {
 TEST(PqConsole, ALaterResultIsIgnored) {
     const auto first = rows_result({"key"}, {{"first"}});
     const auto second = rows_result({"other"}, {{"second"}, {"third"}});
-    std::optional<libpq::ShowAnswer> answer;
+    std::optional<ConsoleAnswer> answer;
     EXPECT_FALSE(libpq::take_show_result(first.get(), "SHOW CONFIG", "hint", answer));
     EXPECT_FALSE(libpq::take_show_result(second.get(), "SHOW CONFIG", "hint", answer));
     ASSERT_TRUE(answer);
@@ -85,7 +85,7 @@ TEST(PqConsole, AnErrorResultIsConnectionFailureWithTheCallersHint) {
     // What pgbouncer answers a user who is not an admin: an error, not rows.
     const auto conn = failed_connection();
     libpq::Result res(PQmakeEmptyPGresult(conn.get(), PGRES_FATAL_ERROR));
-    std::optional<libpq::ShowAnswer> answer;
+    std::optional<ConsoleAnswer> answer;
     const auto failed = libpq::take_show_result(res.get(), "SHOW CLIENTS", "be an admin", answer);
     ASSERT_TRUE(failed);
     EXPECT_EQ(failed->sqlstate, sqlstate::kConnectionFailure);
@@ -98,7 +98,7 @@ TEST(PqConsole, AnErrorResultIsConnectionFailureWithTheCallersHint) {
 
 TEST(PqConsole, AnErrorWithoutAMessageSaysNoRows) {
     libpq::Result res(PQmakeEmptyPGresult(nullptr, PGRES_COMMAND_OK));
-    std::optional<libpq::ShowAnswer> answer;
+    std::optional<ConsoleAnswer> answer;
     const auto failed = libpq::take_show_result(res.get(), "SHOW CONFIG", "hint", answer);
     ASSERT_TRUE(failed);
     EXPECT_EQ(failed->message, "SHOW CONFIG failed: no rows");
@@ -107,7 +107,7 @@ TEST(PqConsole, AnErrorWithoutAMessageSaysNoRows) {
 TEST(PqConsole, AnErrorAfterTheAnswerIsStillAnError) {
     const auto first = rows_result({"key"}, {{"first"}});
     libpq::Result error(PQmakeEmptyPGresult(nullptr, PGRES_FATAL_ERROR));
-    std::optional<libpq::ShowAnswer> answer;
+    std::optional<ConsoleAnswer> answer;
     EXPECT_FALSE(libpq::take_show_result(first.get(), "SHOW CONFIG", "hint", answer));
     EXPECT_TRUE(libpq::take_show_result(error.get(), "SHOW CONFIG", "hint", answer));
 }
@@ -115,7 +115,7 @@ TEST(PqConsole, AnErrorAfterTheAnswerIsStillAnError) {
 TEST(PqConsole, MoreRowsThanTheCapAreRefusedBeforeAnyIsRead) {
     std::vector<std::vector<PoolerCell>> rows(kMaxPoolerRows + 1, std::vector<PoolerCell>{PoolerCell("x")});
     const auto res = rows_result({"c"}, rows);
-    std::optional<libpq::ShowAnswer> answer;
+    std::optional<ConsoleAnswer> answer;
     const auto failed = libpq::take_show_result(res.get(), "SHOW CLIENTS", "hint", answer);
     ASSERT_TRUE(failed);
     EXPECT_EQ(failed->sqlstate, sqlstate::kProgramLimit);
