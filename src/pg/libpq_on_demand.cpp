@@ -16,8 +16,8 @@
 // the libpq of the server the library was built for: dlopen from this
 // library searches its RUNPATH, the server's libdir (PGXS sets it), where
 // the dynamic linker found libpq when the library linked it; a libpq that
-// another module of the process already mapped (libpqwalreceiver,
-// postgres_fdw) is the same soname and is shared. RTLD_LOCAL keeps libpq's
+// another module of the process already mapped (libpqwalreceiver in a
+// walreceiver, postgres_fdw) is the same soname and is shared. RTLD_LOCAL keeps libpq's
 // symbols out of the process's global scope, as they were out of it before.
 //
 // Failure is an error, never a crash: a function that makes something from
@@ -26,10 +26,8 @@
 // words, a HINT) at the caller's entry point, where pg::guarded or the
 // caller's catch turns it into its error; the functions given an object
 // libpq made run only once libpq is loaded. The functions that free (called
-// from destructors) and the two the outbound hook calls from a noexcept
-// function never throw: freeing without libpq frees nothing (there is
-// nothing libpq made), and the hook's functions answer "no TLS" as a
-// fail-open hook must. A failed load is not remembered (load_libpq()).
+// from destructors) never throw: freeing without libpq frees nothing (there
+// is nothing libpq made). A failed load is not remembered (load_libpq()).
 //
 // State is plain pointers, no static object with a destructor: nothing is
 // added to what every backend runs at exit.
@@ -183,16 +181,3 @@ TLS_AUDIT_FORWARD_FREE(PQfinish, PGconn *)
 TLS_AUDIT_FORWARD_FREE(PQclear, PGresult *)
 TLS_AUDIT_FORWARD_FREE(PQconninfoFree, PQconninfoOption *)
 TLS_AUDIT_FORWARD_FREE(PQfreemem, void *)
-
-// The outbound hook's (a noexcept, fail-open function, given a connection
-// that another module's libpq made): "no TLS" when libpq cannot be used.
-int PQsslInUse(PGconn *conn) {
-    static Slot slot;
-    auto f = resolve_or_null<decltype(PQsslInUse)>(slot, "PQsslInUse");
-    return f != nullptr ? f(conn) : 0;
-}
-const char *PQsslAttribute(PGconn *conn, const char *attribute_name) {
-    static Slot slot;
-    auto f = resolve_or_null<decltype(PQsslAttribute)>(slot, "PQsslAttribute");
-    return f != nullptr ? f(conn, attribute_name) : nullptr;
-}
