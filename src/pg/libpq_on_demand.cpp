@@ -100,8 +100,12 @@ template <class Function> Function *resolve(Slot &slot, const char *name) {
 
 // For the functions that must not throw: null when libpq cannot be used.
 template <class Function> Function *resolve_or_null(Slot &slot, const char *name) noexcept {
-    auto address = find(slot, name);
-    return address ? reinterpret_cast<Function *>(address.value()) : nullptr;
+    try {
+        auto address = find(slot, name);
+        return address ? reinterpret_cast<Function *>(address.value()) : nullptr;
+    } catch (...) {
+        return nullptr;  // not reached: find() returns its errors
+    }
 }
 
 }  // namespace
@@ -136,6 +140,9 @@ using tls_audit::pg::Slot;
 // One forwarder per libpq function the library calls; a function missing
 // here is a link error of the library (test/library_layout.sh: no PQ symbol
 // left undefined), never a silent load-time dependency.
+// `params` and `args` are parenthesized lists and `Type` a parameter's type:
+// none can take the extra parentheses the check asks for.
+// NOLINTBEGIN(bugprone-macro-parentheses)
 #define TLS_AUDIT_FORWARD(Ret, name, params, args)                    \
     Ret name params {                                                 \
         static Slot slot;                                             \
@@ -148,6 +155,7 @@ using tls_audit::pg::Slot;
         static Slot slot;                                             \
         if (auto f = resolve_or_null<decltype(name)>(slot, #name)) f(object); \
     }
+// NOLINTEND(bugprone-macro-parentheses)
 
 // Making something from nothing: the first call loads libpq.
 TLS_AUDIT_FORWARD(PQconninfoOption *, PQconninfoParse, (const char *conninfo, char **errmsg), (conninfo, errmsg))

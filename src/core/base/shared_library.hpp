@@ -45,6 +45,9 @@ class SharedLibrary {
     const std::string &name() const noexcept { return name_; }
 
   private:
+    // By value and moved: nothing here can throw, so a handle is never
+    // left without its owner.
+    // cppcheck-suppress passedByValue
     SharedLibrary(std::string name, void *handle) noexcept : name_(std::move(name)), handle_(handle) {}
 
     std::string name_;
