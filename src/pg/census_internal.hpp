@@ -10,9 +10,12 @@
 // compact text in a separate shared text area (census_text_area.hpp; the
 // design and its memory in doc/census.md). Who writes it, and under which lock:
 //  * ClientAuthentication_hook (hook_census.cpp; every connection, after the
-//    TLS handshake and the client certificate checks): shared LWLock +
-//    per-entry spinlock to bump an existing entry; exclusive LWLock to insert
-//    (and evict).
+//    TLS handshake and the client certificate checks): no lock when the key
+//    is one of the hot keys (census_hot_keys.hpp, in Shared); otherwise the
+//    shared LWLock + per-entry spinlock to bump an existing entry, the
+//    exclusive LWLock to insert (and evict), and the key becomes hot.
+//    Readers move the hot keys' counts into their entries first
+//    (drain_hot_keys_locked).
 //  * emit_log_hook (hook_census.cpp), for PostgreSQL's "could not accept SSL
 //    connection" COMMERROR: the backend has no PGPROC yet, so it must not
 //    wait on an LWLock. It records into a small spinlock-protected pending
@@ -28,6 +31,7 @@
 #include <string>
 
 #include "census/census_attribution.hpp"
+#include "census/census_hot_keys.hpp"
 #include "census/census_file.hpp"
 #include "census/census_key.hpp"
 #include "census/census_key_text.hpp"
@@ -87,9 +91,16 @@ struct PendingRejection {
     TimestampTz last_seen;
 };
 
+// Shared starts at a multiple of this and is smaller: everything a
+// connection with a hot key touches (the seed, the self-probe table, the hot
+// keys) is in one aligned 64 kB range, which the kernel's fault-around maps
+// in one page fault in a new backend (doc/benchmarks.md).
+constexpr std::size_t kHotWindow = 65536;
+
 struct Shared {
     LWLock *lock;
     std::uint64_t hash_seed;  // random, per server start (census_key_text_hash)
+    HotKeysState hot_keys;    // see census_hot_keys.hpp
     // The key texts; changed under the exclusive lock.
     CensusTextAreaState texts;
     // Changed under the exclusive lock (or by the postmaster alone).
@@ -124,6 +135,7 @@ struct Shared {
     int64 rejections_dropped;
     PendingRejection ring[kRingSize];
 };
+static_assert(sizeof(Shared) <= kHotWindow, "the census header fits one fault-around window");
 
 extern Shared *shared;  // null until the shared memory is attached
 extern HTAB *table;
@@ -142,9 +154,15 @@ Entry *find_locked(const KeyText &key);
 // The full key of an entry (lock held). False when its text does not decode
 // (it always does, unless the shared memory was overwritten).
 bool entry_key(const Entry &e, CensusKey &out) noexcept;
-void add_locked(const KeyText &key, int64 count, TimestampTz first, TimestampTz last);
+// Returns the key's entry, or null when the count was dropped.
+Entry *add_locked(const KeyText &key, int64 count, TimestampTz first, TimestampTz last);
 void add_locked(const CensusKey &key, int64 count, TimestampTz first, TimestampTz last);
 void merge_pending_locked();
+// Move the hot keys' counts into their entries. Shared or exclusive lock
+// held (or the postmaster alone), before reading or changing entries' counts.
+void drain_hot_keys_locked();
+// Give `e`, just counted, the hot slot of its key if it is free. Lock held.
+void make_hot_locked(const KeyText &key, Entry *e, TimestampTz now);
 void move_one_locked(const CensusKey &from, const CensusKey &to, TimestampTz now);
 void log_caught(const char *what) noexcept;
 void release_if_held();

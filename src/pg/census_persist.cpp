@@ -181,6 +181,7 @@ CensusSnapshot copy_for_save(bool alone, std::uint64_t &generation) {
     if (!alone) call([&] { LWLockAcquire(shared->lock, merge ? LW_EXCLUSIVE : LW_SHARED); });
     try {
         if (merge) call([] { merge_pending_locked(); });
+        drain_hot_keys_locked();
         s.since_reset = shared->since_reset;
         s.evicted = shared->evicted;
         generation = shared->reset_generation;

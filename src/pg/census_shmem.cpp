@@ -24,7 +24,8 @@ HTAB *table = nullptr;
 char *text_bytes = nullptr;
 
 Size shmem_size() {
-    Size size = add_size(MAXALIGN(sizeof(Shared)), hash_estimate_size(census_max, sizeof(Entry)));
+    // Room to start Shared at a kHotWindow boundary.
+    Size size = add_size(MAXALIGN(sizeof(Shared)) + kHotWindow, hash_estimate_size(census_max, sizeof(Entry)));
     return add_size(size, MAXALIGN(census_text_area_bytes(census_max)));
 }
 
@@ -56,8 +57,21 @@ TLS_AUDIT_HOT Probe probe_of(const KeyText &k, uint32 text_offset) {
     return p;
 }
 
+std::uint64_t handle(Entry *e) { return static_cast<std::uint64_t>(reinterpret_cast<uintptr_t>(e)); }
+
+// Connections counted in a hot slot reach the slot's entry. The slot's
+// owner is alive: its entry is removed only after release().
+TLS_AUDIT_HOT void settle(std::uint64_t owner, std::uint32_t count, std::int64_t last_seen) noexcept {
+    auto *e = reinterpret_cast<Entry *>(static_cast<uintptr_t>(owner));
+    SpinLockAcquire(&e->mutex);
+    e->connections += count;
+    if (last_seen > e->last_seen) e->last_seen = last_seen;
+    SpinLockRelease(&e->mutex);
+}
+
 // Remove an entry and free its text. Exclusive lock held.
 void remove_locked(Entry *e) {
+    HotKeys(shared->hot_keys).release(e->key.hash, handle(e), settle);
     CensusTextArea area = text_area();
     Probe p;
     p.key = e->key;
@@ -101,6 +115,7 @@ struct Victim {
 long evict_locked(bool unauthenticated_only) {
     const long n = hash_get_num_entries(table);
     if (n <= 0) return 0;
+    drain_hot_keys_locked();  // the hot keys' last_seen decides too
     auto *victims = static_cast<Victim *>(palloc(sizeof(Victim) * n));
     long count = 0;
     HASH_SEQ_STATUS seq;
@@ -149,7 +164,7 @@ long evict_locked(bool unauthenticated_only) {
 // first, then the least recently seen authenticated ones.
 //
 // The new key's text must also find room in the text area (make_text_room_locked).
-void add_locked(const KeyText &key, int64 count, TimestampTz first, TimestampTz last) {
+Entry *add_locked(const KeyText &key, int64 count, TimestampTz first, TimestampTz last) {
     Entry *e = find_locked(key);
     if (e == nullptr) {
         const bool auth = census_outcome_authenticated(key.outcome);
@@ -162,7 +177,7 @@ void add_locked(const KeyText &key, int64 count, TimestampTz first, TimestampTz 
             if (hash_get_num_entries(table) >= census_max ||
                 shared->unauthenticated_entries >= census_unauthenticated_share(census_max)) {
                 shared->dropped_unauthenticated++;
-                return;
+                return nullptr;
             }
         }
         if (!make_text_room_locked(key.length, auth)) {  // texts too long for the area: lost
@@ -170,7 +185,7 @@ void add_locked(const KeyText &key, int64 count, TimestampTz first, TimestampTz 
                 shared->evicted++;
             else
                 shared->dropped_unauthenticated++;
-            return;
+            return nullptr;
         }
         CensusTextArea area = text_area();
         bool found = false;
@@ -178,7 +193,7 @@ void add_locked(const KeyText &key, int64 count, TimestampTz first, TimestampTz 
         e = static_cast<Entry *>(hash_search(table, &p, HASH_ENTER_NULL, &found));
         if (e == nullptr) {  // out of shared memory: the event is lost, say so in evicted
             shared->evicted++;
-            return;
+            return nullptr;
         }
         if (!found) {
             // Nothing looks the entry up before its text is in place (exclusive lock).
@@ -195,6 +210,13 @@ void add_locked(const KeyText &key, int64 count, TimestampTz first, TimestampTz 
     if (first < e->first_seen) e->first_seen = first;
     if (last > e->last_seen) e->last_seen = last;
     SpinLockRelease(&e->mutex);
+    return e;
+}
+
+void drain_hot_keys_locked() { HotKeys(shared->hot_keys).drain(settle); }
+
+TLS_AUDIT_HOT void make_hot_locked(const KeyText &key, Entry *e, TimestampTz now) {
+    if (e != nullptr) HotKeys(shared->hot_keys).claim(key.hash, key.text, key.length, handle(e), now, settle);
 }
 
 void add_locked(const CensusKey &key, int64 count, TimestampTz first, TimestampTz last) {
@@ -263,6 +285,7 @@ void move_one_locked(const CensusKey &from, const CensusKey &to, TimestampTz now
     prepare_key(from, text);
     Entry *e = find_locked(text);
     if (e != nullptr) {
+        drain_hot_keys_locked();  // the count to move may still be in a hot slot
         bool remove = false;
         SpinLockAcquire(&e->mutex);
         if (e->connections > 1)
@@ -288,7 +311,8 @@ void startup_shmem() {
     table = nullptr;
     LWLockAcquire(AddinShmemInitLock, LW_EXCLUSIVE);
     bool found = false;
-    auto *s = static_cast<Shared *>(ShmemInitStruct("pg_tls_audit census", sizeof(Shared), &found));
+    void *raw = ShmemInitStruct("pg_tls_audit census", sizeof(Shared) + kHotWindow, &found);
+    auto *s = reinterpret_cast<Shared *>(TYPEALIGN(kHotWindow, raw));
     if (!found) {
         memset(static_cast<void *>(s), 0, sizeof *s);
         s->lock = &(GetNamedLWLockTranche(kTranche))->lock;
@@ -296,6 +320,7 @@ void startup_shmem() {
         SpinLockInit(&s->ring_mutex);
         SpinLockInit(&s->save_mutex);
         s->self_probes.init();
+        HotKeys::init(s->hot_keys);
         pg_atomic_init_u32(&s->ring_used, 0);
         if (!pg_strong_random(&s->hash_seed, sizeof s->hash_seed))
             s->hash_seed = static_cast<std::uint64_t>(GetCurrentTimestamp()) ^ static_cast<std::uint64_t>(MyProcPid);
@@ -346,6 +371,7 @@ Snapshot snapshot() {
             LWLockRelease(shared->lock);
         }
         LWLockAcquire(shared->lock, LW_SHARED);
+        drain_hot_keys_locked();
         const long n = hash_get_num_entries(table);
         auto *out = static_cast<CensusRecord *>(palloc(sizeof(CensusRecord) * std::max<long>(n, 1)));
         std::size_t count = 0;

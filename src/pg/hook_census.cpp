@@ -88,6 +88,8 @@ TLS_AUDIT_HOT void count_connection(const CensusKey &key, TimestampTz now) {
     KeyText text;
     prepare_key(key, text);
     TLS_AUDIT_FAULT_MARK("census key text");
+    // A key counted recently: no lock, no hash (census_hot_keys.hpp).
+    if (HotKeys(shared->hot_keys).count(text.hash, text.text, text.length, now)) return;
     LWLockAcquire(shared->lock, LW_SHARED);
     bool done = false;
     if (pg_atomic_read_u32(&shared->ring_used) == 0) {
@@ -97,6 +99,7 @@ TLS_AUDIT_HOT void count_connection(const CensusKey &key, TimestampTz now) {
             e->connections++;
             if (now > e->last_seen) e->last_seen = now;
             SpinLockRelease(&e->mutex);
+            make_hot_locked(text, e, now);
             done = true;
         }
     }
@@ -104,7 +107,7 @@ TLS_AUDIT_HOT void count_connection(const CensusKey &key, TimestampTz now) {
     if (done) return;
     LWLockAcquire(shared->lock, LW_EXCLUSIVE);
     merge_pending_locked();
-    add_locked(text, 1, now, now);
+    make_hot_locked(text, add_locked(text, 1, now, now), now);
     LWLockRelease(shared->lock);
 }
 
