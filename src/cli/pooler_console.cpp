@@ -1,8 +1,8 @@
-// See pooler_console.hpp. libpq runs non-blocking (PQconnectStartParams,
-// PQconnectPoll, PQsendQuery, PQconsumeInput) and every wait is a poll() with
-// the time left, so --timeout bounds each step however the pooler behaves.
-// (The extension's own reader, src/pg/pooler_console.cpp, waits on the
-// backend's latch instead; what the answers mean is the core's in both.)
+// See pooler_console.hpp. The connect, send and receive loop is the one both
+// readers share (libpq::read_console, src/libpq/pq_console.hpp); this reader
+// gives it a poll() with the time left as its wait, so --timeout bounds each
+// step however the pooler behaves. (The extension's reader,
+// src/pg/pooler_console.cpp, waits on the backend's latch instead.)
 #include "pooler_console.hpp"
 
 #include <poll.h>
@@ -20,8 +20,6 @@ namespace tls_audit::cli {
 
 namespace {
 
-using libpq::Conn;
-using libpq::Result;
 struct ConninfoFree {
     void operator()(PQconninfoOption *o) const { PQconninfoFree(o); }
 };
@@ -30,16 +28,13 @@ struct FreeMem {
     void operator()(char *p) const { PQfreemem(p); }
 };
 
-using Clock = std::chrono::steady_clock;
+using libpq::Clock;
 
+constexpr const char *kUnreachableHint =
+    "Check that pgbouncer runs, that its admin console accepts the user (admin_users or stats_users), and the "
+    "connection string.";
 constexpr const char *kNotAdminHint =
     "The user must be in pgbouncer's admin_users or stats_users, and dbname must be pgbouncer.";
-
-Error unreachable(const std::string &why) {
-    return make_error(sqlstate::kConnectionFailure, why,
-                      "Check that pgbouncer runs, that its admin console accepts the user (admin_users or "
-                      "stats_users), and the connection string.");
-}
 
 // Wait until `fd` is readable (or writable) or the deadline passes: false on
 // timeout or a poll error other than EINTR.
@@ -113,56 +108,11 @@ Expected<std::vector<PoolerEntry>> pooler_entries(const std::vector<std::string>
 
 Expected<ConsoleRead> read_pooler_console(const std::string &conninfo, const std::vector<const char *> &commands,
                                           int timeout_ms) {
-    const auto timeout = std::chrono::milliseconds(timeout_ms);
-    auto deadline = Clock::now() + timeout;
-    const char *keywords[] = {"dbname", "fallback_application_name", nullptr};
-    const char *values[] = {conninfo.c_str(), "pg_tls_check", nullptr};
-    Conn conn(PQconnectStartParams(keywords, values, 1));
-    if (!conn) return unreachable("out of memory");
-    if (PQstatus(conn.get()) == CONNECTION_BAD) return unreachable(libpq::message(conn.get()));
-    for (PostgresPollingStatusType st = PGRES_POLLING_WRITING;;) {
-        if (st == PGRES_POLLING_OK) break;
-        if (st == PGRES_POLLING_FAILED) return unreachable(libpq::message(conn.get()));
-        const int fd = PQsocket(conn.get());
-        if (fd < 0) return unreachable(libpq::message(conn.get()));
-        if (!wait_socket(fd, st == PGRES_POLLING_WRITING, deadline))
-            return unreachable("timeout after " + std::to_string(timeout_ms) + " ms connecting (--timeout)");
-        st = PQconnectPoll(conn.get());
-    }
-    if (PQsetnonblocking(conn.get(), 1) != 0) return unreachable(libpq::message(conn.get()));
-    ConsoleRead read;
-    // The host and port libpq reached (the first that answered of a list,
-    // with PGHOST/PGPORT applied): where the pooler's certificate is probed.
-    auto text_or_unset = [](const char *v) {
-        return v != nullptr && v[0] != '\0' ? std::optional<std::string>(v) : std::nullopt;
-    };
-    read.options = {ConnOption{"host", text_or_unset(PQhost(conn.get()))},
-                    ConnOption{"port", text_or_unset(PQport(conn.get()))}};
-    for (const char *command : commands) {
-        deadline = Clock::now() + timeout;
-        if (PQsendQuery(conn.get(), command) == 0) return unreachable(libpq::message(conn.get()));
-        for (;;) {
-            const int flushed = PQflush(conn.get());
-            if (flushed < 0) return unreachable(libpq::message(conn.get()));
-            if (flushed == 0) break;
-            if (!wait_socket(PQsocket(conn.get()), true, deadline))
-                return unreachable(std::string("timeout sending ") + command + " (--timeout)");
-        }
-        std::optional<ConsoleAnswer> answer;
-        for (;;) {
-            while (PQisBusy(conn.get())) {
-                if (!wait_socket(PQsocket(conn.get()), false, deadline))
-                    return unreachable(std::string("timeout waiting for the answer to ") + command + " (--timeout)");
-                if (PQconsumeInput(conn.get()) == 0) return unreachable(libpq::message(conn.get()));
-            }
-            Result res(PQgetResult(conn.get()));
-            if (!res) break;
-            if (auto failed = libpq::take_show_result(res.get(), command, kNotAdminHint, answer)) return *failed;
-        }
-        if (!answer) return unreachable(std::string(command) + " returned nothing");
-        read.answers.push_back(std::move(*answer));
-    }
-    return read;
+    const libpq::ConsoleWords words{"pg_tls_check", "--timeout", sqlstate::kConnectionFailure,
+                                    kUnreachableHint, kNotAdminHint};
+    auto read = libpq::read_console(conninfo, commands, std::chrono::milliseconds(timeout_ms), words, wait_socket);
+    if (!read) return read.error();
+    return ConsoleRead{std::move(read.value().answers), std::move(read.value().reached)};
 }
 
 }  // namespace tls_audit::cli

@@ -63,12 +63,5 @@ void register_census_save_worker() {
 
 extern "C" void tls_audit_census_save_main(Datum arg) {
     (void)arg;
-    tls_audit::pg::set_worker_signals();
-    try {
-        tls_audit::pg::main_loop();
-    } catch (...) {
-        // A PostgreSQL error outside a save (census::save() reports its own):
-        // the worker ends and the postmaster restarts it.
-    }
-    proc_exit(1);
+    tls_audit::pg::run_worker(tls_audit::pg::main_loop);
 }

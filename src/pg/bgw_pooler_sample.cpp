@@ -144,13 +144,5 @@ void register_pooler_sample_worker() {
 
 extern "C" void tls_audit_pooler_sample_main(Datum arg) {
     (void)arg;
-    tls_audit::pg::set_worker_signals();
-    try {
-        tls_audit::pg::main_loop();
-    } catch (...) {
-        // A termination (SIGTERM ends a wait on a pooler with a CoreError)
-        // or a PostgreSQL error outside a sample: the worker ends; the
-        // postmaster restarts it unless the server is shutting down.
-    }
-    proc_exit(1);
+    tls_audit::pg::run_worker(tls_audit::pg::main_loop);
 }

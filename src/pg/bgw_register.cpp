@@ -46,6 +46,16 @@ void set_worker_signals() {
     BackgroundWorkerUnblockSignals();
 }
 
+void run_worker(void (*main_loop)()) {
+    set_worker_signals();
+    try {
+        main_loop();
+    } catch (...) {
+        // Ends the worker: what failed was said where it failed.
+    }
+    proc_exit(1);
+}
+
 bool wait_for_work(long timeout_ms) {
     return call([&] {
         const int events = WL_LATCH_SET | WL_EXIT_ON_PM_DEATH | (timeout_ms >= 0 ? WL_TIMEOUT : 0);

@@ -30,6 +30,14 @@ void set_worker_signals();
 // PostgreSQL error comes back as a PgError (call()).
 bool wait_for_work(long timeout_ms);
 
+// The body of the entry point of a worker that needs no database: the
+// signals (set_worker_signals), then `main_loop` until an exception leaves
+// it (a termination that ended a wait with a CoreError, or a PostgreSQL
+// error outside a round, which reports its own), then exit code 1, so the
+// postmaster restarts the worker after its restart time unless the server
+// is shutting down.
+[[noreturn]] void run_worker(void (*main_loop)());
+
 enum class FirstRound { AtOnce, AfterAnInterval };
 
 // The loop of a worker that does `round` every interval_seconds() seconds,

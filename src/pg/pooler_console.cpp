@@ -1,12 +1,14 @@
-// See pooler_console.hpp. libpq runs non-blocking (PQconnectStartParams,
-// PQconnectPoll, PQsendQuery, PQconsumeInput): every wait is the backend's
-// own WaitLatchOrSocket, so a cancel, statement_timeout or termination is
-// seen at once and the connection is closed by its owner (RAII) before the
-// error is raised, as no longjmp crosses this file's C++ frames.
+// See pooler_console.hpp. The connect, send and receive loop is the one both
+// readers share (libpq::read_console, src/libpq/pq_console.hpp); this reader
+// gives it the backend's own WaitLatchOrSocket as its wait, so a cancel,
+// statement_timeout or termination is seen at once. The wait never lets a
+// longjmp out: PostgreSQL's calls run inside call(), and a pending cancel is
+// a C++ exception, so the shared loop's connection is closed by its owner
+// (RAII) as the exception leaves, and guarded() raises the error only after
+// every C++ frame is gone.
 #include "pooler_console.hpp"
 
 #include <chrono>
-#include <memory>
 
 #include "guard.hpp"
 #include "guc_pooler.hpp"
@@ -19,10 +21,7 @@ namespace tls_audit::pg {
 
 namespace {
 
-using libpq::Conn;
-using libpq::Result;
-
-using Clock = std::chrono::steady_clock;
+using libpq::Clock;
 
 constexpr const char *kNotAdminHint =
     "The user of tls_audit.poolers must be in pgbouncer's admin_users or stats_users, and dbname must be "
@@ -50,61 +49,19 @@ bool wait_socket(int fd, bool for_write, Clock::time_point deadline) {
     }
 }
 
-Error unreachable(const std::string &why) { return make_error(sqlstate::kCannotConnect, why); }
-
 }  // namespace
-
 
 Expected<std::vector<ConsoleAnswer>> read_console(const std::string &conninfo,
                                                   const std::vector<const char *> &commands) {
     // libpq cannot be loaded: the caller's error value (the sample worker
     // logs it and keeps running), not an exception from the first libpq call.
     if (auto failure = load_libpq()) return *failure;
-    const auto timeout = std::chrono::milliseconds(pooler_timeout_ms());
-    auto deadline = Clock::now() + timeout;
-    const char *keywords[] = {"dbname", "fallback_application_name", nullptr};
-    const char *values[] = {conninfo.c_str(), "pg_tls_audit", nullptr};
-    Conn conn(PQconnectStartParams(keywords, values, 1));
-    if (!conn) return unreachable("out of memory");
-    if (PQstatus(conn.get()) == CONNECTION_BAD) return unreachable(libpq::message(conn.get()));
-    for (PostgresPollingStatusType st = PGRES_POLLING_WRITING;;) {
-        if (st == PGRES_POLLING_OK) break;
-        if (st == PGRES_POLLING_FAILED) return unreachable(libpq::message(conn.get()));
-        const int fd = PQsocket(conn.get());
-        if (fd < 0) return unreachable(libpq::message(conn.get()));
-        if (!wait_socket(fd, st == PGRES_POLLING_WRITING, deadline))
-            return unreachable("timeout after " + std::to_string(timeout.count()) +
-                               " ms connecting (tls_audit.pooler_timeout)");
-        st = PQconnectPoll(conn.get());
-    }
-    if (PQsetnonblocking(conn.get(), 1) != 0) return unreachable(libpq::message(conn.get()));
-    std::vector<ConsoleAnswer> answers;
-    for (const char *command : commands) {
-        deadline = Clock::now() + timeout;
-        if (PQsendQuery(conn.get(), command) == 0) return unreachable(libpq::message(conn.get()));
-        for (;;) {
-            const int flushed = PQflush(conn.get());
-            if (flushed < 0) return unreachable(libpq::message(conn.get()));
-            if (flushed == 0) break;
-            if (!wait_socket(PQsocket(conn.get()), true, deadline))
-                return unreachable(std::string("timeout sending ") + command);
-        }
-        std::optional<ConsoleAnswer> answer;
-        for (;;) {
-            while (PQisBusy(conn.get())) {
-                if (!wait_socket(PQsocket(conn.get()), false, deadline))
-                    return unreachable(std::string("timeout waiting for the answer to ") + command +
-                                       " (tls_audit.pooler_timeout)");
-                if (PQconsumeInput(conn.get()) == 0) return unreachable(libpq::message(conn.get()));
-            }
-            Result res(PQgetResult(conn.get()));
-            if (!res) break;
-            if (auto failed = libpq::take_show_result(res.get(), command, kNotAdminHint, answer)) return *failed;
-        }
-        if (!answer) return unreachable(std::string(command) + " returned nothing");
-        answers.push_back(std::move(*answer));
-    }
-    return answers;
+    const libpq::ConsoleWords words{"pg_tls_audit", "tls_audit.pooler_timeout", sqlstate::kCannotConnect, "",
+                                    kNotAdminHint};
+    auto read =
+        libpq::read_console(conninfo, commands, std::chrono::milliseconds(pooler_timeout_ms()), words, wait_socket);
+    if (!read) return read.error();
+    return std::move(read.value().answers);
 }
 
 }  // namespace tls_audit::pg
