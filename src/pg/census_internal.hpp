@@ -38,6 +38,8 @@
 #include "census/census_text_area.hpp"
 #include "probe/self_probe.hpp"
 
+#include "hot_window.hpp"
+
 #include "postgres.hpp"
 
 namespace tls_audit::pg::census_glue {
@@ -91,12 +93,6 @@ struct PendingRejection {
     TimestampTz last_seen;
 };
 
-// Shared starts at a multiple of this and is smaller: everything a
-// connection with a hot key touches (the seed, the self-probe table, the hot
-// keys) is in one aligned 64 kB range, which the kernel's fault-around maps
-// in one page fault in a new backend (doc/benchmarks.md).
-constexpr std::size_t kHotWindow = 65536;
-
 struct Shared {
     LWLock *lock;
     std::uint64_t hash_seed;  // random, per server start (census_key_text_hash)
@@ -135,7 +131,10 @@ struct Shared {
     int64 rejections_dropped;
     PendingRejection ring[kRingSize];
 };
-static_assert(sizeof(Shared) <= kHotWindow, "the census header fits one fault-around window");
+// Shared lives in the hot window (hot_window.hpp): everything a connection
+// with a hot key touches (the seed, the self-probe table, the hot keys) is
+// in the 64 kB that one page fault maps into a new backend.
+static_assert(sizeof(Shared) <= kHotPartCapacity[static_cast<int>(HotPart::Census)], "the census header fits the hot window");
 
 extern Shared *shared;  // null until the shared memory is attached
 extern HTAB *table;

@@ -24,8 +24,8 @@ HTAB *table = nullptr;
 char *text_bytes = nullptr;
 
 Size shmem_size() {
-    // Room to start Shared at a kHotWindow boundary.
-    Size size = add_size(MAXALIGN(sizeof(Shared)) + kHotWindow, hash_estimate_size(census_max, sizeof(Entry)));
+    // Shared itself is in the hot window (request_hot_window).
+    Size size = hash_estimate_size(census_max, sizeof(Entry));
     return add_size(size, MAXALIGN(census_text_area_bytes(census_max)));
 }
 
@@ -302,6 +302,7 @@ void move_one_locked(const CensusKey &from, const CensusKey &to, TimestampTz now
 }
 
 void request_shmem() {
+    request_hot_window();
     RequestAddinShmemSpace(shmem_size());
     RequestNamedLWLockTranche(kTranche, 1);
 }
@@ -310,10 +311,9 @@ void startup_shmem() {
     shared = nullptr;
     table = nullptr;
     LWLockAcquire(AddinShmemInitLock, LW_EXCLUSIVE);
-    bool found = false;
-    void *raw = ShmemInitStruct("pg_tls_audit census", sizeof(Shared) + kHotWindow, &found);
-    auto *s = reinterpret_cast<Shared *>(TYPEALIGN(kHotWindow, raw));
-    if (!found) {
+    bool first = false;
+    auto *s = static_cast<Shared *>(hot_window_part(HotPart::Census, sizeof(Shared), first));
+    if (first) {
         memset(static_cast<void *>(s), 0, sizeof *s);
         s->lock = &(GetNamedLWLockTranche(kTranche))->lock;
         s->since_reset = GetCurrentTimestamp();
@@ -342,7 +342,7 @@ void startup_shmem() {
     table = h;
     text_bytes = texts;
     if (!IsUnderPostmaster) on_shmem_exit(dump_file, 0);
-    if (!found) {
+    if (first) {
         detect_lost_counts();
         load_file();
         touch_running_marker();

@@ -88,8 +88,12 @@ TLS_AUDIT_HOT void count_connection(const CensusKey &key, TimestampTz now) {
     KeyText text;
     prepare_key(key, text);
     TLS_AUDIT_FAULT_MARK("census key text");
-    // A key counted recently: no lock, no hash (census_hot_keys.hpp).
-    if (HotKeys(shared->hot_keys).count(text.hash, text.text, text.length, now)) return;
+    // A key counted recently: no lock, no hash (census_hot_keys.hpp). Unless
+    // refused handshakes are pending: the next connection merges them (below),
+    // so that they are counted, and evict, without waiting for a reader.
+    if (pg_atomic_read_u32(&shared->ring_used) == 0 &&
+        HotKeys(shared->hot_keys).count(text.hash, text.text, text.length, now))
+        return;
     LWLockAcquire(shared->lock, LW_SHARED);
     bool done = false;
     if (pg_atomic_read_u32(&shared->ring_used) == 0) {

@@ -21,6 +21,7 @@
 #include <openssl/x509.h>
 
 #include "guard.hpp"
+#include "hot_window.hpp"
 #include "hook_reload.hpp"
 #include "base/hot_path.hpp"
 #include "module.hpp"
@@ -46,37 +47,36 @@ struct SharedServed {
     unsigned char der[kDerCapacity];
 };
 
-// The shared area: the capture (under shared_lock) and, outside the lock,
-// the reload time of the newest complete capture, published after it is
-// written so that a connection can see "already captured" with one atomic read.
-struct SharedArea {
-    pg_atomic_uint64 captured_reload;
-    SharedServed served;
-};
-
+// The capture is in its own allocation (under shared_lock). The reload time
+// of the newest complete capture is published after it is written, outside
+// the lock, so that a connection sees "already captured" with one atomic
+// read; that word is in the hot window (hot_window.hpp), beside the census
+// words every connection touches too.
 SharedServed *shared = nullptr;
 pg_atomic_uint64 *captured_reload = nullptr;
 LWLock *shared_lock = nullptr;
 
 
 void request_shmem() {
-    RequestAddinShmemSpace(MAXALIGN(sizeof(SharedArea)));
+    request_hot_window();
+    RequestAddinShmemSpace(MAXALIGN(sizeof(SharedServed)));
     RequestNamedLWLockTranche(kTrancheName, 1);
 }
 
 void startup_shmem() {
     bool found = false;
+    bool first = false;
     LWLockAcquire(AddinShmemInitLock, LW_EXCLUSIVE);
-    auto *base = static_cast<SharedArea *>(ShmemInitStruct("pg_tls_audit served certificate",
-                                                           sizeof(SharedArea), &found));
-    if (!found) {
-        memset(&base->served, 0, sizeof base->served);
-        pg_atomic_init_u64(&base->captured_reload, 0);
-    }
+    auto *served = static_cast<SharedServed *>(ShmemInitStruct("pg_tls_audit served certificate",
+                                                               sizeof(SharedServed), &found));
+    if (!found) memset(served, 0, sizeof *served);
+    auto *published = static_cast<pg_atomic_uint64 *>(
+        hot_window_part(HotPart::ServedCertificate, sizeof(pg_atomic_uint64), first));
+    if (first) pg_atomic_init_u64(published, 0);
     shared_lock = &GetNamedLWLockTranche(kTrancheName)->lock;
     LWLockRelease(AddinShmemInitLock);
-    captured_reload = &base->captured_reload;
-    shared = &base->served;
+    captured_reload = published;
+    shared = served;
 }
 
 // Append one certificate's DER to `out`; false when it does not fit.
