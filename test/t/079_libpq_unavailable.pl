@@ -36,6 +36,9 @@ my $pg_config = $ENV{PG_CONFIG} // 'pg_config';
 my $scratch = realpath(PostgreSQL::Test::Utils::tempdir('libpq_variant'));
 my $libpq_path = "$scratch/libpq-for-test.so";
 my $variant = "$scratch/pg_tls_audit.so";
+# The tree's library and the object the variant replaces, before and after.
+my @tree_files = ("$tree/pg_tls_audit.so", "$tree/src/pg/libpq_on_demand.o");
+my @before = map { (stat $_)[9] . ' ' . -s $_ } @tree_files;
 my ($out, $err) = ('', '');
 my $built = IPC::Run::run(
 	[
@@ -46,10 +49,8 @@ my $built = IPC::Run::run(
 	'>', \$out, '2>', \$err);
 ok($built, 'the variant of the library is built') or diag("$out$err");
 BAIL_OUT('no variant of the library') unless $built && -f $variant;
-my $binary = PostgreSQL::Test::Utils::slurp_file($variant);
-ok(index($binary, "$libpq_path\0") >= 0, 'the variant looks for libpq at the test\'s path');
-ok(index(PostgreSQL::Test::Utils::slurp_file("$tree/pg_tls_audit.so"), "$libpq_path\0") < 0,
-	'the built library is untouched');
+is_deeply([ map { (stat $_)[9] . ' ' . -s $_ } @tree_files ], \@before,
+	'the tree\'s library and objects are not rewritten');
 
 # The server's real libpq, copied to that path for the second part.
 my $libdir = `$pg_config --libdir`;
@@ -86,11 +87,34 @@ sub session
 	return ($stdout, $stderr);
 }
 
+# The pid of the pooler sample worker, a child of the postmaster (a worker
+# without a database is not in pg_stat_activity), or '' when none runs.
 sub worker_pid
 {
 	my ($node) = @_;
-	return $node->safe_psql('postgres',
-		"SELECT pid FROM pg_stat_activity WHERE backend_type = 'pg_tls_audit pooler sample'");
+	for my $stat (glob '/proc/[0-9]*/stat')
+	{
+		my ($pid) = $stat =~ m{^/proc/(\d+)/};
+		open my $fh, '<', $stat or next;
+		my $line = <$fh> // next;
+		close $fh;
+		# pid (comm) state ppid: comm may hold spaces and parentheses.
+		next unless $line =~ /\) \S (\d+) / && $1 == $node->{_pid};
+		open $fh, '<', "/proc/$pid/cmdline" or next;
+		my $title = <$fh> // '';
+		close $fh;
+		return $pid if $title =~ /pg_tls_audit pooler sample/;
+	}
+	return '';
+}
+
+# Nothing in the log since $offset says the worker exited (it would be
+# restarted, with a new pid, after 10 s).
+sub never_exited
+{
+	my ($node, $offset) = @_;
+	unlike(substr(PostgreSQL::Test::Utils::slurp_file($node->logfile), $offset),
+		qr/background worker "pg_tls_audit pooler sample" .*exited/, 'the pooler sample worker never exited');
 }
 
 my $not_loaded = qr/libpq is needed here and could not be used: could not load the shared library "\Q$libpq_path\E": .*No such file or directory/;
@@ -100,16 +124,22 @@ my $hint = qr/HINT:  Install the libpq of this server's PostgreSQL/;
 my $node = PostgreSQL::Test::Cluster->new('libpq_unavailable');
 $node->init;
 my $nobody = PostgreSQL::Test::Cluster::get_free_port();  # never listened on
+my $poolers = "bouncer=host=127.0.0.1 port=$nobody dbname=pgbouncer";
 $node->append_conf(
 	'postgresql.conf', <<"CONF");
-shared_preload_libraries = '$variant'
-tls_audit.poolers = 'bouncer=host=127.0.0.1 port=$nobody dbname=pgbouncer'
+# The variant, found first by the name the library's background workers
+# are loaded by (src/pg/bgw_register.cpp): the same file in every process.
+dynamic_library_path = '$scratch:\$libdir'
+shared_preload_libraries = 'pg_tls_audit'
+tls_audit.poolers = '$poolers'
 tls_audit.pooler_sample_interval = 1
 CONF
 $node->start;
 my $log = PostgreSQL::Test::Utils::slurp_file($node->logfile);
-like($log, qr/WARNING:  tls_audit\.poolers = from .* was not applied: .*\n(?:.*\n)*?.*$not_loaded/,
-	'the value of tls_audit.poolers is refused at start with libpq\'s error');
+like($log, qr/WARNING:  invalid value for parameter "tls_audit\.poolers".*\n.*DETAIL:  could not check the value: $not_loaded\n.*$hint/,
+	'the value of tls_audit.poolers is refused at start with libpq\'s error and the HINT');
+like($log, qr/WARNING:  tls_audit\.poolers = \(not shown\) from .* was not applied: invalid value\n.*DETAIL:  could not check the value: $not_loaded/,
+	'the start settings\' WARNING names the refused value and why');
 ok($node->wait_for_log(qr/pg_tls_audit: no pooler is sampled: the value of tls_audit\.poolers in the configuration files was refused at start/),
 	'the pooler sample worker says why no pooler is sampled');
 my $worker = worker_pid($node);
@@ -131,16 +161,19 @@ ok(!-e $node->data_dir . '/postgresql.auto.conf'
 	  || PostgreSQL::Test::Utils::slurp_file($node->data_dir . '/postgresql.auto.conf') !~ /tls_audit/,
 	'nothing was written to postgresql.auto.conf');
 is(worker_pid($node), $worker, 'the pooler sample worker is still the same one');
+never_exited($node, 0);
 
 # --- libpq at start, removed afterwards ------------------------------------------------
 $node->stop;
 copy($real_libpq, $libpq_path) or die "copy $real_libpq: $!";
 # No sample yet: the worker would load libpq and keep it.
 $node->append_conf('postgresql.conf', "tls_audit.pooler_sample_interval = 0\n");
-my $offset = -s $node->logfile;
+my $start = -s $node->logfile;
 $node->start;
-unlike(substr(PostgreSQL::Test::Utils::slurp_file($node->logfile), $offset), qr/tls_audit\.poolers.*was not applied/,
+unlike(substr(PostgreSQL::Test::Utils::slurp_file($node->logfile), $start), qr/tls_audit\.poolers.*was not applied/,
 	'with libpq, the value of tls_audit.poolers is accepted at start');
+is($node->safe_psql('postgres', "SELECT current_setting('tls_audit.poolers')"), $poolers,
+	'tls_audit.poolers has the configured value');
 unlink $libpq_path or die "unlink $libpq_path: $!";
 $worker = worker_pid($node);
 
@@ -153,12 +186,18 @@ like($stdout, qr/^row bouncer: $not_loaded$/m,
 like($stderr, qr/ERROR:  58P01: $not_loaded\n(?:.*\n)*?$hint/,
 	'without libpq, pooler_certificates() raises 58P01 with libpq\'s error and the HINT');
 
-$offset = -s $node->logfile;
+my $offset = -s $node->logfile;
 $node->append_conf('postgresql.conf', "tls_audit.pooler_sample_interval = 1\n");
 $node->reload;
 ok($node->wait_for_log(qr/LOG:  pg_tls_audit: pooler "bouncer" could not be sampled: $not_loaded/, $offset),
 	'the pooler sample worker logs libpq\'s error');
+like(substr(PostgreSQL::Test::Utils::slurp_file($node->logfile), $offset),
+	qr/LOG:  invalid value for parameter "tls_audit\.poolers".*\n.*DETAIL:  could not check the value: $not_loaded\n.*$hint/,
+	'at the reload, the value of tls_audit.poolers is refused with libpq\'s error and the HINT');
+is($node->safe_psql('postgres', "SELECT current_setting('tls_audit.poolers')"), $poolers,
+	'the value applied before the reload stays');
 is(worker_pid($node), $worker, 'the pooler sample worker keeps running');
+never_exited($node, $start);
 is($node->safe_psql('postgres', 'SELECT 1'), '1', 'the server answers');
 
 $node->stop;
