@@ -26,12 +26,15 @@ use IPC::Run;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
+use Time::HiRes ();
 
 # --- the variant ---------------------------------------------------------------------
 my $tree = realpath("$FindBin::RealBin/../..");
 # The built tree the suite tests (test/run-tests.sh builds it before the TAP files).
--f "$tree/pg_tls_audit.so" && -f "$tree/pg_tls_audit--1.2.sql"
-  or BAIL_OUT("$tree has no built library: run make there first");
+my ($version) = PostgreSQL::Test::Utils::slurp_file("$tree/pg_tls_audit.control") =~ /^default_version = '([^']+)'/m;
+my $install_script = "$tree/pg_tls_audit--$version.sql";
+-f "$tree/pg_tls_audit.so" && -f $install_script
+  or die "$tree has no built library: run make there first";
 my $pg_config = $ENV{PG_CONFIG} // 'pg_config';
 my $scratch = realpath(PostgreSQL::Test::Utils::tempdir('libpq_variant'));
 my $libpq_path = "$scratch/libpq-for-test.so";
@@ -48,7 +51,7 @@ my $built = IPC::Run::run(
 	],
 	'>', \$out, '2>', \$err);
 ok($built, 'the variant of the library is built') or diag("$out$err");
-BAIL_OUT('no variant of the library') unless $built && -f $variant;
+die 'no variant of the library' unless $built && -f $variant;
 is_deeply([ map { (stat $_)[9] . ' ' . -s $_ } @tree_files ], \@before,
 	'the tree\'s library and objects are not rewritten');
 
@@ -59,7 +62,7 @@ my $real_libpq = realpath("$libdir/libpq.so");
 ok(defined $real_libpq && -f $real_libpq, "the server's libpq is found ($libdir/libpq.so)");
 
 # --- the functions, as the install script defines them, on the variant -------------------
-my $script = PostgreSQL::Test::Utils::slurp_file("$tree/pg_tls_audit--1.2.sql");
+my $script = PostgreSQL::Test::Utils::slurp_file($install_script);
 my $functions = "CREATE SCHEMA tls_audit;\n";
 for my $name (qw(pooler_clients pooler_certificates outbound_connection_rows))
 {
@@ -88,22 +91,26 @@ sub session
 }
 
 # The pid of the pooler sample worker, a child of the postmaster (a worker
-# without a database is not in pg_stat_activity), or '' when none runs.
+# without a database is not in pg_stat_activity); waits up to 10 s for it.
 sub worker_pid
 {
 	my ($node) = @_;
-	for my $stat (glob '/proc/[0-9]*/stat')
+	for (1 .. 100)
 	{
-		my ($pid) = $stat =~ m{^/proc/(\d+)/};
-		open my $fh, '<', $stat or next;
-		my $line = <$fh> // next;
-		close $fh;
-		# pid (comm) state ppid: comm may hold spaces and parentheses.
-		next unless $line =~ /\) \S (\d+) / && $1 == $node->{_pid};
-		open $fh, '<', "/proc/$pid/cmdline" or next;
-		my $title = <$fh> // '';
-		close $fh;
-		return $pid if $title =~ /pg_tls_audit pooler sample/;
+		for my $stat (glob '/proc/[0-9]*/stat')
+		{
+			my ($pid) = $stat =~ m{^/proc/(\d+)/};
+			open my $fh, '<', $stat or next;
+			my $line = <$fh> // next;
+			close $fh;
+			# pid (comm) state ppid: comm may hold spaces and parentheses.
+			next unless $line =~ /\) \S (\d+) / && $1 == $node->{_pid};
+			open $fh, '<', "/proc/$pid/cmdline" or next;
+			my $title = <$fh> // '';
+			close $fh;
+			return $pid if $title =~ /pg_tls_audit pooler sample/;
+		}
+		Time::HiRes::usleep(100_000);
 	}
 	return '';
 }
@@ -176,6 +183,7 @@ is($node->safe_psql('postgres', "SELECT current_setting('tls_audit.poolers')"), 
 	'tls_audit.poolers has the configured value');
 unlink $libpq_path or die "unlink $libpq_path: $!";
 $worker = worker_pid($node);
+like($worker, qr/^\d+$/, 'the pooler sample worker runs');
 
 ($stdout, $stderr) = session($node, <<'SQL');
 SELECT 'row ' || pooler || ': ' || error FROM tls_audit.pooler_clients();
