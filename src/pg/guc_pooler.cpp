@@ -78,6 +78,9 @@ bool check_poolers(char **newval, void **extra, GucSource source) {
         strlcpy(message, "could not check the value", sizeof message);
     }
     if (message[0] == '\0') return true;
+    // PostgreSQL's own message would quote the value, connection strings and
+    // any password in them included, into the server log and to the client.
+    GUC_check_errmsg("invalid value for parameter \"tls_audit.poolers\" (not shown: it may hold a password)");
     GUC_check_errdetail("%s", message);
     GUC_check_errhint("%s", hint);
     return false;

@@ -378,6 +378,9 @@ my $all = $node->safe_psql('postgres', q{
 unlike($all, qr/Sw0rdf1sh/, 'no finding shows the password');
 
 # A malformed value is refused at reload: the previous value stays.
+# (PostgreSQL itself logged the valid value above as "changed to": only what
+# follows is the refusal's.)
+my $refusal_offset = -s $node->logfile;
 $node->append_conf('postgresql.conf', "tls_audit.poolers = 'host=127.0.0.1 password=Sw0rdf1sh'");
 $node->reload;
 is($node->safe_psql('postgres', q{SELECT count(*) > 0 FROM tls_audit.pooler_settings() WHERE pooler = 'edge'}),
@@ -385,6 +388,11 @@ is($node->safe_psql('postgres', q{SELECT count(*) > 0 FROM tls_audit.pooler_sett
 my $log = PostgreSQL::Test::Utils::slurp_file($node->logfile);
 like($log, qr/invalid tls_audit.poolers: entry 1 starts with the connection keyword "host"/,
 	'the refusal says why');
+like(PostgreSQL::Test::Utils::slurp_file($node->logfile, $refusal_offset),
+	qr/invalid value for parameter "tls_audit\.poolers" \(not shown: it may hold a password\)/,
+	'the refusal names the setting');
+unlike(PostgreSQL::Test::Utils::slurp_file($node->logfile, $refusal_offset), qr/Sw0rdf1sh/,
+	'the refusal never shows the value (it holds a password)');
 
 # The pooler stops: an error row and pooler_unreachable, not an error.
 $node->append_conf('postgresql.conf', "tls_audit.poolers = 'edge=$conninfo'");
@@ -511,6 +519,7 @@ $node->start;
 # A malformed value at server start fails closed: the functions refuse to
 # run (instead of reading as "no pooler"), run_checks() reports it as a
 # critical settings_not_applied, and neither shows the value.
+my $start_offset = -s $node->logfile;
 $node->append_conf('postgresql.conf', "tls_audit.poolers = 'edge=host=127.0.0.1 password=Sw0rdf1sh nonsense'");
 $node->restart;
 ($rc, $stdout, $stderr) = ('', '', '');
@@ -524,6 +533,8 @@ unlike($out, qr/Sw0rdf1sh/, 'refused at start: the value is not shown');
 like(PostgreSQL::Test::Utils::slurp_file($node->logfile),
 	qr/WARNING:  tls_audit\.poolers = \(not shown\) from \S+ line \d+ was not applied: invalid value\n.*DETAIL:  invalid tls_audit\.poolers: the connection string of "edge" is invalid/,
 	"refused at start: the extension's warning names the reason, not the value");
+unlike(PostgreSQL::Test::Utils::slurp_file($node->logfile, $start_offset), qr/Sw0rdf1sh/,
+	'refused at start: the server log never shows the value');
 
 stop_bouncers();
 $node->stop('fast');
