@@ -29,7 +29,7 @@ Expected<std::vector<std::string>> role_names() {
             Relation rel = call([] { return table_open(AuthIdRelationId, AccessShareLock); });
             SysScanDesc scan = call([&] { return systable_beginscan(rel, InvalidOid, false, nullptr, 0, nullptr); });
             for (;;) {
-                const HeapTuple tuple = call([&] { return systable_getnext(scan); });
+                HeapTuple tuple = call([&] { return systable_getnext(scan); });
                 if (!HeapTupleIsValid(tuple)) break;
                 roles.emplace_back(NameStr(reinterpret_cast<Form_pg_authid>(GETSTRUCT(tuple))->rolname));
             }
