@@ -17,10 +17,8 @@
 // is built in a memory context reset after the row is stored.
 #include <arpa/inet.h>
 #include <netinet/in.h>
-#include <signal.h>
 
 #include <array>
-#include <cerrno>
 #include <cstddef>
 #include <optional>
 #include <string>
@@ -318,14 +316,19 @@ void session_scan(FunctionCallInfo fcinfo, const Layout &at, int columns, const 
         // Every session has a registry slot (how it authenticated). A TLS
         // session's row is complete or absent: leave it out when its slot
         // says it is exiting or cannot be read whole, or when it has none
-        // and the process is gone (it exited after the status snapshot was
-        // taken).
+        // and the backend is gone (it exited after the status snapshot was
+        // taken). Gone means out of the process array, not a dead process:
+        // an exiting backend leaves the array before it frees its backend
+        // slot, whose registry slot a new backend may then take while the
+        // old process is still ending (or not yet reaped).
         const RegistryRecord *record = nullptr;
         if (pg::registry_active()) {
             const RegistryLookup lookup = scan.registry.find(be->st_procpid, be->st_proc_start_timestamp, record);
             if (lookup != RegistryLookup::Found) record = nullptr;
             if (be->st_ssl) {
-                const bool alive = record != nullptr || kill(be->st_procpid, 0) == 0 || errno == EPERM;
+                const int pid = be->st_procpid;
+                const bool alive =
+                    record != nullptr || pg::call([pid] { return BackendPidGetProc(pid) != nullptr; });
                 if (!show_session_row(lookup, alive)) continue;
             }
         }
