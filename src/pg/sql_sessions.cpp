@@ -299,8 +299,13 @@ void put_details(SessionRow &row, const PgBackendStatus *be, const RegistryRecor
 void session_scan(FunctionCallInfo fcinfo, const Layout &at, int columns, const char *function, int also) {
     ReturnSetInfo *rsinfo = pg::materialize(fcinfo);
     pg::check_columns(rsinfo->setDesc->natts, columns, function, also);
-    ScanContext scan(at[fUsename] >= 0);
+    // The backends' status snapshot first, the registry's pids after it: a
+    // session in the snapshot wrote its registry slot before PostgreSQL
+    // showed it (the slot is written at authentication), so it is in the
+    // registry read after. The other order missed a session that started
+    // in between, and showed it without its registry columns.
     const int backends = pg::call([] { return pgstat_fetch_stat_numbackends(); });
+    ScanContext scan(at[fUsename] >= 0);
     pg::Row out(rsinfo->setDesc);
     SessionRow row(out, at);
     pg::RowMemory row_memory;
